@@ -1,0 +1,102 @@
+// The evaluated state of one zone: what the exporters (metrics, API, page, alerts) read.
+// Produced by the Evaluator, published as immutable snapshots by the StatusStore.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probes/observation.hpp"
+
+namespace soawatch {
+
+// Where one nameserver address stands against the reference serial.
+enum class ServerState {
+    reference,     // the configured hidden primary, answering: it defines the reference
+    in_sync,       // same serial as the reference
+    behind,        // older than the reference (RFC 1982)
+    ahead,         // newer than the reference (only possible with a configured primary)
+    incomparable,  // RFC 1982 leaves the comparison undefined (difference of exactly 2^31)
+    unusable,      // no usable SOA this round: see `error`
+};
+std::string_view server_state_name(ServerState s);
+
+// Nagios/Icinga plugin conventions: the exit code of `soawatch check`.
+enum class Verdict { ok = 0, warning = 1, critical = 2, unknown = 3 };
+std::string_view verdict_name(Verdict v);  // "OK", "WARNING", "CRITICAL", "UNKNOWN"
+
+struct NameserverStatus {
+    ProbeTarget target;       // nameserver name ("" when given as an address), address, port
+    bool is_primary = false;  // the configured hidden primary (not necessarily in the NS set)
+    bool in_ns_set = true;    // listed in the zone's NS RRset (false for a hidden primary)
+    ServerState state = ServerState::unusable;
+
+    // Last probe.
+    ProbeError error = ProbeError::none;
+    std::string error_detail;
+    bool answered = false;
+    unsigned rcode = 0;
+    bool authoritative = false;
+    Transport transport = Transport::udp;
+    std::optional<dns::SoaRdata> soa;  // of the last usable answer this round
+    std::chrono::duration<double> rtt{0};
+
+    // Tracking across rounds (kept by the Evaluator from the previous status).
+    uint32_t serial_behind = 0;   // RFC 1982 steps behind the reference; 0 unless behind
+    double lag_seconds = 0;       // how long it has not had the reference serial; 0 when in sync
+    std::optional<Clock::time_point> behind_since;  // first round it lacked the reference
+    std::optional<Clock::time_point> last_in_sync;  // last round it had the reference
+    std::optional<Clock::time_point> last_success;  // last usable answer
+    unsigned consecutive_failures = 0;              // unusable rounds in a row
+    std::optional<double> last_propagation_seconds; // time the last new reference took to arrive
+    uint64_t probes_total = 0;
+    // Failed probes by ProbeError (indexed by the enum's value; [0] unused), cumulative while
+    // the zone and address stay watched: soawatch_probe_errors_total{reason}.
+    std::array<uint64_t, kProbeErrorKinds> errors_by_reason{};
+};
+
+// A measured propagation: a new reference serial reached one nameserver address.
+struct PropagationSample {
+    std::string nameserver;  // name, or address where none
+    std::string address;
+    uint32_t serial = 0;
+    double seconds = 0;
+};
+
+struct ZoneStatus {
+    std::string zone;  // canonical, trailing dot
+    bool has_primary = false;
+
+    std::optional<uint32_t> reference_serial;
+    std::optional<dns::SoaRdata> reference_soa;      // the SOA that defines the reference
+    std::optional<Clock::time_point> reference_seen;  // first sighting of the current reference
+    std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
+
+    std::vector<NameserverStatus> servers;  // sorted: primary first, then by name, address
+    std::vector<std::string> unresolved_nameservers;  // NS names without any address
+    std::string discovery_error;  // why discovery failed (empty when it worked)
+    bool discovery_from_cache = false;  // the resolver failed; last good answer used
+
+    bool consistent = false;  // every usable nameserver has the reference serial
+    Verdict verdict = Verdict::unknown;
+    std::vector<std::string> reasons;  // one sentence per problem, for people
+
+    unsigned usable_servers = 0;  // usable addresses in the NS set (the primary excluded)
+    std::optional<Clock::time_point> last_check;
+    std::chrono::duration<double> check_duration{0};
+    uint64_t checks_total = 0;
+
+    // Propagations completed in the round that produced this status (emitted once).
+    std::vector<PropagationSample> new_propagations;
+    // True while the zone is being re-probed fast after a reference change or a NOTIFY.
+    bool fast_reprobe = false;
+};
+
+using ZoneStatusPtr = std::shared_ptr<const ZoneStatus>;
+
+}  // namespace soawatch

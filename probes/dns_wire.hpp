@@ -1,0 +1,144 @@
+// DNS wire format: building queries and parsing responses (RFC 1035 section 4).
+// Everything parsed here came from the network: every read is bounds-checked, compression
+// pointers may only point backwards and are followed a bounded number of times, and a
+// malformed message yields an error value, never an exception or a read past the buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace soawatch::dns {
+
+// RR types and classes we decode; anything else is kept as raw RDATA.
+namespace rrtype {
+inline constexpr uint16_t A = 1;
+inline constexpr uint16_t NS = 2;
+inline constexpr uint16_t CNAME = 5;
+inline constexpr uint16_t SOA = 6;
+inline constexpr uint16_t AAAA = 28;
+inline constexpr uint16_t OPT = 41;
+}  // namespace rrtype
+inline constexpr uint16_t class_IN = 1;
+
+namespace opcode {
+inline constexpr uint8_t QUERY = 0;
+inline constexpr uint8_t NOTIFY = 4;  // RFC 1996
+}  // namespace opcode
+
+namespace rcode {
+inline constexpr uint8_t NOERROR = 0;
+inline constexpr uint8_t FORMERR = 1;
+inline constexpr uint8_t SERVFAIL = 2;
+inline constexpr uint8_t NXDOMAIN = 3;
+inline constexpr uint8_t NOTIMP = 4;
+inline constexpr uint8_t REFUSED = 5;
+inline constexpr uint8_t NOTAUTH = 9;
+}  // namespace rcode
+
+// Name of an rcode for people ("NOERROR", "REFUSED", "RCODE23").
+std::string rcode_name(unsigned rcode);
+
+struct Header {
+    uint16_t id = 0;
+    bool qr = false;  // response
+    uint8_t opcode = 0;
+    bool aa = false;  // authoritative answer
+    bool tc = false;  // truncated
+    bool rd = false;  // recursion desired
+    bool ra = false;
+    bool ad = false;
+    bool cd = false;
+    unsigned rcode = 0;  // 4 header bits, extended by the OPT record's 8 bits when present
+    uint16_t qdcount = 0, ancount = 0, nscount = 0, arcount = 0;
+};
+
+struct Question {
+    std::string name;  // presentation format, absolute (trailing dot), case as received
+    uint16_t type = 0;
+    uint16_t qclass = 0;
+};
+
+struct SoaRdata {
+    std::string mname;  // presentation format, absolute
+    std::string rname;
+    uint32_t serial = 0;
+    uint32_t refresh = 0;
+    uint32_t retry = 0;
+    uint32_t expire = 0;
+    uint32_t minimum = 0;
+    bool operator==(const SoaRdata&) const = default;
+};
+
+struct ResourceRecord {
+    std::string owner;  // presentation format, absolute, case as received
+    uint16_t type = 0;
+    uint16_t rclass = 0;
+    uint32_t ttl = 0;
+    // Decoded RDATA for the types we use; the others stay empty.
+    std::optional<SoaRdata> soa;  // SOA
+    std::string target;           // NS, CNAME: the name, presentation format, absolute
+    std::string address;          // A, AAAA: textual address ("192.0.2.1", "2001:db8::1")
+    std::vector<uint8_t> rdata;   // raw RDATA as received (names inside may be compressed)
+};
+
+struct Message {
+    Header header;
+    std::vector<Question> questions;
+    std::vector<ResourceRecord> answers;
+    std::vector<ResourceRecord> authority;
+    std::vector<ResourceRecord> additional;
+    std::optional<uint16_t> edns_udp_size;  // from an OPT record in the additional section
+};
+
+enum class ParseError {
+    none,
+    too_short,            // fewer than 12 bytes, or a section ends before its count says
+    bad_label,            // label type 0x40/0x80 (reserved / extended), or a bad pointer
+    pointer_loop,         // a compression pointer chain that does not end
+    pointer_out_of_range, // a pointer at or past the current position or the buffer end
+    name_too_long,        // a name over 255 octets in wire form (RFC 1035 2.3.4)
+    rdata_overflow,       // RDLENGTH runs past the end of the message
+    bad_rdata,            // RDATA of a decoded type has the wrong length or shape
+    too_many_records,     // more records than the parser accepts (caps hostile input)
+};
+
+// Name of a ParseError for logs and error details ("pointer_loop").
+std::string_view parse_error_name(ParseError e);
+
+struct ParseResult {
+    Message message;
+    ParseError error = ParseError::none;
+    std::size_t error_offset = 0;  // where parsing stopped, for diagnostics
+    bool ok() const { return error == ParseError::none; }
+};
+
+// Parses a whole DNS message. Trailing bytes after the last counted record are ignored
+// (as resolvers do). At most max_records records in all sections together are accepted.
+ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records = 4096);
+
+// Builds a query for (qname, qtype, IN). recursion_desired sets RD. edns_udp_size > 0 adds an
+// OPT pseudo-record (RFC 6891) advertising that UDP payload size; 0 sends a plain RFC 1035
+// query. Returns an empty vector when qname is not a valid domain name.
+std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
+                                 bool recursion_desired, uint16_t edns_udp_size = 0);
+
+// Builds the answer to a NOTIFY (RFC 1996 section 4.7): the request's ID and question,
+// QR and AA set, the given rcode. Returns empty if the request cannot be echoed.
+std::vector<uint8_t> build_notify_response(const Message& request, uint8_t rcode);
+
+// Name helpers. A "name" is presentation format; these accept it with or without the trailing
+// dot and treat ASCII letters case-insensitively (RFC 4343).
+std::string canonical_name(std::string_view name);  // lower case, one trailing dot; "." for root
+bool names_equal(std::string_view a, std::string_view b);
+// Checks a name typed by a user or read from config: labels 1..63 octets, total <= 255 octets in
+// wire form, no empty labels. Returns an empty string when valid, else the reason.
+std::string validate_name(std::string_view name);
+// Wire encoding of a name (no compression); empty vector when invalid.
+std::vector<uint8_t> encode_name(std::string_view name);
+
+}  // namespace soawatch::dns

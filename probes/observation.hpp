@@ -1,0 +1,73 @@
+// What one SOA probe of one nameserver address saw. Probes return these plain structs; the
+// agent never touches packets.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "probes/dns_wire.hpp"
+
+namespace soawatch {
+
+using Clock = std::chrono::system_clock;
+using MonoClock = std::chrono::steady_clock;
+
+// Why a probe gave no usable SOA. Each has its own counter (soawatch_probe_errors_total{reason}).
+enum class ProbeError {
+    none,
+    timeout,             // no answer within the timeout on any try (a paused or filtered server)
+    connection_refused,  // ICMP port unreachable / TCP RST: nothing listens there
+    network_error,       // any other socket error (no route, address family unavailable)
+    refused,             // rcode REFUSED
+    servfail,            // rcode SERVFAIL
+    nxdomain,            // rcode NXDOMAIN: the server does not know the zone exists
+    bad_rcode,           // any other non-NOERROR rcode (FORMERR, NOTIMP, NOTAUTH, ...)
+    not_authoritative,   // NOERROR without the AA bit: a lame delegation
+    no_soa,              // authoritative NOERROR whose answer holds no SOA for the zone
+    malformed,           // the answer could not be parsed or contradicts itself
+    truncated,           // TC set over TCP too (RFC 7766: the answer cannot be had)
+};
+
+inline constexpr std::size_t kProbeErrorKinds = 12;  // enum values, none included
+std::string_view probe_error_name(ProbeError e);  // "timeout", "connection_refused", ...
+inline constexpr ProbeError all_probe_errors[] = {
+    ProbeError::timeout,   ProbeError::connection_refused, ProbeError::network_error,
+    ProbeError::refused,   ProbeError::servfail,           ProbeError::nxdomain,
+    ProbeError::bad_rcode, ProbeError::not_authoritative,  ProbeError::no_soa,
+    ProbeError::malformed, ProbeError::truncated,
+};
+
+enum class Transport { udp, tcp };
+
+// One nameserver address to ask. `nameserver` is the NS host name it came from (empty when the
+// address was given directly).
+struct ProbeTarget {
+    std::string nameserver;
+    std::string address;  // textual IPv4 or IPv6
+    uint16_t port = 53;
+    bool operator==(const ProbeTarget&) const = default;
+};
+
+struct SoaObservation {
+    std::string zone;  // canonical (lower case, trailing dot)
+    ProbeTarget target;
+    ProbeError error = ProbeError::none;
+    std::string detail;  // human-readable specifics of the error ("rcode FORMERR", parse error)
+    bool answered = false;         // some DNS response was received (even an error rcode)
+    unsigned rcode = 0;            // when answered
+    bool authoritative = false;    // AA bit, when answered
+    Transport transport = Transport::udp;  // of the final answer
+    bool fell_back_to_tcp = false; // the UDP answer was truncated (TC) and TCP was used
+    std::optional<dns::SoaRdata> soa;  // present exactly when error == none
+    uint32_t soa_ttl = 0;
+    std::chrono::duration<double> rtt{0};  // of the try that answered (UDP + TCP when fallen back)
+    unsigned tries = 0;                    // queries sent (1 + retries used)
+    Clock::time_point at;                  // when the answer (or the final failure) came
+    bool usable() const { return error == ProbeError::none; }
+};
+
+}  // namespace soawatch
