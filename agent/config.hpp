@@ -15,7 +15,7 @@
 namespace soawatch {
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     // what() is "file:line: key: message" (line 1-based; ":line" left out when unknown).
     ConfigError(std::string file, int line, std::string key, std::string message);
     const std::string& file() const { return file_; }
@@ -23,7 +23,7 @@ public:
     const std::string& key() const { return key_; }
     const std::string& message() const { return message_; }
 
-private:
+  private:
     std::string file_;
     int line_;
     std::string key_;
@@ -31,23 +31,23 @@ private:
 };
 
 struct ProbeSettings {
-    Duration timeout{2000};          // per try
-    unsigned retries = 2;            // tries after the first
-    uint16_t port = 53;              // of the authoritative servers
-    uint16_t edns_udp_size = 1232;   // 0 sends plain RFC 1035 queries
-    bool ipv4 = true;                // probe A addresses of NS names
-    bool ipv6 = true;                // probe AAAA addresses of NS names
+    Duration timeout{2000};         // per try
+    unsigned retries = 2;           // tries after the first
+    uint16_t port = 53;             // of the authoritative servers
+    uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
+    bool ipv4 = true;               // probe A addresses of NS names
+    bool ipv6 = true;               // probe AAAA addresses of NS names
 };
 
 struct GlobalConfig {
-    Duration interval{60000};              // how often each zone is checked
-    ProbeSettings probe;                   // timeout, retries, port, edns_udp_size, ipv4, ipv6
-    std::vector<Endpoint> resolvers;       // bootstrap recursive resolvers; empty: resolv.conf
-    std::optional<Endpoint> notify_listen; // NOTIFY (RFC 1996) listener, off when absent
-    Duration fast_reprobe_interval{1000};  // re-probe period after a reference change
-    Duration fast_reprobe_limit{600000};   // give up fast re-probing after this long
-    unsigned max_nameservers = 32;         // NS names followed per zone (caps hostile NS sets)
-    unsigned max_addresses = 64;           // addresses probed per zone
+    Duration interval{60000};               // how often each zone is checked
+    ProbeSettings probe;                    // timeout, retries, port, edns_udp_size, ipv4, ipv6
+    std::vector<Endpoint> resolvers;        // bootstrap recursive resolvers; empty: resolv.conf
+    std::optional<Endpoint> notify_listen;  // NOTIFY (RFC 1996) listener, off when absent
+    Duration fast_reprobe_interval{1000};   // re-probe period after a reference change
+    Duration fast_reprobe_limit{600000};    // give up fast re-probing after this long
+    unsigned max_nameservers = 32;          // NS names followed per zone (caps hostile NS sets)
+    unsigned max_addresses = 64;            // addresses probed per zone
 };
 
 struct ZoneConfig {

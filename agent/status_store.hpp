@@ -17,13 +17,13 @@ namespace soawatch {
 
 // Counters and gauges about the agent itself, updated by the event loop.
 struct AgentStats {
-    uint64_t queries_sent = 0;      // DNS queries put on the wire (all tries, UDP and TCP)
-    uint64_t queries_inflight = 0;  // waiting for an answer now
-    uint64_t checks_total = 0;      // zone checks completed
-    uint64_t discovery_errors = 0;  // failed NS/address lookups
-    uint64_t notify_received = 0;   // NOTIFY messages accepted for watched zones
-    uint64_t notify_ignored = 0;    // NOTIFY for unknown zones, or malformed packets
-    double last_cycle_seconds = 0;  // duration of the last full round over all zones
+    uint64_t queries_sent = 0;           // DNS queries put on the wire (all tries, UDP and TCP)
+    uint64_t queries_inflight = 0;       // waiting for an answer now
+    uint64_t checks_total = 0;           // zone checks completed
+    uint64_t discovery_errors = 0;       // failed NS/address lookups
+    uint64_t notify_received = 0;        // NOTIFY messages accepted for watched zones
+    uint64_t notify_ignored = 0;         // NOTIFY for unknown zones, or malformed packets
+    double last_cycle_seconds = 0;       // duration of the last full round over all zones
     double max_check_delay_seconds = 0;  // worst lateness of a check against its schedule
     uint64_t zones = 0;
     bool first_round_done = false;
@@ -37,7 +37,7 @@ struct Snapshot {
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 class StatusStore {
-public:
+  public:
     // Replaces the zone's status (adds the zone if new). Thread-safe.
     void publish(ZoneStatusPtr status);
     // Forgets a zone (removed from config): its series disappear from /metrics. Thread-safe.
@@ -50,7 +50,7 @@ public:
     // One zone, or nullptr. Thread-safe.
     ZoneStatusPtr zone(const std::string& canonical_zone) const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::map<std::string, ZoneStatusPtr> zones_;
     AgentStats stats_;

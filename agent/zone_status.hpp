@@ -47,13 +47,16 @@ struct NameserverStatus {
     std::chrono::duration<double> rtt{0};
 
     // Tracking across rounds (kept by the Evaluator from the previous status).
-    uint32_t serial_behind = 0;   // RFC 1982 steps behind the reference; 0 unless behind
-    double lag_seconds = 0;       // how long it has not had the reference serial; 0 when in sync
-    std::optional<Clock::time_point> behind_since;  // first round it lacked the reference
-    std::optional<Clock::time_point> last_in_sync;  // last round it had the reference
-    std::optional<Clock::time_point> last_success;  // last usable answer
-    unsigned consecutive_failures = 0;              // unusable rounds in a row
-    std::optional<double> last_propagation_seconds; // time the last new reference took to arrive
+    uint32_t serial_behind = 0;  // RFC 1982 steps behind the reference; 0 unless behind
+    double lag_seconds = 0;      // how long it has not had the reference serial; 0 when in sync
+    std::optional<Clock::time_point> behind_since;   // first round it lacked the reference
+    std::optional<Clock::time_point> last_in_sync;   // last round it had the reference
+    std::optional<Clock::time_point> last_success;   // last usable answer
+    unsigned consecutive_failures = 0;               // unusable rounds in a row
+    std::optional<double> last_propagation_seconds;  // time the last new reference took to arrive
+    // Set while this address lacks a reference serial whose arrival we can time: the moment
+    // that serial was first seen (or announced by NOTIFY). Cleared when it arrives.
+    std::optional<Clock::time_point> propagation_pending_since;
     uint64_t probes_total = 0;
     // Failed probes by ProbeError (indexed by the enum's value; [0] unused), cumulative while
     // the zone and address stay watched: soawatch_probe_errors_total{reason}.
@@ -73,14 +76,15 @@ struct ZoneStatus {
     bool has_primary = false;
 
     std::optional<uint32_t> reference_serial;
-    std::optional<dns::SoaRdata> reference_soa;      // the SOA that defines the reference
-    std::optional<Clock::time_point> reference_seen;  // first sighting of the current reference
+    std::optional<dns::SoaRdata> reference_soa;           // the SOA that defines the reference
+    std::optional<Clock::time_point> reference_seen;      // first sighting of the current reference
     std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
 
     std::vector<NameserverStatus> servers;  // sorted: primary first, then by name, address
-    std::vector<std::string> unresolved_nameservers;  // NS names without any address
-    std::string discovery_error;  // why discovery failed (empty when it worked)
-    bool discovery_from_cache = false;  // the resolver failed; last good answer used
+    std::vector<std::string> unresolved_nameservers;  // "name (reason)": NS names without address
+    std::string discovery_error;                      // why discovery failed (empty when it worked)
+    bool discovery_from_cache = false;                // the resolver failed; last good answer used
+    bool nameservers_capped = false;  // more NS names/addresses than the configured caps
 
     bool consistent = false;  // every usable nameserver has the reference serial
     Verdict verdict = Verdict::unknown;

@@ -33,7 +33,7 @@ enum class ProbeError {
 };
 
 inline constexpr std::size_t kProbeErrorKinds = 12;  // enum values, none included
-std::string_view probe_error_name(ProbeError e);  // "timeout", "connection_refused", ...
+std::string_view probe_error_name(ProbeError e);     // "timeout", "connection_refused", ...
 inline constexpr ProbeError all_probe_errors[] = {
     ProbeError::timeout,   ProbeError::connection_refused, ProbeError::network_error,
     ProbeError::refused,   ProbeError::servfail,           ProbeError::nxdomain,
@@ -56,13 +56,13 @@ struct SoaObservation {
     std::string zone;  // canonical (lower case, trailing dot)
     ProbeTarget target;
     ProbeError error = ProbeError::none;
-    std::string detail;  // human-readable specifics of the error ("rcode FORMERR", parse error)
-    bool answered = false;         // some DNS response was received (even an error rcode)
-    unsigned rcode = 0;            // when answered
-    bool authoritative = false;    // AA bit, when answered
+    std::string detail;     // human-readable specifics of the error ("rcode FORMERR", parse error)
+    bool answered = false;  // some DNS response was received (even an error rcode)
+    unsigned rcode = 0;     // when answered
+    bool authoritative = false;            // AA bit, when answered
     Transport transport = Transport::udp;  // of the final answer
-    bool fell_back_to_tcp = false; // the UDP answer was truncated (TC) and TCP was used
-    std::optional<dns::SoaRdata> soa;  // present exactly when error == none
+    bool fell_back_to_tcp = false;         // the UDP answer was truncated (TC) and TCP was used
+    std::optional<dns::SoaRdata> soa;      // present exactly when error == none
     uint32_t soa_ttl = 0;
     std::chrono::duration<double> rtt{0};  // of the try that answered (UDP + TCP when fallen back)
     unsigned tries = 0;                    // queries sent (1 + retries used)

@@ -1,0 +1,10 @@
+// The subcommands of the soawatch executable.
+#pragma once
+
+namespace soawatch {
+
+// `soawatch check [options] ZONE...`: one round over the zones, a table or JSON, and a
+// Nagios/Icinga plugin exit code (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+int run_check_command(int argc, char** argv);
+
+}  // namespace soawatch

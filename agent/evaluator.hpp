@@ -1,0 +1,23 @@
+// The Evaluator: a pure function from (previous ZoneStatus, this round's observations) to the new
+// ZoneStatus. No I/O, no clock: time comes from the observations, so tests replay rounds exactly.
+#pragma once
+
+#include "agent/zone_check.hpp"
+#include "agent/zone_status.hpp"
+
+namespace soawatch {
+
+// `previous` may be null (first round). The rules, also in the README:
+// - reference: the hidden primary's serial when configured (its last known serial while it is
+//   unreachable), else the newest serial (RFC 1982) among the usable nameservers;
+// - each address: in_sync, behind by N steps, ahead, incomparable (RFC 1982 undefined) or
+//   unusable with its error kind; lag = time since it first lacked the reference;
+// - propagation: when the reference moves, each address that did not yet have the new serial is
+//   timed from the serial's first sighting (or the NOTIFY that announced it) to its arrival;
+// - verdict: CRITICAL when a configured primary is unusable, when fewer than two NS names have a
+//   usable address, or when no nameserver answers; WARNING when any address is behind, ahead,
+//   incomparable or unusable, or an NS name has no address; UNKNOWN when no nameserver is known;
+//   OK otherwise.
+ZoneStatus evaluate(const ZoneStatus* previous, const ZoneCheckResult& result);
+
+}  // namespace soawatch

@@ -1,0 +1,58 @@
+// One check of one zone: find its nameserver addresses (configured, or discovered), probe every
+// address and the hidden primary concurrently, and hand back all observations at once.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.hpp"
+#include "probes/discovery.hpp"
+#include "probes/observation.hpp"
+#include "probes/soa_probe.hpp"
+
+namespace soawatch {
+
+struct ZoneCheckSpec {
+    std::string zone;  // canonical
+    std::optional<Endpoint> primary;
+    std::vector<std::string> nameservers;  // names or IP[:PORT]; empty: discover
+    ProbeSettings probe;
+    unsigned max_nameservers = 32;
+    unsigned max_addresses = 64;
+};
+
+// Builds the spec of a configured zone.
+ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone);
+
+struct ZoneCheckResult {
+    std::string zone;
+    std::optional<SoaObservation> primary;     // when a primary is configured
+    std::vector<SoaObservation> observations;  // one per nameserver address
+    std::vector<std::string> unresolved;       // "ns.example. (reason)": names with no address
+    std::string discovery_error;
+    bool discovery_from_cache = false;
+    bool capped = false;  // more NS names or addresses than the limits: the rest were skipped
+    Clock::time_point started;
+    Clock::time_point finished;
+    std::optional<Clock::time_point> change_signal;  // a NOTIFY that triggered this check
+};
+
+class ZoneChecker {
+  public:
+    using Callback = std::function<void(ZoneCheckResult)>;
+    ZoneChecker(Discovery& discovery, SoaProber& prober) : discovery_(discovery), prober_(prober) {}
+
+    // Runs on the loop thread; the callback runs once when every probe has finished.
+    void check(const ZoneCheckSpec& spec, Callback done);
+
+  private:
+    void probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneCheckSpec& spec,
+                   std::vector<ProbeTarget> targets, Callback done);
+
+    Discovery& discovery_;
+    SoaProber& prober_;
+};
+
+}  // namespace soawatch

@@ -1,0 +1,204 @@
+#include "probes/discovery.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "probes/dns_wire.hpp"
+
+namespace soawatch {
+
+namespace {
+
+std::string cache_key(uint16_t type, const std::string& canonical) {
+    return std::to_string(type) + " " + canonical;
+}
+
+}  // namespace
+
+Discovery::Discovery(EventLoop& loop, DiscoveryOptions options)
+    : loop_(loop), options_(std::move(options)) {
+    ChannelOptions channel_options;
+    channel_options.servers = options_.resolvers;
+    channel_options.timeout = options_.timeout;
+    channel_options.tries = options_.tries;
+    std::string error;
+    channel_ = DnsChannel::create(loop_, channel_options, &error);
+    if (!channel_) throw std::runtime_error("cannot set up the resolver: " + error);
+}
+
+void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback done) {
+    const std::string canonical = dns::canonical_name(name);
+    const std::string key = cache_key(type, canonical);
+    auto now = EventLoop::Clock::now();
+    if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > now) {
+        done(Answer{it->second.values, it->second.error, false});
+        return;
+    }
+    auto [waiting, first] = waiting_.try_emplace(key);
+    waiting->second.push_back(std::move(done));
+    if (!first) return;  // the same lookup is already on the wire
+    auto query = dns::build_query(0, canonical, type, true, 1232);
+    if (query.empty()) {
+        DnsReply invalid;
+        invalid.status = ARES_EBADNAME;
+        finish_lookup(key, canonical, type, invalid);
+        return;
+    }
+    ++lookups_sent_;
+    channel_->send(std::move(query), [this, key, canonical, type](const DnsReply& reply) {
+        if (reply.status == ARES_EDESTRUCTION) return;
+        finish_lookup(key, canonical, type, reply);
+    });
+}
+
+void Discovery::finish_lookup(const std::string& key, const std::string& name, uint16_t type,
+                              const DnsReply& reply) {
+    Answer answer;
+    bool resolver_failed = false;
+    std::chrono::seconds ttl = options_.negative_ttl;
+    if (reply.status != ARES_SUCCESS) {
+        resolver_failed = true;
+        answer.error = std::string("resolver: ") + ares_strerror(reply.status);
+    } else if (auto parsed = dns::parse_message(reply.answer); !parsed.ok()) {
+        resolver_failed = true;
+        answer.error = "resolver sent a malformed answer (" +
+                       std::string(dns::parse_error_name(parsed.error)) + ")";
+    } else {
+        const auto& msg = parsed.message;
+        if (msg.header.rcode == dns::rcode::NXDOMAIN) {
+            answer.error = name + " does not exist (NXDOMAIN)";
+        } else if (msg.header.rcode != dns::rcode::NOERROR) {
+            resolver_failed = true;
+            answer.error =
+                "resolver answered " + dns::rcode_name(msg.header.rcode) + " for " + name;
+        } else {
+            // Follow a CNAME chain inside the answer (bounded by the answer's size).
+            std::string owner = name;
+            uint32_t min_ttl = UINT32_MAX;
+            for (std::size_t hop = 0; hop <= msg.answers.size(); ++hop) {
+                bool followed = false;
+                for (const auto& rr : msg.answers) {
+                    if (rr.type == dns::rrtype::CNAME && type != dns::rrtype::CNAME &&
+                        dns::names_equal(rr.owner, owner)) {
+                        owner = dns::canonical_name(rr.target);
+                        min_ttl = std::min(min_ttl, rr.ttl);
+                        followed = true;
+                        break;
+                    }
+                }
+                if (!followed) break;
+            }
+            for (const auto& rr : msg.answers) {
+                if (rr.type != type || !dns::names_equal(rr.owner, owner)) continue;
+                std::string value =
+                    type == dns::rrtype::NS ? dns::canonical_name(rr.target) : rr.address;
+                if (value.empty()) continue;
+                if (std::find(answer.values.begin(), answer.values.end(), value) ==
+                    answer.values.end())
+                    answer.values.push_back(std::move(value));
+                min_ttl = std::min(min_ttl, rr.ttl);
+            }
+            if (!answer.values.empty() && min_ttl != UINT32_MAX)
+                ttl = std::clamp(std::chrono::seconds(min_ttl), options_.min_ttl, options_.max_ttl);
+        }
+    }
+    if (resolver_failed) ++lookup_errors_;
+
+    auto& entry = cache_[key];
+    auto now = EventLoop::Clock::now();
+    if (resolver_failed && entry.has_last_good) {
+        // The resolver is down or broken: keep watching with the last good answer.
+        answer.values = entry.last_good_values;
+        answer.from_cache = true;
+        entry.expires = now + std::chrono::seconds(5);
+    } else {
+        entry.values = answer.values;
+        entry.error = answer.error;
+        entry.expires = now + (resolver_failed ? std::chrono::seconds(5) : ttl);
+        if (!resolver_failed) {
+            entry.last_good_values = answer.values;
+            entry.has_last_good = true;
+        }
+    }
+    entry.good = !resolver_failed;
+
+    auto node = waiting_.extract(key);
+    if (node.empty()) return;
+    for (auto& callback : node.mapped()) callback(answer);
+}
+
+void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCallback done) {
+    struct Join {
+        DiscoveredNameserver ns;
+        std::vector<std::string> v4, v6;
+        std::vector<std::string> errors;
+        int pending = 0;
+        AddressCallback done;
+    };
+    auto join = std::make_shared<Join>();
+    join->ns.name = dns::canonical_name(name);
+    join->done = std::move(done);
+    join->pending = (ipv4 ? 1 : 0) + (ipv6 ? 1 : 0) + 1;  // +1 guards against sync callbacks
+    auto finish = [join] {
+        if (--join->pending > 0) return;
+        join->ns.addresses = join->v4;
+        join->ns.addresses.insert(join->ns.addresses.end(), join->v6.begin(), join->v6.end());
+        if (join->ns.addresses.empty()) {
+            if (join->errors.empty()) {
+                join->ns.error = "no A or AAAA records";
+            } else {
+                for (const auto& e : join->errors)
+                    join->ns.error += (join->ns.error.empty() ? "" : "; ") + e;
+            }
+        }
+        join->done(std::move(join->ns));
+    };
+    if (ipv4)
+        lookup(name, dns::rrtype::A, [join, finish](Answer a) {
+            join->v4 = std::move(a.values);
+            if (!a.error.empty()) join->errors.push_back("A: " + a.error);
+            finish();
+        });
+    if (ipv6)
+        lookup(name, dns::rrtype::AAAA, [join, finish](Answer a) {
+            join->v6 = std::move(a.values);
+            if (!a.error.empty()) join->errors.push_back("AAAA: " + a.error);
+            finish();
+        });
+    finish();
+}
+
+void Discovery::discover(const std::string& zone, unsigned max_nameservers, bool ipv4, bool ipv6,
+                         Callback done) {
+    auto result = std::make_shared<DiscoveryResult>();
+    result->zone = dns::canonical_name(zone);
+    lookup(result->zone, dns::rrtype::NS,
+           [this, result, max_nameservers, ipv4, ipv6, done = std::move(done)](Answer a) mutable {
+               result->from_cache = a.from_cache;
+               if (!a.error.empty()) result->error = a.error;
+               std::vector<std::string> names = std::move(a.values);
+               std::sort(names.begin(), names.end());
+               result->ns_total = static_cast<unsigned>(names.size());
+               if (names.size() > max_nameservers) {
+                   names.resize(max_nameservers);
+                   result->capped = true;
+               }
+               if (names.empty()) {
+                   if (result->error.empty()) result->error = "no NS records for " + result->zone;
+                   done(std::move(*result));
+                   return;
+               }
+               result->nameservers.resize(names.size());
+               auto pending = std::make_shared<std::size_t>(names.size());
+               auto shared_done = std::make_shared<Callback>(std::move(done));
+               for (std::size_t i = 0; i < names.size(); ++i) {
+                   resolve(names[i], ipv4, ipv6,
+                           [result, i, pending, shared_done](DiscoveredNameserver ns) {
+                               result->nameservers[i] = std::move(ns);
+                               if (--*pending == 0) (*shared_done)(std::move(*result));
+                           });
+               }
+           });
+}
+
+}  // namespace soawatch

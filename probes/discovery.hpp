@@ -1,0 +1,92 @@
+// Discovery: a zone's NS names from a recursive resolver, then the A and AAAA addresses of each
+// name. All lookups go through one c-ares channel to the bootstrap resolvers (or resolv.conf),
+// run concurrently on the event loop, and are cached by TTL. When the resolver fails, the last
+// good answer is used and the result says so.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "probes/dns_channel.hpp"
+#include "probes/event_loop.hpp"
+
+namespace soawatch {
+
+struct DiscoveredNameserver {
+    std::string name;                    // canonical
+    std::vector<std::string> addresses;  // textual; IPv4 first, then IPv6
+    std::string error;                   // why no address was found (empty when some were)
+};
+
+struct DiscoveryResult {
+    std::string zone;  // canonical
+    std::vector<DiscoveredNameserver> nameservers;
+    std::string error;        // the NS lookup failed (then `nameservers` may be from cache)
+    bool from_cache = false;  // the resolver failed and a previous answer is being used
+    bool capped = false;      // more NS names than max_nameservers: the rest were not followed
+    unsigned ns_total = 0;    // NS names in the answer before capping
+};
+
+struct DiscoveryOptions {
+    std::vector<ServerAddress> resolvers;  // empty: the system's resolv.conf
+    std::chrono::milliseconds timeout{2000};
+    unsigned tries = 3;                  // per lookup, across the resolvers (failover is fine here)
+    std::chrono::seconds min_ttl{30};    // cache answers at least this long
+    std::chrono::seconds max_ttl{3600};  // and at most this long
+    std::chrono::seconds negative_ttl{60};
+};
+
+class Discovery {
+  public:
+    using Callback = std::function<void(DiscoveryResult)>;
+    using AddressCallback = std::function<void(DiscoveredNameserver)>;
+
+    // Throws std::runtime_error when the resolver channel cannot be created.
+    Discovery(EventLoop& loop, DiscoveryOptions options);
+    Discovery(const Discovery&) = delete;
+    Discovery& operator=(const Discovery&) = delete;
+
+    // NS names of `zone` and their addresses. The callback runs once on the loop thread.
+    void discover(const std::string& zone, unsigned max_nameservers, bool ipv4, bool ipv6,
+                  Callback done);
+    // Addresses of one host name (for nameservers given by name in config).
+    void resolve(const std::string& name, bool ipv4, bool ipv6, AddressCallback done);
+
+    uint64_t lookups_sent() const { return lookups_sent_; }
+    uint64_t lookup_errors() const { return lookup_errors_; }
+
+  private:
+    struct Answer {
+        std::vector<std::string> values;  // NS targets or addresses
+        std::string error;                // empty on success (an empty NODATA answer is success)
+        bool from_cache = false;
+    };
+    struct CacheEntry {
+        std::vector<std::string> values;
+        std::string error;
+        EventLoop::Clock::time_point expires{};
+        bool good = false;                          // from a successful lookup
+        std::vector<std::string> last_good_values;  // kept past expiry for resolver outages
+        bool has_last_good = false;
+    };
+    using AnswerCallback = std::function<void(Answer)>;
+    void lookup(const std::string& name, uint16_t type, AnswerCallback done);
+    void finish_lookup(const std::string& key, const std::string& name, uint16_t type,
+                       const DnsReply& reply);
+
+    EventLoop& loop_;
+    DiscoveryOptions options_;
+    std::unique_ptr<DnsChannel> channel_;
+    std::map<std::string, CacheEntry> cache_;  // key: type + " " + canonical name
+    // Lookups in flight, so concurrent zones sharing NS names ask once.
+    std::map<std::string, std::vector<AnswerCallback>> waiting_;
+    uint64_t lookups_sent_ = 0;
+    uint64_t lookup_errors_ = 0;
+};
+
+}  // namespace soawatch

@@ -1,0 +1,236 @@
+#include "probes/dns_channel.hpp"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace soawatch {
+
+namespace {
+
+void init_library_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+}  // namespace
+
+struct DnsChannel::Pending {
+    DnsChannel* channel = nullptr;
+    std::vector<uint8_t> query;
+    Callback callback;
+    EventLoop::Clock::time_point sent_at{};
+};
+
+DnsChannel::DnsChannel(ConstructionKey, EventLoop& loop, std::size_t max_inflight)
+    : loop_(loop), max_inflight_(max_inflight), alive_(std::make_shared<DnsChannel*>(this)) {}
+
+std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOptions& options,
+                                               std::string* error) {
+    init_library_once();
+    auto channel = std::make_unique<DnsChannel>(ConstructionKey{}, loop, options.max_inflight);
+
+    ares_options opts{};
+    int optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+    // NOCHECKRESP: hand REFUSED and SERVFAIL answers back instead of failing over; STAYOPEN
+    // keeps TCP connections for the next query; IGNTC: the prober decides about TCP itself.
+    opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_STAYOPEN | ARES_FLAG_NOSEARCH |
+                 ARES_FLAG_NOALIASES | (options.tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+    opts.timeout = static_cast<int>(options.timeout.count());
+    opts.tries = static_cast<int>(options.tries);
+    opts.sock_state_cb = &DnsChannel::on_sock_state;
+    opts.sock_state_cb_data = channel.get();
+    int rc = ares_init_options(&channel->channel_, &opts, optmask);
+    if (rc != ARES_SUCCESS) {
+        if (error) *error = std::string("c-ares init: ") + ares_strerror(rc);
+        return nullptr;
+    }
+
+    static const ares_socket_functions functions = {
+        &DnsChannel::sock_open,     &DnsChannel::sock_close, &DnsChannel::sock_connect,
+        &DnsChannel::sock_recvfrom, &DnsChannel::sock_sendv,
+    };
+    ares_set_socket_functions(channel->channel_, &functions, channel.get());
+
+    if (!options.servers.empty()) {
+        std::vector<ares_addr_port_node> nodes(options.servers.size());
+        for (std::size_t i = 0; i < options.servers.size(); ++i) {
+            auto& node = nodes[i];
+            const auto& server = options.servers[i];
+            if (inet_pton(AF_INET, server.address.c_str(), &node.addr.addr4) == 1) {
+                node.family = AF_INET;
+            } else if (inet_pton(AF_INET6, server.address.c_str(), &node.addr.addr6) == 1) {
+                node.family = AF_INET6;
+            } else {
+                if (error) *error = "not an IP address: " + server.address;
+                return nullptr;
+            }
+            node.udp_port = server.port;
+            node.tcp_port = server.port;
+            node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+        }
+        rc = ares_set_servers_ports(channel->channel_, nodes.data());
+        if (rc != ARES_SUCCESS) {
+            if (error) *error = std::string("c-ares servers: ") + ares_strerror(rc);
+            return nullptr;
+        }
+    }
+    return channel;
+}
+
+DnsChannel::~DnsChannel() {
+    destroying_ = true;
+    *alive_ = nullptr;
+    if (timer_) loop_.cancel_timer(timer_);
+    // ares_destroy runs the callbacks of outstanding queries with ARES_EDESTRUCTION.
+    if (channel_) ares_destroy(channel_);
+    for (auto& pending : queue_) {
+        DnsReply reply;
+        reply.status = ARES_EDESTRUCTION;
+        pending->callback(reply);
+    }
+}
+
+void DnsChannel::send(std::vector<uint8_t> query, Callback callback) {
+    auto pending = std::make_unique<Pending>();
+    pending->channel = this;
+    pending->query = std::move(query);
+    pending->callback = std::move(callback);
+    last_used_ = EventLoop::Clock::now();
+    if (inflight_ >= max_inflight_) {
+        queue_.push_back(std::move(pending));
+        return;
+    }
+    start(std::move(pending));
+}
+
+void DnsChannel::start(std::unique_ptr<Pending> pending) {
+    ++inflight_;
+    ++queries_sent_;
+    pending->sent_at = EventLoop::Clock::now();
+    const auto* data = pending->query.data();
+    const int size = static_cast<int>(pending->query.size());
+    // Ownership passes to c-ares until on_answer, which always runs exactly once.
+    ares_send(channel_, data, size, &DnsChannel::on_answer, pending.release());
+    schedule_timeout();
+}
+
+void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+    std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
+    pending->channel->finish(pending.get(), status, abuf, alen);
+}
+
+void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf, int alen) {
+    --inflight_;
+    DnsReply reply;
+    reply.status = status;
+    if (status == ARES_SUCCESS && abuf && alen > 0)
+        reply.answer = std::span<const uint8_t>(abuf, static_cast<std::size_t>(alen));
+    reply.socket_errno = last_errno_;
+    reply.rtt = EventLoop::Clock::now() - pending->sent_at;
+    if (status == ARES_SUCCESS) last_errno_ = 0;
+    pending->callback(reply);
+    if (destroying_) return;
+    while (!queue_.empty() && inflight_ < max_inflight_) {
+        auto next = std::move(queue_.front());
+        queue_.pop_front();
+        start(std::move(next));
+    }
+}
+
+void DnsChannel::process(ares_socket_t read_fd, ares_socket_t write_fd) {
+    ares_process_fd(channel_, read_fd, write_fd);
+    schedule_timeout();
+}
+
+void DnsChannel::schedule_timeout() {
+    if (destroying_) return;
+    timeval tv{};
+    timeval* next = ares_timeout(channel_, nullptr, &tv);
+    if (!next) return;  // nothing outstanding
+    auto due = EventLoop::Clock::now() + std::chrono::seconds(next->tv_sec) +
+               std::chrono::microseconds(next->tv_usec);
+    // A timer that fires early is harmless (it re-arms); only move it when due is earlier.
+    if (timer_ && due >= timer_due_) return;
+    if (timer_) loop_.cancel_timer(timer_);
+    timer_due_ = due;
+    std::weak_ptr<DnsChannel*> weak = alive_;
+    timer_ = loop_.add_timer(due, [weak] {
+        auto alive = weak.lock();
+        if (!alive || !*alive) return;
+        DnsChannel* self = *alive;
+        self->timer_ = 0;
+        self->process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    });
+}
+
+void DnsChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<DnsChannel*>(data);
+    if (!readable && !writable) {
+        self->loop_.unwatch_fd(fd);
+        return;
+    }
+    std::weak_ptr<DnsChannel*> weak = self->alive_;
+    self->loop_.watch_fd(fd, readable, writable, [weak, fd](bool r, bool w) {
+        auto alive = weak.lock();
+        if (!alive || !*alive) return;
+        (*alive)->process(r ? fd : ARES_SOCKET_BAD, w ? fd : ARES_SOCKET_BAD);
+    });
+}
+
+// Thin wrappers over the system calls that remember the last error, so a failed query can say
+// whether the port was closed (ECONNREFUSED from ICMP) or the network failed (ENETUNREACH...).
+ares_socket_t DnsChannel::sock_open(int domain, int type, int protocol, void* user) {
+    int fd = ::socket(domain, type, protocol);
+    if (fd < 0) static_cast<DnsChannel*>(user)->last_errno_ = errno;
+    return fd;
+}
+
+int DnsChannel::sock_close(ares_socket_t fd, void*) {
+    return ::close(fd);
+}
+
+int DnsChannel::sock_connect(ares_socket_t fd, const struct sockaddr* addr, ares_socklen_t len,
+                             void* user) {
+    int rc = ::connect(fd, addr, len);
+    if (rc < 0 && errno != EINPROGRESS && errno != EWOULDBLOCK) {
+        int saved = errno;
+        static_cast<DnsChannel*>(user)->last_errno_ = saved;
+        errno = saved;
+    }
+    return rc;
+}
+
+ares_ssize_t DnsChannel::sock_recvfrom(ares_socket_t fd, void* buf, size_t len, int flags,
+                                       struct sockaddr* from, ares_socklen_t* from_len,
+                                       void* user) {
+    ssize_t n =
+        from ? ::recvfrom(fd, buf, len, flags, from, from_len) : ::recv(fd, buf, len, flags);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        int saved = errno;
+        static_cast<DnsChannel*>(user)->last_errno_ = saved;
+        errno = saved;
+    } else if (n == 0) {
+        // A TCP peer that closes without answering.
+        static_cast<DnsChannel*>(user)->last_errno_ = ECONNRESET;
+    }
+    return n;
+}
+
+ares_ssize_t DnsChannel::sock_sendv(ares_socket_t fd, const struct iovec* vec, int count,
+                                    void* user) {
+    ssize_t n = ::writev(fd, vec, count);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        int saved = errno;
+        static_cast<DnsChannel*>(user)->last_errno_ = saved;
+        errno = saved;
+    }
+    return n;
+}
+
+}  // namespace soawatch

@@ -1,0 +1,98 @@
+// One c-ares channel bound to fixed server addresses and one transport, driven by our EventLoop.
+// c-ares 1.18 has no event thread: its sockets are registered with the loop through
+// ARES_OPT_SOCK_STATE_CB and its timeouts run from a loop timer (ares_timeout/ares_process_fd).
+#pragma once
+
+#include <ares.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "probes/event_loop.hpp"
+
+namespace soawatch {
+
+struct ServerAddress {
+    std::string address;  // textual IPv4 or IPv6
+    uint16_t port = 53;
+};
+
+struct ChannelOptions {
+    std::vector<ServerAddress> servers;  // empty: the system's resolv.conf
+    bool tcp = false;                    // every query over TCP (ARES_FLAG_USEVC)
+    std::chrono::milliseconds timeout{2000};
+    unsigned tries = 1;  // c-ares tries per query; probes retry themselves so they can count
+    std::size_t max_inflight = 512;  // more queries wait in a queue (c-ares scans its queries)
+};
+
+// What came back for one query.
+struct DnsReply {
+    int status = ARES_SUCCESS;        // ARES_SUCCESS, ARES_ETIMEOUT, ARES_ECONNREFUSED, ...
+    std::span<const uint8_t> answer;  // raw response when status == ARES_SUCCESS
+    int socket_errno = 0;             // last socket error c-ares hit on this channel, if any
+    std::chrono::duration<double> rtt{0};
+};
+
+class DnsChannel {
+    struct ConstructionKey {};
+
+  public:
+    using Callback = std::function<void(const DnsReply&)>;
+
+    // Returns nullptr and sets *error when c-ares cannot be set up or an address is invalid.
+    static std::unique_ptr<DnsChannel> create(EventLoop& loop, const ChannelOptions& options,
+                                              std::string* error);
+    DnsChannel(ConstructionKey, EventLoop& loop, std::size_t max_inflight);  // use create()
+    ~DnsChannel();
+    DnsChannel(const DnsChannel&) = delete;
+    DnsChannel& operator=(const DnsChannel&) = delete;
+
+    // Sends a complete DNS message (c-ares sets the ID). The callback runs exactly once on the
+    // loop thread, possibly before send returns (when the socket cannot even be opened).
+    void send(std::vector<uint8_t> query, Callback callback);
+
+    std::size_t inflight() const { return inflight_; }
+    std::size_t queued() const { return queue_.size(); }
+    uint64_t queries_sent() const { return queries_sent_; }
+    EventLoop::Clock::time_point last_used() const { return last_used_; }
+
+  private:
+    struct Pending;
+    void start(std::unique_ptr<Pending> pending);
+    void finish(Pending* pending, int status, const unsigned char* abuf, int alen);
+    void process(ares_socket_t read_fd, ares_socket_t write_fd);
+    void schedule_timeout();
+
+    static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
+    static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+    static ares_socket_t sock_open(int domain, int type, int protocol, void* user);
+    static int sock_close(ares_socket_t fd, void* user);
+    static int sock_connect(ares_socket_t fd, const struct sockaddr* addr, ares_socklen_t len,
+                            void* user);
+    static ares_ssize_t sock_recvfrom(ares_socket_t fd, void* buf, size_t len, int flags,
+                                      struct sockaddr* from, ares_socklen_t* from_len, void* user);
+    static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec* vec, int count,
+                                   void* user);
+
+    EventLoop& loop_;
+    ares_channel channel_ = nullptr;
+    std::size_t max_inflight_;
+    std::size_t inflight_ = 0;
+    uint64_t queries_sent_ = 0;
+    int last_errno_ = 0;
+    std::deque<std::unique_ptr<Pending>> queue_;
+    EventLoop::TimerId timer_ = 0;
+    EventLoop::Clock::time_point timer_due_{};
+    EventLoop::Clock::time_point last_used_{};
+    bool destroying_ = false;
+    // The c-ares callbacks may not outlive the channel: a weak handle lets the loop skip them.
+    std::shared_ptr<DnsChannel*> alive_;
+};
+
+}  // namespace soawatch

@@ -1,0 +1,70 @@
+// SoaProbe: one non-recursive (RD=0) SOA query sent straight to one nameserver address, over UDP
+// with a TCP retry when the answer is truncated (RFC 7766 section 5), with a per-try timeout and
+// retries. Each address gets its own c-ares channel pinned to it (no failover can hide a lagging
+// server, no cache can answer for it). The answer is checked in a fixed order and the first
+// problem found becomes the observation's error kind.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "probes/dns_channel.hpp"
+#include "probes/event_loop.hpp"
+#include "probes/observation.hpp"
+
+namespace soawatch {
+
+struct SoaProbeOptions {
+    std::chrono::milliseconds timeout{2000};  // per try
+    unsigned retries = 2;                     // tries after the first, on timeout only
+    uint16_t edns_udp_size = 1232;            // 0: plain RFC 1035 query
+};
+
+// Classifies one DNS response to an SOA query for `zone` (canonical). Pure: used by the prober
+// and directly by the fuzz target and unit tests. Sets error, detail, rcode, AA and SOA fields of
+// `obs`; returns true when the response was truncated (TC) and should be retried over TCP.
+bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
+                           Transport transport, SoaObservation& obs);
+
+class SoaProber {
+  public:
+    using Callback = std::function<void(SoaObservation)>;
+
+    explicit SoaProber(EventLoop& loop) : loop_(loop) {}
+    ~SoaProber() { channels_.clear(); }  // outstanding callbacks run now, with the members alive
+    SoaProber(const SoaProber&) = delete;
+    SoaProber& operator=(const SoaProber&) = delete;
+
+    // Probes `zone` (any spelling; canonicalised) at one address. The callback runs once, on the
+    // loop thread, possibly before probe() returns.
+    void probe(const std::string& zone, const ProbeTarget& target, const SoaProbeOptions& options,
+               Callback done);
+
+    // Drops channels unused for longer than `idle` (their sockets close).
+    void close_idle_channels(std::chrono::seconds idle);
+
+    uint64_t queries_sent() const { return queries_sent_; }
+    uint64_t inflight() const { return inflight_; }
+    std::size_t channel_count() const { return channels_.size(); }
+
+  private:
+    struct Attempt;
+    void send_try(std::shared_ptr<Attempt> attempt, Transport transport);
+    void on_reply(std::shared_ptr<Attempt> attempt, Transport transport, const DnsReply& reply);
+    void complete(const std::shared_ptr<Attempt>& attempt);
+    DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
+                            std::chrono::milliseconds timeout, std::string* error);
+
+    EventLoop& loop_;
+    using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t>;  // address, port, tcp, ms
+    std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
+    uint64_t queries_sent_ = 0;
+    uint64_t inflight_ = 0;
+};
+
+}  // namespace soawatch

@@ -1,0 +1,212 @@
+#include <catch2/catch.hpp>
+
+#include "agent/evaluator.hpp"
+
+using namespace soawatch;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Clock::time_point T0 = Clock::time_point(std::chrono::seconds(1'800'000'000));
+
+SoaObservation ok(const std::string& ns, const std::string& addr, uint32_t serial,
+                  Clock::time_point at) {
+    SoaObservation o;
+    o.zone = "example.test.";
+    o.target = {ns, addr, 53};
+    o.answered = true;
+    o.authoritative = true;
+    dns::SoaRdata soa;
+    soa.mname = "primary.example.test.";
+    soa.rname = "hostmaster.example.test.";
+    soa.serial = serial;
+    soa.expire = 1209600;
+    o.soa = soa;
+    o.at = at;
+    return o;
+}
+
+SoaObservation failed(const std::string& ns, const std::string& addr, ProbeError e,
+                      Clock::time_point at) {
+    SoaObservation o;
+    o.zone = "example.test.";
+    o.target = {ns, addr, 53};
+    o.error = e;
+    o.at = at;
+    return o;
+}
+
+ZoneCheckResult round(Clock::time_point at, std::vector<SoaObservation> obs,
+                      std::optional<SoaObservation> primary = std::nullopt) {
+    ZoneCheckResult r;
+    r.zone = "example.test.";
+    r.started = at;
+    r.finished = at;
+    r.observations = std::move(obs);
+    r.primary = std::move(primary);
+    return r;
+}
+
+const NameserverStatus& server(const ZoneStatus& z, const std::string& addr) {
+    for (const auto& s : z.servers)
+        if (s.target.address == addr) return s;
+    FAIL("no server " << addr);
+    throw;
+}
+
+}  // namespace
+
+TEST_CASE("all nameservers in sync: OK, consistent, reference is the newest", "[evaluator]") {
+    auto z = evaluate(nullptr,
+                      round(T0, {ok("ns1.", "10.0.0.1", 7, T0), ok("ns2.", "10.0.0.2", 7, T0)}));
+    CHECK(z.verdict == Verdict::ok);
+    CHECK(z.consistent);
+    CHECK(z.reference_serial == 7u);
+    CHECK(z.usable_servers == 2);
+    CHECK(server(z, "10.0.0.1").state == ServerState::in_sync);
+    CHECK(z.reasons.empty());
+}
+
+TEST_CASE("one behind: WARNING with steps; lag grows across rounds", "[evaluator]") {
+    auto z1 =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 9, T0), ok("ns2.", "10.0.0.2", 7, T0),
+                                     ok("ns3.", "10.0.0.3", 9, T0)}));
+    CHECK(z1.verdict == Verdict::warning);
+    CHECK_FALSE(z1.consistent);
+    const auto& b = server(z1, "10.0.0.2");
+    CHECK(b.state == ServerState::behind);
+    CHECK(b.serial_behind == 2);
+    CHECK(b.lag_seconds == 0);
+    auto z2 = evaluate(&z1, round(T0 + 30s, {ok("ns1.", "10.0.0.1", 9, T0 + 30s),
+                                             ok("ns2.", "10.0.0.2", 7, T0 + 30s),
+                                             ok("ns3.", "10.0.0.3", 9, T0 + 30s)}));
+    CHECK(server(z2, "10.0.0.2").lag_seconds == Approx(30));
+    CHECK(z2.reasons.size() == 1);
+    CHECK(z2.reasons[0].find("2 serial(s) behind") != std::string::npos);
+}
+
+TEST_CASE("reference change times propagation to each lagging server", "[evaluator]") {
+    auto z1 =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 1, T0), ok("ns2.", "10.0.0.2", 1, T0)},
+                                ok("", "10.0.0.10", 1, T0)));
+    CHECK(z1.verdict == Verdict::ok);
+    // The primary moves to 2; ns1 already has it, ns2 not yet.
+    auto z2 = evaluate(
+        &z1,
+        round(T0 + 60s, {ok("ns1.", "10.0.0.1", 2, T0 + 60s), ok("ns2.", "10.0.0.2", 1, T0 + 60s)},
+              ok("", "10.0.0.10", 2, T0 + 60s)));
+    CHECK(z2.reference_serial == 2u);
+    CHECK(z2.last_serial_change == T0 + 60s);
+    CHECK(z2.new_propagations.empty());  // ns1 had it before we could time it
+    CHECK(server(z2, "10.0.0.2").state == ServerState::behind);
+    CHECK(server(z2, "10.0.0.2").propagation_pending_since == T0 + 60s);
+    auto z3 = evaluate(
+        &z2,
+        round(T0 + 63s, {ok("ns1.", "10.0.0.1", 2, T0 + 63s), ok("ns2.", "10.0.0.2", 2, T0 + 63s)},
+              ok("", "10.0.0.10", 2, T0 + 63s)));
+    REQUIRE(z3.new_propagations.size() == 1);
+    CHECK(z3.new_propagations[0].address == "10.0.0.2");
+    CHECK(z3.new_propagations[0].seconds == Approx(3));
+    CHECK(server(z3, "10.0.0.2").last_propagation_seconds == Approx(3));
+    CHECK(z3.verdict == Verdict::ok);
+}
+
+TEST_CASE("a NOTIFY signal times propagation even for servers that already have the serial",
+          "[evaluator]") {
+    auto z1 =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 1, T0), ok("ns2.", "10.0.0.2", 1, T0)},
+                                ok("", "10.0.0.10", 1, T0)));
+    auto r = round(
+        T0 + 10s,
+        {ok("ns1.", "10.0.0.1", 2, T0 + 10s + 200ms), ok("ns2.", "10.0.0.2", 2, T0 + 10s + 300ms)},
+        ok("", "10.0.0.10", 2, T0 + 10s + 100ms));
+    r.change_signal = T0 + 10s;
+    auto z2 = evaluate(&z1, r);
+    REQUIRE(z2.new_propagations.size() == 2);
+    CHECK(z2.new_propagations[0].seconds == Approx(0.2));
+    CHECK(z2.new_propagations[1].seconds == Approx(0.3));
+}
+
+TEST_CASE("hidden primary unreachable: CRITICAL, last known reference kept", "[evaluator]") {
+    auto z1 =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 5, T0), ok("ns2.", "10.0.0.2", 5, T0)},
+                                ok("", "10.0.0.10", 5, T0)));
+    auto z2 = evaluate(
+        &z1,
+        round(T0 + 60s, {ok("ns1.", "10.0.0.1", 5, T0 + 60s), ok("ns2.", "10.0.0.2", 5, T0 + 60s)},
+              failed("", "10.0.0.10", ProbeError::timeout, T0 + 60s)));
+    CHECK(z2.verdict == Verdict::critical);
+    CHECK(z2.reference_serial == 5u);
+    CHECK(z2.servers[0].is_primary);
+    CHECK(z2.servers[0].state == ServerState::unusable);
+    CHECK(z2.reasons[0].find("primary 10.0.0.10 is unusable: timeout") == 0);
+}
+
+TEST_CASE("fewer than two usable nameservers is CRITICAL; one of three down is WARNING",
+          "[evaluator]") {
+    auto one_left =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 5, T0),
+                                     failed("ns2.", "10.0.0.2", ProbeError::refused, T0)}));
+    CHECK(one_left.verdict == Verdict::critical);
+    auto two_left =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 5, T0), ok("ns3.", "10.0.0.3", 5, T0),
+                                     failed("ns2.", "10.0.0.2", ProbeError::timeout, T0)}));
+    CHECK(two_left.verdict == Verdict::warning);
+    CHECK(two_left.consistent);  // every usable server has the reference
+    CHECK(server(two_left, "10.0.0.2").errors_by_reason[static_cast<int>(ProbeError::timeout)] ==
+          1);
+    auto none = evaluate(nullptr, round(T0, {failed("ns1.", "10.0.0.1", ProbeError::timeout, T0),
+                                             failed("ns2.", "10.0.0.2", ProbeError::timeout, T0)}));
+    CHECK(none.verdict == Verdict::critical);
+    CHECK_FALSE(none.consistent);
+    CHECK(none.reasons[0] == "no nameserver answers");
+}
+
+TEST_CASE("two addresses of one NS name count as one nameserver", "[evaluator]") {
+    auto z =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 5, T0), ok("ns1.", "::1", 5, T0)}));
+    CHECK(z.usable_servers == 1);
+    CHECK(z.verdict == Verdict::critical);
+}
+
+TEST_CASE("no nameserver known is UNKNOWN", "[evaluator]") {
+    auto r = round(T0, {});
+    r.discovery_error = "resolver: Timeout while contacting DNS servers";
+    auto z = evaluate(nullptr, r);
+    CHECK(z.verdict == Verdict::unknown);
+    CHECK(z.reasons[0] ==
+          "no nameserver address known: resolver: Timeout while contacting DNS servers");
+}
+
+TEST_CASE("serial wrap-around: 4294967295 is behind 3", "[evaluator]") {
+    auto z = evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 3, T0),
+                                          ok("ns2.", "10.0.0.2", 4294967295u, T0)}));
+    CHECK(z.reference_serial == 3u);
+    CHECK(server(z, "10.0.0.2").state == ServerState::behind);
+    CHECK(server(z, "10.0.0.2").serial_behind == 4);
+}
+
+TEST_CASE("RFC 1982 undefined comparison is reported as incomparable", "[evaluator]") {
+    auto z = evaluate(
+        nullptr, round(T0, {ok("ns1.", "10.0.0.1", 0x80000000u, T0), ok("ns2.", "10.0.0.2", 0, T0)},
+                       ok("", "10.0.0.10", 0, T0)));
+    CHECK(server(z, "10.0.0.1").state == ServerState::incomparable);
+    CHECK(z.verdict == Verdict::warning);
+}
+
+TEST_CASE("a server ahead of the primary is reported", "[evaluator]") {
+    auto z =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 10, T0), ok("ns2.", "10.0.0.2", 9, T0)},
+                                ok("", "10.0.0.10", 9, T0)));
+    CHECK(server(z, "10.0.0.1").state == ServerState::ahead);
+    CHECK(server(z, "10.0.0.2").state == ServerState::in_sync);
+    CHECK(z.verdict == Verdict::warning);
+}
+
+TEST_CASE("unresolved NS names are a warning", "[evaluator]") {
+    auto r = round(T0, {ok("ns1.", "10.0.0.1", 5, T0), ok("ns2.", "10.0.0.2", 5, T0)});
+    r.unresolved = {"ns9.example.test. (no A or AAAA records)"};
+    auto z = evaluate(nullptr, r);
+    CHECK(z.verdict == Verdict::warning);
+    CHECK(z.reasons.back() == "nameserver ns9.example.test. (no A or AAAA records) has no address");
+}
