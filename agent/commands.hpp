@@ -8,3 +8,10 @@ namespace soawatch {
 int run_check_command(int argc, char** argv);
 
 }  // namespace soawatch
+
+namespace soawatch {
+
+// `soawatch [--config.file=FILE] [--web.listen-address=ADDR] ...`: the long-running agent.
+int run_agent_command(int argc, char** argv);
+
+}  // namespace soawatch

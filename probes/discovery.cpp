@@ -15,6 +15,32 @@ std::string cache_key(uint16_t type, const std::string& canonical) {
 
 }  // namespace
 
+namespace {
+
+bool same_servers(const std::vector<ServerAddress>& a, const std::vector<ServerAddress>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].address != b[i].address || a[i].port != b[i].port) return false;
+    return true;
+}
+
+}  // namespace
+
+void Discovery::set_resolvers(const std::vector<ServerAddress>& resolvers) {
+    std::erase_if(retired_, [](const auto& c) { return c->inflight() == 0 && c->queued() == 0; });
+    if (same_servers(resolvers, options_.resolvers)) return;
+    ChannelOptions channel_options;
+    channel_options.servers = resolvers;
+    channel_options.timeout = options_.timeout;
+    channel_options.tries = options_.tries;
+    std::string error;
+    auto channel = DnsChannel::create(loop_, channel_options, &error);
+    if (!channel) throw std::runtime_error("cannot set up the resolver: " + error);
+    retired_.push_back(std::move(channel_));
+    channel_ = std::move(channel);
+    options_.resolvers = resolvers;
+}
+
 Discovery::Discovery(EventLoop& loop, DiscoveryOptions options)
     : loop_(loop), options_(std::move(options)) {
     ChannelOptions channel_options;

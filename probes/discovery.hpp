@@ -57,6 +57,11 @@ class Discovery {
     // Addresses of one host name (for nameservers given by name in config).
     void resolve(const std::string& name, bool ipv4, bool ipv6, AddressCallback done);
 
+    // Points discovery at other resolvers (after a reload). Lookups in flight finish on the old
+    // channel, which is dropped once idle; the cache is kept.
+    void set_resolvers(const std::vector<ServerAddress>& resolvers);
+    const std::vector<ServerAddress>& resolvers() const { return options_.resolvers; }
+
     uint64_t lookups_sent() const { return lookups_sent_; }
     uint64_t lookup_errors() const { return lookup_errors_; }
 
@@ -82,7 +87,8 @@ class Discovery {
     EventLoop& loop_;
     DiscoveryOptions options_;
     std::unique_ptr<DnsChannel> channel_;
-    std::map<std::string, CacheEntry> cache_;  // key: type + " " + canonical name
+    std::vector<std::unique_ptr<DnsChannel>> retired_;  // old channels with lookups in flight
+    std::map<std::string, CacheEntry> cache_;           // key: type + " " + canonical name
     // Lookups in flight, so concurrent zones sharing NS names ask once.
     std::map<std::string, std::vector<AnswerCallback>> waiting_;
     uint64_t lookups_sent_ = 0;

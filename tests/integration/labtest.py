@@ -132,3 +132,140 @@ def main(tests, lab=None):
             lab.down()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+class Process:
+    """A server started by a test and stopped by PID (TERM, then KILL)."""
+
+    def __init__(self, args, log_path, env=None):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def http(url, method="GET", data=None, timeout=10):
+    """(status, headers, body text) of one HTTP request; HTTP errors are returned, not raised."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, method=method, data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def free_port(host="127.0.0.1"):
+    import socket
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class Agent:
+    """The soawatch daemon under test, on an ephemeral port found from its start-up log."""
+
+    def __init__(self, config_path, workdir, extra=()):
+        self.config_path = config_path
+        self.port = free_port()
+        self.process = Process([BIN, f"--config.file={config_path}",
+                                f"--web.listen-address=127.0.0.1:{self.port}",
+                                "--web.enable-lifecycle", "--log.level=debug", *extra],
+                               os.path.join(workdir, "soawatch.log"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        eventually(lambda: self._up(), timeout=20, what="soawatch to listen")
+
+    def _up(self):
+        if not self.process.alive():
+            raise AssertionError("soawatch exited:\n" + self.process.output())
+        try:
+            return http(self.url + "/healthz", timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    def get(self, path):
+        return http(self.url + path)
+
+    def metrics(self):
+        status, _, body = self.get("/metrics")
+        assert status == 200, status
+        return body
+
+    def metric(self, name, **labels):
+        """Value of one series from /metrics, or None."""
+        for line in self.metrics().splitlines():
+            if not line.startswith(name) or line.startswith("#"):
+                continue
+            series, _, value = line.rpartition(" ")
+            metric_name, _, label_text = series.partition("{")
+            if metric_name != name:
+                continue
+            if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
+                return float(value)
+        return None
+
+    def stop(self):
+        return self.process.stop()
+
+
+class Prometheus:
+    """A real Prometheus server scraping the agent every second."""
+
+    def __init__(self, workdir, targets):
+        self.port = free_port()
+        config = os.path.join(workdir, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: soawatch\n    static_configs:\n"
+                    f"      - targets: {json.dumps(targets)}\n")
+        self.process = Process(["prometheus", f"--config.file={config}",
+                                f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
+                                f"--web.listen-address=127.0.0.1:{self.port}"],
+                               os.path.join(workdir, "prometheus.log"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        eventually(lambda: self._ready(), timeout=60, what="prometheus to be ready")
+
+    def _ready(self):
+        if not self.process.alive():
+            raise AssertionError("prometheus exited:\n" + self.process.output())
+        try:
+            return http(self.url + "/-/ready", timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    def query(self, expr):
+        """The instant vector of a PromQL expression as [(labels, value)]."""
+        import urllib.parse
+        status, _, body = http(self.url + "/api/v1/query?query=" + urllib.parse.quote(expr))
+        doc = json.loads(body)
+        assert status == 200 and doc["status"] == "success", body
+        return [(r["metric"], float(r["value"][1])) for r in doc["data"]["result"]]
+
+    def value(self, expr):
+        result = self.query(expr)
+        return result[0][1] if len(result) == 1 else None
+
+    def stop(self):
+        return self.process.stop()

@@ -1,0 +1,407 @@
+// The long-running agent: config, event loop (scheduler, discovery, probes, NOTIFY listener),
+// status store, and the HTTP server's exporters. Wiring only; each part lives in its own file.
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/commands.hpp"
+#include "agent/config.hpp"
+#include "agent/evaluator.hpp"
+#include "agent/log.hpp"
+#include "agent/notify_listener.hpp"
+#include "agent/scheduler.hpp"
+#include "agent/status_store.hpp"
+#include "agent/zone_check.hpp"
+#include "exporters/http_server.hpp"
+#include "exporters/metrics.hpp"
+#include "probes/discovery.hpp"
+#include "probes/dns_wire.hpp"
+#include "probes/event_loop.hpp"
+#include "probes/soa_probe.hpp"
+#include "probes/unique_fd.hpp"
+
+namespace soawatch {
+
+namespace {
+
+const char* const kAgentUsage = R"(Usage: soawatch [flags]
+       soawatch check [options] ZONE...     (one-shot check; soawatch check --help)
+
+Watches the SOA serial of every authoritative nameserver of the configured zones and exports
+what it sees as Prometheus metrics, a JSON API and a status page on one HTTP port.
+
+Flags:
+  --config.file=FILE          configuration file (default soawatch.yml)
+  --config.check              validate the configuration file and exit (0 valid, 1 invalid)
+  --web.listen-address=ADDR   HTTP listen address, [IP]:PORT (default :9353)
+  --web.enable-lifecycle      allow POST /-/reload (SIGHUP always reloads)
+  --log.level=LEVEL           debug, info, warn, error (default info)
+  --log.format=FORMAT         logfmt or json (default logfmt)
+  --version                   print the version and exit
+  -h, --help                  show this help
+)";
+
+struct AgentFlags {
+    std::string config_file = "soawatch.yml";
+    bool config_check = false;
+    std::string listen = ":9353";
+    bool enable_lifecycle = false;
+};
+
+std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
+    AgentFlags f;
+    for (int i = 0; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string value;
+        bool has_value = false;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        auto take = [&]() -> std::optional<std::string> {
+            if (has_value) return value;
+            if (i + 1 < argc) return std::string(argv[++i]);
+            std::cerr << "soawatch: " << arg << " needs a value\n";
+            return std::nullopt;
+        };
+        if (arg == "-h" || arg == "--help") {
+            std::cout << kAgentUsage;
+            *exit_code = 0;
+            return std::nullopt;
+        } else if (arg == "--version") {
+            std::cout << "soawatch " << SOAWATCH_VERSION << " (" << SOAWATCH_REVISION << ")\n";
+            *exit_code = 0;
+            return std::nullopt;
+        } else if (arg == "--config.file") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            f.config_file = *v;
+        } else if (arg == "--config.check") {
+            f.config_check = true;
+        } else if (arg == "--web.listen-address") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            f.listen = *v;
+        } else if (arg == "--web.enable-lifecycle") {
+            f.enable_lifecycle = true;
+        } else if (arg == "--log.level") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            if (!log::set_level(*v)) {
+                std::cerr << "soawatch: --log.level: unknown level \"" << *v
+                          << "\" (debug, info, warn, error)\n";
+                return std::nullopt;
+            }
+        } else if (arg == "--log.format") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            if (!log::set_format(*v)) {
+                std::cerr << "soawatch: --log.format: unknown format \"" << *v
+                          << "\" (logfmt, json)\n";
+                return std::nullopt;
+            }
+        } else {
+            std::cerr << "soawatch: unknown flag " << arg << " (see soawatch --help)\n";
+            return std::nullopt;
+        }
+    }
+    return f;
+}
+
+std::vector<ServerAddress> to_servers(const std::vector<Endpoint>& endpoints) {
+    std::vector<ServerAddress> servers;
+    for (const auto& e : endpoints) servers.push_back({e.address, e.port});
+    return servers;
+}
+
+// Everything that lives on the event loop thread.
+class Agent {
+  public:
+    Agent(AgentFlags flags, Config config)
+        : flags_(std::move(flags)),
+          config_(std::move(config)),
+          metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION}),
+          discovery_(loop_, discovery_options(config_)),
+          prober_(loop_),
+          checker_(discovery_, prober_),
+          scheduler_(loop_, checker_, store_,
+                     [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }) {
+        scheduler_.set_stats_augmenter([this](AgentStats& stats) {
+            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent();
+            stats.queries_inflight = prober_.inflight();
+            stats.discovery_errors = discovery_.lookup_errors();
+            stats.notify_received = notify_received_before_ + (notify_ ? notify_->accepted() : 0);
+            stats.notify_ignored = notify_ignored_before_ + (notify_ ? notify_->ignored() : 0);
+            ready_ = stats.first_round_done;
+        });
+    }
+
+    int run() {
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGHUP);
+        sigaddset(&signals, SIGTERM);
+        sigaddset(&signals, SIGINT);
+        signal_fd_.reset(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+        loop_.watch_fd(signal_fd_.get(), true, false, [this](bool, bool) { on_signal(); });
+
+        if (config_.global.notify_listen) {
+            notify_ = make_notify_listener(*config_.global.notify_listen);
+            notify_endpoint_ = *config_.global.notify_listen;
+        }
+        scheduler_.apply(config_);
+        publish_config_values();
+        metrics_.set_reload_result(true, Clock::now());
+
+        std::string listen_error;
+        auto listen = parse_endpoint(flags_.listen, 9353, &listen_error, true);
+        if (!listen) {
+            log::error("bad --web.listen-address", {{"error", listen_error}});
+            return 1;
+        }
+        HttpServerOptions http_options;
+        http_options.listen = *listen;
+        http_ = std::make_unique<HttpServer>(http_options, http_hooks());
+        log::info(
+            "soawatch started",
+            {{"version", SOAWATCH_VERSION},
+             {"revision", SOAWATCH_REVISION},
+             {"config", config_.path},
+             {"zones", std::to_string(config_.zones.size())},
+             {"listen", flags_.listen},
+             {"port", std::to_string(http_->port())},
+             {"notify_listen",
+              config_.global.notify_listen ? config_.global.notify_listen->to_string() : "off"}});
+
+        // Housekeeping: fresh stats for scrapes, idle probe channels closed.
+        schedule_housekeeping();
+        loop_.run();
+
+        log::info("shutting down");
+        scheduler_.stop();
+        http_.reset();
+        return 0;
+    }
+
+  private:
+    static DiscoveryOptions discovery_options(const Config& config) {
+        DiscoveryOptions options;
+        options.resolvers = to_servers(config.global.resolvers);
+        options.timeout = config.global.probe.timeout;
+        return options;
+    }
+
+    void on_checked(const ZoneCheckResult& result, const ZoneStatus& status) {
+        if (result.primary) metrics_.observe_probe(*result.primary);
+        for (const auto& obs : result.observations) metrics_.observe_probe(obs);
+        for (const auto& sample : status.new_propagations) {
+            metrics_.observe_propagation(sample);
+            log::info("serial propagated", {{"zone", status.zone},
+                                            {"nameserver", sample.nameserver},
+                                            {"address", sample.address},
+                                            {"serial", std::to_string(sample.serial)},
+                                            {"seconds", std::to_string(sample.seconds)}});
+        }
+    }
+
+    void schedule_housekeeping() {
+        loop_.add_timer(std::chrono::seconds(1), [this] {
+            scheduler_.publish_stats();
+            if (++housekeeping_ticks_ % 300 == 0)
+                prober_.close_idle_channels(std::chrono::minutes(10));
+            schedule_housekeeping();
+        });
+    }
+
+    void on_signal() {
+        signalfd_siginfo info{};
+        while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+            if (info.ssi_signo == SIGHUP) {
+                log::info("SIGHUP: reloading the configuration");
+                reload();
+            } else {
+                log::info("signal received, stopping", {{"signal", strsignal(info.ssi_signo)}});
+                loop_.stop();
+            }
+        }
+    }
+
+    // Loop thread. A bad file (or a NOTIFY address that cannot be bound) changes nothing.
+    ReloadResult reload() {
+        try {
+            Config next = load_config(flags_.config_file);
+            const auto& wanted = next.global.notify_listen;
+            const bool notify_changed = wanted.has_value() != (notify_ != nullptr) ||
+                                        (wanted && notify_endpoint_ != *wanted);
+            std::unique_ptr<NotifyListener> listener;
+            if (notify_changed && wanted) {
+                if (notify_) retire_notify_listener();  // frees the port if only the address moved
+                listener = make_notify_listener(*wanted);
+            }
+            discovery_.set_resolvers(to_servers(next.global.resolvers));
+            config_ = std::move(next);
+            if (notify_changed) {
+                if (notify_) retire_notify_listener();
+                notify_ = std::move(listener);
+                if (notify_) notify_endpoint_ = *config_.global.notify_listen;
+            }
+            scheduler_.apply(config_);
+            publish_config_values();
+            metrics_.set_reload_result(true, Clock::now());
+            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())}});
+            return {true, {}};
+        } catch (const std::exception& e) {
+            metrics_.set_reload_result(false, Clock::now());
+            log::error("configuration reload failed; keeping the old one", {{"error", e.what()}});
+            return {false, e.what()};
+        }
+    }
+
+    // Loop thread: values HTTP threads need from the config, published atomically.
+    void publish_config_values() {
+        const auto& p = config_.global.probe;
+        // Discovery (up to 3 tries) and the probe's tries, with room for TCP fallback.
+        probe_budget_ms_ = (p.timeout * (p.retries + 1) * 3 + std::chrono::seconds(5)).count();
+    }
+
+    std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
+        return std::make_unique<NotifyListener>(
+            loop_, listen, [this](const std::string& zone, Clock::time_point when) {
+                return scheduler_.notify(zone, when);
+            });
+    }
+
+    void retire_notify_listener() {
+        notify_received_before_ += notify_->accepted();
+        notify_ignored_before_ += notify_->ignored();
+        notify_.reset();
+    }
+
+    HttpHooks http_hooks() {
+        HttpHooks hooks;
+        hooks.snapshot = [this] { return store_.snapshot(); };
+        hooks.render_metrics = [this] { return metrics_.render(*store_.snapshot()); };
+        hooks.ready = [this] { return ready_.load(); };
+        hooks.reload = [this]() -> ReloadResult {
+            if (!flags_.enable_lifecycle)
+                return {false, "lifecycle API is not enabled (start with --web.enable-lifecycle)"};
+            auto promise = std::make_shared<std::promise<ReloadResult>>();
+            auto future = promise->get_future();
+            loop_.post([this, promise] { promise->set_value(reload()); });
+            if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+                return {false, "reload timed out"};
+            return future.get();
+        };
+        hooks.probe = [this](const std::string& zone, const std::optional<Endpoint>& primary,
+                             std::string* error,
+                             int* status) { return probe(zone, primary, error, status); };
+        return hooks;
+    }
+
+    // HTTP thread: a one-off check of one zone on the loop, waited for here.
+    std::optional<std::string> probe(const std::string& zone,
+                                     const std::optional<Endpoint>& primary, std::string* error,
+                                     int* http_status) {
+        if (auto reason = dns::validate_name(zone); zone.empty() || !reason.empty()) {
+            *error = "invalid zone name: " + (zone.empty() ? std::string("empty") : reason);
+            *http_status = 400;
+            return std::nullopt;
+        }
+        constexpr int kMaxConcurrentProbes = 8;
+        if (probes_running_.fetch_add(1) >= kMaxConcurrentProbes) {
+            probes_running_.fetch_sub(1);
+            *error = "too many concurrent probes";
+            *http_status = 503;
+            return std::nullopt;
+        }
+        auto promise = std::make_shared<std::promise<std::string>>();
+        auto future = promise->get_future();
+        ZoneConfig zc;
+        zc.name = dns::canonical_name(zone);
+        zc.primary = primary;
+        const std::chrono::milliseconds budget(probe_budget_ms_.load());
+        loop_.post([this, zc, promise] {
+            checker_.check(make_check_spec(config_.global, zc), [promise](ZoneCheckResult result) {
+                ZoneStatus status = evaluate(nullptr, result);
+                promise->set_value(MetricsExporter::render_zone(status));
+            });
+        });
+        auto ready = future.wait_for(budget);
+        probes_running_.fetch_sub(1);
+        if (ready != std::future_status::ready) {
+            *error = "probe timed out";
+            *http_status = 504;
+            return std::nullopt;
+        }
+        return future.get();
+    }
+
+    AgentFlags flags_;
+    Config config_;
+    EventLoop loop_;
+    StatusStore store_;
+    MetricsExporter metrics_;
+    Discovery discovery_;
+    SoaProber prober_;
+    ZoneChecker checker_;
+    Scheduler scheduler_;
+    std::unique_ptr<NotifyListener> notify_;
+    Endpoint notify_endpoint_;
+    uint64_t notify_received_before_ = 0;
+    uint64_t notify_ignored_before_ = 0;
+    std::unique_ptr<HttpServer> http_;
+    UniqueFd signal_fd_;
+    std::atomic<bool> ready_{false};
+    std::atomic<int> probes_running_{0};
+    std::atomic<int64_t> probe_budget_ms_{30000};  // how long /probe waits; set from the config
+    uint64_t housekeeping_ticks_ = 0;
+};
+
+}  // namespace
+
+int run_agent_command(int argc, char** argv) {
+    int exit_code = 2;
+    auto flags = parse_agent_flags(argc, argv, &exit_code);
+    if (!flags) return exit_code;
+
+    Config config;
+    try {
+        config = load_config(flags->config_file);
+    } catch (const std::exception& e) {
+        std::cerr << "soawatch: " << e.what() << '\n';
+        return 1;
+    }
+    if (flags->config_check) {
+        std::cout << flags->config_file << ": valid, " << config.zones.size() << " zone(s)\n";
+        return 0;
+    }
+
+    // Signals are read from a signalfd on the loop: block them before any thread starts so
+    // civetweb's workers inherit the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    try {
+        Agent agent(std::move(*flags), std::move(config));
+        return agent.run();
+    } catch (const std::exception& e) {
+        log::error("cannot start", {{"error", e.what()}});
+        return 1;
+    }
+}
+
+}  // namespace soawatch

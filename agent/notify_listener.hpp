@@ -1,0 +1,44 @@
+// Listens for DNS NOTIFY (RFC 1996) on UDP, answers each one for a watched zone (section 4.7),
+// and hands the zone to the scheduler so it is re-probed at once. NOTIFY is unauthenticated: it
+// only moves a check earlier, so a forged one costs at most one extra round of queries per zone
+// and fast re-probe interval.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "agent/endpoint.hpp"
+#include "probes/event_loop.hpp"
+#include "probes/observation.hpp"
+#include "probes/unique_fd.hpp"
+
+namespace soawatch {
+
+class NotifyListener {
+  public:
+    // Returns true when the zone is watched (the NOTIFY is then answered NOERROR).
+    using Handler = std::function<bool(const std::string& zone, Clock::time_point when)>;
+
+    // Binds the UDP socket; throws std::runtime_error with a one-line reason when it cannot.
+    NotifyListener(EventLoop& loop, const Endpoint& listen, Handler handler);
+    ~NotifyListener();
+    NotifyListener(const NotifyListener&) = delete;
+    NotifyListener& operator=(const NotifyListener&) = delete;
+
+    uint16_t port() const { return port_; }
+    uint64_t accepted() const { return accepted_; }
+    uint64_t ignored() const { return ignored_; }
+
+  private:
+    void on_readable();
+
+    EventLoop& loop_;
+    Handler handler_;
+    UniqueFd fd_;
+    uint16_t port_ = 0;
+    uint64_t accepted_ = 0;
+    uint64_t ignored_ = 0;
+};
+
+}  // namespace soawatch

@@ -1,0 +1,201 @@
+#include "agent/scheduler.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "agent/evaluator.hpp"
+#include "agent/log.hpp"
+
+namespace soawatch {
+
+namespace {
+
+using Mono = EventLoop::Clock;
+
+// A stable offset inside the interval for each zone: spreads the checks evenly and keeps each
+// zone's slot across restarts and reloads.
+Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
+    const auto ticks = std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
+    if (ticks <= 0) return Mono::duration::zero();
+    const auto h = std::hash<std::string>{}(zone);
+    return std::chrono::milliseconds(static_cast<int64_t>(h % static_cast<uint64_t>(ticks)));
+}
+
+}  // namespace
+
+Scheduler::Scheduler(EventLoop& loop, ZoneChecker& checker, StatusStore& store,
+                     CheckObserver observer)
+    : loop_(loop), checker_(checker), store_(store), observer_(std::move(observer)) {}
+
+Scheduler::~Scheduler() {
+    stop();
+}
+
+void Scheduler::stop() {
+    stopped_ = true;
+    for (auto& [name, zone] : zones_)
+        if (zone->timer) loop_.cancel_timer(zone->timer);
+}
+
+void Scheduler::apply(const Config& config) {
+    global_ = config.global;
+    const auto now = Mono::now();
+    std::map<std::string, std::unique_ptr<Zone>> next;
+    for (const auto& zc : config.zones) {
+        auto spec = make_check_spec(config.global, zc);
+        auto interval =
+            std::chrono::duration_cast<Mono::duration>(effective_interval(config.global, zc));
+        auto it = zones_.find(zc.name);
+        if (it != zones_.end()) {
+            // A zone that stays keeps its state, its slot and any fast re-probe.
+            auto zone = std::move(it->second);
+            zones_.erase(it);
+            zone->spec = std::move(spec);
+            if (zone->interval != interval) {
+                zone->interval = interval;
+                if (!zone->running)
+                    schedule(zc.name, *zone, std::min(zone->next_due, now + interval));
+            }
+            next.emplace(zc.name, std::move(zone));
+            continue;
+        }
+        auto zone = std::make_unique<Zone>();
+        zone->spec = std::move(spec);
+        zone->interval = interval;
+        zone->generation = next_generation_++;
+        // The first check comes soon (spread over at most 10 s so /readyz turns ready quickly);
+        // later checks keep the zone's slot in its interval.
+        auto first_window = std::min<Mono::duration>(interval, std::chrono::seconds(10));
+        zone->next_due = now + spread_offset(zc.name, first_window);
+        next.emplace(zc.name, std::move(zone));
+    }
+    // What is left in zones_ was removed from the config.
+    for (auto& [name, zone] : zones_) {
+        if (zone->timer) loop_.cancel_timer(zone->timer);
+        log::info("zone removed", {{"zone", name}});
+    }
+    zones_ = std::move(next);
+    std::vector<std::string> names;
+    names.reserve(zones_.size());
+    for (auto& [name, zone] : zones_) {
+        names.push_back(name);
+        if (!zone->timer && !zone->running) schedule(name, *zone, zone->next_due);
+    }
+    store_.retain(names);
+    checked_this_round_ = 0;
+    round_started_ = now;
+    if (zones_.empty()) first_round_done_ = true;
+    publish_stats();
+}
+
+void Scheduler::schedule(const std::string& name, Zone& zone, Mono::time_point when) {
+    if (stopped_) return;
+    if (zone.timer) loop_.cancel_timer(zone.timer);
+    zone.scheduled_for = when;
+    zone.timer = loop_.add_timer(when, [this, name] { run_check(name); });
+}
+
+bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
+    auto it = zones_.find(zone_name);
+    if (it == zones_.end()) return false;
+    Zone& zone = *it->second;
+    if (!zone.notify_at) zone.notify_at = when;
+    zone.fast_until = Mono::now() + global_.fast_reprobe_limit;
+    if (zone.running) {
+        zone.recheck_after_run = true;
+    } else {
+        schedule(zone_name, zone, Mono::now());
+    }
+    return true;
+}
+
+void Scheduler::run_check(const std::string& name) {
+    auto it = zones_.find(name);
+    if (it == zones_.end() || stopped_) return;
+    Zone& zone = *it->second;
+    zone.timer = 0;
+    if (zone.running) return;
+    zone.running = true;
+    const auto started = Mono::now();
+    const double delay = std::chrono::duration<double>(started - zone.scheduled_for).count();
+    round_max_delay_ = std::max(round_max_delay_, delay);
+    const uint64_t generation = zone.generation;
+    checker_.check(zone.spec, [this, name, generation, started](ZoneCheckResult result) {
+        on_checked(name, generation, std::move(result), started);
+    });
+}
+
+void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
+                           Mono::time_point started) {
+    auto it = zones_.find(name);
+    if (stopped_ || it == zones_.end() || it->second->generation != generation) return;
+    Zone& zone = *it->second;
+    zone.running = false;
+    result.change_signal = zone.notify_at;
+    zone.notify_at.reset();
+
+    auto status = std::make_shared<ZoneStatus>(evaluate(zone.status.get(), result));
+    const auto now = Mono::now();
+
+    // Keep re-probing fast while a new serial is on its way to some address.
+    const bool reference_moved =
+        zone.status && status->reference_serial != zone.status->reference_serial;
+    if (reference_moved && !zone.fast_until) zone.fast_until = now + global_.fast_reprobe_limit;
+    bool pending = false;
+    for (const auto& s : status->servers)
+        if (s.propagation_pending_since) pending = true;
+    if (zone.fast_until && (!pending || now >= *zone.fast_until) && !reference_moved &&
+        !zone.recheck_after_run)
+        zone.fast_until.reset();
+    status->fast_reprobe = zone.fast_until.has_value();
+
+    if (observer_) observer_(result, *status);
+    zone.status = status;
+    store_.publish(status);
+    ++stats_.checks_total;
+
+    // Round bookkeeping: a regular check advances the zone's slot.
+    const bool regular = now >= zone.next_due || !zone.checked_once;
+    if (regular) {
+        zone.checked_once = true;
+        zone.next_due += zone.interval;
+        if (zone.next_due <= now) {
+            // Overrun (the loop or the servers were slow): realign without a burst.
+            zone.next_due = now + spread_offset(name, zone.interval / 10);
+        }
+        if (++checked_this_round_ >= zones_.size()) {
+            stats_.last_cycle_seconds = std::chrono::duration<double>(now - round_started_).count();
+            stats_.max_check_delay_seconds = round_max_delay_;
+            round_max_delay_ = 0;
+            checked_this_round_ = 0;
+            round_started_ = now;
+            if (!first_round_done_) {
+                first_round_done_ = true;
+                log::info("first round of checks done",
+                          {{"zones", std::to_string(zones_.size())},
+                           {"seconds", std::to_string(stats_.last_cycle_seconds)}});
+            }
+        }
+    }
+
+    auto when = zone.next_due;
+    if (zone.recheck_after_run) {
+        zone.recheck_after_run = false;
+        when = now;
+    } else if (zone.fast_until) {
+        when = std::min(
+            when, now + std::chrono::duration_cast<Mono::duration>(global_.fast_reprobe_interval));
+    }
+    schedule(name, zone, when);
+    publish_stats();
+    (void)started;
+}
+
+void Scheduler::publish_stats() {
+    stats_.zones = zones_.size();
+    stats_.first_round_done = first_round_done_;
+    if (augment_stats_) augment_stats_(stats_);
+    store_.set_stats(stats_);
+}
+
+}  // namespace soawatch

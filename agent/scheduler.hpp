@@ -1,0 +1,93 @@
+// The Scheduler: on the event loop, checks every zone once per interval, spread across the
+// interval so the load is flat, and re-probes a zone fast (about once a second) while a new
+// reference serial is propagating, so propagation is timed to the second without a high steady
+// load. A NOTIFY for a zone starts the same fast re-probe at once.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.hpp"
+#include "agent/status_store.hpp"
+#include "agent/zone_check.hpp"
+#include "probes/event_loop.hpp"
+
+namespace soawatch {
+
+class Scheduler {
+  public:
+    // Called on the loop thread after each check, with the observations and the new status.
+    using CheckObserver = std::function<void(const ZoneCheckResult&, const ZoneStatus&)>;
+
+    Scheduler(EventLoop& loop, ZoneChecker& checker, StatusStore& store, CheckObserver observer);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    // Loop thread. Starts watching the config's zones. Zones that stay keep their state and
+    // schedule (a changed interval applies from the next check); removed zones are forgotten.
+    void apply(const Config& config);
+
+    // Loop thread. A NOTIFY (RFC 1996) for `zone` arrived at `when`: check it now and keep
+    // re-probing until its nameservers have the new serial. Returns false for unknown zones.
+    bool notify(const std::string& zone, Clock::time_point when);
+
+    // Loop thread. Stops scheduling; checks in flight finish but publish nothing.
+    void stop();
+
+    // Lets the owner add counters the scheduler does not keep (queries sent, NOTIFYs) each time
+    // the stats are published to the store.
+    void set_stats_augmenter(std::function<void(AgentStats&)> augment) {
+        augment_stats_ = std::move(augment);
+    }
+    void publish_stats();
+
+    bool first_round_done() const { return first_round_done_; }
+    const AgentStats& stats() const { return stats_; }
+    std::size_t zone_count() const { return zones_.size(); }
+
+  private:
+    struct Zone {
+        ZoneCheckSpec spec;
+        EventLoop::Clock::duration interval{};
+        EventLoop::Clock::time_point next_due{};  // the regular schedule
+        EventLoop::TimerId timer = 0;
+        bool running = false;
+        bool recheck_after_run = false;  // a NOTIFY came while a check was running
+        bool checked_once = false;
+        std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
+        std::optional<EventLoop::Clock::time_point> fast_until;
+        EventLoop::Clock::time_point scheduled_for{};  // when the pending timer was due
+        ZoneStatusPtr status;
+        uint64_t generation = 0;  // bumped on removal so late callbacks are ignored
+    };
+
+    void schedule(const std::string& name, Zone& zone, EventLoop::Clock::time_point when);
+    void run_check(const std::string& name);
+    void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
+                    EventLoop::Clock::time_point started);
+
+    EventLoop& loop_;
+    ZoneChecker& checker_;
+    StatusStore& store_;
+    CheckObserver observer_;
+    GlobalConfig global_;
+    std::map<std::string, std::unique_ptr<Zone>> zones_;
+    uint64_t next_generation_ = 1;
+    bool stopped_ = false;
+
+    // Round bookkeeping for the cycle metrics: a round ends when every zone had its regular check.
+    std::size_t checked_this_round_ = 0;
+    EventLoop::Clock::time_point round_started_{};
+    bool first_round_done_ = false;
+    double round_max_delay_ = 0;
+    AgentStats stats_;
+    std::function<void(AgentStats&)> augment_stats_;
+};
+
+}  // namespace soawatch
