@@ -37,7 +37,12 @@ inline constexpr uint8_t SERVFAIL = 2;
 inline constexpr uint8_t NXDOMAIN = 3;
 inline constexpr uint8_t NOTIMP = 4;
 inline constexpr uint8_t REFUSED = 5;
+inline constexpr uint8_t YXDOMAIN = 6;  // RFC 2136
+inline constexpr uint8_t YXRRSET = 7;
+inline constexpr uint8_t NXRRSET = 8;
 inline constexpr uint8_t NOTAUTH = 9;
+inline constexpr uint8_t NOTZONE = 10;
+inline constexpr uint8_t BADVERS = 16;  // RFC 6891, needs the OPT record's extended rcode
 }  // namespace rcode
 
 // Name of an rcode for people ("NOERROR", "REFUSED", "RCODE23").
@@ -58,7 +63,10 @@ struct Header {
 };
 
 struct Question {
-    std::string name;  // presentation format, absolute (trailing dot), case as received
+    // Presentation format, absolute (trailing dot), case as received. Label bytes other than
+    // letters, digits, '-', '_' and '*' are escaped (RFC 1035 5.1): printable ones as "\X"
+    // ("a\.b."), the others as "\DDD" ("\000."). encode_name() accepts the same escapes.
+    std::string name;
     uint16_t type = 0;
     uint16_t qclass = 0;
 };
@@ -82,7 +90,7 @@ struct ResourceRecord {
     // Decoded RDATA for the types we use; the others stay empty.
     std::optional<SoaRdata> soa;  // SOA
     std::string target;           // NS, CNAME: the name, presentation format, absolute
-    std::string address;          // A, AAAA: textual address ("192.0.2.1", "2001:db8::1")
+    std::string address;          // A, AAAA of class IN: text ("192.0.2.1", "2001:db8::1")
     std::vector<uint8_t> rdata;   // raw RDATA as received (names inside may be compressed)
 };
 
@@ -92,19 +100,22 @@ struct Message {
     std::vector<ResourceRecord> answers;
     std::vector<ResourceRecord> authority;
     std::vector<ResourceRecord> additional;
-    std::optional<uint16_t> edns_udp_size;  // from an OPT record in the additional section
+    // From the first OPT record (root owner) in the additional section, which also stays in
+    // `additional`; its extended rcode bits are already merged into header.rcode.
+    std::optional<uint16_t> edns_udp_size;
 };
 
 enum class ParseError {
     none,
-    too_short,            // fewer than 12 bytes, or a section ends before its count says
-    bad_label,            // label type 0x40/0x80 (reserved / extended), or a bad pointer
-    pointer_loop,         // a compression pointer chain that does not end
-    pointer_out_of_range, // a pointer at or past the current position or the buffer end
-    name_too_long,        // a name over 255 octets in wire form (RFC 1035 2.3.4)
-    rdata_overflow,       // RDLENGTH runs past the end of the message
-    bad_rdata,            // RDATA of a decoded type has the wrong length or shape
-    too_many_records,     // more records than the parser accepts (caps hostile input)
+    too_short,             // fewer than 12 bytes, or a section ends before its count says
+    bad_label,             // label type 0x40/0x80 (extended / reserved)
+    pointer_loop,          // a pointer back into the name being read, or over 128 hops
+    pointer_out_of_range,  // a pointer forward (not before its label sequence) or past the end
+    name_too_long,         // a name over 255 octets in wire form (RFC 1035 2.3.4)
+    rdata_overflow,        // RDLENGTH runs past the end of the message
+    bad_rdata,             // RDATA of a decoded type has the wrong length or shape (a name in
+                           // it running past RDLENGTH included)
+    too_many_records,      // more records than the parser accepts (caps hostile input)
 };
 
 // Name of a ParseError for logs and error details ("pointer_loop").
@@ -118,7 +129,9 @@ struct ParseResult {
 };
 
 // Parses a whole DNS message. Trailing bytes after the last counted record are ignored
-// (as resolvers do). At most max_records records in all sections together are accepted.
+// (as resolvers do). At most max_records entries in all four sections together (questions
+// included) are accepted; the header counts are checked before anything is read. On error,
+// `message` holds what was parsed before the error. Never throws (except std::bad_alloc).
 ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records = 4096);
 
 // Builds a query for (qname, qtype, IN). recursion_desired sets RD. edns_udp_size > 0 adds an
@@ -128,12 +141,16 @@ std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t q
                                  bool recursion_desired, uint16_t edns_udp_size = 0);
 
 // Builds the answer to a NOTIFY (RFC 1996 section 4.7): the request's ID and question,
-// QR and AA set, the given rcode. Returns empty if the request cannot be echoed.
+// opcode NOTIFY, QR and AA set, the given rcode, no other sections. Returns empty if the
+// request has not exactly one question, its name cannot be encoded, or rcode > 15 (no OPT).
 std::vector<uint8_t> build_notify_response(const Message& request, uint8_t rcode);
 
 // Name helpers. A "name" is presentation format; these accept it with or without the trailing
-// dot and treat ASCII letters case-insensitively (RFC 4343).
-std::string canonical_name(std::string_view name);  // lower case, one trailing dot; "." for root
+// dot, accept the escapes \DDD and \X, and treat ASCII letters case-insensitively (RFC 4343).
+// canonical_name: ASCII lower case, escapes rewritten the one way the parser writes them
+// ("\065" becomes "a"), one trailing dot; "." for root and for "". It never fails: an invalid
+// name comes back normalised as far as it goes (validate_name tells whether it is valid).
+std::string canonical_name(std::string_view name);
 bool names_equal(std::string_view a, std::string_view b);
 // Checks a name typed by a user or read from config: labels 1..63 octets, total <= 255 octets in
 // wire form, no empty labels. Returns an empty string when valid, else the reason.
