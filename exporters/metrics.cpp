@@ -1,0 +1,468 @@
+#include "exporters/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "exporters/prom_text.hpp"
+#include "exporters/text_util.hpp"
+
+namespace soawatch {
+
+namespace {
+
+// ---- per-zone families ------------------------------------------------------------------------
+
+enum ZoneFamily : std::size_t {
+    kZoneStatus,
+    kZoneConsistent,
+    kReferenceSerial,
+    kSoaSerial,
+    kSerialBehind,
+    kSerialLag,
+    kNameserverUp,
+    kPrimaryUp,
+    kProbeErrors,
+    kLastSerialChange,
+    kLastCheck,
+    kSoaRefresh,
+    kSoaRetry,
+    kSoaExpire,
+    kSoaMinimum,
+    kSoaFieldsConsistent,
+    kLastPropagation,
+    kZoneAddresses,
+    kZoneUsable,
+    kZoneUnresolved,
+    kZoneFamilyCount,
+};
+
+struct FamilyDef {
+    std::string_view name;
+    std::string_view help;
+    std::string_view type;
+};
+
+constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
+    {"soawatch_zone_status",
+     "Verdict of the zone's last check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.", "gauge"},
+    {"soawatch_zone_consistent",
+     "1 when every usable nameserver of the zone has the reference serial.", "gauge"},
+    {"soawatch_reference_serial", "The SOA serial every nameserver of the zone should have.",
+     "gauge"},
+    {"soawatch_soa_serial", "SOA serial the nameserver address answered in the last check.",
+     "gauge"},
+    {"soawatch_serial_behind",
+     "RFC 1982 serial steps the nameserver address is behind the reference, 0 when in sync.",
+     "gauge"},
+    {"soawatch_serial_lag_seconds",
+     "Seconds the nameserver address has lacked the reference serial, 0 when in sync.", "gauge"},
+    {"soawatch_nameserver_up",
+     "1 when the nameserver address answered authoritatively with the zone's SOA.", "gauge"},
+    {"soawatch_primary_up", "1 when the configured hidden primary answered with the SOA.", "gauge"},
+    {"soawatch_probe_errors_total", "Failed SOA probes of the nameserver address by reason.",
+     "counter"},
+    {"soawatch_last_serial_change_timestamp_seconds",
+     "Unix time the zone's reference serial last changed.", "gauge"},
+    {"soawatch_last_check_timestamp_seconds", "Unix time of the zone's last completed check.",
+     "gauge"},
+    {"soawatch_soa_refresh_seconds", "REFRESH timer of the zone's reference SOA.", "gauge"},
+    {"soawatch_soa_retry_seconds", "RETRY timer of the zone's reference SOA.", "gauge"},
+    {"soawatch_soa_expire_seconds", "EXPIRE timer of the zone's reference SOA.", "gauge"},
+    {"soawatch_soa_minimum_seconds", "MINIMUM (negative caching TTL) of the zone's reference SOA.",
+     "gauge"},
+    {"soawatch_soa_fields_consistent",
+     "1 when every usable nameserver's SOA has the reference MNAME, RNAME and timers.", "gauge"},
+    {"soawatch_last_propagation_seconds",
+     "Seconds the last new reference serial took to reach the nameserver address.", "gauge"},
+    {"soawatch_zone_nameserver_addresses", "Addresses of the zone's NS set being probed.", "gauge"},
+    {"soawatch_zone_usable_nameservers",
+     "Addresses of the zone's NS set that answered with a usable SOA.", "gauge"},
+    {"soawatch_zone_unresolved_nameservers", "NS names of the zone that resolved to no address.",
+     "gauge"},
+}};
+
+using ZoneBuffers = std::array<std::string, kZoneFamilyCount>;
+
+double unix_seconds(Clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+std::string_view nameserver_label(const ProbeTarget& target) {
+    return target.nameserver.empty() ? std::string_view(target.address)
+                                     : std::string_view(target.nameserver);
+}
+
+bool usable(const NameserverStatus& s) {
+    return s.state != ServerState::unusable;
+}
+
+bool soa_fields_agree(const dns::SoaRdata& a, const dns::SoaRdata& b) {
+    return same_domain_name(a.mname, b.mname) && same_domain_name(a.rname, b.rname) &&
+           a.refresh == b.refresh && a.retry == b.retry && a.expire == b.expire &&
+           a.minimum == b.minimum;
+}
+
+void append_zone(ZoneBuffers& b, const ZoneStatus& z) {
+    using prom::append_sample;
+    prom::LabelSet zl;
+    zl.add("zone", z.zone);
+
+    append_sample(b[kZoneStatus], kZoneFamilies[kZoneStatus].name, zl,
+                  static_cast<uint64_t>(z.verdict));
+    append_sample(b[kZoneConsistent], kZoneFamilies[kZoneConsistent].name, zl,
+                  uint64_t{z.consistent});
+    if (z.reference_serial)
+        append_sample(b[kReferenceSerial], kZoneFamilies[kReferenceSerial].name, zl,
+                      uint64_t{*z.reference_serial});
+
+    bool primary_up = false;
+    bool fields_consistent = true;
+    uint64_t addresses = 0;
+    prom::LabelSet sl;
+    for (const NameserverStatus& s : z.servers) {
+        sl = zl;
+        sl.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
+        const bool up = usable(s);
+        if (s.is_primary && up) primary_up = true;
+        if (s.in_ns_set) ++addresses;
+        if (up && s.soa) {
+            append_sample(b[kSoaSerial], kZoneFamilies[kSoaSerial].name, sl,
+                          uint64_t{s.soa->serial});
+            if (z.reference_soa && !soa_fields_agree(*s.soa, *z.reference_soa))
+                fields_consistent = false;
+        }
+        append_sample(b[kSerialBehind], kZoneFamilies[kSerialBehind].name, sl,
+                      uint64_t{s.serial_behind});
+        append_sample(b[kSerialLag], kZoneFamilies[kSerialLag].name, sl, s.lag_seconds);
+        append_sample(b[kNameserverUp], kZoneFamilies[kNameserverUp].name, sl, uint64_t{up});
+        for (ProbeError e : all_probe_errors) {
+            const uint64_t n = s.errors_by_reason[static_cast<std::size_t>(e)];
+            if (n != 0)
+                append_sample(b[kProbeErrors], kZoneFamilies[kProbeErrors].name, sl, "reason",
+                              probe_error_name(e), n);
+        }
+        if (s.last_propagation_seconds)
+            append_sample(b[kLastPropagation], kZoneFamilies[kLastPropagation].name, sl,
+                          *s.last_propagation_seconds);
+    }
+
+    if (z.has_primary)
+        append_sample(b[kPrimaryUp], kZoneFamilies[kPrimaryUp].name, zl, uint64_t{primary_up});
+    if (z.last_serial_change)
+        append_sample(b[kLastSerialChange], kZoneFamilies[kLastSerialChange].name, zl,
+                      unix_seconds(*z.last_serial_change));
+    if (z.last_check)
+        append_sample(b[kLastCheck], kZoneFamilies[kLastCheck].name, zl,
+                      unix_seconds(*z.last_check));
+    if (z.reference_soa) {
+        const dns::SoaRdata& soa = *z.reference_soa;
+        append_sample(b[kSoaRefresh], kZoneFamilies[kSoaRefresh].name, zl, uint64_t{soa.refresh});
+        append_sample(b[kSoaRetry], kZoneFamilies[kSoaRetry].name, zl, uint64_t{soa.retry});
+        append_sample(b[kSoaExpire], kZoneFamilies[kSoaExpire].name, zl, uint64_t{soa.expire});
+        append_sample(b[kSoaMinimum], kZoneFamilies[kSoaMinimum].name, zl, uint64_t{soa.minimum});
+        append_sample(b[kSoaFieldsConsistent], kZoneFamilies[kSoaFieldsConsistent].name, zl,
+                      uint64_t{fields_consistent});
+    }
+    append_sample(b[kZoneAddresses], kZoneFamilies[kZoneAddresses].name, zl, addresses);
+    append_sample(b[kZoneUsable], kZoneFamilies[kZoneUsable].name, zl, uint64_t{z.usable_servers});
+    append_sample(b[kZoneUnresolved], kZoneFamilies[kZoneUnresolved].name, zl,
+                  uint64_t{z.unresolved_nameservers.size()});
+}
+
+// Families with no series are left out entirely (no HELP/TYPE without samples).
+void flush_zone_buffers(std::string& out, const ZoneBuffers& buffers) {
+    std::size_t total = 0;
+    for (const std::string& b : buffers) total += b.size() + 256;
+    out.reserve(out.size() + total);
+    for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
+        if (buffers[f].empty()) continue;
+        prom::append_family_header(out, kZoneFamilies[f].name, kZoneFamilies[f].help,
+                                   kZoneFamilies[f].type);
+        out += buffers[f];
+    }
+}
+
+// ---- process metrics (/proc/self), as the Prometheus client libraries export them --------------
+
+struct ProcessStats {
+    bool ok = false;
+    double cpu_seconds = 0;
+    double start_time_seconds = 0;
+    double virtual_bytes = 0;
+    double resident_bytes = 0;
+};
+
+double boot_time_seconds() {
+    std::ifstream in("/proc/stat");
+    std::string key;
+    double value = 0;
+    while (in >> key) {
+        if (key == "btime" && (in >> value)) return value;
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return 0;
+}
+
+ProcessStats read_process_stats(double boot_time) {
+    ProcessStats stats;
+    std::ifstream in("/proc/self/stat");
+    std::string line;
+    if (!std::getline(in, line)) return stats;
+    // Field 2 (comm) may hold spaces and parentheses: the fields after it follow the last ')'.
+    const auto paren = line.rfind(')');
+    if (paren == std::string::npos) return stats;
+    std::istringstream fields(line.substr(paren + 1));
+    std::vector<std::string> f;  // f[0] is field 3 (state)
+    for (std::string token; fields >> token && f.size() < 22;) f.push_back(std::move(token));
+    if (f.size() < 22) return stats;
+    const auto field = [&](int n) {
+        return std::strtod(f[static_cast<std::size_t>(n - 3)].c_str(), nullptr);
+    };
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    if (ticks <= 0 || page <= 0) return stats;
+    stats.cpu_seconds = (field(14) + field(15)) / ticks;  // utime + stime
+    stats.start_time_seconds = boot_time + field(22) / ticks;
+    stats.virtual_bytes = field(23);
+    stats.resident_bytes = field(24) * page;
+    stats.ok = true;
+    return stats;
+}
+
+void append_gauge(std::string& out, std::string_view name, std::string_view help, double value,
+                  std::string_view type = "gauge") {
+    static const prom::LabelSet kNoLabels;
+    prom::append_family_header(out, name, help, type);
+    prom::append_sample(out, name, kNoLabels, value);
+}
+
+void append_process_metrics(std::string& out, double boot_time) {
+    const ProcessStats p = read_process_stats(boot_time);
+    if (p.ok) {
+        append_gauge(out, "process_cpu_seconds_total",
+                     "Total user and system CPU time spent in seconds.", p.cpu_seconds, "counter");
+        append_gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+                     p.resident_bytes);
+        append_gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                     p.virtual_bytes);
+        append_gauge(out, "process_start_time_seconds",
+                     "Start time of the process since unix epoch in seconds.",
+                     p.start_time_seconds);
+    }
+    std::error_code ec;
+    std::size_t fds = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec))
+        ++fds;
+    if (!ec)
+        append_gauge(out, "process_open_fds", "Number of open file descriptors.",
+                     static_cast<double>(fds));
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        append_gauge(out, "process_max_fds", "Maximum number of open file descriptors.",
+                     static_cast<double>(limit.rlim_cur));
+}
+
+void append_agent_stats(std::string& out, const AgentStats& s) {
+    append_gauge(out, "soawatch_dns_queries_sent_total",
+                 "DNS queries sent (every try, UDP and TCP).", static_cast<double>(s.queries_sent),
+                 "counter");
+    append_gauge(out, "soawatch_dns_queries_inflight", "DNS queries waiting for an answer.",
+                 static_cast<double>(s.queries_inflight));
+    append_gauge(out, "soawatch_zone_checks_total", "Zone checks completed.",
+                 static_cast<double>(s.checks_total), "counter");
+    append_gauge(out, "soawatch_discovery_errors_total", "Failed NS or address lookups.",
+                 static_cast<double>(s.discovery_errors), "counter");
+    append_gauge(out, "soawatch_notify_received_total",
+                 "DNS NOTIFY messages accepted for watched zones.",
+                 static_cast<double>(s.notify_received), "counter");
+    append_gauge(out, "soawatch_notify_ignored_total",
+                 "DNS NOTIFY messages ignored (unknown zone or malformed).",
+                 static_cast<double>(s.notify_ignored), "counter");
+    append_gauge(out, "soawatch_cycle_duration_seconds",
+                 "Duration of the last full round over all zones.", s.last_cycle_seconds);
+    append_gauge(out, "soawatch_schedule_delay_seconds",
+                 "Worst lateness of a zone check against its schedule.", s.max_check_delay_seconds);
+    append_gauge(out, "soawatch_zones_watched", "Zones being watched.",
+                 static_cast<double>(s.zones));
+    append_gauge(out, "soawatch_ready", "1 once the first round over all zones has completed.",
+                 s.first_round_done ? 1.0 : 0.0);
+}
+
+const prometheus::Histogram::BucketBoundaries kProbeDurationBuckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+const prometheus::Histogram::BucketBoundaries kPropagationBuckets{
+    0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
+
+}  // namespace
+
+// ---- MetricsExporter ----------------------------------------------------------------------------
+
+struct MetricsExporter::Impl {
+    struct Series {
+        prometheus::Histogram* histogram = nullptr;
+        MonoClock::time_point last_observed;
+    };
+
+    MetricsOptions options;
+    double boot_time = boot_time_seconds();
+    prometheus::Registry registry;
+    prometheus::Family<prometheus::Gauge>& build_info;
+    prometheus::Family<prometheus::Gauge>& reload_ok_family;
+    prometheus::Family<prometheus::Gauge>& reload_time_family;
+    prometheus::Gauge& reload_ok;
+    prometheus::Gauge& reload_time;
+    prometheus::Family<prometheus::Histogram>& probe_duration;
+    prometheus::Family<prometheus::Histogram>& propagation;
+
+    mutable std::mutex mutex;  // guards the maps below (the metrics themselves are thread-safe)
+    mutable std::unordered_map<std::string, Series> probe_series;        // ns \0 address
+    mutable std::unordered_map<std::string, Series> propagation_series;  // ns
+    mutable MonoClock::time_point last_prune = MonoClock::now();
+
+    explicit Impl(const BuildInfo& build, MetricsOptions opts)
+        : options(opts),
+          build_info(prometheus::BuildGauge()
+                         .Name("soawatch_build_info")
+                         .Help("Version and revision soawatch was built from; always 1.")
+                         .Register(registry)),
+          reload_ok_family(prometheus::BuildGauge()
+                               .Name("soawatch_config_last_reload_successful")
+                               .Help("1 when the last configuration (re)load succeeded.")
+                               .Register(registry)),
+          reload_time_family(prometheus::BuildGauge()
+                                 .Name("soawatch_config_last_reload_success_timestamp_seconds")
+                                 .Help("Unix time of the last successful configuration (re)load.")
+                                 .Register(registry)),
+          reload_ok(reload_ok_family.Add({})),
+          reload_time(reload_time_family.Add({})),
+          probe_duration(prometheus::BuildHistogram()
+                             .Name("soawatch_probe_duration_seconds")
+                             .Help("Round-trip time of answered SOA queries.")
+                             .Register(registry)),
+          propagation(prometheus::BuildHistogram()
+                          .Name("soawatch_propagation_seconds")
+                          .Help("Time from a new reference serial to the nameserver having it.")
+                          .Register(registry)) {
+        build_info
+            .Add({{"version", prom::valid_utf8(build.version)},
+                  {"revision", prom::valid_utf8(build.revision)}})
+            .Set(1);
+    }
+
+    // Caller holds mutex.
+    void prune_locked(MonoClock::time_point now) const {
+        if (now - last_prune < std::chrono::minutes(1)) return;
+        last_prune = now;
+        const auto expired = [&](const Series& s) {
+            return now - s.last_observed > options.histogram_idle_expiry;
+        };
+        for (auto it = probe_series.begin(); it != probe_series.end();) {
+            if (expired(it->second)) {
+                probe_duration.Remove(it->second.histogram);
+                it = probe_series.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = propagation_series.begin(); it != propagation_series.end();) {
+            if (expired(it->second)) {
+                propagation.Remove(it->second.histogram);
+                it = propagation_series.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+};
+
+MetricsExporter::MetricsExporter(BuildInfo build, MetricsOptions options)
+    : impl_(std::make_unique<Impl>(build, options)) {}
+
+MetricsExporter::~MetricsExporter() = default;
+
+void MetricsExporter::observe_probe(const SoaObservation& observation) {
+    if (!observation.answered) return;
+    const std::string_view ns = nameserver_label(observation.target);
+    std::string key;
+    key.reserve(ns.size() + 1 + observation.target.address.size());
+    key.append(ns).append(1, '\0').append(observation.target.address);
+
+    std::lock_guard lock(impl_->mutex);
+    auto [it, inserted] = impl_->probe_series.try_emplace(std::move(key));
+    if (inserted) {
+        it->second.histogram =
+            &impl_->probe_duration.Add({{"nameserver", prom::valid_utf8(ns)},
+                                        {"address", prom::valid_utf8(observation.target.address)}},
+                                       kProbeDurationBuckets);
+    }
+    it->second.last_observed = MonoClock::now();
+    it->second.histogram->Observe(observation.rtt.count());
+}
+
+void MetricsExporter::observe_propagation(const PropagationSample& sample) {
+    std::lock_guard lock(impl_->mutex);
+    auto [it, inserted] = impl_->propagation_series.try_emplace(sample.nameserver);
+    if (inserted) {
+        it->second.histogram = &impl_->propagation.Add(
+            {{"nameserver", prom::valid_utf8(sample.nameserver)}}, kPropagationBuckets);
+    }
+    it->second.last_observed = MonoClock::now();
+    it->second.histogram->Observe(sample.seconds);
+}
+
+void MetricsExporter::set_reload_result(bool ok, Clock::time_point when) {
+    std::lock_guard lock(impl_->mutex);  // the two gauges change together
+    impl_->reload_ok.Set(ok ? 1 : 0);
+    if (ok) impl_->reload_time.Set(unix_seconds(when));
+}
+
+std::string MetricsExporter::render(const Snapshot& snapshot) const {
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->prune_locked(MonoClock::now());
+    }
+    // The registry and its metrics lock themselves: probes keep being observed meanwhile.
+    std::ostringstream registry_text;
+    prometheus::TextSerializer().Serialize(registry_text, impl_->registry.Collect());
+    std::string out = std::move(registry_text).str();
+    append_agent_stats(out, snapshot.stats);
+    append_process_metrics(out, impl_->boot_time);
+    append_zone_metrics(out, snapshot);
+    return out;
+}
+
+std::string MetricsExporter::render_zone(const ZoneStatus& zone) {
+    ZoneBuffers buffers;
+    append_zone(buffers, zone);
+    std::string out;
+    flush_zone_buffers(out, buffers);
+    return out;
+}
+
+void append_zone_metrics(std::string& out, const Snapshot& snapshot) {
+    ZoneBuffers buffers;
+    for (const ZoneStatusPtr& zone : snapshot.zones)
+        if (zone) append_zone(buffers, *zone);
+    flush_zone_buffers(out, buffers);
+}
+
+}  // namespace soawatch

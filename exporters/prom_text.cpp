@@ -1,0 +1,180 @@
+#include "exporters/prom_text.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+
+namespace soawatch::prom {
+
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode 15, table 3-7), or 0 when
+// the bytes there are not one.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = byte(i);
+    const std::size_t left = s.size() - i;
+    const auto cont = [&](std::size_t k, unsigned char lo, unsigned char hi) {
+        return k < s.size() && byte(k) >= lo && byte(k) <= hi;
+    };
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1, 0x80, 0xBF) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;  // no overlong forms
+        const unsigned char hi = c == 0xED ? 0x9F : 0xBF;  // no surrogates
+        return left >= 3 && cont(i + 1, lo, hi) && cont(i + 2, 0x80, 0xBF) ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+        const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;  // nothing past U+10FFFF
+        return left >= 4 && cont(i + 1, lo, hi) && cont(i + 2, 0x80, 0xBF) &&
+                       cont(i + 3, 0x80, 0xBF)
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+bool plain_ascii(std::string_view s) {
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x80 || c == '\\' || c == '"' || c == '\n') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void append_value(std::string& out, double value) {
+    if (std::isnan(value)) {
+        out += "Nan";
+    } else if (std::isinf(value)) {
+        out += value < 0 ? "-Inf" : "+Inf";
+    } else {
+        // prometheus-cpp 1.0 writes "%.*g" with max_digits10 - 1 = 16 digits.
+        std::array<char, 64> buffer;
+        auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                                       std::chars_format::general, 16);
+        out.append(buffer.data(), ec == std::errc{} ? end : buffer.data());
+    }
+}
+
+void append_value(std::string& out, uint64_t value) {
+    std::array<char, 24> buffer;
+    auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    out.append(buffer.data(), ec == std::errc{} ? end : buffer.data());
+}
+
+void append_label_value(std::string& out, std::string_view value) {
+    if (plain_ascii(value)) {
+        out += value;
+        return;
+    }
+    for (std::size_t i = 0; i < value.size();) {
+        const char ch = value[i];
+        if (ch == '\\') {
+            out += "\\\\";
+        } else if (ch == '"') {
+            out += "\\\"";
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else {
+            const std::size_t n = utf8_sequence_length(value, i);
+            if (n == 0) {
+                out += kReplacement;
+                ++i;
+            } else {
+                out.append(value.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
+        ++i;
+    }
+}
+
+std::string valid_utf8(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (std::size_t i = 0; i < value.size();) {
+        const std::size_t n = utf8_sequence_length(value, i);
+        if (n == 0) {
+            out += kReplacement;
+            ++i;
+        } else {
+            out.append(value.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+void append_family_header(std::string& out, std::string_view name, std::string_view help,
+                          std::string_view type) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+
+LabelSet& LabelSet::add(std::string_view name, std::string_view value) {
+    if (!text_.empty()) text_ += ',';
+    text_ += name;
+    text_ += "=\"";
+    append_label_value(text_, value);
+    text_ += '"';
+    return *this;
+}
+
+namespace {
+
+void append_series(std::string& out, std::string_view name, const LabelSet& labels) {
+    out += name;
+    if (!labels.empty()) {
+        out += '{';
+        out += labels.text();
+        out += '}';
+    }
+    out += ' ';
+}
+
+}  // namespace
+
+void append_sample(std::string& out, std::string_view name, const LabelSet& labels, double value) {
+    append_series(out, name, labels);
+    append_value(out, value);
+    out += '\n';
+}
+
+void append_sample(std::string& out, std::string_view name, const LabelSet& labels,
+                   uint64_t value) {
+    append_series(out, name, labels);
+    append_value(out, value);
+    out += '\n';
+}
+
+void append_sample(std::string& out, std::string_view name, const LabelSet& labels,
+                   std::string_view extra_label, std::string_view extra_value, uint64_t value) {
+    out += name;
+    out += '{';
+    if (!labels.empty()) {
+        out += labels.text();
+        out += ',';
+    }
+    out += extra_label;
+    out += "=\"";
+    append_label_value(out, extra_value);
+    out += "\"} ";
+    append_value(out, value);
+    out += '\n';
+}
+
+}  // namespace soawatch::prom

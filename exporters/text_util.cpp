@@ -1,0 +1,95 @@
+#include "exporters/text_util.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace soawatch {
+
+std::string rfc3339(Clock::time_point t) {
+    const std::time_t secs = Clock::to_time_t(
+        std::chrono::time_point_cast<std::chrono::seconds>(t));  // truncates toward the epoch
+    std::tm tm{};
+    if (gmtime_r(&secs, &tm) == nullptr) return "1970-01-01T00:00:00Z";
+    char buffer[32];
+    const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buffer, n);
+}
+
+void append_html_escaped(std::string& out, std::string_view text) {
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+}
+
+std::string html_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 16);
+    append_html_escaped(out, text);
+    return out;
+}
+
+std::string human_duration(double seconds) {
+    if (!(seconds > 0)) return "0s";
+    char buffer[48];
+    if (seconds < 1) {
+        std::snprintf(buffer, sizeof buffer, "%.0fms", seconds * 1000);
+        return buffer;
+    }
+    if (seconds < 10 && seconds != std::floor(seconds)) {
+        std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
+        return buffer;
+    }
+    const auto total = static_cast<unsigned long long>(std::llround(seconds));
+    const unsigned long long d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60,
+                             s = total % 60;
+    if (d > 0)
+        std::snprintf(buffer, sizeof buffer, h ? "%llud %lluh" : "%llud", d, h);
+    else if (h > 0)
+        std::snprintf(buffer, sizeof buffer, m ? "%lluh %llum" : "%lluh", h, m);
+    else if (m > 0)
+        std::snprintf(buffer, sizeof buffer, s ? "%llum %llus" : "%llum", m, s);
+    else
+        std::snprintf(buffer, sizeof buffer, "%llus", s);
+    return buffer;
+}
+
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+bool same_domain_name(std::string_view a, std::string_view b) {
+    if (!a.empty() && a.back() == '.' && a.size() > 1) a.remove_suffix(1);
+    if (!b.empty() && b.back() == '.' && b.size() > 1) b.remove_suffix(1);
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+}  // namespace soawatch
