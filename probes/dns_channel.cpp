@@ -43,6 +43,12 @@ std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOpt
                  ARES_FLAG_NOALIASES | (options.tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
     opts.timeout = static_cast<int>(options.timeout.count());
     opts.tries = static_cast<int>(options.tries);
+    // c-ares 1.18 cuts a UDP answer to 512 bytes unless ARES_FLAG_EDNS is set, and then to
+    // ednspsz (ares_process.c, process_answer). The flag changes nothing else for ares_send (our
+    // queries carry their own OPT record), so allow the largest datagram c-ares reads (4096).
+    opts.flags |= ARES_FLAG_EDNS;
+    opts.ednspsz = 4096;
+    optmask |= ARES_OPT_EDNSPSZ;
     opts.sock_state_cb = &DnsChannel::on_sock_state;
     opts.sock_state_cb_data = channel.get();
     int rc = ares_init_options(&channel->channel_, &opts, optmask);
@@ -186,7 +192,10 @@ void DnsChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int w
 // Thin wrappers over the system calls that remember the last error, so a failed query can say
 // whether the port was closed (ECONNREFUSED from ICMP) or the network failed (ENETUNREACH...).
 ares_socket_t DnsChannel::sock_open(int domain, int type, int protocol, void* user) {
-    int fd = ::socket(domain, type, protocol);
+    // c-ares 1.18 leaves user-managed sockets as they are (configure_socket skips them): they
+    // must be non-blocking here, or its read loop blocks the event loop waiting for a second
+    // datagram.
+    int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd < 0) static_cast<DnsChannel*>(user)->last_errno_ = errno;
     return fd;
 }

@@ -1,0 +1,234 @@
+// The SOA probe against a scripted server on loopback: every error kind from real sockets.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include "probes/soa_probe.hpp"
+#include "tests/support/fake_dns_server.hpp"
+
+using namespace soawatch;
+using namespace std::chrono_literals;
+using test::AnswerBuilder;
+using test::FakeDnsServer;
+using test::FakeQuery;
+
+namespace {
+
+SoaObservation probe_once(uint16_t port, SoaProbeOptions options = {},
+                          const std::string& address = "127.0.0.1") {
+    EventLoop loop;
+    SoaProber prober(loop);
+    std::optional<SoaObservation> result;
+    prober.probe("example.test", {"ns1.example.test.", address, port}, options,
+                 [&](SoaObservation obs) { result = std::move(obs); });
+    loop.run_until([&] { return result.has_value(); });
+    return *result;
+}
+
+SoaProbeOptions fast() {
+    SoaProbeOptions o;
+    o.timeout = 200ms;
+    o.retries = 1;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("probe: authoritative SOA over UDP", "[probe]") {
+    FakeDnsServer server([](const FakeQuery& q) {
+        // RD must be clear: an authoritative server answers from its own data.
+        CHECK((q.wire[2] & 0x01) == 0);
+        return AnswerBuilder(q.wire).aa().soa(2026112401).build();
+    });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::none);
+    REQUIRE(obs.soa);
+    CHECK(obs.soa->serial == 2026112401u);
+    CHECK(obs.soa->expire == 1209600u);
+    CHECK(obs.soa->mname == "example.test.");
+    CHECK(obs.authoritative);
+    CHECK(obs.transport == Transport::udp);
+    CHECK(obs.tries == 1);
+    CHECK(obs.zone == "example.test.");
+    CHECK(obs.rtt.count() > 0);
+}
+
+TEST_CASE("probe: truncated UDP answer is retried over TCP (RFC 7766)", "[probe]") {
+    FakeDnsServer server([](const FakeQuery& q) {
+        if (!q.tcp) return AnswerBuilder(q.wire).aa().tc().build();
+        return AnswerBuilder(q.wire).aa().soa(7).build();
+    });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::none);
+    CHECK(obs.transport == Transport::tcp);
+    CHECK(obs.fell_back_to_tcp);
+    CHECK(obs.soa->serial == 7u);
+    CHECK(server.udp_queries() == 1);
+    CHECK(server.tcp_queries() == 1);
+}
+
+TEST_CASE("probe: TC over TCP too is 'truncated'", "[probe]") {
+    FakeDnsServer server(
+        [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().tc().build(); });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::truncated);
+    CHECK_FALSE(obs.soa);
+}
+
+TEST_CASE("probe: error rcodes", "[probe]") {
+    struct Case {
+        uint8_t rcode;
+        ProbeError error;
+        const char* detail;
+    };
+    for (auto c : {Case{5, ProbeError::refused, "rcode REFUSED"},
+                   Case{2, ProbeError::servfail, "rcode SERVFAIL"},
+                   Case{3, ProbeError::nxdomain, "rcode NXDOMAIN"},
+                   Case{1, ProbeError::bad_rcode, "rcode FORMERR"},
+                   Case{4, ProbeError::bad_rcode, "rcode NOTIMP"}}) {
+        FakeDnsServer server(
+            [&](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().rcode(c.rcode).build(); });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == c.error);
+        CHECK(obs.detail == c.detail);
+        CHECK(obs.answered);
+        CHECK(obs.rcode == c.rcode);
+    }
+}
+
+TEST_CASE("probe: NOERROR without AA is not authoritative (lame)", "[probe]") {
+    FakeDnsServer server([](const FakeQuery& q) { return AnswerBuilder(q.wire).soa(3).build(); });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::not_authoritative);
+    CHECK_FALSE(obs.authoritative);
+}
+
+TEST_CASE("probe: SOA only in the authority section is no_soa", "[probe]") {
+    FakeDnsServer server(
+        [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().soa(3, 1).build(); });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::no_soa);
+    CHECK(obs.detail == "SOA only in the authority section (not a zone apex)");
+}
+
+TEST_CASE("probe: CNAME at the apex is no_soa", "[probe]") {
+    FakeDnsServer server(
+        [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().cname_to_question().build(); });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::no_soa);
+    CHECK(obs.detail == "CNAME at the zone name instead of an SOA");
+}
+
+TEST_CASE("probe: two SOA records with different serials are malformed", "[probe]") {
+    FakeDnsServer server(
+        [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().soa(3).soa(4).build(); });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::malformed);
+    CHECK(obs.detail == "two SOA records with different serials (3, 4)");
+}
+
+TEST_CASE("probe: hostile answers are malformed, never a crash", "[probe]") {
+    SECTION("truncated RDATA") {
+        FakeDnsServer server([](const FakeQuery& q) {
+            auto wire = AnswerBuilder(q.wire).aa().soa(3).build();
+            wire.resize(wire.size() - 7);
+            return wire;
+        });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::malformed);
+    }
+    SECTION("compression pointer loop in the answer") {
+        FakeDnsServer server([](const FakeQuery& q) {
+            auto b = AnswerBuilder(q.wire).aa();
+            auto size = static_cast<uint16_t>(q.wire.size());
+            (void)size;
+            // Owner name: a pointer to itself.
+            std::vector<uint8_t> rr;
+            auto base = b.build().size();
+            rr.push_back(static_cast<uint8_t>(0xc0 | (base >> 8)));
+            rr.push_back(static_cast<uint8_t>(base & 0xff));
+            rr.insert(rr.end(), {0, 6, 0, 1, 0, 0, 1, 44, 0, 0});
+            return b.raw(rr).set_ancount(1).build();
+        });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::malformed);
+    }
+    SECTION("records announced but missing") {
+        FakeDnsServer server(
+            [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().set_ancount(3).build(); });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::malformed);
+    }
+    SECTION("QR bit unset") {
+        FakeDnsServer server(
+            [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().qr(false).soa(1).build(); });
+        auto obs = probe_once(server.port(), fast());
+        // c-ares may drop it as not an answer (a timeout) or hand it over (malformed): both say
+        // the server is unusable, and neither is a crash.
+        CHECK((obs.error == ProbeError::malformed || obs.error == ProbeError::timeout));
+    }
+}
+
+TEST_CASE("probe: answers with a wrong ID or question are ignored: timeout", "[probe]") {
+    SECTION("wrong ID") {
+        FakeDnsServer server([](const FakeQuery& q) {
+            auto wire = AnswerBuilder(q.wire).aa().soa(1).build();
+            wire[0] ^= 0xff;
+            return wire;
+        });
+        auto obs = probe_once(server.port(), fast());
+        CHECK(obs.error == ProbeError::timeout);
+    }
+    SECTION("wrong question") {
+        FakeDnsServer server([](const FakeQuery& q) {
+            auto wire = AnswerBuilder(q.wire).aa().soa(1).build();
+            wire[13] ^= 0x20 ^ 0x01;  // first letter of the name changed
+            return wire;
+        });
+        auto obs = probe_once(server.port(), fast());
+        CHECK(obs.error == ProbeError::timeout);
+    }
+}
+
+TEST_CASE("probe: silence is a timeout after every try", "[probe]") {
+    FakeDnsServer server([](const FakeQuery&) { return std::vector<uint8_t>{}; });
+    auto start = std::chrono::steady_clock::now();
+    auto obs = probe_once(server.port(), fast());
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(obs.error == ProbeError::timeout);
+    CHECK(obs.detail == "no answer after 2 tries");
+    CHECK(obs.tries == 2);
+    CHECK(server.udp_queries() == 2);
+    CHECK(elapsed >= 400ms);
+    CHECK_FALSE(obs.answered);
+}
+
+TEST_CASE("probe: a closed port is connection_refused, not a timeout", "[probe]") {
+    // Bind a port, then free it: nothing listens there, ICMP port unreachable comes back.
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    auto obs = probe_once(ntohs(addr.sin_port), fast());
+    CHECK(obs.error == ProbeError::connection_refused);
+}
+
+TEST_CASE("probe: an address no socket can reach is a network error", "[probe]") {
+    // A link-local IPv6 address without a scope: connect() fails locally, nothing is sent.
+    auto obs = probe_once(53, fast(), "fe80::1");
+    CHECK(obs.error == ProbeError::network_error);
+}
+
+TEST_CASE("probe: an invalid zone name fails without a query", "[probe]") {
+    EventLoop loop;
+    SoaProber prober(loop);
+    std::optional<SoaObservation> result;
+    prober.probe("a..b", {"", "127.0.0.1", 53}, {}, [&](SoaObservation o) { result = o; });
+    REQUIRE(result);
+    CHECK(result->error == ProbeError::malformed);
+    CHECK(prober.queries_sent() == 0);
+}
