@@ -1,0 +1,738 @@
+// Loading and validating the YAML configuration. Every check lives here and fails with exactly
+// one ConfigError naming file:line and the key as a dotted path; docs/CONFIG.md lists the keys
+// and tests/testdata/config/invalid-*.yml holds one input per error.
+#include "agent/config.hpp"
+
+#include <glob.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "probes/dns_wire.hpp"
+
+namespace soawatch {
+namespace {
+
+std::string format_error(const std::string& file, int line, const std::string& key,
+                         const std::string& message) {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line);
+    out += ": ";
+    if (!key.empty()) out += key + ": ";
+    out += message;
+    return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string file, int line, std::string key, std::string message)
+    : std::runtime_error(format_error(file, line, key, message)),
+      file_(std::move(file)),
+      line_(line),
+      key_(std::move(key)),
+      message_(std::move(message)) {}
+
+ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone) {
+    ProbeSettings settings = global.probe;
+    if (zone.timeout) settings.timeout = *zone.timeout;
+    if (zone.retries) settings.retries = *zone.retries;
+    if (zone.port) settings.port = *zone.port;
+    return settings;
+}
+
+Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone) {
+    return zone.interval.value_or(global.interval);
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
+
+constexpr std::array<std::string_view, 3> kTopKeys{"global", "zones", "zones_files"};
+constexpr std::array<std::string_view, 13> kGlobalKeys{"interval",
+                                                       "timeout",
+                                                       "retries",
+                                                       "port",
+                                                       "edns_udp_size",
+                                                       "ipv4",
+                                                       "ipv6",
+                                                       "resolvers",
+                                                       "notify_listen",
+                                                       "fast_reprobe_interval",
+                                                       "fast_reprobe_limit",
+                                                       "max_nameservers",
+                                                       "max_addresses"};
+constexpr std::array<std::string_view, 7> kZoneKeys{"name",    "primary", "nameservers", "interval",
+                                                    "timeout", "retries", "port"};
+constexpr std::array<std::string_view, 1> kZonesFileKeys{"zones"};
+
+constexpr Duration kMinInterval = 1s;
+constexpr Duration kMinTimeout = 1ms;
+constexpr Duration kMaxTimeout = 60s;
+constexpr int64_t kMaxRetries = 10;
+constexpr int64_t kMinEdnsUdpSize = 512;  // RFC 6891 6.2.5: below 512 is treated as 512
+constexpr int64_t kMaxEdnsUdpSize = 4096;
+constexpr Duration kMinFastReprobeInterval = 100ms;
+constexpr Duration kMaxFastReprobeLimit = 24h;
+constexpr int64_t kMaxMaxNameservers = 1000;
+constexpr int64_t kMaxMaxAddresses = 10000;
+constexpr uint16_t kResolverPort = 53;
+constexpr std::size_t kMaxFileBytes = 64u << 20;  // a zones file of 100k zones is ~5 MiB
+
+// ---- small text helpers ----
+
+// Text in double quotes with quotes, backslashes and control characters escaped, so a message
+// stays on one line whatever the file held.
+std::string quoted(std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20 || byte == 0x7f) {
+            out += "\\x";
+            out += kHex[byte >> 4];
+            out += kHex[byte & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+    return out;
+}
+
+std::string errno_text(int error) {
+    return std::generic_category().message(error);
+}
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), so
+// "intreval" is one edit from "interval".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& keys, std::string_view key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// The known key closest to `key` within two edits, or empty.
+template <std::size_t N>
+std::string_view closest_key(const std::array<std::string_view, N>& keys, std::string_view key) {
+    std::string_view best;
+    std::size_t best_distance = 3;
+    for (const std::string_view known : keys) {
+        const std::size_t distance = edit_distance(key, known);
+        if (distance < best_distance) {
+            best = known;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+std::string join_path(const std::string& parent, std::string_view key) {
+    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+std::string index_path(const std::string& parent, std::size_t index) {
+    return parent + "[" + std::to_string(index) + "]";
+}
+
+// The folder of a file path as a prefix for relative patterns: "" for "soawatch.yml".
+std::string folder_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return "";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+std::string resolve_pattern(const std::string& folder, const std::string& pattern) {
+    if (pattern.front() == '/' || folder.empty()) return pattern;
+    if (folder == "/") return "/" + pattern;
+    return folder + "/" + pattern;
+}
+
+// ---- YAML values ----
+
+// 1-based line of a node from the parser, 0 when unknown.
+int line_of(const YAML::Node& node) {
+    const YAML::Mark mark = node.Mark();
+    return mark.line >= 0 ? mark.line + 1 : 0;
+}
+
+// What a node holds, for "expected X, got Y".
+std::string describe(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Undefined:
+        case YAML::NodeType::Null:
+            return "nothing";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a mapping";
+        case YAML::NodeType::Scalar:
+            break;
+    }
+    // A quoted scalar carries the non-specific tag "!": it is a string whatever it spells.
+    if (node.Tag() == "!") return "the string " + quoted(node.Scalar());
+    return quoted(node.Scalar());
+}
+
+bool is_plain_scalar(const YAML::Node& node) {
+    return node.IsScalar() && node.Tag() != "!";
+}
+
+// One value to read: the node, where it is, and its dotted key path.
+struct Field {
+    YAML::Node node;
+    std::string path;
+    int line = 0;
+};
+
+// One YAML document being read: its file name, for every message.
+class Reader {
+  public:
+    explicit Reader(std::string file) : file_(std::move(file)) {}
+
+    const std::string& file() const { return file_; }
+
+    [[noreturn]] void fail(int line, const std::string& key, const std::string& message) const {
+        throw ConfigError(file_, line, key, message);
+    }
+    [[noreturn]] void fail(const Field& field, const std::string& message) const {
+        fail(field.line, field.path, message);
+    }
+
+    YAML::Node parse(const std::string& text) const {
+        std::vector<YAML::Node> documents;
+        try {
+            documents = YAML::LoadAll(text);
+        } catch (const YAML::Exception& e) {
+            const int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
+            std::string message = "YAML syntax error: " + e.msg;
+            if (e.mark.column >= 0)
+                message += " (column " + std::to_string(e.mark.column + 1) + ")";
+            fail(line, "", message);
+        }
+        if (documents.size() > 1) {
+            fail(line_of(documents[1]), "", "more than one YAML document (a file holds one)");
+        }
+        return documents.empty() ? YAML::Node() : documents.front();
+    }
+
+    // The entries of a mapping by key, after rejecting keys that are not strings, repeated or
+    // unknown. `hint` may explain an unknown key better than "did you mean".
+    template <std::size_t N, typename Hint>
+    std::map<std::string, Field> mapping(const Field& field,
+                                         const std::array<std::string_view, N>& known,
+                                         Hint hint) const {
+        std::map<std::string, Field> entries;
+        if (field.node.IsNull()) return entries;  // "global:" with everything commented out
+        if (!field.node.IsMap()) {
+            fail(field, "expected a mapping, got " + describe(field.node));
+        }
+        for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+            const YAML::Node key = it->first;
+            const int key_line = line_of(key);
+            if (!key.IsScalar()) {
+                fail(key_line, field.path, "expected a key name, got " + describe(key));
+            }
+            const std::string& name = key.Scalar();
+            const std::string path = join_path(field.path, name);
+            if (!contains(known, name)) {
+                std::string message = hint(name);
+                if (message.empty()) {
+                    message = "unknown key";
+                    const std::string_view suggestion = closest_key(known, name);
+                    if (!suggestion.empty()) {
+                        message += " (did you mean " + std::string(suggestion) + "?)";
+                    }
+                }
+                fail(key_line, path, message);
+            }
+            if (const auto first = entries.find(name); first != entries.end()) {
+                fail(key_line, path,
+                     "duplicate key (first at line " + std::to_string(first->second.line) + ")");
+            }
+            // A missing value ("timeout:") has the position of whatever follows it; the key's
+            // line is the one the reader wants.
+            const YAML::Node value = it->second;
+            const int line = value.IsNull() ? key_line : line_of(value);
+            entries.emplace(name, Field{value, path, line});
+        }
+        return entries;
+    }
+
+    // The items of a list; a missing value is an empty list.
+    std::vector<Field> list(const Field& field) const {
+        std::vector<Field> items;
+        if (field.node.IsNull()) return items;
+        if (!field.node.IsSequence()) fail(field, "expected a list, got " + describe(field.node));
+        std::size_t index = 0;
+        for (const YAML::Node& item : field.node) {
+            const int line = line_of(item);
+            items.push_back(
+                Field{item, index_path(field.path, index), line > 0 ? line : field.line});
+            ++index;
+        }
+        return items;
+    }
+
+    std::string string(const Field& field, std::string_view what = "a string") const {
+        if (!field.node.IsScalar()) {
+            fail(field, "expected " + std::string(what) + ", got " + describe(field.node));
+        }
+        return field.node.Scalar();
+    }
+
+    bool boolean(const Field& field) const {
+        if (is_plain_scalar(field.node)) {
+            const std::string& text = field.node.Scalar();
+            // YAML 1.2's core schema: no yes/no/on/off, which have surprised many.
+            if (text == "true" || text == "True" || text == "TRUE") return true;
+            if (text == "false" || text == "False" || text == "FALSE") return false;
+        }
+        fail(field, "expected a boolean (true or false), got " + describe(field.node));
+    }
+
+    int64_t integer(const Field& field, int64_t min, int64_t max,
+                    const std::string& allowed) const {
+        const std::string& text = field.node.Scalar();
+        const bool digits =
+            is_plain_scalar(field.node) && !text.empty() &&
+            text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0) == std::string::npos &&
+            text != "-";
+        if (!digits) fail(field, "expected an integer, got " + describe(field.node));
+        int64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+            fail(field, "out of range: " + text + " (allowed " + allowed + ")");
+        }
+        return value;
+    }
+
+    int64_t integer(const Field& field, int64_t min, int64_t max) const {
+        return integer(field, min, max, std::to_string(min) + ".." + std::to_string(max));
+    }
+
+    Duration duration(const Field& field) const {
+        const std::string text = string(field, "a duration (e.g. 500ms, 2s, 1m)");
+        const auto value = parse_duration(text);
+        if (!value) fail(field, "not a duration: " + quoted(text) + " (use e.g. 500ms, 2s, 1m)");
+        return *value;
+    }
+
+    Duration duration(const Field& field, Duration min, std::optional<Duration> max,
+                      const std::string& note = "") const {
+        const Duration value = duration(field);
+        if (value < min || (max && value > *max)) {
+            std::string allowed =
+                max ? "allowed " + format_duration(min) + ".." + format_duration(*max)
+                    : "at least " + format_duration(min);
+            if (!note.empty()) allowed += ", " + note;
+            fail(field, "out of range: " + field.node.Scalar() + " (" + allowed + ")");
+        }
+        return value;
+    }
+
+    Endpoint endpoint(const Field& field, uint16_t default_port,
+                      bool allow_any_address = false) const {
+        const std::string text = string(field, "an address (IP[:PORT])");
+        std::string error;
+        auto endpoint = parse_endpoint(text, default_port, &error, allow_any_address);
+        if (!endpoint) fail(field, error);
+        return *endpoint;
+    }
+
+  private:
+    std::string file_;
+};
+
+std::string no_hint(std::string_view /*key*/) {
+    return "";
+}
+
+// ---- reading files ----
+
+struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::string read_file(const std::string& path) {
+    errno = 0;
+    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+    if (!file) throw ConfigError(path, 0, "", "cannot read file: " + errno_text(errno));
+    std::string text;
+    std::array<char, 65536> buffer;
+    for (;;) {
+        const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+        text.append(buffer.data(), n);
+        if (text.size() > kMaxFileBytes) {
+            throw ConfigError(path, 0, "", "cannot read file: larger than 64 MiB");
+        }
+        if (n < buffer.size()) break;
+    }
+    if (std::ferror(file.get())) {
+        throw ConfigError(path, 0, "", "cannot read file: " + errno_text(errno));
+    }
+    return text;
+}
+
+// glob(3) with its result freed on every path.
+class GlobResult {
+  public:
+    GlobResult() = default;
+    GlobResult(const GlobResult&) = delete;
+    GlobResult& operator=(const GlobResult&) = delete;
+    ~GlobResult() {
+        if (used_) globfree(&glob_);
+    }
+    glob_t* get() {
+        used_ = true;
+        return &glob_;
+    }
+    std::vector<std::string> paths() const {
+        std::vector<std::string> out;
+        for (std::size_t i = 0; used_ && i < glob_.gl_pathc; ++i)
+            out.emplace_back(glob_.gl_pathv[i]);
+        return out;
+    }
+
+  private:
+    glob_t glob_{};
+    bool used_ = false;
+};
+
+// glob(3) reports unreadable folders through a plain function; this carries the first one out.
+struct GlobFailure {
+    std::string path;
+    int error = 0;
+};
+thread_local GlobFailure glob_failure;
+
+int on_glob_error(const char* path, int error) {
+    // A folder that does not exist simply matches nothing.
+    if (error == ENOENT || error == ENOTDIR) return 0;
+    glob_failure = GlobFailure{path, error};
+    return 1;  // stop: an unreadable folder would silently drop zones
+}
+
+// ---- the loader ----
+
+struct Declaration {
+    std::string file;
+    int line = 0;
+};
+
+class Loader {
+  public:
+    explicit Loader(Config& config) : config_(config) {}
+
+    void main_file(const std::string& text, const std::string& file) {
+        const Reader reader(file);
+        const YAML::Node root = reader.parse(text);
+        if (!root.IsNull() && !root.IsMap()) {
+            reader.fail(line_of(root), "",
+                        "expected a mapping at the top level (global, zones, zones_files), got " +
+                            describe(root));
+        }
+        auto entries = reader.mapping(Field{root, "", line_of(root)}, kTopKeys,
+                                      [](std::string_view key) -> std::string {
+                                          if (contains(kGlobalKeys, key)) {
+                                              return "unknown key (it belongs under global)";
+                                          }
+                                          return "";
+                                      });
+        // Global first: zones take their default port from it, whatever the order in the file.
+        if (const auto it = entries.find("global"); it != entries.end()) global(reader, it->second);
+        if (const auto it = entries.find("zones"); it != entries.end()) zones(reader, it->second);
+        if (const auto it = entries.find("zones_files"); it != entries.end()) {
+            for (const Field& item : reader.list(it->second)) {
+                std::string pattern = reader.string(item, "a file pattern");
+                if (pattern.empty()) reader.fail(item, "empty file pattern");
+                config_.zones_files.push_back(pattern);
+                patterns_.push_back(PatternAt{std::move(pattern), item});
+            }
+        }
+    }
+
+    // Loads every file the zones_files patterns match, relative to the main file's folder.
+    void zones_files(const std::string& main_file) {
+        const Reader reader(main_file);
+        const std::string folder = folder_of(main_file);
+        std::set<std::string> loaded;
+        for (const PatternAt& pattern : patterns_) {
+            const std::string resolved = resolve_pattern(folder, pattern.pattern);
+            GlobResult result;
+            glob_failure = GlobFailure{};
+            const int status = glob(resolved.c_str(), 0, on_glob_error, result.get());
+            if (status == GLOB_NOMATCH) continue;
+            if (status == GLOB_ABORTED) {
+                reader.fail(pattern.field, "cannot read folder " + quoted(glob_failure.path) +
+                                               ": " + errno_text(glob_failure.error));
+            }
+            if (status != 0) reader.fail(pattern.field, "cannot expand pattern: out of memory");
+            for (const std::string& path : result.paths()) {
+                if (!loaded.insert(path).second) continue;  // matched by an earlier pattern
+                zones_file(read_file(path), path);
+            }
+        }
+    }
+
+  private:
+    struct PatternAt {
+        std::string pattern;
+        Field field;
+    };
+
+    void zones_file(const std::string& text, const std::string& file) {
+        const Reader reader(file);
+        const YAML::Node root = reader.parse(text);
+        if (!root.IsNull() && !root.IsMap()) {
+            reader.fail(line_of(root), "",
+                        "expected a mapping with zones at the top level, got " + describe(root));
+        }
+        auto entries = reader.mapping(Field{root, "", line_of(root)}, kZonesFileKeys,
+                                      [](std::string_view key) -> std::string {
+                                          if (contains(kTopKeys, key)) {
+                                              return "not allowed in a zones file (it holds "
+                                                     "only zones)";
+                                          }
+                                          return "";
+                                      });
+        if (const auto it = entries.find("zones"); it != entries.end()) zones(reader, it->second);
+    }
+
+    void global(const Reader& reader, const Field& field) {
+        GlobalConfig& g = config_.global;
+        auto entries = reader.mapping(field, kGlobalKeys, no_hint);
+        const auto get = [&entries](const char* key) -> const Field* {
+            const auto it = entries.find(key);
+            return it == entries.end() ? nullptr : &it->second;
+        };
+        if (const Field* f = get("interval")) g.interval = reader.duration(*f, kMinInterval, {});
+        if (const Field* f = get("timeout")) {
+            g.probe.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
+        }
+        if (const Field* f = get("retries")) {
+            g.probe.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
+        }
+        if (const Field* f = get("port")) {
+            g.probe.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
+        }
+        if (const Field* f = get("edns_udp_size")) {
+            const int64_t size = reader.integer(*f, 0, kMaxEdnsUdpSize, "0, or 512..4096");
+            if (size != 0 && size < kMinEdnsUdpSize) {
+                reader.fail(*f, "out of range: " + f->node.Scalar() + " (allowed 0, or 512..4096)");
+            }
+            g.probe.edns_udp_size = static_cast<uint16_t>(size);
+        }
+        if (const Field* f = get("ipv4")) g.probe.ipv4 = reader.boolean(*f);
+        if (const Field* f = get("ipv6")) g.probe.ipv6 = reader.boolean(*f);
+        if (!g.probe.ipv4 && !g.probe.ipv6) {
+            // Both are true by default, so both were written: blame the later one.
+            const Field* a = get("ipv4");
+            const Field* b = get("ipv6");
+            reader.fail(a->line > b->line ? *a : *b, "at least one of ipv4 and ipv6 must be true");
+        }
+        if (const Field* f = get("resolvers")) {
+            for (const Field& item : reader.list(*f)) {
+                g.resolvers.push_back(reader.endpoint(item, kResolverPort));
+            }
+        }
+        if (const Field* f = get("notify_listen")) {
+            // Default port 0 stays 0 when none is written: a listener needs one.
+            Endpoint endpoint = reader.endpoint(*f, 0, true);
+            if (endpoint.port == 0) {
+                reader.fail(*f, "a port is required (IP:PORT, or :PORT for every address)");
+            }
+            g.notify_listen = std::move(endpoint);
+        }
+        if (const Field* f = get("fast_reprobe_interval")) {
+            g.fast_reprobe_interval =
+                reader.duration(*f, kMinFastReprobeInterval, g.interval, "at most global.interval");
+        }
+        if (const Field* f = get("fast_reprobe_limit")) {
+            g.fast_reprobe_limit = reader.duration(*f, Duration{0}, kMaxFastReprobeLimit);
+        }
+        if (const Field* f = get("max_nameservers")) {
+            g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
+        }
+        if (const Field* f = get("max_addresses")) {
+            g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
+        }
+    }
+
+    void zones(const Reader& reader, const Field& field) {
+        for (const Field& item : reader.list(field)) config_.zones.push_back(zone(reader, item));
+    }
+
+    ZoneConfig zone(const Reader& reader, const Field& item) {
+        ZoneConfig zone;
+        zone.source_file = reader.file();
+        if (item.node.IsScalar()) {  // "- example.com": just the name
+            set_name(reader, item, zone);
+            return zone;
+        }
+        if (!item.node.IsMap()) {
+            reader.fail(item, "expected a zone name or a mapping, got " + describe(item.node));
+        }
+        auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
+            if (contains(kGlobalKeys, key)) {
+                return "cannot be set per zone (only interval, timeout, retries and port can; "
+                       "set it under global)";
+            }
+            return "";
+        });
+        const auto get = [&entries](const char* key) -> const Field* {
+            const auto it = entries.find(key);
+            return it == entries.end() ? nullptr : &it->second;
+        };
+        const Field* name = get("name");
+        if (name == nullptr) reader.fail(item, "missing required key name");
+        set_name(reader, *name, zone);
+
+        // The port first: primary and nameservers addresses default to it.
+        if (const Field* f = get("port"))
+            zone.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
+        const uint16_t port = zone.port.value_or(config_.global.probe.port);
+        if (const Field* f = get("primary")) zone.primary = reader.endpoint(*f, port);
+        if (const Field* f = get("nameservers")) {
+            std::map<std::string, int> seen;  // entry -> line
+            for (const Field& entry : reader.list(*f)) {
+                std::string ns = nameserver(reader, entry, port);
+                if (const auto first = seen.find(ns); first != seen.end()) {
+                    reader.fail(entry, "duplicate nameserver " + ns + " (first at line " +
+                                           std::to_string(first->second) + ")");
+                }
+                seen.emplace(ns, entry.line);
+                zone.nameservers.push_back(std::move(ns));
+            }
+        }
+        if (const Field* f = get("interval")) zone.interval = reader.duration(*f, kMinInterval, {});
+        if (const Field* f = get("timeout")) {
+            zone.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
+        }
+        if (const Field* f = get("retries")) {
+            zone.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
+        }
+        return zone;
+    }
+
+    void set_name(const Reader& reader, const Field& field, ZoneConfig& zone) {
+        const std::string text = reader.string(field, "a zone name");
+        std::string reason = dns::validate_name(text);
+        if (reason.empty() && has_blank(text)) {
+            reason = "contains a space or control character (write it as \\DDD if meant)";
+        }
+        if (reason.empty() && is_ip_address(text)) reason = "an IP address, not a domain name";
+        if (!reason.empty())
+            reader.fail(field, "invalid zone name " + quoted(text) + ": " + reason);
+
+        zone.name = dns::canonical_name(text);
+        zone.source_line = field.line;
+        const auto [first, inserted] =
+            declared_.emplace(zone.name, Declaration{reader.file(), field.line});
+        if (!inserted) {
+            reader.fail(field, "duplicate zone " + zone.name + " (first declared at " +
+                                   first->second.file + ":" + std::to_string(first->second.line) +
+                                   ")");
+        }
+    }
+
+    // A nameservers entry: a host name (canonicalised) or IP[:PORT] (as "IP:PORT", the zone's
+    // port when none is written), so consumers read it back with parse_endpoint.
+    static std::string nameserver(const Reader& reader, const Field& field, uint16_t port) {
+        const std::string text = reader.string(field, "a host name or IP[:PORT]");
+        std::string error;
+        if (auto endpoint = parse_endpoint(text, port, &error)) return endpoint->to_string();
+
+        const std::size_t colon = text.find(':');
+        const bool address_like = !text.empty() && (text.front() == '[' || colon != text.npos ||
+                                                    last_label_numeric(text));
+        if (!address_like) {
+            std::string reason = dns::validate_name(text);
+            if (reason.empty() && has_blank(text)) reason = "contains a space or control character";
+            if (reason.empty()) return dns::canonical_name(text);
+            reader.fail(field,
+                        "neither a host name nor IP[:PORT]: " + quoted(text) + " (" + reason + ")");
+        }
+        // "ns1.example.com:53": a name with a port, which the zone's port replaces.
+        if (text.front() != '[' && colon != text.npos && text.find(':', colon + 1) == text.npos) {
+            const std::string host = text.substr(0, colon);
+            if (!host.empty() && !last_label_numeric(host) && dns::validate_name(host).empty() &&
+                !has_blank(host)) {
+                reader.fail(field, "a host name takes no port: " + quoted(text) +
+                                       " (set the zone's port instead)");
+            }
+        }
+        reader.fail(field, error);
+    }
+
+    static bool has_blank(std::string_view text) {
+        return std::any_of(text.begin(), text.end(), [](char c) {
+            const auto byte = static_cast<unsigned char>(c);
+            return byte <= 0x20 || byte == 0x7f;
+        });
+    }
+
+    // "198.51.100.300": no top-level domain is numeric, so this was meant as an address.
+    static bool last_label_numeric(std::string_view text) {
+        while (!text.empty() && text.back() == '.') text.remove_suffix(1);
+        const std::size_t dot = text.rfind('.');
+        const std::string_view label = dot == text.npos ? text : text.substr(dot + 1);
+        return !label.empty() && label.find_first_not_of("0123456789") == label.npos;
+    }
+
+    Config& config_;
+    std::vector<PatternAt> patterns_;
+    std::map<std::string, Declaration> declared_;  // canonical zone name -> first declaration
+};
+
+Config load_text(const std::string& text, const std::string& name) {
+    Config config;
+    config.path = name;
+    Loader loader(config);
+    loader.main_file(text, name);
+    loader.zones_files(name);
+    return config;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path) {
+    return load_text(read_file(path), path);
+}
+
+Config parse_config(const std::string& text, const std::string& name) {
+    return load_text(text, name);
+}
+
+}  // namespace soawatch
