@@ -296,7 +296,8 @@ int run_check_command(int argc, char** argv) {
         std::cout << z.zone << " " << verdict_name(z.verdict);
         if (z.reference_serial)
             std::cout << " (reference " << *z.reference_serial
-                      << (z.has_primary ? " from the primary" : ", the newest seen") << ")";
+                      << (z.reference_from_primary ? " from the primary" : ", the newest seen")
+                      << ")";
         std::cout << '\n';
         for (const auto& reason : z.reasons) std::cout << "  - " << reason << '\n';
     }

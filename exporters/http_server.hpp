@@ -40,7 +40,7 @@ struct HttpServerOptions {
 };
 
 class HttpServer {
-public:
+  public:
     // Starts listening; throws std::runtime_error with a one-line reason when it cannot bind.
     HttpServer(HttpServerOptions options, HttpHooks hooks);
     ~HttpServer();
@@ -49,7 +49,7 @@ public:
 
     uint16_t port() const;  // the bound port (useful with port 0)
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

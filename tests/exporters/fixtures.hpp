@@ -45,6 +45,7 @@ inline ZoneStatus zone_in_sync() {
     ZoneStatus z;
     z.zone = "in-sync.test.";
     z.has_primary = true;
+    z.reference_from_primary = true;
     z.reference_serial = 2024050101;
     z.reference_soa = soa(2024050101);
     z.last_serial_change = fixture_now() - std::chrono::seconds(3600);

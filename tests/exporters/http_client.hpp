@@ -1,0 +1,108 @@
+// A minimal libcurl (easy interface) client for the HTTP server tests.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace soawatch::test {
+
+struct HttpReply {
+    long status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;  // names in lower case; last value wins
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+class CurlEasy {
+  public:
+    CurlEasy() : handle_(curl_easy_init()) {
+        if (!handle_) throw std::runtime_error("curl_easy_init failed");
+    }
+    CURL* get() const { return handle_.get(); }
+
+  private:
+    struct Deleter {
+        void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    };
+    std::unique_ptr<CURL, Deleter> handle_;
+};
+
+class CurlHeaders {
+  public:
+    void append(const std::string& line) {
+        curl_slist* next = curl_slist_append(list_.get(), line.c_str());
+        if (!next) throw std::runtime_error("curl_slist_append failed");
+        (void)list_.release();
+        list_.reset(next);
+    }
+    curl_slist* get() const { return list_.get(); }
+
+  private:
+    struct Deleter {
+        void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+    };
+    std::unique_ptr<curl_slist, Deleter> list_;
+};
+
+inline std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* user) {
+    static_cast<std::string*>(user)->append(data, size * n);
+    return size * n;
+}
+
+inline std::size_t collect_header(char* data, std::size_t size, std::size_t n, void* user) {
+    auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+    std::string line(data, size * n);
+    const auto colon = line.find(':');
+    if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        const auto first = value.find_first_not_of(" \t");
+        const auto last = value.find_last_not_of(" \t\r\n");
+        value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+        (*headers)[name] = value;
+    }
+    return size * n;
+}
+
+// Fetches http://127.0.0.1:port{path}. method: GET, HEAD, POST (body sent as is).
+inline HttpReply http_request(const std::string& url, const std::string& method = "GET",
+                              const std::string& body = "") {
+    CurlEasy curl;
+    HttpReply reply;
+    CurlHeaders headers;
+    headers.append("Expect:");  // no 100-continue round trip for POST bodies
+    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &collect_body);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &reply.body);
+    curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &collect_header);
+    curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &reply.headers);
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(curl.get(), CURLOPT_PATH_AS_IS, 1L);
+    if (method == "HEAD") {
+        curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+    } else if (method == "POST") {
+        curl_easy_setopt(curl.get(), CURLOPT_POST, 1L);
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, body.c_str());
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    } else if (method != "GET") {
+        curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    const CURLcode rc = curl_easy_perform(curl.get());
+    if (rc != CURLE_OK)
+        throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc) + " (" + url + ")");
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply.status);
+    return reply;
+}
+
+}  // namespace soawatch::test
