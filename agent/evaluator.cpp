@@ -98,11 +98,16 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         if (r.primary->usable()) {
             ref = r.primary->soa->serial;
             z.reference_soa = r.primary->soa;
-        } else if (prev && prev->reference_serial) {
+            z.reference_from_primary = true;
+        } else if (prev && prev->reference_serial && prev->reference_from_primary) {
             ref = prev->reference_serial;  // last known while the primary is unreachable
             z.reference_soa = prev->reference_soa;
+            z.reference_from_primary = true;
         }
-    } else {
+    }
+    // Without a primary, or when it has never answered yet, the newest serial (RFC 1982) among
+    // the nameservers is the reference: the servers can still be compared with each other.
+    if (!ref) {
         for (const auto* obs : observations) {
             if (!obs->usable()) continue;
             uint32_t serial = obs->soa->serial;
@@ -131,7 +136,10 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         z.last_serial_change = prev->last_serial_change;
     } else if (ref) {
         z.reference_seen = first_sighting ? first_sighting : std::optional(now);
-        if (prev) z.last_serial_change = prev->last_serial_change;
+        // Before any change was seen, the best known bound is when this serial was first seen:
+        // dashboards and "zone unchanged for N days" rules need a value from the first round.
+        z.last_serial_change =
+            prev && prev->last_serial_change ? prev->last_serial_change : z.reference_seen;
     }
 
     // Per address: state, lag, propagation.
@@ -162,7 +170,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         }
         s.consecutive_failures = 0;
         s.last_success = obs.at;
-        if (!ref) continue;  // cannot happen: a usable row always yields a reference
+        if (!ref) continue;  // cannot happen: a usable row always yields a reference (above)
         const uint32_t serial = obs.soa->serial;
         const bool has_ref = serial == *ref;
 

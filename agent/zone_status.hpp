@@ -76,6 +76,9 @@ struct ZoneStatus {
     bool has_primary = false;
 
     std::optional<uint32_t> reference_serial;
+    // The primary's serial (now or last known); false: the newest among the nameservers, used
+    // without a primary and while a configured primary has never answered.
+    bool reference_from_primary = false;
     std::optional<dns::SoaRdata> reference_soa;           // the SOA that defines the reference
     std::optional<Clock::time_point> reference_seen;      // first sighting of the current reference
     std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
