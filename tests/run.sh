@@ -9,7 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then exec sudo -E bash "$0" "$@"; fi
 
 "$src/deploy/install-deps.sh" test
 build="${SOAWATCH_TEST_BUILD_DIR:-$src/build-tests}"
-SOAWATCH_BUILD_TYPE=Debug "$src/deploy/build.sh" "$build" -DSOAWATCH_SANITIZE=ON -DSOAWATCH_WERROR=ON
+SOAWATCH_BUILD_TYPE=Debug "$src/deploy/build.sh" "$build" -DSOAWATCH_SANITIZE=ON -DSOAWATCH_WERROR=ON \
+    -DSOAWATCH_LAB_BASE="${SOAWATCH_LAB_BASE:-20}"
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
