@@ -19,4 +19,7 @@ std::optional<Duration> parse_duration(std::string_view text);
 // The shortest spelling parse_duration reads back to the same value ("1m30s", "250ms", "0s").
 std::string format_duration(Duration d);
 
+// A duration for people: "850ms", "42s", "3m 20s", "2h 5m", "3d 4h". Negative counts as 0.
+std::string human_duration(double seconds);
+
 }  // namespace soawatch

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "agent/duration.hpp"
 #include "agent/serial.hpp"
 
 namespace soawatch {
@@ -20,17 +21,6 @@ std::string describe(const NameserverStatus& s) {
     if (s.is_primary) return "primary " + s.target.address;
     if (s.target.nameserver.empty()) return s.target.address;
     return s.target.nameserver + " (" + s.target.address + ")";
-}
-
-std::string format_seconds(double seconds) {
-    char buf[32];
-    if (seconds < 120)
-        std::snprintf(buf, sizeof buf, "%.0fs", seconds);
-    else if (seconds < 7200)
-        std::snprintf(buf, sizeof buf, "%.0fm", seconds / 60);
-    else
-        std::snprintf(buf, sizeof buf, "%.1fh", seconds / 3600);
-    return buf;
 }
 
 NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
@@ -251,7 +241,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             case ServerState::behind:
                 warning.push_back(describe(s) + " is " + std::to_string(s.serial_behind) +
                                   " serial(s) behind (" + std::to_string(s.soa->serial) + " < " +
-                                  std::to_string(*ref) + ") for " + format_seconds(s.lag_seconds));
+                                  std::to_string(*ref) + ") for " + human_duration(s.lag_seconds));
                 break;
             case ServerState::ahead:
                 warning.push_back(describe(s) + " is ahead of the reference (" +

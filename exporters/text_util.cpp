@@ -47,31 +47,6 @@ std::string html_escape(std::string_view text) {
     return out;
 }
 
-std::string human_duration(double seconds) {
-    if (!(seconds > 0)) return "0s";
-    char buffer[48];
-    if (seconds < 1) {
-        std::snprintf(buffer, sizeof buffer, "%.0fms", seconds * 1000);
-        return buffer;
-    }
-    if (seconds < 10 && seconds != std::floor(seconds)) {
-        std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);
-        return buffer;
-    }
-    const auto total = static_cast<unsigned long long>(std::llround(seconds));
-    const unsigned long long d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60,
-                             s = total % 60;
-    if (d > 0)
-        std::snprintf(buffer, sizeof buffer, h ? "%llud %lluh" : "%llud", d, h);
-    else if (h > 0)
-        std::snprintf(buffer, sizeof buffer, m ? "%lluh %llum" : "%lluh", h, m);
-    else if (m > 0)
-        std::snprintf(buffer, sizeof buffer, s ? "%llum %llus" : "%llum", m, s);
-    else
-        std::snprintf(buffer, sizeof buffer, "%llus", s);
-    return buffer;
-}
-
 std::string ascii_lower(std::string_view text) {
     std::string out(text);
     for (char& c : out)

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/duration.hpp"  // human_duration
 #include "probes/observation.hpp"
 
 namespace soawatch {
@@ -15,9 +16,6 @@ std::string rfc3339(Clock::time_point t);
 // quoted attribute values.
 void append_html_escaped(std::string& out, std::string_view text);
 std::string html_escape(std::string_view text);
-
-// A duration for people: "850ms", "42s", "3m 20s", "2h 5m", "3d 4h". Negative counts as 0.
-std::string human_duration(double seconds);
 
 // ASCII lower case (DNS names are case-insensitive in ASCII only, RFC 4343).
 std::string ascii_lower(std::string_view text);
