@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/alert_config.hpp"
 #include "agent/duration.hpp"
 #include "agent/endpoint.hpp"
 
@@ -58,12 +59,14 @@ struct ZoneConfig {
     std::optional<Duration> timeout;
     std::optional<unsigned> retries;
     std::optional<uint16_t> port;
-    std::string source_file;  // where this zone was declared, for messages
+    std::optional<AlertRuleSet> alert_rules;  // zones[].alerting: the effective rules, resolved
+    std::string source_file;                  // where this zone was declared, for messages
     int source_line = 0;
 };
 
 struct Config {
     GlobalConfig global;
+    AlertingConfig alerting;
     std::vector<ZoneConfig> zones;         // every zone, from the main file and zones_files
     std::vector<std::string> zones_files;  // the patterns as written
     std::string path;                      // the main file
@@ -79,5 +82,6 @@ Config parse_config(const std::string& text, const std::string& name);
 // The settings a zone is probed with: the global ones with the zone's overrides applied.
 ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone);
 Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone);
+const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone);
 
 }  // namespace soawatch

@@ -465,7 +465,7 @@ TEST_CASE("config: values at the edges of their ranges", "[config]") {
         {"zones_file: [a.yml]", "test.yml:1: zones_file: unknown key (did you mean zones_files?)"},
         {"? [a, b]\n: c\n", "test.yml:1: expected a key name, got a list"},
         {"just text",
-         "test.yml:1: expected a mapping at the top level (global, zones, zones_files), "
+         "test.yml:1: expected a mapping at the top level (global, alerting, zones, zones_files), "
          "got \"just text\""},
     };
     for (const Case& c : cases) {
@@ -483,8 +483,8 @@ TEST_CASE("config: each invalid-*.yml fails with its one message", "[config]") {
         {"invalid-multiple-documents.yml",
          "{dir}/invalid-multiple-documents.yml:4: more than one YAML document (a file holds one)"},
         {"invalid-top-level-list.yml",
-         "{dir}/invalid-top-level-list.yml:1: expected a mapping at the top level (global, zones, "
-         "zones_files), got a list"},
+         "{dir}/invalid-top-level-list.yml:1: expected a mapping at the top level (global, "
+         "alerting, zones, zones_files), got a list"},
         {"invalid-unknown-key-suggestion.yml",
          "{dir}/invalid-unknown-key-suggestion.yml:2: global.intreval: unknown key (did you mean "
          "interval?)"},
@@ -494,7 +494,7 @@ TEST_CASE("config: each invalid-*.yml fails with its one message", "[config]") {
          "global)"},
         {"invalid-zone-key-global-only.yml",
          "{dir}/invalid-zone-key-global-only.yml:3: zones[0].ipv6: cannot be set per zone (only "
-         "interval, timeout, retries and port can; set it under global)"},
+         "interval, timeout, retries, port and alerting can; set it under global)"},
         {"invalid-duplicate-key.yml",
          "{dir}/invalid-duplicate-key.yml:4: global.timeout: duplicate key (first at line 2)"},
         {"invalid-global-not-mapping.yml",

@@ -1,51 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "agent/evaluator.hpp"
+#include "tests/support/zone_rounds.hpp"
 
 using namespace soawatch;
 using namespace std::chrono_literals;
 
 namespace {
 
-const Clock::time_point T0 = Clock::time_point(std::chrono::seconds(1'800'000'000));
-
-SoaObservation ok(const std::string& ns, const std::string& addr, uint32_t serial,
-                  Clock::time_point at) {
-    SoaObservation o;
-    o.zone = "example.test.";
-    o.target = {ns, addr, 53};
-    o.answered = true;
-    o.authoritative = true;
-    dns::SoaRdata soa;
-    soa.mname = "primary.example.test.";
-    soa.rname = "hostmaster.example.test.";
-    soa.serial = serial;
-    soa.expire = 1209600;
-    o.soa = soa;
-    o.at = at;
-    return o;
-}
-
-SoaObservation failed(const std::string& ns, const std::string& addr, ProbeError e,
-                      Clock::time_point at) {
-    SoaObservation o;
-    o.zone = "example.test.";
-    o.target = {ns, addr, 53};
-    o.error = e;
-    o.at = at;
-    return o;
-}
-
-ZoneCheckResult round(Clock::time_point at, std::vector<SoaObservation> obs,
-                      std::optional<SoaObservation> primary = std::nullopt) {
-    ZoneCheckResult r;
-    r.zone = "example.test.";
-    r.started = at;
-    r.finished = at;
-    r.observations = std::move(obs);
-    r.primary = std::move(primary);
-    return r;
-}
+using namespace soawatch::test;
 
 const NameserverStatus& server(const ZoneStatus& z, const std::string& addr) {
     for (const auto& s : z.servers)

@@ -1,0 +1,53 @@
+// Observations and check rounds for tests of the evaluator and what reads its ZoneStatus
+// (alert rules, exporters): a zone "example.test." probed at fixed times.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/zone_check.hpp"
+
+namespace soawatch::test {
+
+inline const Clock::time_point T0 = Clock::time_point(std::chrono::seconds(1'800'000'000));
+
+inline SoaObservation ok(const std::string& ns, const std::string& addr, uint32_t serial,
+                         Clock::time_point at) {
+    SoaObservation o;
+    o.zone = "example.test.";
+    o.target = {ns, addr, 53};
+    o.answered = true;
+    o.authoritative = true;
+    dns::SoaRdata soa;
+    soa.mname = "primary.example.test.";
+    soa.rname = "hostmaster.example.test.";
+    soa.serial = serial;
+    soa.expire = 1209600;
+    o.soa = soa;
+    o.at = at;
+    return o;
+}
+
+inline SoaObservation failed(const std::string& ns, const std::string& addr, ProbeError e,
+                             Clock::time_point at) {
+    SoaObservation o;
+    o.zone = "example.test.";
+    o.target = {ns, addr, 53};
+    o.error = e;
+    o.at = at;
+    return o;
+}
+
+inline ZoneCheckResult round(Clock::time_point at, std::vector<SoaObservation> obs,
+                             std::optional<SoaObservation> primary = std::nullopt) {
+    ZoneCheckResult r;
+    r.zone = "example.test.";
+    r.started = at;
+    r.finished = at;
+    r.observations = std::move(obs);
+    r.primary = std::move(primary);
+    return r;
+}
+
+}  // namespace soawatch::test
