@@ -8,10 +8,15 @@
 #include <cstring>
 #include <future>
 #include <iostream>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "agent/alert_engine.hpp"
 #include "agent/commands.hpp"
 #include "agent/config.hpp"
 #include "agent/evaluator.hpp"
@@ -20,6 +25,8 @@
 #include "agent/scheduler.hpp"
 #include "agent/status_store.hpp"
 #include "agent/zone_check.hpp"
+#include "exporters/alert_dispatcher.hpp"
+#include "exporters/alert_metrics.hpp"
 #include "exporters/http_server.hpp"
 #include "exporters/metrics.hpp"
 #include "probes/discovery.hpp"
@@ -134,7 +141,10 @@ class Agent {
           prober_(loop_),
           checker_(discovery_, prober_),
           scheduler_(loop_, checker_, store_,
-                     [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }) {
+                     [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
+          alerts_(config_.alerting, ""),
+          dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
+        index_alert_rules();
         scheduler_.set_stats_augmenter([this](AgentStats& stats) {
             stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent();
             stats.queries_inflight = prober_.inflight();
@@ -171,6 +181,7 @@ class Agent {
         HttpServerOptions http_options;
         http_options.listen = *listen;
         http_ = std::make_unique<HttpServer>(http_options, http_hooks());
+        alerts_.set_default_external_url(default_external_url(*listen, http_->port()));
         log::info(
             "soawatch started",
             {{"version", SOAWATCH_VERSION},
@@ -180,7 +191,8 @@ class Agent {
              {"listen", flags_.listen},
              {"port", std::to_string(http_->port())},
              {"notify_listen",
-              config_.global.notify_listen ? config_.global.notify_listen->to_string() : "off"}});
+              config_.global.notify_listen ? config_.global.notify_listen->to_string() : "off"},
+             {"receivers", receiver_summary()}});
 
         // Housekeeping: fresh stats for scrapes, idle probe channels closed.
         schedule_housekeeping();
@@ -189,6 +201,8 @@ class Agent {
         log::info("shutting down");
         scheduler_.stop();
         http_.reset();
+        // What is queued gets a short chance to go out: SIGTERM must stop us within a second.
+        dispatcher_.shutdown(std::chrono::milliseconds(700));
         return 0;
     }
 
@@ -201,6 +215,11 @@ class Agent {
     }
 
     void on_checked(const ZoneCheckResult& result, const ZoneStatus& status) {
+        const auto rules = zone_alert_rules_.find(status.zone);
+        alerts_.observe(status,
+                        rules == zone_alert_rules_.end() ? config_.alerting.rules : *rules->second,
+                        status.last_check.value_or(Clock::now()));
+        dispatch_alerts();
         if (result.primary) metrics_.observe_probe(*result.primary);
         for (const auto& obs : result.observations) metrics_.observe_probe(obs);
         for (const auto& sample : status.new_propagations) {
@@ -213,8 +232,51 @@ class Agent {
         }
     }
 
+    // Loop thread: what the alert engine says must go out now, to the dispatcher's queues.
+    void dispatch_alerts() {
+        for (auto& n : alerts_.tick(Clock::now())) dispatcher_.enqueue(std::move(n));
+        for (const Alert& a : alerts_.take_transitions()) {
+            log::Level level = a.state == AlertState::firing ? log::Level::warn : log::Level::info;
+            log::write(level, a.state == AlertState::firing ? "alert firing" : "alert resolved",
+                       {{"alertname", a.label("alertname")},
+                        {"zone", a.label("zone")},
+                        {"nameserver", a.label("nameserver")},
+                        {"address", a.label("address")},
+                        {"severity", a.label("severity")},
+                        {"summary", a.summary}});
+        }
+    }
+
+    // Zones with their own alerting rules (zones[].alerting), by name; the others use the
+    // global rules. Points into config_: rebuilt whenever config_ changes.
+    void index_alert_rules() {
+        zone_alert_rules_.clear();
+        for (const auto& z : config_.zones)
+            if (z.alert_rules) zone_alert_rules_.emplace(z.name, &*z.alert_rules);
+    }
+
+    std::string receiver_summary() const {
+        std::string out;
+        for (const auto& r : config_.alerting.receivers)
+            out += (out.empty() ? "" : ",") + r.name + "(" +
+                   std::string(receiver_type_name(r.type)) + ")";
+        return out.empty() ? "none" : out;
+    }
+
+    static std::string default_external_url(const Endpoint& listen, uint16_t port) {
+        std::string host = listen.address;
+        if (host.empty()) {
+            char name[256] = {};
+            host = ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
+        } else if (host.find(':') != std::string::npos) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + std::to_string(port);
+    }
+
     void schedule_housekeeping() {
         loop_.add_timer(std::chrono::seconds(1), [this] {
+            dispatch_alerts();
             scheduler_.publish_stats();
             if (++housekeeping_ticks_ % 300 == 0)
                 prober_.close_idle_channels(std::chrono::minutes(10));
@@ -255,9 +317,17 @@ class Agent {
                 if (notify_) notify_endpoint_ = *config_.global.notify_listen;
             }
             scheduler_.apply(config_);
+            index_alert_rules();
+            alerts_.configure(config_.alerting);
+            dispatcher_.configure(config_.alerting);
+            std::set<std::string> zones;
+            for (const auto& z : config_.zones) zones.insert(z.name);
+            alerts_.retain_zones(zones, Clock::now());
+            dispatch_alerts();
             publish_config_values();
             metrics_.set_reload_result(true, Clock::now());
-            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())}});
+            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())},
+                                                 {"receivers", receiver_summary()}});
             return {true, {}};
         } catch (const std::exception& e) {
             metrics_.set_reload_result(false, Clock::now());
@@ -289,7 +359,12 @@ class Agent {
     HttpHooks http_hooks() {
         HttpHooks hooks;
         hooks.snapshot = [this] { return store_.snapshot(); };
-        hooks.render_metrics = [this] { return metrics_.render(*store_.snapshot()); };
+        hooks.render_metrics = [this] {
+            std::string body = metrics_.render(*store_.snapshot());
+            append_alert_metrics(body, *alerts_.snapshot(), dispatcher_.stats());
+            return body;
+        };
+        hooks.alerts = [this] { return alerts_.snapshot(); };
         hooks.ready = [this] { return ready_.load(); };
         hooks.reload = [this]() -> ReloadResult {
             if (!flags_.enable_lifecycle)
@@ -354,6 +429,9 @@ class Agent {
     SoaProber prober_;
     ZoneChecker checker_;
     Scheduler scheduler_;
+    AlertEngine alerts_;
+    AlertDispatcher dispatcher_;
+    std::map<std::string, const AlertRuleSet*> zone_alert_rules_;
     std::unique_ptr<NotifyListener> notify_;
     Endpoint notify_endpoint_;
     uint64_t notify_received_before_ = 0;

@@ -92,6 +92,25 @@ json snapshot_to_json(const Snapshot& snapshot) {
     return json{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
 }
 
+json alerts_to_json(const AlertsSnapshot& alerts) {
+    json list = json::array();
+    for (const Alert& a : alerts.alerts) {
+        json labels = json::object();
+        for (const auto& [name, value] : a.labels) labels[name] = value;
+        list.push_back(json{
+            {"labels", std::move(labels)},
+            {"annotations", json{{"summary", a.summary}, {"description", a.description}}},
+            {"state", alert_state_name(a.state)},
+            {"activeAt", rfc3339(a.active_since)},
+            {"firingAt", optional_time(a.firing_since)},
+            {"for", format_duration(a.for_duration)},
+            {"fingerprint", a.fingerprint},
+            {"generatorURL", a.generator_url},
+        });
+    }
+    return json{{"alerts", std::move(list)}};
+}
+
 std::string dump_json(const nlohmann::json& value) {
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

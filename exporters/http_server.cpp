@@ -1,19 +1,27 @@
 #include "exporters/http_server.hpp"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "exporters/api_json.hpp"
 #include "exporters/status_page.hpp"
 #include "exporters/text_util.hpp"
+#include "probes/unique_fd.hpp"
 
 namespace soawatch {
 
@@ -31,6 +39,7 @@ constexpr std::string_view kContentSecurityPolicy =
 constexpr long long kMaxRequestBody = 4096;
 constexpr std::size_t kMaxQueryValue = 1024;
 constexpr std::string_view kZonesPath = "/api/v1/zones";
+constexpr std::string_view kAlertsPath = "/api/v1/alerts";
 
 // civetweb keeps a process-wide init count: mg_init_library before the first context,
 // mg_exit_library after the last one.
@@ -108,6 +117,31 @@ std::string canonical_zone(std::string_view name) {
     return zone;
 }
 
+// Opens and closes a TCP connection to address:port, waiting at most a few milliseconds: all
+// that is wanted is that the listener's poll() returns.
+void wake_listener(const std::string& address, uint16_t port) {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        length = sizeof *v4;
+    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        length = sizeof *v6;
+    } else {
+        return;
+    }
+    UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) return;
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) == 0) return;
+    pollfd pfd{fd.get(), POLLOUT, 0};
+    ::poll(&pfd, 1, 50);
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -115,6 +149,7 @@ struct HttpServer::Impl {
     std::mutex log_mutex;
     std::string last_log;  // civetweb's last error message, for the startup exception
     uint16_t port = 0;
+    std::string wake_address;  // where a connection reaches the listening socket
     // Declared last: the context stops (joining every worker) before anything above goes.
     CivetLibrary library;
     ContextPtr ctx;
@@ -177,6 +212,8 @@ struct HttpServer::Impl {
             r = text(200, "ok");
         } else if (path == "/readyz") {
             r = hooks.ready && hooks.ready() ? text(200, "ready") : text(503, "not ready");
+        } else if (path == kAlertsPath) {
+            r = alerts();
         } else if (path == kZonesPath || path == std::string(kZonesPath) + "/") {
             r = zones();
         } else if (path.starts_with(std::string(kZonesPath) + "/")) {
@@ -208,6 +245,12 @@ struct HttpServer::Impl {
         const SnapshotPtr snap = snapshot();
         if (!snap) return json_error(503, "no status yet");
         return Response{200, kJsonType, dump_json(snapshot_to_json(*snap)) + "\n", {}};
+    }
+
+    Response alerts() const {
+        const AlertsSnapshotPtr snap = hooks.alerts ? hooks.alerts() : nullptr;
+        if (!snap) return Response{200, kJsonType, "{\"alerts\":[]}\n", {}};
+        return Response{200, kJsonType, dump_json(alerts_to_json(*snap)) + "\n", {}};
     }
 
     Response zone(std::string_view name) const {
@@ -312,9 +355,27 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
         mg_get_server_ports(impl_->ctx.get(), static_cast<int>(bound.size()), bound.data());
     if (n < 1) throw std::runtime_error("cannot listen on " + where + ": no bound port");
     impl_->port = static_cast<uint16_t>(bound[0].port);
+    impl_->wake_address = listen.address.empty() ? "127.0.0.1" : listen.address;
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+    if (!impl_ || !impl_->ctx) return;
+    // civetweb's master thread notices mg_stop() only when its poll() on the listening sockets
+    // returns, which without traffic takes its whole timeout quantum (2 s in 1.15): SIGTERM must
+    // stop the agent within a second, so connect to ourselves until the stop has gone through.
+    std::atomic<bool> stopped{false};
+    std::thread stopper([this, &stopped] {
+        impl_->ctx.reset();
+        stopped = true;
+    });
+    const std::string host = impl_->wake_address;
+    while (!stopped) {
+        wake_listener(host, impl_->port);
+        for (int i = 0; i < 20 && !stopped; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    stopper.join();
+}
 
 uint16_t HttpServer::port() const {
     return impl_->port;

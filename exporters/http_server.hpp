@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/alert_engine.hpp"
 #include "agent/endpoint.hpp"
 #include "agent/status_store.hpp"
 
@@ -25,6 +26,7 @@ struct HttpHooks {
     std::function<std::string()> render_metrics;  // the whole /metrics body, text format 0.0.4
     std::function<bool()> ready;                  // config loaded and first round done
     std::function<ReloadResult()> reload;         // POST /-/reload
+    std::function<AlertsSnapshotPtr()> alerts;    // GET /api/v1/alerts
     // GET /probe?zone=Z[&primary=IP[:PORT]]: a synchronous one-off check of one zone, rendered
     // as metrics text. Returns nullopt and sets *error (one line) for a bad request; the hook
     // itself bounds concurrency and reports "too many concurrent probes" the same way.
