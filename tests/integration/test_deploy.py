@@ -112,12 +112,15 @@ def test_dockerfile_runs_the_readme_scripts():
 
 
 def package_of(path):
-    out = run(["dpkg", "-S", path], check=False)
-    if out.returncode != 0:
-        real = os.path.realpath(path)
-        out = run(["dpkg", "-S", real], check=False)
-    assert out.returncode == 0, f"{path} belongs to no Debian package"
-    return out.stdout.split(":")[0].strip()
+    """The package that ships the file at `path` itself (a symlink counts as its own file:
+    libssl.so comes from libssl-dev even though it points into libssl3)."""
+    # /lib is a link to /usr/lib (merged /usr); dpkg may know the file under either name.
+    for candidate in (path, os.path.join(os.path.realpath(os.path.dirname(path)),
+                                         os.path.basename(path))):
+        out = run(["dpkg", "-S", candidate], check=False)
+        if out.returncode == 0:
+            return out.stdout.split(":")[0].strip()
+    raise AssertionError(f"{path} belongs to no Debian package")
 
 
 def runtime_closure():
