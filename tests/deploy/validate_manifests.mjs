@@ -113,6 +113,23 @@ class Parser {
             return { kind: "leaf" };
         return { kind: "ref", name };
     }
+    // "{ A, B as C }" of an import or export: [[A, A], [B, C]].
+    nameList() {
+        const names = [];
+        this.take("{");
+        while (!this.peek("}")) {
+            const name = this.take().v;
+            let renamed = name;
+            if (this.peek("as")) {
+                this.take("as");
+                renamed = this.take().v;
+            }
+            names.push([name, renamed]);
+            if (this.peek(",")) this.take(",");
+        }
+        this.take("}");
+        return names;
+    }
     // After "{": fields up to the matching "}".
     objectBody() {
         const props = new Map();
@@ -149,21 +166,10 @@ function readDeclarations(file) {
     while (p.peek()) {
         const tok = p.take();
         if (tok.v === "import" && p.peek("{")) {
-            p.take("{");
-            while (!p.peek("}")) {
-                const name = p.take().v;
-                let local = name;
-                if (p.peek("as")) {
-                    p.take("as");
-                    local = p.take().v;
-                }
-                decl.imports.set(local, { name, from: null });
-                if (p.peek(",")) p.take(",");
-            }
-            p.take("}");
+            const names = p.nameList();
             p.take("from");
             const from = p.take().v;
-            for (const entry of decl.imports.values()) if (entry.from === null) entry.from = from;
+            for (const [name, local] of names) decl.imports.set(local, { name, from });
         } else if (tok.v === "interface") {
             const name = p.take().v;
             while (!p.peek("{")) p.take();  // extends ...
@@ -175,18 +181,7 @@ function readDeclarations(file) {
             p.take("=");
             decl.types.set(name, p.type());
         } else if (tok.v === "export" && p.peek("{")) {
-            p.take("{");
-            while (!p.peek("}")) {
-                const name = p.take().v;
-                let exported = name;
-                if (p.peek("as")) {
-                    p.take("as");
-                    exported = p.take().v;
-                }
-                decl.aliases.set(exported, name);
-                if (p.peek(",")) p.take(",");
-            }
-            p.take("}");
+            for (const [name, exported] of p.nameList()) decl.aliases.set(exported, name);
         } else if (tok.v === "class") {
             // Classes repeat the interface; skip their body.
             while (!p.peek("{")) p.take();

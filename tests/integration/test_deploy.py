@@ -534,6 +534,14 @@ def test_shards_partition_the_lab_zones():
             assert zone not in seen, f"{zone} in shards {seen[zone]} and {index}"
             seen[zone] = index
     assert set(seen) == {z + "." for z in lab["LAB_ZONES"].split()}, seen
+    # A reload filters the new file the same way.
+    agent = SHARDS[0]
+    before = agent.metric("soawatch_config_last_reload_success_timestamp_seconds")
+    agent.process.signal(signal.SIGHUP)
+    eventually(lambda: agent.metric("soawatch_config_last_reload_success_timestamp_seconds") != before,
+               timeout=10, what="shard 0 reloaded")
+    zones = {z["zone"] for z in json.loads(agent.get("/api/v1/zones")[2])["zones"]}
+    assert zones == {z for z, i in seen.items() if i == 0}, zones
 
 
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or",
