@@ -23,6 +23,7 @@
 #include "agent/log.hpp"
 #include "agent/notify_listener.hpp"
 #include "agent/scheduler.hpp"
+#include "agent/shard.hpp"
 #include "agent/status_store.hpp"
 #include "agent/zone_check.hpp"
 #include "exporters/alert_dispatcher.hpp"
@@ -50,6 +51,8 @@ Flags:
   --config.check              validate the configuration file and exit (0 valid, 1 invalid)
   --web.listen-address=ADDR   HTTP listen address, [IP]:PORT (default :9353)
   --web.enable-lifecycle      allow POST /-/reload (SIGHUP always reloads)
+  --shard=INDEX/COUNT         watch only shard INDEX (0..COUNT-1) of the configured zones; a
+                              zone's shard depends on its name and COUNT only (default 0/1)
   --log.level=LEVEL           debug, info, warn, error (default info)
   --log.format=FORMAT         logfmt or json (default logfmt)
   --version                   print the version and exit
@@ -61,6 +64,7 @@ struct AgentFlags {
     bool config_check = false;
     std::string listen = ":9353";
     bool enable_lifecycle = false;
+    Shard shard;  // 0/1: every zone
 };
 
 std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
@@ -100,6 +104,16 @@ std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_cod
             f.listen = *v;
         } else if (arg == "--web.enable-lifecycle") {
             f.enable_lifecycle = true;
+        } else if (arg == "--shard") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            std::string error;
+            auto shard = parse_shard(*v, &error);
+            if (!shard) {
+                std::cerr << "soawatch: --shard: " << error << '\n';
+                return std::nullopt;
+            }
+            f.shard = *shard;
         } else if (arg == "--log.level") {
             auto v = take();
             if (!v) return std::nullopt;
@@ -189,6 +203,7 @@ class Agent {
              {"config", config_.path},
              {"zones", std::to_string(config_.zones.size())},
              {"listen", flags_.listen},
+             {"shard", flags_.shard.to_string()},
              {"port", std::to_string(http_->port())},
              {"notify_listen",
               config_.global.notify_listen ? config_.global.notify_listen->to_string() : "off"},
@@ -301,6 +316,7 @@ class Agent {
     ReloadResult reload() {
         try {
             Config next = load_config(flags_.config_file);
+            keep_shard_zones(next, flags_.shard);
             const auto& wanted = next.global.notify_listen;
             const bool notify_changed = wanted.has_value() != (notify_ != nullptr) ||
                                         (wanted && notify_endpoint_ != *wanted);
@@ -458,8 +474,13 @@ int run_agent_command(int argc, char** argv) {
         std::cerr << "soawatch: " << e.what() << '\n';
         return 1;
     }
+    const std::size_t all_zones = config.zones.size();
+    keep_shard_zones(config, flags->shard);
     if (flags->config_check) {
-        std::cout << flags->config_file << ": valid, " << config.zones.size() << " zone(s)\n";
+        std::cout << flags->config_file << ": valid, " << all_zones << " zone(s)";
+        if (flags->shard.count > 1)
+            std::cout << ", " << config.zones.size() << " in shard " << flags->shard.to_string();
+        std::cout << '\n';
         return 0;
     }
 

@@ -3,13 +3,17 @@
 #   deploy/install-deps.sh build     compilers and -dev libraries (the container's build stage)
 #   deploy/install-deps.sh runtime   shared libraries the binary needs (the container's runtime stage)
 #   deploy/install-deps.sh lab       the DNS servers of the loopback lab and their tools
-#   deploy/install-deps.sh test      build + lab + the real counterparts the tests start
+#   deploy/install-deps.sh test      build + runtime + lab + the real counterparts the tests start,
+#                                    and the deploy tests' npm packages (npm ci)
 # Several groups may be given. Packages already installed are skipped, so a second run is quick.
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libc-ares-dev libcurl4-openssl-dev nlohmann-json3-dev
     prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
 runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
+# civetweb dlopens the unversioned libssl.so and libcrypto.so for TLS; in Debian 12 only
+# libssl-dev ships those names (libssl3 has the .so.3 files they point to).
+runtime_pkgs+=(libssl3 libssl-dev)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf)
 
@@ -19,18 +23,38 @@ for group in "$@"; do
         build) want+=("${build_pkgs[@]}") ;;
         runtime) want+=("${runtime_pkgs[@]}") ;;
         lab) want+=("${lab_pkgs[@]}") ;;
-        test) want+=("${build_pkgs[@]}" "${lab_pkgs[@]}" "${test_pkgs[@]}") ;;
+        test) want+=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${lab_pkgs[@]}" "${test_pkgs[@]}") ;;
         *) echo "install-deps: unknown group '$group' (build, runtime, lab, test)" >&2; exit 2 ;;
     esac
 done
 [ ${#want[@]} -gt 0 ] || { echo "usage: $0 build|runtime|lab|test ..." >&2; exit 2; }
 
 missing=()
+# The deploy tests' JavaScript tools (tests/deploy/package.json) need Node.js and npm: the
+# machine's own when it has them, else Debian's.
+want_npm=0
+for group in "$@"; do [ "$group" = test ] && want_npm=1; done
+if [ $want_npm -eq 1 ] && ! command -v npm >/dev/null 2>&1; then want+=(nodejs npm); fi
 for pkg in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# npm ci installs the exact versions of the committed lock file; skipped when that lock file
+# is already installed.
+npm_test_tools() {
+    [ $want_npm -eq 1 ] || return 0
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/deploy"
+    if cmp -s "$dir/package-lock.json" "$dir/node_modules/.soawatch-installed-lock.json"; then
+        return 0
+    fi
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.soawatch-installed-lock.json"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#want[@]} packages present"
+    npm_test_tools
     exit 0
 fi
 
@@ -47,4 +71,5 @@ for svc in named nsd knot prometheus; do
         $sudo systemctl stop "$svc" || true
     fi
 done
+npm_test_tools
 echo "install-deps: done"
