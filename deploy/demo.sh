@@ -44,6 +44,8 @@ config="$LAB_DIR/soawatch.yml"
     echo "  port: $LAB_PORT"
     echo "  resolvers: [ \"$LAB_RESOLVER\" ]"
     echo "  notify_listen: \"$LAB_AGENT_NOTIFY\""
+    echo "alerting:"
+    echo "  for: 30s        # built-in alerts: /api/v1/alerts, the log, soawatch_alerts_firing"
     echo "zones:"
     for zone in $LAB_ZONES; do
         echo "  - name: $zone"
@@ -63,8 +65,10 @@ cat <<EOT
   status page   http://$listen/
   metrics       http://$listen/metrics
   JSON API      http://$listen/api/v1/zones
+  alerts        http://$listen/api/v1/alerts
   config        $config
-The lab bumps a random zone every 15 s; try a fault in another shell, for example:
+The lab bumps a random zone every 15 s; try a fault in another shell, for example
+(NameserverBehind fires 30 s later, and resolves after the fix):
   LAB_DIR=$LAB_DIR $lab break-xfr ns1 && LAB_DIR=$LAB_DIR $lab bump example.test
   LAB_DIR=$LAB_DIR $lab fix-xfr ns1
 Ctrl-C stops the agent and the lab.

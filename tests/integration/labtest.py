@@ -184,6 +184,22 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def canonical_zone(name):
+    """A zone name as soawatch writes it: lower case, one trailing dot, and the characters
+    other than letters, digits, '-', '_' and '*' escaped as DNS presentation format does
+    ("<script>x.test" -> "\\<script\\>x.test.")."""
+    labels = name.rstrip(".").lower().split(".")
+    out = []
+    for label in labels:
+        out.append("".join(c if c.isalnum() or c in "-_*" else "\\" + c for c in label))
+    return ".".join(out) + "."
+
+
+def escape_label(value):
+    """A label value as the text exposition format writes it."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 class Agent:
     """The soawatch daemon under test, on an ephemeral port found from its start-up log."""
 
@@ -222,7 +238,7 @@ class Agent:
             metric_name, _, label_text = series.partition("{")
             if metric_name != name:
                 continue
-            if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
+            if all(f'{k}="{escape_label(v)}"' in label_text for k, v in labels.items()):
                 return float(value)
         return None
 

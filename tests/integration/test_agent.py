@@ -1,14 +1,16 @@
 """The agent against the lab, checked through real counterparts: promtool lints /metrics, a real
 Prometheus scrapes it, headless Chromium renders the status page. Faults come from the lab."""
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
-from labtest import Agent, Lab, Prometheus, eventually, http, main
+from labtest import Agent, Lab, Prometheus, canonical_zone, eventually, http, main
 
 lab = Lab(zones=3)
 work = None
@@ -32,8 +34,11 @@ def write_config(path, zones, interval="60s", broken=False):
         f.write("\n".join(lines) + "\n")
 
 
+# The lab serves "<script>x.test"; soawatch writes it in presentation format: \<script\>x.test.
+MARKUP_ZONE = "<script>x.test"
 ZONES = [("example.test", True), ("second.test", True), ("longsoa.test", False),
-         ("gen0001.test", True)]
+         ("gen0001.test", True), (MARKUP_ZONE, True)]
+canonical = canonical_zone
 
 
 def setup():
@@ -47,7 +52,7 @@ def test_ready_after_first_round():
     setup()
     eventually(lambda: agent.get("/readyz")[0] == 200, timeout=30, what="/readyz")
     for zone, _ in ZONES:
-        assert agent.metric("soawatch_zone_consistent", zone=zone + ".") == 1, zone
+        assert agent.metric("soawatch_zone_consistent", zone=canonical(zone)) == 1, zone
 
 
 def test_metrics_pass_promtool():
@@ -117,7 +122,7 @@ def test_api_and_probe_endpoints():
     status, headers, body = agent.get("/api/v1/zones")
     assert status == 200 and "json" in headers["Content-Type"], (status, headers)
     zones = {z["zone"] for z in json.loads(body)["zones"]}
-    assert zones == {z + "." for z, _ in ZONES}, zones
+    assert zones == {canonical(z) for z, _ in ZONES}, zones
     status, _, body = agent.get("/api/v1/zones/EXAMPLE.test")
     assert status == 200 and json.loads(body)["zone"] == "example.test.", body
     assert agent.get("/api/v1/zones/nope.test")[0] == 404
@@ -158,6 +163,17 @@ def test_status_page_in_chromium_shows_the_lagging_server():
         lab.run("fix-xfr", "ns3")
 
 
+def test_status_page_shows_markup_from_dns_as_text():
+    # The lab serves a zone named "<script>x.test": the browser must show it, not run it.
+    dom = chromium_dom(agent.url + "/")
+    assert "\\&lt;script\\&gt;x.test." in dom, dom[:3000]
+    assert "<script" not in dom.lower(), "a script element in the rendered page"
+    # Asked for by its plain name (a path cannot carry the backslashes of the escaped form).
+    name = canonical(MARKUP_ZONE)
+    status, _, body = agent.get("/api/v1/zones/" + urllib.parse.quote(MARKUP_ZONE))
+    assert status == 200 and json.loads(body)["zone"] == name, body
+
+
 def test_reload_keeps_old_config_on_error_and_applies_good_one():
     path = agent.config_path
     good = open(path).read()
@@ -166,7 +182,7 @@ def test_reload_keeps_old_config_on_error_and_applies_good_one():
     assert status == 500 and path in body and "timeout" in body, (status, body)
     assert agent.metric("soawatch_config_last_reload_successful") == 0
     for zone, _ in ZONES:
-        assert agent.metric("soawatch_zone_consistent", zone=zone + ".") is not None, zone
+        assert agent.metric("soawatch_zone_consistent", zone=canonical(zone)) is not None, zone
     # Drop gen0001.test: its series disappear; the others keep their state.
     propagations = agent.metric("soawatch_last_propagation_seconds", zone="example.test.",
                                 nameserver="ns1.lab.test.")
@@ -206,6 +222,7 @@ if __name__ == "__main__":
               test_prometheus_scrapes_the_truth, test_lagging_secondary_behind_then_propagated,
               test_notify_times_propagation_to_the_second, test_api_and_probe_endpoints,
               test_status_page_in_chromium_shows_the_lagging_server,
+              test_status_page_shows_markup_from_dns_as_text,
               test_reload_keeps_old_config_on_error_and_applies_good_one,
               test_sigterm_stops_within_a_second], lab=lab)
     finally:

@@ -16,7 +16,8 @@ import tempfile
 import time
 import urllib.parse
 
-from labtest import BIN, SRC, Agent, Lab, Process, Prometheus, eventually, free_port, http, main
+from labtest import (BIN, SRC, Agent, Lab, Process, Prometheus, canonical_zone, eventually,
+                     free_port, http, main)
 
 DEPLOY = os.path.join(SRC, "deploy")
 K8S = os.path.join(DEPLOY, "kubernetes")
@@ -411,8 +412,16 @@ def test_sidecar_runs_with_its_config_args_and_security_context():
     config_text = sidecar_source("soawatch.yml")
     config_path = root + mount + "/soawatch.yml"
     os.makedirs(os.path.dirname(config_path))
+    # The Secret's files where the config names them (under root, as mapped_args does for the
+    # config file), holding a loopback URL nothing listens on: no notification leaves the host.
+    secret_files = re.findall(r"url_file: (\S+)", config_text)
+    assert secret_files, "the sidecar config reads no webhook URL from the Secret"
+    for path in secret_files:
+        os.makedirs(os.path.dirname(root + path), exist_ok=True)
+        with open(root + path, "w") as f:
+            f.write(f"http://127.0.0.1:{free_port()}/never-listening\n")
     with open(config_path, "w") as f:
-        f.write(config_text)
+        f.write(config_text.replace("url_file: /", "url_file: " + root + "/"))
     # 1. The exact args and file: the agent accepts them.
     config_arg = next(a for a in args if a.startswith("--config.file="))
     assert config_arg.split("=", 1)[1].startswith(mount + "/"), (config_arg, mount)
@@ -450,7 +459,7 @@ def test_sidecar_runs_with_its_config_args_and_security_context():
     text = substitute(text, "global:\n", f"global:\n  port: {lab.port}\n"
                       f"  resolvers: [ \"{lab['LAB_RESOLVER']}\" ]\n")
     with open(config_path, "w") as f:
-        f.write(text)
+        f.write(text.replace("url_file: /", "url_file: " + root + "/"))
     for d in (root, os.path.dirname(config_path), root + "/etc"):
         os.chmod(d, 0o755)
     os.chmod(config_path, 0o644)
@@ -533,7 +542,7 @@ def test_shards_partition_the_lab_zones():
         for zone in zones:
             assert zone not in seen, f"{zone} in shards {seen[zone]} and {index}"
             seen[zone] = index
-    assert set(seen) == {z + "." for z in lab["LAB_ZONES"].split()}, seen
+    assert set(seen) == {canonical_zone(z) for z in lab["LAB_ZONES"].split()}, seen
     # A reload filters the new file the same way.
     agent = SHARDS[0]
     before = agent.metric("soawatch_config_last_reload_success_timestamp_seconds")
