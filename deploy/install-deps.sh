@@ -8,14 +8,14 @@
 # Several groups may be given. Packages already installed are skipped, so a second run is quick.
 set -euo pipefail
 
-build_pkgs=(g++ cmake make pkg-config libc-ares-dev libcurl4-openssl-dev nlohmann-json3-dev
+build_pkgs=(g++ cmake make pkg-config git libc-ares-dev libcurl4-openssl-dev nlohmann-json3-dev
     prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
 runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
 # civetweb dlopens the unversioned libssl.so and libcrypto.so for TLS; in Debian 12 only
 # libssl-dev ships those names (libssl3 has the .so.3 files they point to).
 runtime_pkgs+=(libssl3 libssl-dev)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
-test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf)
+test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf clang-format)
 
 want=()
 for group in "$@"; do
