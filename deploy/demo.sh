@@ -19,7 +19,8 @@ while [ $# -gt 0 ]; do
 done
 
 "$src/deploy/install-deps.sh" build lab
-"$src/deploy/build.sh" "$src/build"
+# The agent alone (the tests build in build-tests/ with tests/run.sh).
+"$src/deploy/build.sh" "$src/build" -DSOAWATCH_BUILD_TESTS=OFF
 bin="$src/build/soawatch"
 lab="$src/deploy/lab/lab"
 
