@@ -187,7 +187,7 @@ class Agent {
         metrics_.set_reload_result(true, Clock::now());
 
         std::string listen_error;
-        auto listen = parse_endpoint(flags_.listen, 9353, &listen_error, true);
+        auto listen = parse_endpoint(flags_.listen, 9353, &listen_error, true, 0);
         if (!listen) {
             log::error("bad --web.listen-address", {{"error", listen_error}});
             return 1;

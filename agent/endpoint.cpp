@@ -59,15 +59,17 @@ bool set_error(std::string* error, std::string message) {
     return false;
 }
 
-bool parse_port(std::string_view text, uint16_t* port, std::string* error) {
+bool parse_port(std::string_view text, uint16_t* port, std::string* error, uint16_t min_port) {
     if (text.empty()) return set_error(error, "missing port after \":\"");
     for (char c : text) {
         if (c < '0' || c > '9') return set_error(error, "not a port: " + quoted(text));
     }
     unsigned long value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 65535) {
-        return set_error(error, "port out of range: " + std::string(text) + " (allowed 1..65535)");
+    if (ec != std::errc() || end != text.data() + text.size() || value < min_port ||
+        value > 65535) {
+        return set_error(error, "port out of range: " + std::string(text) + " (allowed " +
+                                    std::to_string(min_port) + "..65535)");
     }
     *port = static_cast<uint16_t>(value);
     return true;
@@ -90,7 +92,8 @@ bool is_ip_address(std::string_view text) {
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view text, uint16_t default_port,
-                                       std::string* error, bool allow_any_address) {
+                                       std::string* error, bool allow_any_address,
+                                       uint16_t min_port) {
     if (text.empty()) {
         set_error(error, "empty address");
         return std::nullopt;
@@ -119,7 +122,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, uint16_t default_p
                 set_error(error, "expected \":PORT\" after \"]\" in " + quoted(text));
                 return std::nullopt;
             }
-            if (!parse_port(rest.substr(1), &endpoint.port, error)) return std::nullopt;
+            if (!parse_port(rest.substr(1), &endpoint.port, error, min_port)) return std::nullopt;
         }
         return endpoint;
     }
@@ -157,7 +160,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, uint16_t default_p
         }
         endpoint.address = std::move(*address);
     }
-    if (first_colon != std::string_view::npos && !parse_port(port_text, &endpoint.port, error)) {
+    if (first_colon != std::string_view::npos &&
+        !parse_port(port_text, &endpoint.port, error, min_port)) {
         return std::nullopt;
     }
     return endpoint;

@@ -19,8 +19,10 @@ struct Endpoint {
 // Parses IP[:PORT] with `default_port` when no port is given. A bare IPv6 address needs no
 // brackets; with a port it does. Host names are rejected (these are addresses to query or bind).
 // Returns nullopt and sets *error to a one-line reason on failure.
+// min_port 0 accepts port 0 (a listener that lets the kernel pick).
 std::optional<Endpoint> parse_endpoint(std::string_view text, uint16_t default_port,
-                                       std::string* error, bool allow_any_address = false);
+                                       std::string* error, bool allow_any_address = false,
+                                       uint16_t min_port = 1);
 
 // True when text is a literal IPv4 or IPv6 address.
 bool is_ip_address(std::string_view text);
