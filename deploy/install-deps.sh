@@ -11,7 +11,7 @@ build_pkgs=(g++ cmake make pkg-config libc-ares-dev libcurl4-openssl-dev nlohman
     prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
 runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
-test_pkgs=(python3 prometheus chromium dnsperf)
+test_pkgs=(python3 prometheus chromium dnsperf clang libclang-rt-14-dev)  # clang: libFuzzer
 
 want=()
 for group in "$@"; do
