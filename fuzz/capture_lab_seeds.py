@@ -25,6 +25,8 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LAB = ROOT / "deploy" / "lab" / "lab"
 OUT = ROOT / "fuzz" / "corpus" / "lab"
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+from dnsio import encode_name, frame, read_frame  # noqa: E402
 
 A, NS, SOA, MX, TXT, AAAA, ANY = 1, 2, 6, 15, 16, 28, 255
 
@@ -42,14 +44,6 @@ def lab_env():
         key, _, value = line.partition("=")
         env[key] = shlex.split(value)[0] if value.strip() else ""
     return env
-
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
 
 
 def query(name, qtype, rd=False, edns=1232, do=False, nsid=False, qid=None):
@@ -76,19 +70,8 @@ def ask_udp(address, port, msg, timeout=2.0):
 def ask_tcp(address, port, msg, timeout=2.0):
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.create_connection((address, port), timeout=timeout) as s:
-        s.sendall(struct.pack(">H", len(msg)) + msg)
-        head = recv_exactly(s, 2)
-        return recv_exactly(s, struct.unpack(">H", head)[0])
-
-
-def recv_exactly(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        if not chunk:
-            raise OSError("connection closed early")
-        data += chunk
-    return data
+        s.sendall(frame(msg))
+        return read_frame(s)
 
 
 def capture_notifies(env, zone, listen):

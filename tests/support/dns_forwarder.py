@@ -11,6 +11,8 @@ import socket
 import struct
 import threading
 
+from dnsio import frame, read_frame
+
 OPT = 41
 
 
@@ -122,24 +124,10 @@ class Forwarder:
                 while True:
                     query = read_frame(conn)
                     with socket.create_connection(self.upstream, timeout=self.timeout) as up:
-                        up.sendall(struct.pack(">H", len(query)) + query)
+                        up.sendall(frame(query))
                         answer = self.rewrite(read_frame(up))
-                    conn.sendall(struct.pack(">H", len(answer)) + answer)
+                    conn.sendall(frame(answer))
                     self.forwarded += 1
             except OSError:
                 return
 
-
-def read_frame(conn):
-    head = read_exactly(conn, 2)
-    return read_exactly(conn, struct.unpack(">H", head)[0])
-
-
-def read_exactly(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise OSError("closed")
-        data += chunk
-    return data

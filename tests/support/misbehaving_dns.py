@@ -23,6 +23,8 @@ import struct
 import sys
 import threading
 
+from dnsio import encode_name, frame, read_frame
+
 SOA, NS, A, CNAME, TXT, OPT = 6, 2, 1, 5, 16, 41
 SERIAL = 2026010101
 FLOOD_NAMES = 2000
@@ -53,14 +55,6 @@ BEHAVIOURS = {
 
 
 # ---- DNS messages (RFC 1035 4.1) --------------------------------------------------------------
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
-
 
 def parse_query(data):
     """(id, flags, qname, qtype, question bytes) of a query, or None when it is not one."""
@@ -276,8 +270,7 @@ class Server:
             conn.settimeout(60)
             try:
                 while not self.stopping.is_set():
-                    head = recv_exactly(conn, 2)
-                    query = recv_exactly(conn, struct.unpack(">H", head)[0])
+                    query = read_frame(conn)
                     self.queries += 1
                     reply = answer(query, True)
                     if reply is None:
@@ -288,7 +281,7 @@ class Server:
                         # out of step would only turn into timeouts).
                         conn.sendall(struct.pack(">H", len(reply) - 20) + reply)
                         return
-                    framed = struct.pack(">H", len(reply)) + reply
+                    framed = frame(reply)
                     if behaviour == "slow-drip":
                         for i in range(len(framed)):
                             conn.sendall(framed[i:i + 1])
@@ -304,16 +297,6 @@ class Server:
         for udp, tcp in self.sockets:
             udp.close()
             tcp.close()
-
-
-def recv_exactly(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise OSError("closed")
-        data += chunk
-    return data
 
 
 def main():
