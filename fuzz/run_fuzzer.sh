@@ -5,7 +5,7 @@
 # lock), then runs NAME_fuzz for SECONDS on a scratch copy of the corpus, so the committed
 # corpus is never written. A crash, leak, timeout or out-of-memory fails the test and leaves the
 # input in CLANG_BUILD_DIR/artifacts/ with the command that reproduces it. Exits 77 (ctest:
-# skipped) when clang++ or libFuzzer is not installed.
+# skipped) when clang++ or libFuzzer is not installed. FUZZ_CXX names another clang++.
 set -euo pipefail
 
 name=$1 seconds=$2 src=$3 build=$4 dict=$5
@@ -14,13 +14,14 @@ corpora=("$@")
 
 skip() { echo "fuzz-run $name: SKIPPED: $*"; exit 77; }
 
-command -v clang++ >/dev/null || skip "clang++ not found (Debian: apt-get install clang)"
+cxx=${FUZZ_CXX:-clang++}
+command -v "$cxx" >/dev/null || skip "$cxx not found (Debian: apt-get install clang libclang-rt-14-dev)"
 probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
 echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' \
     >"$probe_dir/probe.cpp"
-clang++ -fsanitize=fuzzer "$probe_dir/probe.cpp" -o "$probe_dir/probe" 2>"$probe_dir/err" ||
-    skip "clang++ cannot link libFuzzer (Debian: apt-get install libclang-rt-14-dev): $(head -c 300 "$probe_dir/err")"
+"$cxx" -fsanitize=fuzzer "$probe_dir/probe.cpp" -o "$probe_dir/probe" 2>"$probe_dir/err" ||
+    skip "$cxx cannot link libFuzzer (Debian: apt-get install libclang-rt-14-dev): $(head -c 300 "$probe_dir/err")"
 
 mkdir -p "$build"
 (
@@ -28,7 +29,7 @@ mkdir -p "$build"
     if [[ ! -f $build/CMakeCache.txt ]]; then
         echo "fuzz-run $name: configuring the clang build in $build"
         # The project's own -fsanitize flags stay off: the fuzz targets carry their own.
-        CXX=clang++ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        CXX=$cxx cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
             -DSOAWATCH_FUZZ=ON -DSOAWATCH_FUZZ_SECONDS=0 >"$build/configure.log" 2>&1 ||
             { cat "$build/configure.log"; exit 1; }
     fi
