@@ -76,8 +76,11 @@ struct Config {
 // (relative patterns are relative to the main file's folder). Throws ConfigError.
 Config load_config(const std::string& path);
 
-// Same, from text (for tests and /probe); `name` stands in for the file name in messages.
-Config parse_config(const std::string& text, const std::string& name);
+// Same, from text (for tests and /probe); `name` stands in for the file name in messages. With
+// expand_zones_files false the zones_files patterns are checked but no file is read: the config
+// fuzz target must never open what a fuzzed pattern names (a device, a FIFO).
+Config parse_config(const std::string& text, const std::string& name,
+                    bool expand_zones_files = true);
 
 // The settings a zone is probed with: the global ones with the zone's overrides applied.
 ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone);

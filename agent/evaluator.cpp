@@ -269,7 +269,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         warning.push_back("discovery failed (" + z.discovery_error +
                           "); using the last good answer");
     if (z.nameservers_capped)
-        warning.push_back("more nameservers than the configured limits; the rest were not probed");
+        warning.push_back("more nameservers than the configured limits" +
+                          (r.capped_detail.empty() ? "" : " (" + r.capped_detail + ")") +
+                          "; the rest were not probed");
 
     if (ns_rows_total == 0) {
         z.verdict = Verdict::unknown;

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "agent/log.hpp"
-#include "probes/dns_wire.hpp"
+#include "agent/notify_request.hpp"
 
 namespace soawatch {
 
@@ -55,35 +55,46 @@ NotifyListener::~NotifyListener() {
     loop_.unwatch_fd(fd_.get());
 }
 
+bool NotifyListener::repeated(const std::string& zone, MonoClock::time_point now) {
+    if (last_handled_.size() > 100000) {  // zones no longer watched stay until here
+        std::erase_if(last_handled_,
+                      [now](const auto& e) { return now - e.second >= kMinNotifyGap; });
+    }
+    const auto it = last_handled_.find(zone);
+    return it != last_handled_.end() && now - it->second < kMinNotifyGap;
+}
+
 void NotifyListener::on_readable() {
     // Drain a bounded batch per wake-up so a flood cannot starve the probes.
     for (int i = 0; i < 64; ++i) {
-        uint8_t buf[1500];
+        uint8_t buf[4096];  // a NOTIFY is small; a larger datagram is cut and then fails to parse
         sockaddr_storage from{};
         socklen_t from_len = sizeof from;
         ssize_t n = ::recvfrom(fd_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from),
                                &from_len);
         if (n < 0) return;  // EAGAIN: drained
-        auto parsed = dns::parse_message(std::span<const uint8_t>(buf, static_cast<size_t>(n)), 64);
-        const auto& msg = parsed.message;
-        if (!parsed.ok() || msg.header.qr || msg.header.opcode != dns::opcode::NOTIFY ||
-            msg.questions.size() != 1 || msg.questions[0].type != dns::rrtype::SOA) {
+        const NotifyRequest request =
+            decode_notify(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+        if (request.zone.empty()) {
             ++ignored_;
-            log::debug("NOTIFY ignored: malformed or not a NOTIFY for an SOA");
+            log::debug("NOTIFY ignored", {{"reason", request.ignored}});
             continue;
         }
-        const std::string zone = dns::canonical_name(msg.questions[0].name);
-        const bool watched = handler_(zone, Clock::now());
-        if (watched) {
+        const auto now = MonoClock::now();
+        bool watched = true;
+        if (repeated(request.zone, now)) {
+            ++ignored_;  // the zone is being checked already; answered, not handed on
+            log::debug("NOTIFY repeated within a second", {{"zone", request.zone}});
+        } else if ((watched = handler_(request.zone, Clock::now()))) {
             ++accepted_;
-            log::info("NOTIFY received", {{"zone", zone}});
+            last_handled_[request.zone] = now;
+            log::info("NOTIFY received", {{"zone", request.zone}});
         } else {
             ++ignored_;
-            log::debug("NOTIFY for a zone not watched", {{"zone", zone}});
+            log::debug("NOTIFY for a zone not watched", {{"zone", request.zone}});
         }
         // RFC 1996 4.7: answer so the primary stops retrying; NOTAUTH for zones we do not watch.
-        auto reply =
-            dns::build_notify_response(msg, watched ? dns::rcode::NOERROR : dns::rcode::NOTAUTH);
+        const auto reply = answer_notify(request, watched);
         if (!reply.empty())
             ::sendto(fd_.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
                      from_len);

@@ -1,12 +1,15 @@
 // Listens for DNS NOTIFY (RFC 1996) on UDP, answers each one for a watched zone (section 4.7),
 // and hands the zone to the scheduler so it is re-probed at once. NOTIFY is unauthenticated: it
-// only moves a check earlier, so a forged one costs at most one extra round of queries per zone
-// and fast re-probe interval.
+// only moves a check earlier, and at most one NOTIFY per zone and second reaches the scheduler
+// (the others are answered and counted as ignored), so a flood of forged ones costs at most one
+// extra round of queries per zone and second.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "agent/endpoint.hpp"
 #include "probes/event_loop.hpp"
@@ -30,8 +33,12 @@ class NotifyListener {
     uint64_t accepted() const { return accepted_; }
     uint64_t ignored() const { return ignored_; }
 
+    // A NOTIFY for a zone handed to the scheduler less than this long ago is not handed again.
+    static constexpr std::chrono::seconds kMinNotifyGap{1};
+
   private:
     void on_readable();
+    bool repeated(const std::string& zone, MonoClock::time_point now);
 
     EventLoop& loop_;
     Handler handler_;
@@ -39,6 +46,7 @@ class NotifyListener {
     uint16_t port_ = 0;
     uint64_t accepted_ = 0;
     uint64_t ignored_ = 0;
+    std::unordered_map<std::string, MonoClock::time_point> last_handled_;  // watched zones only
 };
 
 }  // namespace soawatch

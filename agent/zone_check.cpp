@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_set>
 
 #include "probes/dns_wire.hpp"
 
@@ -25,6 +26,10 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
 
     auto add_addresses = [result, port = spec.probe.port](std::vector<ProbeTarget>& targets,
                                                           const DiscoveredNameserver& ns) {
+        if (!ns.stale.empty() && !result->discovery_from_cache) {  // the resolver is down
+            result->discovery_from_cache = true;
+            result->discovery_error = "addresses of " + ns.name + ": " + ns.stale;
+        }
         if (ns.addresses.empty()) {
             result->unresolved.push_back(ns.name + " (" + ns.error + ")");
             return;
@@ -39,6 +44,10 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
                 result->discovery_error = found.error;
                 result->discovery_from_cache = found.from_cache;
                 result->capped = found.capped;
+                if (found.capped)
+                    result->capped_detail = std::to_string(found.ns_total) + " NS names, " +
+                                            std::to_string(spec.max_nameservers) +
+                                            " followed (global.max_nameservers)";
                 std::vector<ProbeTarget> targets;
                 for (const auto& ns : found.nameservers) add_addresses(targets, ns);
                 probe_all(result, spec, std::move(targets), std::move(done));
@@ -80,12 +89,21 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
 void ZoneChecker::probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneCheckSpec& spec,
                             std::vector<ProbeTarget> targets, Callback done) {
     // The same address may appear under two NS names (or twice): probe it once per name is
-    // wasteful, but a name is what operators see, so keep each (name, address) pair once.
+    // wasteful, but a name is what operators see, so keep each (name, address) pair once. A
+    // hostile NS set can list tens of thousands of addresses: linear work only.
     std::vector<ProbeTarget> unique;
-    for (auto& t : targets)
-        if (std::find(unique.begin(), unique.end(), t) == unique.end()) unique.push_back(t);
-    if (unique.size() > spec.max_addresses) {
-        unique.resize(spec.max_addresses);
+    std::unordered_set<std::string> seen;
+    std::size_t total = 0;
+    for (auto& t : targets) {
+        if (!seen.insert(t.nameserver + '\0' + t.address + '\0' + std::to_string(t.port)).second)
+            continue;
+        ++total;
+        if (unique.size() < spec.max_addresses) unique.push_back(std::move(t));
+    }
+    if (total > spec.max_addresses) {
+        result->capped_detail +=
+            (result->capped_detail.empty() ? "" : ", ") + std::to_string(total) + " addresses, " +
+            std::to_string(spec.max_addresses) + " probed (global.max_addresses)";
         result->capped = true;
     }
 

@@ -33,7 +33,8 @@ struct ZoneCheckResult {
     std::vector<std::string> unresolved;       // "ns.example. (reason)": names with no address
     std::string discovery_error;
     bool discovery_from_cache = false;
-    bool capped = false;  // more NS names or addresses than the limits: the rest were skipped
+    bool capped = false;        // more NS names or addresses than the limits: the rest were skipped
+    std::string capped_detail;  // "2000 NS names, 32 followed (global.max_nameservers)"
     Clock::time_point started;
     Clock::time_point finished;
     std::optional<Clock::time_point> change_signal;  // a NOTIFY that triggered this check

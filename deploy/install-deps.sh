@@ -15,7 +15,8 @@ runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml
 # libssl-dev ships those names (libssl3 has the .so.3 files they point to).
 runtime_pkgs+=(libssl3 libssl-dev)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
-test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf clang-format)
+test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf clang-format
+    clang libclang-rt-14-dev)  # clang: libFuzzer
 
 want=()
 for group in "$@"; do

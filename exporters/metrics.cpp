@@ -51,6 +51,8 @@ enum ZoneFamily : std::size_t {
     kZoneAddresses,
     kZoneUsable,
     kZoneUnresolved,
+    kZoneCapped,
+    kZoneDiscoveryFromCache,
     kZoneFamilyCount,
 };
 
@@ -96,6 +98,13 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_zone_usable_nameservers",
      "Addresses of the zone's NS set that answered with a usable SOA.", "gauge"},
     {"soawatch_zone_unresolved_nameservers", "NS names of the zone that resolved to no address.",
+     "gauge"},
+    {"soawatch_zone_nameservers_capped",
+     "1 when the zone has more NS names or addresses than global.max_nameservers or "
+     "global.max_addresses allow; the rest are not probed.",
+     "gauge"},
+    {"soawatch_zone_discovery_from_cache",
+     "1 when the resolver failed and the zone's nameservers come from the last good answer.",
      "gauge"},
 }};
 
@@ -185,6 +194,10 @@ void append_zone(ZoneBuffers& b, const ZoneStatus& z) {
     append_sample(b[kZoneUsable], kZoneFamilies[kZoneUsable].name, zl, uint64_t{z.usable_servers});
     append_sample(b[kZoneUnresolved], kZoneFamilies[kZoneUnresolved].name, zl,
                   uint64_t{z.unresolved_nameservers.size()});
+    append_sample(b[kZoneCapped], kZoneFamilies[kZoneCapped].name, zl,
+                  uint64_t{z.nameservers_capped});
+    append_sample(b[kZoneDiscoveryFromCache], kZoneFamilies[kZoneDiscoveryFromCache].name, zl,
+                  uint64_t{z.discovery_from_cache});
 }
 
 // Families with no series are left out entirely (no HELP/TYPE without samples).
@@ -295,7 +308,8 @@ void append_agent_stats(std::string& out, const AgentStats& s) {
                  "DNS NOTIFY messages accepted for watched zones.",
                  static_cast<double>(s.notify_received), "counter");
     append_gauge(out, "soawatch_notify_ignored_total",
-                 "DNS NOTIFY messages ignored (unknown zone or malformed).",
+                 "DNS NOTIFY messages ignored (unknown zone, malformed, or repeated within a "
+                 "second).",
                  static_cast<double>(s.notify_ignored), "counter");
     append_gauge(out, "soawatch_cycle_duration_seconds",
                  "Duration of the last full round over all zones.", s.last_cycle_seconds);

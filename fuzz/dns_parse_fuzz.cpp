@@ -7,23 +7,14 @@
 //   - read as text, the input is a name: validate_name and encode_name agree, and a valid
 //     name survives build_query -> parse_message.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "fuzz/fuzz_check.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace dns = soawatch::dns;
-
-#define FUZZ_CHECK(cond)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
 
 namespace {
 

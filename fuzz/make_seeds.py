@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
-"""Writes the seed inputs of the dns_parse fuzz target into fuzz/corpus/dns_parse/.
+"""Writes the synthetic seed inputs of the fuzz targets (fuzz/corpus/NAME/seed-*):
 
-One file per case, named after it: well-formed answers of the shapes soawatch meets (SOA with
-compression, referral with glue, REFUSED, NXDOMAIN, EDNS, TC, NOTIFY) and one of each malformed
-shape the parser must refuse (see tests/unit/dns_wire_test.cpp for the same cases byte by byte).
-Files written by the fuzzer itself (crash-*, regression inputs) are left alone.
+- dns_parse: well-formed answers of the shapes soawatch meets (SOA with compression, referral
+  with glue, REFUSED, NXDOMAIN, EDNS, TC, NOTIFY) and one of each malformed shape the parser
+  must refuse (see tests/unit/dns_wire_test.cpp for the same cases byte by byte);
+- soa_response: what the misbehaving test server (tests/support/misbehaving_dns.py) answers to
+  an SOA query, for each of its behaviours, over UDP and TCP;
+- notify: NOTIFY requests, well-formed and not;
+- config: YAML shapes the testdata/config files do not have (anchors, tags, deep nesting).
 
-    python3 fuzz/make_seeds.py            # rewrites the seed-*.bin files
+Real answers captured from the lab are in corpus/lab (fuzz/capture_lab_seeds.py). Files the
+fuzzer found (crash-*, regression-*) are left alone.
+
+    python3 fuzz/make_seeds.py            # rewrites every seed-* file
 """
 import pathlib
 import struct
+import sys
 
-OUT = pathlib.Path(__file__).resolve().parent / "corpus" / "dns_parse"
+FUZZ = pathlib.Path(__file__).resolve().parent
+OUT = FUZZ / "corpus" / "dns_parse"
+sys.path.insert(0, str(FUZZ.parent / "tests" / "support"))
+import misbehaving_dns  # noqa: E402
 
 A, NS, CNAME, SOA, TXT, AAAA, OPT = 1, 2, 5, 6, 16, 28, 41
 IN, CH = 1, 3
@@ -145,15 +155,74 @@ def cases():
     yield "err_too_many_records", header(qd=0xFFFF, an=0xFFFF, ns=0xFFFF, ar=0xFFFF) + Q_EXAMPLE
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("seed-*.bin"):
+def soa_response_cases():
+    for behaviour in misbehaving_dns.BEHAVIOURS:
+        zone = f"{behaviour}.hostile.test"
+        query = header(flags=0, ar=1, id_=0x4242) + question(name(*zone.split("."))) + rr(
+            b"\0", OPT, b"", rclass=1232, ttl=0)
+        qtype = NS if behaviour == "ns-flood" else SOA
+        if qtype == NS:
+            query = query[:-15] + struct.pack(">HH", NS, IN) + query[-11:]
+        udp = misbehaving_dns.truncate_for_udp(misbehaving_dns.answer(query, False), query)
+        tcp = misbehaving_dns.answer(query, True)
+        if udp is not None:
+            yield behaviour, udp
+        if tcp is not None and tcp != udp:
+            yield behaviour + "-tcp", tcp
+
+
+def notify_cases():
+    notify = 0x2000  # opcode NOTIFY (4), QR=0
+    yield "plain", header(flags=notify | 0x0400) + Q_EXAMPLE
+    yield "with_soa", header(an=1, flags=notify | 0x0400) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata())
+    yield "uppercase_name", header(flags=notify) + question(name("EXAMPLE", "Com"))
+    yield "edns", header(ar=1, flags=notify) + Q_EXAMPLE + rr(b"\0", OPT, b"", rclass=1232, ttl=0)
+    yield "err_response", header(flags=0x8000 | notify) + Q_EXAMPLE
+    yield "err_opcode_query", header(flags=0) + Q_EXAMPLE
+    yield "err_two_questions", header(qd=2, flags=notify) + Q_EXAMPLE + question(ptr(12))
+    yield "err_no_question", header(qd=0, flags=notify)
+    yield "err_type_a", header(flags=notify) + question(EXAMPLE, A)
+    yield "err_class_ch", header(flags=notify) + question(EXAMPLE, SOA, CH)
+    yield "err_name_in_header", header(flags=notify) + ptr(4) + struct.pack(">HH", SOA, IN)
+    yield "escaped_name", header(flags=notify) + question(name(b"a.b", b"\xff", "test"))
+
+
+CONFIG_CASES = {
+    "anchors": "global: &g\n  interval: 30s\nzones:\n  - &z example.com\n  - name: *z\n",
+    "merge_key": "x: &base {timeout: 1s}\nglobal:\n  <<: *base\nzones: [a.test]\n",
+    "tags": "global: !!map {interval: !!str 1m}\nzones: !!seq [!!str b.test]\n",
+    "binary": "zones:\n  - !!binary aGVsbG8=\n",
+    "deep_nesting": "zones: " + "[" * 200 + "]" * 200 + "\n",
+    "deep_mapping": "global: " + "{a: " * 100 + "1" + "}" * 100 + "\n",
+    "flow_everything": "{global: {interval: 10s, resolvers: [127.0.0.1, '[::1]:53']}, zones: "
+                       "[{name: c.test, primary: 127.0.0.2, nameservers: [ns.c.test, 10.0.0.1:5353]}]}\n",
+    "unicode_keys": "gl\u00f6bal:\n  inter\u200bval: 1s\nzones: [\u00e9xample.test]\n",
+    "crlf": "global:\r\n  interval: 60s\r\nzones:\r\n  - d.test\r\n",
+    "tabs_and_bom": "\ufeffzones:\n\t- e.test\n",
+    "huge_numbers": "global:\n  retries: 99999999999999999999999\n  port: -0\n  interval: 9999999999h\n",
+    "null_values": "global: ~\nzones:\n  - name: ~\n  - ~\n",
+    "zones_files": "zones_files: ['zones.d/*.yml', '/nonexistent/*.yml']\n",
+    "documents": "---\nzones: [f.test]\n...\n---\nzones: [g.test]\n",
+}
+
+
+def write(folder, cases, suffix):
+    out = FUZZ / "corpus" / folder
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("seed-*"):
         old.unlink()
     count = 0
-    for case, data in cases():
-        (OUT / f"seed-{case}.bin").write_bytes(data)
+    for case, data in cases:
+        (out / f"seed-{case}{suffix}").write_bytes(data)
         count += 1
-    print(f"wrote {count} seeds to {OUT}")
+    print(f"wrote {count} seeds to {out}")
+
+
+def main():
+    write("dns_parse", cases(), ".bin")
+    write("soa_response", soa_response_cases(), ".bin")
+    write("notify", notify_cases(), ".bin")
+    write("config", ((k, v.encode()) for k, v in CONFIG_CASES.items()), ".yml")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
 
 namespace {
+
+constexpr std::size_t kMaxCnameHops = 16;
 
 std::string cache_key(uint16_t type, const std::string& canonical) {
     return std::to_string(type) + " " + canonical;
@@ -26,38 +29,44 @@ bool same_servers(const std::vector<ServerAddress>& a, const std::vector<ServerA
 
 }  // namespace
 
-void Discovery::set_resolvers(const std::vector<ServerAddress>& resolvers) {
-    std::erase_if(retired_, [](const auto& c) { return c->inflight() == 0 && c->queued() == 0; });
-    if (same_servers(resolvers, options_.resolvers)) return;
+std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) const {
     ChannelOptions channel_options;
-    channel_options.servers = resolvers;
+    channel_options.servers = options_.resolvers;
+    channel_options.tcp = tcp;
     channel_options.timeout = options_.timeout;
     channel_options.tries = options_.tries;
     std::string error;
     auto channel = DnsChannel::create(loop_, channel_options, &error);
     if (!channel) throw std::runtime_error("cannot set up the resolver: " + error);
-    retired_.push_back(std::move(channel_));
-    channel_ = std::move(channel);
+    return channel;
+}
+
+void Discovery::set_resolvers(const std::vector<ServerAddress>& resolvers) {
+    std::erase_if(retired_, [](const auto& c) { return c->inflight() == 0 && c->queued() == 0; });
+    if (same_servers(resolvers, options_.resolvers)) return;
+    const auto previous = options_.resolvers;
     options_.resolvers = resolvers;
+    std::unique_ptr<DnsChannel> channel;
+    try {
+        channel = make_channel(false);
+    } catch (...) {
+        options_.resolvers = previous;
+        throw;
+    }
+    retired_.push_back(std::move(channel_));
+    if (tcp_channel_) retired_.push_back(std::move(tcp_channel_));
+    channel_ = std::move(channel);
 }
 
 Discovery::Discovery(EventLoop& loop, DiscoveryOptions options)
-    : loop_(loop), options_(std::move(options)) {
-    ChannelOptions channel_options;
-    channel_options.servers = options_.resolvers;
-    channel_options.timeout = options_.timeout;
-    channel_options.tries = options_.tries;
-    std::string error;
-    channel_ = DnsChannel::create(loop_, channel_options, &error);
-    if (!channel_) throw std::runtime_error("cannot set up the resolver: " + error);
-}
+    : loop_(loop), options_(std::move(options)), channel_(make_channel(false)) {}
 
 void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback done) {
     const std::string canonical = dns::canonical_name(name);
     const std::string key = cache_key(type, canonical);
     auto now = EventLoop::Clock::now();
     if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > now) {
-        done(Answer{it->second.values, it->second.error, false});
+        done(Answer{it->second.values, it->second.error, it->second.from_cache});
         return;
     }
     auto [waiting, first] = waiting_.try_emplace(key);
@@ -70,10 +79,36 @@ void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback do
         finish_lookup(key, canonical, type, invalid);
         return;
     }
+    send(key, canonical, type, std::move(query), false);
+}
+
+void Discovery::send(const std::string& key, const std::string& name, uint16_t type,
+                     std::vector<uint8_t> query, bool tcp) {
+    if (tcp && !tcp_channel_) {
+        try {
+            tcp_channel_ = make_channel(true);
+        } catch (const std::exception&) {
+            DnsReply failed;
+            failed.status = ARES_ECONNREFUSED;
+            finish_lookup(key, name, type, failed);
+            return;
+        }
+    }
+    DnsChannel& channel = tcp ? *tcp_channel_ : *channel_;
     ++lookups_sent_;
-    channel_->send(std::move(query), [this, key, canonical, type](const DnsReply& reply) {
+    // The channel sets the ID; a copy of the query is kept for a TCP retry.
+    std::vector<uint8_t> again = tcp ? std::vector<uint8_t>{} : query;
+    channel.send(std::move(query), [this, key, name, type, tcp,
+                                    again = std::move(again)](const DnsReply& reply) mutable {
         if (reply.status == ARES_EDESTRUCTION) return;
-        finish_lookup(key, canonical, type, reply);
+        // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than the
+        // UDP size) is incomplete; ask again over TCP instead of using part of it.
+        if (!tcp && reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
+            (reply.answer[2] & 0x02) != 0) {
+            send(key, name, type, std::move(again), true);
+            return;
+        }
+        finish_lookup(key, name, type, reply);
     });
 }
 
@@ -85,10 +120,12 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
     if (reply.status != ARES_SUCCESS) {
         resolver_failed = true;
         answer.error = std::string("resolver: ") + ares_strerror(reply.status);
-    } else if (auto parsed = dns::parse_message(reply.answer); !parsed.ok()) {
+    } else if (auto parsed = dns::parse_message(reply.answer);
+               !parsed.ok() || parsed.message.header.tc) {
         resolver_failed = true;
-        answer.error = "resolver sent a malformed answer (" +
-                       std::string(dns::parse_error_name(parsed.error)) + ")";
+        answer.error = parsed.ok() ? "resolver sent a truncated answer over TCP"
+                                   : "resolver sent a malformed answer (" +
+                                         std::string(dns::parse_error_name(parsed.error)) + ")";
     } else {
         const auto& msg = parsed.message;
         if (msg.header.rcode == dns::rcode::NXDOMAIN) {
@@ -98,10 +135,11 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
             answer.error =
                 "resolver answered " + dns::rcode_name(msg.header.rcode) + " for " + name;
         } else {
-            // Follow a CNAME chain inside the answer (bounded by the answer's size).
+            // Follow a CNAME chain inside the answer, as far as a resolver would (each hop scans
+            // the answer: a longer chain is broken or hostile).
             std::string owner = name;
             uint32_t min_ttl = UINT32_MAX;
-            for (std::size_t hop = 0; hop <= msg.answers.size(); ++hop) {
+            for (std::size_t hop = 0; hop < kMaxCnameHops; ++hop) {
                 bool followed = false;
                 for (const auto& rr : msg.answers) {
                     if (rr.type == dns::rrtype::CNAME && type != dns::rrtype::CNAME &&
@@ -114,14 +152,14 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
                 }
                 if (!followed) break;
             }
+            // A hostile answer may hold thousands of records: no quadratic work on it.
+            std::unordered_set<std::string> seen;
             for (const auto& rr : msg.answers) {
                 if (rr.type != type || !dns::names_equal(rr.owner, owner)) continue;
                 std::string value =
                     type == dns::rrtype::NS ? dns::canonical_name(rr.target) : rr.address;
                 if (value.empty()) continue;
-                if (std::find(answer.values.begin(), answer.values.end(), value) ==
-                    answer.values.end())
-                    answer.values.push_back(std::move(value));
+                if (seen.insert(value).second) answer.values.push_back(std::move(value));
                 min_ttl = std::min(min_ttl, rr.ttl);
             }
             if (!answer.values.empty() && min_ttl != UINT32_MAX)
@@ -133,20 +171,24 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
     auto& entry = cache_[key];
     auto now = EventLoop::Clock::now();
     if (resolver_failed && entry.has_last_good) {
-        // The resolver is down or broken: keep watching with the last good answer.
+        // The resolver is down or broken: keep watching with the last good answer, and say so
+        // to every lookup served from this entry until the resolver answers again.
         answer.values = entry.last_good_values;
         answer.from_cache = true;
+        entry.values = entry.last_good_values;
+        entry.error = answer.error;
+        entry.from_cache = true;
         entry.expires = now + std::chrono::seconds(5);
     } else {
         entry.values = answer.values;
         entry.error = answer.error;
+        entry.from_cache = false;
         entry.expires = now + (resolver_failed ? std::chrono::seconds(5) : ttl);
         if (!resolver_failed) {
             entry.last_good_values = answer.values;
             entry.has_last_good = true;
         }
     }
-    entry.good = !resolver_failed;
 
     auto node = waiting_.extract(key);
     if (node.empty()) return;
@@ -158,6 +200,7 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         DiscoveredNameserver ns;
         std::vector<std::string> v4, v6;
         std::vector<std::string> errors;
+        std::vector<std::string> stale;  // lookups answered from the last good answer
         int pending = 0;
         AddressCallback done;
     };
@@ -169,6 +212,8 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         if (--join->pending > 0) return;
         join->ns.addresses = join->v4;
         join->ns.addresses.insert(join->ns.addresses.end(), join->v6.begin(), join->v6.end());
+        for (const auto& e : join->stale)
+            join->ns.stale += (join->ns.stale.empty() ? "" : "; ") + e;
         if (join->ns.addresses.empty()) {
             if (join->errors.empty()) {
                 join->ns.error = "no A or AAAA records";
@@ -183,12 +228,14 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         lookup(name, dns::rrtype::A, [join, finish](Answer a) {
             join->v4 = std::move(a.values);
             if (!a.error.empty()) join->errors.push_back("A: " + a.error);
+            if (a.from_cache) join->stale.push_back("A: " + a.error);
             finish();
         });
     if (ipv6)
         lookup(name, dns::rrtype::AAAA, [join, finish](Answer a) {
             join->v6 = std::move(a.values);
             if (!a.error.empty()) join->errors.push_back("AAAA: " + a.error);
+            if (a.from_cache) join->stale.push_back("AAAA: " + a.error);
             finish();
         });
     finish();
@@ -220,6 +267,11 @@ void Discovery::discover(const std::string& zone, unsigned max_nameservers, bool
                for (std::size_t i = 0; i < names.size(); ++i) {
                    resolve(names[i], ipv4, ipv6,
                            [result, i, pending, shared_done](DiscoveredNameserver ns) {
+                               if (!ns.stale.empty()) {
+                                   result->from_cache = true;
+                                   if (result->error.empty())
+                                       result->error = "addresses of " + ns.name + ": " + ns.stale;
+                               }
                                result->nameservers[i] = std::move(ns);
                                if (--*pending == 0) (*shared_done)(std::move(*result));
                            });

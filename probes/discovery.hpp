@@ -1,7 +1,8 @@
 // Discovery: a zone's NS names from a recursive resolver, then the A and AAAA addresses of each
 // name. All lookups go through one c-ares channel to the bootstrap resolvers (or resolv.conf),
 // run concurrently on the event loop, and are cached by TTL. When the resolver fails, the last
-// good answer is used and the result says so.
+// good answer is used and the result says so. A truncated answer (an NS set or address list
+// larger than the UDP size) is asked again over TCP (RFC 7766 section 5).
 #pragma once
 
 #include <chrono>
@@ -21,13 +22,16 @@ struct DiscoveredNameserver {
     std::string name;                    // canonical
     std::vector<std::string> addresses;  // textual; IPv4 first, then IPv6
     std::string error;                   // why no address was found (empty when some were)
+    // Set when the resolver failed and `addresses` are the last good answer: why it failed.
+    std::string stale;
 };
 
 struct DiscoveryResult {
     std::string zone;  // canonical
     std::vector<DiscoveredNameserver> nameservers;
     std::string error;        // the NS lookup failed (then `nameservers` may be from cache)
-    bool from_cache = false;  // the resolver failed and a previous answer is being used
+    bool from_cache = false;  // the resolver failed and a previous answer is being used (for
+                              // the NS set or some name's addresses; `error` says which)
     bool capped = false;      // more NS names than max_nameservers: the rest were not followed
     unsigned ns_total = 0;    // NS names in the answer before capping
 };
@@ -75,18 +79,24 @@ class Discovery {
         std::vector<std::string> values;
         std::string error;
         EventLoop::Clock::time_point expires{};
-        bool good = false;                          // from a successful lookup
+        // `values` are the last good answer, served while the resolver fails (`error` says how):
+        // every lookup answered from this entry says so, not just the one that failed.
+        bool from_cache = false;
         std::vector<std::string> last_good_values;  // kept past expiry for resolver outages
         bool has_last_good = false;
     };
     using AnswerCallback = std::function<void(Answer)>;
     void lookup(const std::string& name, uint16_t type, AnswerCallback done);
+    void send(const std::string& key, const std::string& name, uint16_t type,
+              std::vector<uint8_t> query, bool tcp);
     void finish_lookup(const std::string& key, const std::string& name, uint16_t type,
                        const DnsReply& reply);
+    std::unique_ptr<DnsChannel> make_channel(bool tcp) const;
 
     EventLoop& loop_;
     DiscoveryOptions options_;
     std::unique_ptr<DnsChannel> channel_;
+    std::unique_ptr<DnsChannel> tcp_channel_;  // for truncated answers; made when first needed
     std::vector<std::unique_ptr<DnsChannel>> retired_;  // old channels with lookups in flight
     std::map<std::string, CacheEntry> cache_;           // key: type + " " + canonical name
     // Lookups in flight, so concurrent zones sharing NS names ask once.

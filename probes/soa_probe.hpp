@@ -16,6 +16,7 @@
 #include "probes/dns_channel.hpp"
 #include "probes/event_loop.hpp"
 #include "probes/observation.hpp"
+#include "probes/soa_answer.hpp"
 
 namespace soawatch {
 
@@ -24,12 +25,6 @@ struct SoaProbeOptions {
     unsigned retries = 2;                     // tries after the first, on timeout only
     uint16_t edns_udp_size = 1232;            // 0: plain RFC 1035 query
 };
-
-// Classifies one DNS response to an SOA query for `zone` (canonical). Pure: used by the prober
-// and directly by the fuzz target and unit tests. Sets error, detail, rcode, AA and SOA fields of
-// `obs`; returns true when the response was truncated (TC) and should be retried over TCP.
-bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
-                           Transport transport, SoaObservation& obs);
 
 class SoaProber {
   public:

@@ -203,13 +203,13 @@ def escape_label(value):
 class Agent:
     """The soawatch daemon under test, on an ephemeral port found from its start-up log."""
 
-    def __init__(self, config_path, workdir, extra=()):
+    def __init__(self, config_path, workdir, extra=(), env=None):
         self.config_path = config_path
         self.port = free_port()
         self.process = Process([BIN, f"--config.file={config_path}",
                                 f"--web.listen-address=127.0.0.1:{self.port}",
                                 "--web.enable-lifecycle", "--log.level=debug", *extra],
-                               os.path.join(workdir, "soawatch.log"))
+                               os.path.join(workdir, "soawatch.log"), env=env)
         self.url = f"http://127.0.0.1:{self.port}"
         eventually(lambda: self._up(), timeout=20, what="soawatch to listen")
 

@@ -480,6 +480,8 @@ TEST_CASE("config: each invalid-*.yml fails with its one message", "[config]") {
         {"invalid-yaml-syntax.yml",
          "{dir}/invalid-yaml-syntax.yml:3: YAML syntax error: illegal "
          "map value (column 11)"},
+        {"invalid-yaml-stray-comma.yml",  // yaml-cpp 0.7's LoadAll never returns on this
+         "{dir}/invalid-yaml-stray-comma.yml:2: YAML syntax error: unexpected \",\" (column 1)"},
         {"invalid-multiple-documents.yml",
          "{dir}/invalid-multiple-documents.yml:4: more than one YAML document (a file holds one)"},
         {"invalid-top-level-list.yml",

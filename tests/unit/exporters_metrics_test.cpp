@@ -92,7 +92,19 @@ TEST_CASE("metrics: zone in sync with a hidden primary", "[exporters][metrics]")
     CHECK(has_line(text, "soawatch_zone_nameserver_addresses{" + z + "} 2"));
     CHECK(has_line(text, "soawatch_zone_usable_nameservers{" + z + "} 2"));
     CHECK(has_line(text, "soawatch_zone_unresolved_nameservers{" + z + "} 0"));
+    CHECK(has_line(text, "soawatch_zone_nameservers_capped{" + z + "} 0"));
+    CHECK(has_line(text, "soawatch_zone_discovery_from_cache{" + z + "} 0"));
     CHECK(samples_with(text, "soawatch_probe_errors_total{" + z).empty());
+}
+
+TEST_CASE("metrics: NS set over the caps, discovery from the cache", "[exporters][metrics]") {
+    ZoneStatus zone = zone_in_sync();
+    zone.nameservers_capped = true;
+    zone.discovery_from_cache = true;
+    const std::string text = MetricsExporter::render_zone(zone);
+    const std::string z = "zone=\"in-sync.test.\"";
+    CHECK(has_line(text, "soawatch_zone_nameservers_capped{" + z + "} 1"));
+    CHECK(has_line(text, "soawatch_zone_discovery_from_cache{" + z + "} 1"));
 }
 
 TEST_CASE("metrics: one server behind, one unusable", "[exporters][metrics]") {
@@ -265,6 +277,8 @@ TEST_CASE("metrics: every family has HELP and TYPE once", "[exporters][metrics]"
                              "soawatch_zone_nameserver_addresses",
                              "soawatch_zone_usable_nameservers",
                              "soawatch_zone_unresolved_nameservers",
+                             "soawatch_zone_nameservers_capped",
+                             "soawatch_zone_discovery_from_cache",
                              "soawatch_build_info",
                              "soawatch_config_last_reload_successful",
                              "soawatch_config_last_reload_success_timestamp_seconds",

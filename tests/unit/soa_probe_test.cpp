@@ -158,15 +158,33 @@ TEST_CASE("probe: hostile answers are malformed, never a crash", "[probe]") {
             [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().set_ancount(3).build(); });
         auto obs = probe_once(server.port());
         CHECK(obs.error == ProbeError::malformed);
+        // A short answer is broken, not cut in transit: no TCP retry.
+        CHECK(server.tcp_queries() == 0);
     }
     SECTION("QR bit unset") {
         FakeDnsServer server(
             [](const FakeQuery& q) { return AnswerBuilder(q.wire).aa().qr(false).soa(1).build(); });
         auto obs = probe_once(server.port(), fast());
-        // c-ares may drop it as not an answer (a timeout) or hand it over (malformed): both say
-        // the server is unusable, and neither is a crash.
-        CHECK((obs.error == ProbeError::malformed || obs.error == ProbeError::timeout));
+        // c-ares 1.18 matches ID and question only, and hands the message over.
+        CHECK(obs.error == ProbeError::malformed);
+        CHECK(obs.detail == "QR bit not set");
     }
+}
+
+TEST_CASE("probe: a UDP answer cut before its end is asked again over TCP", "[probe]") {
+    // A server that ignores the EDNS size: 5000 bytes over UDP, of which c-ares reads 4096.
+    FakeDnsServer server([](const FakeQuery& q) {
+        auto b = AnswerBuilder(q.wire).aa().soa(9);
+        if (!q.tcp)
+            for (int i = 0; i < 20; ++i) b.record(16, std::vector<uint8_t>(250, 'x'), 2);
+        return b.build();
+    });
+    auto obs = probe_once(server.port());
+    CHECK(obs.error == ProbeError::none);
+    CHECK(obs.transport == Transport::tcp);
+    CHECK(obs.fell_back_to_tcp);
+    REQUIRE(obs.soa);
+    CHECK(obs.soa->serial == 9u);
 }
 
 TEST_CASE("probe: answers with a wrong ID or question are ignored: timeout", "[probe]") {

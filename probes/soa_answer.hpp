@@ -1,0 +1,23 @@
+// The answer to one SOA probe, checked: the pure part of the SOA probe. It takes the bytes a
+// nameserver sent and turns them into the fields of a SoaObservation (error kind, rcode, AA,
+// SOA). No I/O: the prober, the unit tests and the soa_response fuzz target all call it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "probes/observation.hpp"
+
+namespace soawatch {
+
+// Classifies one DNS response to an SOA query for `zone` (canonical). Checks run in a fixed
+// order and the first failure wins (parse, QR, opcode, question, TC, rcode, AA, SOA). Sets
+// error, detail, answered, rcode, authoritative, transport, soa and soa_ttl of `obs`; `soa` is
+// set exactly when error is none. Returns true when a UDP answer is truncated (TC set, or a
+// datagram of 512 bytes or more cut before its end) and must be asked again over TCP (RFC 7766
+// section 5); `obs` then holds no error.
+bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
+                           Transport transport, SoaObservation& obs);
+
+}  // namespace soawatch
