@@ -110,6 +110,7 @@ void AlertEngine::configure(const AlertingConfig& config) {
     receivers_ = std::move(next);
     config_ = config;
     changed_ = true;
+    notify_dirty_ = true;
 }
 
 void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
@@ -169,6 +170,7 @@ void AlertEngine::resolve(Alert alert, Clock::time_point now) {
     if (alert.state != AlertState::firing) return;
     alert.state = AlertState::resolved;
     alert.resolved_at = now;
+    notify_dirty_ = true;
     transitions_.push_back(alert);
     resolved_.push_back(std::move(alert));
 }
@@ -182,11 +184,20 @@ std::vector<AlertNotification> AlertEngine::tick(Clock::time_point now) {
                 a.firing_since = fires_at(a);
                 transitions_.push_back(a);
                 changed_ = true;
+                notify_dirty_ = true;
             }
             if (a.state == AlertState::firing) firing.push_back(&a);
         }
     }
     std::vector<AlertNotification> out;
+    // Nothing started or stopped firing and no repeat is due: nobody is told anything, so the
+    // grouping (O(firing alerts) per receiver) is skipped.
+    if (!notify_dirty_ && now < next_notify_due_) {
+        if (changed_) publish();
+        return out;
+    }
+    notify_dirty_ = false;
+    next_notify_due_ = Clock::time_point::max();
     for (const std::size_t index : routed_receivers()) {
         ReceiverState& receiver = receivers_[index];
         if (receiver.type == ReceiverType::alertmanager) {
@@ -267,6 +278,8 @@ void AlertEngine::notify_groups(std::size_t index, ReceiverState& receiver,
         }
         state.sent.clear();
         for (const Alert* a : g.firing) state.sent.insert(a->fingerprint);
+        if (!g.firing.empty())
+            next_notify_due_ = std::min(next_notify_due_, state.last_sent + repeat);
     }
     // Groups with nothing firing any more are forgotten (their end was told above).
     for (auto it = receiver.groups.begin(); it != receiver.groups.end();) {
@@ -300,6 +313,7 @@ void AlertEngine::notify_alertmanager(std::size_t index, ReceiverState& receiver
     }
     state.sent.clear();
     for (const Alert* a : firing) state.sent.insert(a->fingerprint);
+    if (!firing.empty()) next_notify_due_ = std::min(next_notify_due_, state.last_sent + resend);
 }
 
 void AlertEngine::publish() {

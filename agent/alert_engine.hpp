@@ -81,7 +81,7 @@ class AlertEngine {
     void retain_zones(const std::set<std::string>& zones, Clock::time_point now);
 
     // Loop thread. Moves pending alerts whose `for` has passed to firing and returns what every
-    // receiver must be sent now. Call after observe() and about once a second.
+    // receiver must be sent now. Call about once a second: it publishes the snapshot, O(alerts).
     std::vector<AlertNotification> tick(Clock::time_point now);
 
     // Loop thread. Alerts that started firing or resolved since the last call (for the log).
@@ -127,7 +127,9 @@ class AlertEngine {
     std::vector<Alert> resolved_;  // since the last tick
     std::vector<Alert> transitions_;
     std::vector<ReceiverState> receivers_;
-    bool changed_ = true;
+    bool changed_ = true;                  // the snapshot is out of date
+    bool notify_dirty_ = true;             // an alert fired or resolved since the last tick
+    Clock::time_point next_notify_due_{};  // the earliest repeat or resend
 
     mutable std::mutex snapshot_mutex_;
     AlertsSnapshotPtr snapshot_;

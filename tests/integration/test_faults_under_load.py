@@ -10,8 +10,9 @@ interval, and every fault at once while it runs:
 
 Throughout, the agent keeps its schedule (soawatch_cycle_duration_seconds and
 soawatch_schedule_delay_seconds stay within bounds), loses no zone, and its memory stays flat
-(VmRSS from /proc, sampled over the run). The alert receiver that hangs is not part of this test
-yet: it comes with the built-in alert engine."""
+(VmRSS from /proc, sampled over the run). Alerts go to two receivers: one records what it gets
+(the faults' alerts fire, then resolve), one accepts connections and never answers (its queue
+stays bounded, its retries end, and it delays nothing)."""
 
 import os
 import random
@@ -22,7 +23,8 @@ import tempfile
 import threading
 import time
 
-from labtest import SRC, Agent, Lab, eventually, http, main
+from labtest import (SRC, Agent, HangingReceiver, Lab, RecordingReceiver, canonical_zone,
+                     eventually, http, main)
 
 sys.path.insert(0, os.path.join(SRC, "tests", "support"))
 from dns_forwarder import Forwarder  # noqa: E402
@@ -33,6 +35,9 @@ lab = Lab(zones=ZONE_COUNT)
 work = None
 agent = None
 forwarder = None
+receiver = None
+hanging = None
+QUEUE_CAPACITY = 8
 zones = []
 rss = []  # (seconds since start, VmRSS bytes)
 sampler_stop = threading.Event()
@@ -47,7 +52,12 @@ MAX_DELAY = 3.0
 def write_config(path, broken=False, timeout="500ms"):
     lines = ["global:", f"  interval: {INTERVAL}s", f"  timeout: {timeout}", "  retries: 1",
              f"  port: {lab.port}", f"  resolvers: [ \"{forwarder.address}:{forwarder.port}\" ]",
-             f"  notify_listen: \"{lab['LAB_AGENT_NOTIFY']}\"", "zones:"]
+             f"  notify_listen: \"{lab['LAB_AGENT_NOTIFY']}\"",
+             "alerting:", "  for: 5s", f"  queue_capacity: {QUEUE_CAPACITY}",
+             "  route: { group_by: [ alertname ] }", "  receivers:",
+             f"    - {{ name: recorder, type: webhook, url: \"{receiver.url}\" }}",
+             f"    - {{ name: hanging, type: webhook, url: \"{hanging.url}\", timeout: 1s,"
+             " max_attempts: 2 }", "zones:"]
     primary = lab["LAB_PRIMARY"]
     lines += [f"  - {{ name: {z}, primary: \"{primary}\" }}" for z in zones]
     if broken:
@@ -61,6 +71,11 @@ def write_config(path, broken=False, timeout="500ms"):
 SAMPLE = re.compile(r'^(\w+)(?:\{(.*)\})? (\S+)$')
 
 
+def unescape_label(value):
+    """A label value as it was before the text format escaped it (\\\\, \\", \\n)."""
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), value)
+
+
 def scrape():
     """{metric: [(labels dict, value)]} of one /metrics scrape."""
     out = {}
@@ -70,7 +85,8 @@ def scrape():
         m = SAMPLE.match(line)
         if not m:
             continue
-        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        labels = {k: unescape_label(v)
+                  for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or "")}
         out.setdefault(m.group(1), []).append((labels, float(m.group(3))))
     return out
 
@@ -137,6 +153,12 @@ def servers_with_error(metrics, nameserver, reason):
     return down & counted
 
 
+def alerts_told(alertname, status):
+    """Alerts of this name and status the recording receiver was sent."""
+    return [a for r in receiver.posts("/hook") for a in r["body"]["alerts"]
+            if a["labels"]["alertname"] == alertname and a["status"] == status]
+
+
 def lab_pid(server):
     for line in lab.run("status").splitlines():
         if line.split()[0] == server:
@@ -147,8 +169,10 @@ def lab_pid(server):
 # ---- the run ---------------------------------------------------------------------------------
 
 def test_steady_state_with_1000_zones():
-    global work, agent, forwarder, zones
-    zones = [z + "." for z in lab["LAB_ZONES"].split()]
+    global work, agent, forwarder, zones, receiver, hanging
+    zones = [canonical_zone(z) for z in lab["LAB_ZONES"].split()]
+    receiver = RecordingReceiver()
+    hanging = HangingReceiver()
     assert len(zones) >= ZONE_COUNT
     os.makedirs(os.environ.get("LAB_DIR", "/tmp"), exist_ok=True)
     work = tempfile.mkdtemp(prefix="soawatch-faults-", dir=os.environ.get("LAB_DIR", "/tmp"))
@@ -201,12 +225,30 @@ def test_faults_together_then_cleared():
         status, _, body = agent.get("/api/v1/zones/" + zones[0])
         assert status == 200 and '"discovery_from_cache":true' in body.replace(" ", ""), body[:500]
         assert "using the last good answer" in body, body[:2000]
+        # The faults' alerts fire and reach the receiver that answers.
+        eventually(lambda: alerts_told("PrimaryUnreachable", "firing"), timeout=20,
+                   what="PrimaryUnreachable firing at the recording receiver")
     finally:
         lab.run("start", "primary", timeout=300)
         lab.run("start", "ns3", timeout=300)
         lab.run("resume", "ns2", timeout=300)
         forwarder.start()
     wait_all_ok("every zone back to OK after the faults", timeout=3 * INTERVAL)
+    # Every alert returns to normal: none fires, and the receiver was told they resolved.
+    eventually(lambda: not any(v for _, v in scrape().get("soawatch_alerts_firing", [])),
+               timeout=10, what="no alert firing")
+    eventually(lambda: alerts_told("PrimaryUnreachable", "resolved"), timeout=20,
+               what="PrimaryUnreachable resolved at the recording receiver")
+    # The receiver that hangs cost retries and dead letters, within its queue's bound.
+    metrics = scrape()
+    hung = {l["result"]: v for l, v in metrics["soawatch_notifications_total"]
+            if l["receiver"] == "hanging"}
+    queued = {l["receiver"]: v for l, v in metrics["soawatch_notification_queue_length"]}
+    print(f"  hanging receiver: {hung}, queued {queued['hanging']:.0f}", flush=True)
+    assert hung["success"] == 0 and hung["retry"] + hung["failed"] >= 1, hung
+    assert queued["hanging"] <= QUEUE_CAPACITY, queued
+    assert {l["result"]: v for l, v in metrics["soawatch_notifications_total"]
+            if l["receiver"] == "recorder"}["failed"] == 0
 
 
 def test_100_reloads_good_and_broken():
@@ -262,6 +304,9 @@ def teardown():
     sampler_stop.set()
     if agent:
         agent.stop()
+    for server in (receiver, hanging):
+        if server:
+            server.stop()
     if forwarder:
         forwarder.stop()
 
