@@ -2,16 +2,24 @@
 
 #include <civetweb.h>
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -136,6 +144,56 @@ void send(mg_connection* conn, const Response& r, bool head, const Headers& secu
     if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
 }
 
+// A body no endpoint takes: over the limit, or chunked (of unknown length).
+bool has_large_body(const mg_connection* conn, const mg_request_info* ri) {
+    return ri != nullptr && (ri->content_length > kMaxRequestBody ||
+                             mg_get_header(conn, "Transfer-Encoding") != nullptr);
+}
+
+// "192.0.2.1" / "2001:db8::1" and the port of a socket address.
+std::pair<std::string, int> address_of(const sockaddr_storage& addr) {
+    char text[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
+        inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        return {text, ntohs(v4->sin_port)};
+    }
+    if (addr.ss_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+        inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+        return {text, ntohs(v6->sin6_port)};
+    }
+    return {"", -1};
+}
+
+// Shuts down the reading side of the request's connection, so civetweb's read of a body we
+// refused ends at once. civetweb gives no access to a connection's socket: it is the one of
+// this process whose local port is ours and whose peer is the request's client.
+void stop_reading(const mg_request_info* ri, uint16_t local_port) {
+    if (ri == nullptr) return;
+    DIR* fds = opendir("/proc/self/fd");
+    if (fds == nullptr) return;
+    while (const dirent* entry = readdir(fds)) {
+        char* end = nullptr;
+        const long fd = std::strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != 0 || fd == dirfd(fds)) continue;
+        sockaddr_storage local{}, peer{};
+        socklen_t local_len = sizeof local, peer_len = sizeof peer;
+        if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) !=
+                0 ||
+            getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+            continue;
+        }
+        const auto [peer_address, peer_port] = address_of(peer);
+        if (address_of(local).second == local_port && peer_port == ri->remote_port &&
+            peer_address == ri->remote_addr) {
+            ::shutdown(static_cast<int>(fd), SHUT_RD);
+            break;
+        }
+    }
+    closedir(fds);
+}
+
 bool is_head(const mg_request_info* ri) {
     return ri != nullptr && ri->request_method != nullptr &&
            std::strcmp(ri->request_method, "HEAD") == 0;
@@ -176,6 +234,8 @@ struct HttpServer::Impl {
     mutable std::mutex policy_mutex;
     std::shared_ptr<const AccessPolicy> policy;  // guarded by policy_mutex
     uint16_t port = 0;
+    std::string wake_address;  // where a connection reaches the listening socket
+    bool abandoned = false;    // stop() gave up on the workers: leave everything in place
     // Declared last: the context stops (joining every worker) before anything above goes.
     CivetLibrary library;
     ContextPtr ctx;
@@ -264,9 +324,11 @@ struct HttpServer::Impl {
         auto* self = static_cast<Impl*>(data);
         const mg_request_info* ri = mg_get_request_info(conn);
         const auto policy = self->current_policy();
+        const bool large_body = has_large_body(conn, ri);
         Response r;
         try {
             r = self->admit(conn, ri, *policy);
+            if (r.status == 0 && large_body) r = text(413, "request body too large");
             if (r.status == 0) r = self->route(ri);
         } catch (const std::exception& e) {
             r = text(500, std::string("internal error: ") + e.what());
@@ -274,6 +336,9 @@ struct HttpServer::Impl {
             r = text(500, "internal error");
         }
         send(conn, r, is_head(ri), policy->headers);
+        // civetweb would read (and drop) the whole body before closing, however large and
+        // however slowly it comes: that would hold a worker. Reading ends here instead.
+        if (large_body) stop_reading(ri, self->port);
         return r.status;
     }
 
@@ -303,7 +368,6 @@ struct HttpServer::Impl {
     Response route(const mg_request_info* ri) const {
         if (ri == nullptr || ri->local_uri == nullptr || ri->request_method == nullptr)
             return text(400, "bad request");
-        if (ri->content_length > kMaxRequestBody) return text(413, "request body too large");
         const std::string_view method = ri->request_method;
         const std::string_view path = ri->local_uri;
         const bool get = method == "GET" || method == "HEAD";
@@ -480,9 +544,52 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
         mg_get_server_ports(impl_->ctx.get(), static_cast<int>(bound.size()), bound.data());
     if (n < 1) throw std::runtime_error("cannot listen on " + where + ": no bound port");
     impl_->port = static_cast<uint16_t>(bound[0].port);
+    // Without IPv6 in civetweb, "" and every other listen address are IPv4.
+    impl_->wake_address = listen.address.empty() ? "127.0.0.1" : listen.address;
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+    if (!impl_) return;
+    if (impl_->ctx) stop(std::chrono::hours(1));
+    // Workers may still run in the Impl: the process is about to exit (see stop()).
+    if (impl_->abandoned) (void)impl_.release();
+}
+
+// civetweb's accept thread looks at its stop flag only between poll()s of the listening socket,
+// up to 2 s apart (SOCKET_TIMEOUT_QUANTUM): a connection of our own wakes it at once.
+void HttpServer::wake_acceptor() const {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(impl_->port);
+    if (inet_pton(AF_INET, impl_->wake_address.c_str(), &addr.sin_addr) != 1) return;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    (void)::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    ::close(fd);
+}
+
+bool HttpServer::stop(std::chrono::milliseconds grace) {
+    if (!impl_->ctx) return true;
+    auto done = std::make_shared<std::promise<void>>();
+    auto stopped = done->get_future();
+    // mg_stop sets the stop flag, then waits for the accept thread and every worker.
+    std::thread stopper([impl = impl_.get(), done] {
+        impl->ctx.reset();
+        done->set_value();
+    });
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (stopped.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            // A worker is still busy with a client (civetweb checks its stop flag every 2 s).
+            stopper.detach();
+            impl_->abandoned = true;
+            return false;
+        }
+        wake_acceptor();
+    }
+    stopper.join();
+    return true;
+}
 
 uint16_t HttpServer::port() const {
     return impl_->port;

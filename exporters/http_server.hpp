@@ -67,12 +67,19 @@ class HttpServer {
     uint16_t port() const;  // the bound port (useful with port 0)
     bool tls() const;
 
+    // Stops accepting and waits up to `grace` for the workers to finish their requests. False
+    // when some did not (a client still sending its request): the server is then abandoned as
+    // it is, and the caller must end the process without destroying it. The destructor waits.
+    bool stop(std::chrono::milliseconds grace);
+
     // Applies a reloaded web config's users, headers and rate limit to the running server.
     // TLS settings need a restart: when they differ, false is returned and *why says so (the
     // rest is applied all the same). Thread-safe.
     bool update_web_config(const WebConfig& web, std::string* why);
 
   private:
+    void wake_acceptor() const;
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

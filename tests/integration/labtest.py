@@ -165,13 +165,19 @@ class Process:
             return f.read()
 
 
-def http(url, method="GET", data=None, timeout=10):
-    """(status, headers, body text) of one HTTP request; HTTP errors are returned, not raised."""
+def http(url, method="GET", data=None, timeout=10, context=None, credentials=None,
+         headers=None):
+    """(status, headers, body text) of one HTTP request; HTTP errors are returned, not raised.
+    context: an ssl.SSLContext for https; credentials: (user, password) for basic auth."""
+    import base64
     import urllib.error
     import urllib.request
-    req = urllib.request.Request(url, method=method, data=data)
+    req = urllib.request.Request(url, method=method, data=data, headers=headers or {})
+    if credentials:
+        token = base64.b64encode(":".join(credentials).encode()).decode()
+        req.add_header("Authorization", "Basic " + token)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return resp.status, dict(resp.headers), resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read().decode()
@@ -185,28 +191,35 @@ def free_port(host="127.0.0.1"):
 
 
 class Agent:
-    """The soawatch daemon under test, on an ephemeral port found from its start-up log."""
+    """The soawatch daemon under test, on an ephemeral port found from its start-up log.
+    With TLS (a web config with tls_server_config) give context, an ssl.SSLContext trusting its
+    CA; with basic auth give credentials; both are then used by get() and metrics()."""
 
-    def __init__(self, config_path, workdir, extra=()):
+    def __init__(self, config_path, workdir, extra=(), lifecycle=True, context=None,
+                 credentials=None, log_name="soawatch.log"):
         self.config_path = config_path
         self.port = free_port()
+        self.context = context
+        self.credentials = credentials
         self.process = Process([BIN, f"--config.file={config_path}",
                                 f"--web.listen-address=127.0.0.1:{self.port}",
-                                "--web.enable-lifecycle", "--log.level=debug", *extra],
-                               os.path.join(workdir, "soawatch.log"))
-        self.url = f"http://127.0.0.1:{self.port}"
+                                *(["--web.enable-lifecycle"] if lifecycle else []),
+                                "--log.level=debug", *extra],
+                               os.path.join(workdir, log_name))
+        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.port}"
         eventually(lambda: self._up(), timeout=20, what="soawatch to listen")
 
     def _up(self):
         if not self.process.alive():
             raise AssertionError("soawatch exited:\n" + self.process.output())
         try:
-            return http(self.url + "/healthz", timeout=2)[0] == 200
+            return self.get("/healthz", timeout=2)[0] == 200
         except OSError:
             return False
 
-    def get(self, path):
-        return http(self.url + path)
+    def get(self, path, timeout=10):
+        return http(self.url + path, timeout=timeout, context=self.context,
+                    credentials=self.credentials)
 
     def metrics(self):
         status, _, body = self.get("/metrics")
@@ -231,15 +244,16 @@ class Agent:
 
 
 class Prometheus:
-    """A real Prometheus server scraping the agent every second."""
+    """A real Prometheus server scraping the agent every second. scrape_extra: more keys of the
+    scrape job as YAML lines indented by four spaces (scheme, tls_config, basic_auth)."""
 
-    def __init__(self, workdir, targets):
+    def __init__(self, workdir, targets, scrape_extra=""):
         self.port = free_port()
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                     "scrape_configs:\n  - job_name: soawatch\n    static_configs:\n"
-                    f"      - targets: {json.dumps(targets)}\n")
+                    f"      - targets: {json.dumps(targets)}\n" + scrape_extra)
         self.process = Process(["prometheus", f"--config.file={config}",
                                 f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
                                 f"--web.listen-address=127.0.0.1:{self.port}"],

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -397,6 +398,19 @@ TEST_CASE("http: oversize requests are refused", "[exporters][http]") {
     CHECK(body.status == 413);
     check_security_headers(body);
     CHECK(http_request(f.url("/healthz")).status == 200);
+
+    // A body announced but not (yet) sent is not waited for: the answer comes and the
+    // connection ends at once (raw_exchange reads until the server closes).
+    for (const std::string& request :
+         {std::string("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n") +
+              std::string(100, 'x'),
+          std::string("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "10\r\n")}) {
+        const auto start = std::chrono::steady_clock::now();
+        const std::string reply = raw_exchange(f.server.port(), request);
+        CHECK(reply.find(" 413 ") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    }
 }
 
 TEST_CASE("http: a request that does not arrive in time gets 408", "[exporters][http]") {
