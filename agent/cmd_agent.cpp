@@ -136,8 +136,8 @@ bool wait_for_loop(std::future<T>& future, std::chrono::milliseconds budget,
     while (!stopping.load()) {
         const auto left = deadline - std::chrono::steady_clock::now();
         if (left <= std::chrono::steady_clock::duration::zero()) return false;
-        const auto slice = std::min<std::chrono::steady_clock::duration>(
-            left, std::chrono::milliseconds(50));
+        const auto slice =
+            std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50));
         if (future.wait_for(slice) == std::future_status::ready) return true;
     }
     return false;
