@@ -193,15 +193,16 @@ def free_port(host="127.0.0.1"):
 class Agent:
     """The soawatch daemon under test, on an ephemeral port found from its start-up log.
     With TLS (a web config with tls_server_config) give context, an ssl.SSLContext trusting its
-    CA; with basic auth give credentials; both are then used by get() and metrics()."""
+    CA; with basic auth give credentials; both are then used by get() and metrics(). prefix:
+    a command that execs the agent (setpriv ...)."""
 
     def __init__(self, config_path, workdir, extra=(), lifecycle=True, context=None,
-                 credentials=None, log_name="soawatch.log"):
+                 credentials=None, log_name="soawatch.log", prefix=()):
         self.config_path = config_path
         self.port = free_port()
         self.context = context
         self.credentials = credentials
-        self.process = Process([BIN, f"--config.file={config_path}",
+        self.process = Process([*prefix, BIN, f"--config.file={config_path}",
                                 f"--web.listen-address=127.0.0.1:{self.port}",
                                 *(["--web.enable-lifecycle"] if lifecycle else []),
                                 "--log.level=debug", *extra],

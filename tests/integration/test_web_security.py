@@ -299,6 +299,29 @@ def test_sigterm_stops_within_a_second_with_checks_in_flight():
         lab.run("resume", "ns1")
 
 
+def test_runs_as_nobody_without_capabilities():
+    """The default port (9353) and every socket the agent opens need no privilege: it runs as
+    nobody with every capability dropped, serves HTTP and checks zones."""
+    if os.geteuid() != 0:
+        print("  skipped: setpriv needs root to change the user")
+        return
+    os.chmod(work, 0o755)
+    write_config(os.path.join(work, "d.yml"), ["example.test"], interval="5s")
+    agent_d = Agent(os.path.join(work, "d.yml"), work, log_name="d.log", lifecycle=False,
+                    prefix=["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"])
+    try:
+        with open(f"/proc/{agent_d.process.proc.pid}/status") as f:
+            status = dict(line.split(":", 1) for line in f if ":" in line)
+        assert status["Uid"].split()[0] == "65534", status["Uid"]
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            assert int(status[cap].strip(), 16) == 0, (cap, status[cap])
+        eventually(lambda: agent_d.metric("soawatch_zone_consistent", zone="example.test.") == 1,
+                   timeout=20, what="example.test checked by the unprivileged agent")
+    finally:
+        agent_d.stop()
+
+
 def _quietly(fn, *args, **kwargs):
     try:
         fn(*args, **kwargs)
@@ -322,6 +345,7 @@ if __name__ == "__main__":
               test_lifecycle_api_off_is_403,
               test_oversize_requests_are_refused,
               test_rate_limit_is_429_with_retry_after,
-              test_sigterm_stops_within_a_second_with_checks_in_flight], lab=lab)
+              test_sigterm_stops_within_a_second_with_checks_in_flight,
+              test_runs_as_nobody_without_capabilities], lab=lab)
     finally:
         teardown()
