@@ -91,6 +91,7 @@ constexpr Duration kMaxFastReprobeLimit = 24h;
 constexpr int64_t kMaxMaxNameservers = 1000;
 constexpr int64_t kMaxMaxAddresses = 10000;
 constexpr uint16_t kResolverPort = 53;
+constexpr std::size_t kMaxFileBytes = 64u << 20;  // a zones file of 100k zones is ~5 MiB
 
 // glob(3) with its result freed on every path.
 class GlobResult {
@@ -188,7 +189,7 @@ class Loader {
             if (status != 0) reader.fail(pattern.field, "cannot expand pattern: out of memory");
             for (const std::string& path : result.paths()) {
                 if (!loaded.insert(path).second) continue;  // matched by an earlier pattern
-                zones_file(read_file(path), path);
+                zones_file(read_file(path, kMaxFileBytes), path);
             }
         }
     }
@@ -415,7 +416,7 @@ Config load_text(const std::string& text, const std::string& name) {
 }  // namespace
 
 Config load_config(const std::string& path) {
-    return load_text(read_file(path), path);
+    return load_text(read_file(path, kMaxFileBytes), path);
 }
 
 Config parse_config(const std::string& text, const std::string& name) {

@@ -13,8 +13,6 @@ namespace soawatch::yaml {
 
 namespace {
 
-constexpr std::size_t kMaxFileBytes = 64u << 20;  // a zones file of 100k zones is ~5 MiB
-
 struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -39,6 +37,12 @@ std::string quoted(std::string_view text) {
     }
     out += '"';
     return out;
+}
+
+std::string format_number(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", value);
+    return buf;
 }
 
 std::string errno_text(int error) {
@@ -165,10 +169,6 @@ std::map<std::string, Field> Reader::entries(
     return entries;
 }
 
-std::map<std::string, Field> Reader::free_mapping(const Field& field) const {
-    return entries(field, [](const std::string&) { return std::string(); });
-}
-
 std::vector<Field> Reader::list(const Field& field) const {
     std::vector<Field> items;
     if (field.node.IsNull()) return items;
@@ -219,6 +219,23 @@ int64_t Reader::integer(const Field& field, int64_t min, int64_t max) const {
     return integer(field, min, max, std::to_string(min) + ".." + std::to_string(max));
 }
 
+double Reader::fraction(const Field& field, double min_exclusive, double max) const {
+    const std::string& text = field.node.Scalar();
+    const bool plain = is_plain_scalar(field.node) && !text.empty() &&
+                       text.find_first_not_of("0123456789.") == std::string::npos;
+    double value = 0;
+    const auto [end, ec] = plain ? std::from_chars(text.data(), text.data() + text.size(), value)
+                                 : std::from_chars_result{text.data(), std::errc::invalid_argument};
+    if (ec != std::errc() || end != text.data() + text.size()) {
+        fail(field, "expected a number, got " + describe(field.node));
+    }
+    if (!(value > min_exclusive && value <= max)) {
+        fail(field, "out of range: " + text + " (allowed above " + format_number(min_exclusive) +
+                        " up to " + format_number(max) + ")");
+    }
+    return value;
+}
+
 Duration Reader::duration(const Field& field) const {
     const std::string text = string(field, "a duration (e.g. 500ms, 2s, 1m)");
     const auto value = parse_duration(text);
@@ -250,7 +267,7 @@ std::string no_hint(std::string_view /*key*/) {
     return "";
 }
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, std::size_t max_bytes) {
     errno = 0;
     std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
     if (!file) throw ConfigError(path, 0, "", "cannot read file: " + errno_text(errno));
@@ -259,8 +276,10 @@ std::string read_file(const std::string& path) {
     for (;;) {
         const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
         text.append(buffer.data(), n);
-        if (text.size() > kMaxFileBytes) {
-            throw ConfigError(path, 0, "", "cannot read file: larger than 64 MiB");
+        if (text.size() > max_bytes) {
+            throw ConfigError(
+                path, 0, "",
+                "cannot read file: larger than " + std::to_string(max_bytes >> 10) + " KiB");
         }
         if (n < buffer.size()) break;
     }

@@ -29,6 +29,8 @@ std::string quoted(std::string_view text);
 
 std::string errno_text(int error);
 
+std::string format_number(double value);  // "%g"
+
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions), so
 // "intreval" is one edit from "interval".
 std::size_t edit_distance(std::string_view a, std::string_view b);
@@ -93,13 +95,14 @@ class Reader {
     YAML::Node parse(const std::string& text) const;
 
     // The entries of a mapping by key, after rejecting keys that are not strings, repeated or
-    // unknown. `hint` may explain an unknown key better than "did you mean".
+    // unknown. `hint` may explain an unknown key better than "did you mean". With any_key, keys
+    // are names chosen by the user (user names, header names): none is unknown.
     template <std::size_t N, typename Hint>
     std::map<std::string, Field> mapping(const Field& field,
-                                         const std::array<std::string_view, N>& known,
-                                         Hint hint) const {
+                                         const std::array<std::string_view, N>& known, Hint hint,
+                                         bool any_key = false) const {
         return entries(field, [&](const std::string& name) -> std::string {
-            if (contains(known, name)) return {};
+            if (any_key || contains(known, name)) return {};
             std::string message = hint(name);
             if (message.empty()) {
                 message = "unknown key";
@@ -112,10 +115,6 @@ class Reader {
         });
     }
 
-    // The entries of a mapping whose keys are names chosen by the user (user names, header
-    // names): only repeated keys and keys that are not strings are rejected here.
-    std::map<std::string, Field> free_mapping(const Field& field) const;
-
     // The items of a list; a missing value is an empty list.
     std::vector<Field> list(const Field& field) const;
 
@@ -123,6 +122,8 @@ class Reader {
     bool boolean(const Field& field) const;
     int64_t integer(const Field& field, int64_t min, int64_t max, const std::string& allowed) const;
     int64_t integer(const Field& field, int64_t min, int64_t max) const;
+    // A decimal number in (min, max] ("0.5", "1", ".25").
+    double fraction(const Field& field, double min_exclusive, double max) const;
     Duration duration(const Field& field) const;
     Duration duration(const Field& field, Duration min, std::optional<Duration> max,
                       const std::string& note = "") const;
@@ -142,7 +143,7 @@ std::string no_hint(std::string_view key);
 // ---- reading files ----
 
 // The whole file; ConfigError "file: cannot read file: reason" when it cannot be read or is
-// larger than 64 MiB.
-std::string read_file(const std::string& path);
+// larger than max_bytes.
+std::string read_file(const std::string& path, std::size_t max_bytes);
 
 }  // namespace soawatch::yaml

@@ -30,6 +30,8 @@ constexpr std::array<std::string_view, 5> kHeaderNames{
     "X-Frame-Options", "X-XSS-Protection"};
 constexpr std::array<std::string_view, 2> kRateLimitKeys{"interval", "burst"};
 
+constexpr std::array<std::string_view, 0> kNoKeys{};  // basic_auth_users: any user name
+constexpr std::size_t kMaxFileBytes = 1u << 20;
 constexpr Duration kMaxRateInterval = 1h;
 constexpr int64_t kMaxBurst = 1000000;
 
@@ -215,7 +217,7 @@ class WebLoader {
     }
 
     void users(const Field& field) {
-        for (const auto& [name, value] : reader_.free_mapping(field)) {
+        for (const auto& [name, value] : reader_.mapping(field, kNoKeys, no_hint, true)) {
             const bool printable = std::all_of(name.begin(), name.end(), [](char c) {
                 const auto byte = static_cast<unsigned char>(c);
                 return byte >= 0x20 && byte != 0x7f;
@@ -313,7 +315,7 @@ WebConfig parse_web_config(const std::string& text, const std::string& name) {
 }
 
 WebConfig load_web_config(const std::string& path) {
-    return parse_web_config(read_file(path), path);
+    return parse_web_config(read_file(path, kMaxFileBytes), path);
 }
 
 }  // namespace soawatch

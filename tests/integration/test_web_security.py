@@ -231,10 +231,38 @@ def test_json_logs_one_object_per_line_without_secrets():
     assert summary["tls"] == "on" and summary["basic_auth"] == "on", summary
     assert summary["listen"] == f"127.0.0.1:{agent_a.port}", summary
     assert summary["zones"] == "2" and summary["notify_listen"] == "off", summary
-    failed = [e for e in events if e["msg"].startswith("configuration reload failed")]
-    assert failed and 'bad\\"zone' in failed[0]["error"], failed
-    for secret in (PASSWORD, HASH, HASH[7:29]):
+    failed = [e["error"] for e in events if e["msg"].startswith("configuration reload failed")]
+    assert any('invalid zone name "bad\\"zone\\\\\\x09name"' in e for e in failed), failed
+    for secret in (PASSWORD, HASH, HASH[7:29], "plain-text-password"):
         assert secret not in text, f"a secret is in the log: {secret!r}"
+
+
+def test_reload_applies_a_new_web_config_and_keeps_the_old_one_when_bad():
+    path = os.path.join(work, "web-a.yml")
+    good = open(path).read()
+    second = bcrypt_hash("another one", cost=4)
+
+    def reload():
+        return http(agent_a.url + "/-/reload", method="POST", data=b"", context=tls_context(),
+                    credentials=("prometheus", PASSWORD))
+
+    with open(path, "w") as f:
+        f.write(good + f"  second: '{second}'\n")
+    assert reload()[0] == 200
+    assert http(agent_a.url + "/healthz", context=tls_context(),
+                credentials=("second", "another one"))[0] == 200
+    with open(path, "w") as f:
+        f.write(good + "  third: plain-text-password\n")
+    status, _, body = reload()
+    assert status == 500 and f"{path}:6: basic_auth_users.third: not a bcrypt hash" in body, body
+    assert "plain-text-password" not in body
+    assert http(agent_a.url + "/healthz", context=tls_context(),
+                credentials=("second", "another one"))[0] == 200
+    with open(path, "w") as f:
+        f.write(good)
+    assert reload()[0] == 200
+    assert http(agent_a.url + "/healthz", context=tls_context(),
+                credentials=("second", "another one"))[0] == 401
 
 
 def test_lifecycle_api_off_is_403():
@@ -341,6 +369,7 @@ if __name__ == "__main__":
               test_plain_http_and_untrusted_clients_get_nothing_from_the_tls_port,
               test_prometheus_scrapes_over_tls_with_basic_auth,
               test_status_page_renders_under_its_csp_in_chromium,
+              test_reload_applies_a_new_web_config_and_keeps_the_old_one_when_bad,
               test_json_logs_one_object_per_line_without_secrets,
               test_lifecycle_api_off_is_403,
               test_oversize_requests_are_refused,

@@ -96,6 +96,15 @@ void check_security_headers(const HttpReply& r) {
     CHECK(r.header("access-control-allow-origin").empty());
 }
 
+// TLS with the test server certificate, nothing else.
+WebConfig tls_web(const CertificateDir& dir) {
+    WebConfig web;
+    web.tls = TlsServerConfig{};
+    web.tls->cert_file = dir.certs().server_cert;
+    web.tls->key_file = dir.certs().server_key;
+    return web;
+}
+
 // Sends `request` on a plain TCP connection and returns all the server wrote back.
 std::string raw_exchange(uint16_t port, const std::string& request) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -473,10 +482,7 @@ TEST_CASE("http: a reloaded web config changes users at once, TLS only at restar
 
 TEST_CASE("https: TLS with the configured certificate, plain HTTP refused", "[exporters][tls]") {
     CertificateDir dir;
-    WebConfig web;
-    web.tls = TlsServerConfig{};
-    web.tls->cert_file = dir.certs().server_cert;
-    web.tls->key_file = dir.certs().server_key;
+    WebConfig web = tls_web(dir);
     web.basic_auth_users = {{"prometheus", kPrometheusHash}};
     Fixture f(web);
     REQUIRE(f.server.tls());
@@ -502,10 +508,7 @@ TEST_CASE("https: TLS with the configured certificate, plain HTTP refused", "[ex
 
 TEST_CASE("https: min_version is enforced", "[exporters][tls]") {
     CertificateDir dir;
-    WebConfig web;
-    web.tls = TlsServerConfig{};
-    web.tls->cert_file = dir.certs().server_cert;
-    web.tls->key_file = dir.certs().server_key;
+    WebConfig web = tls_web(dir);
     web.tls->min_version = TlsVersion::tls13;
     Fixture f(web);
     RequestOptions o;
@@ -517,10 +520,7 @@ TEST_CASE("https: min_version is enforced", "[exporters][tls]") {
 
 TEST_CASE("https: client certificates verified against client_ca_file", "[exporters][tls]") {
     CertificateDir dir;
-    WebConfig web;
-    web.tls = TlsServerConfig{};
-    web.tls->cert_file = dir.certs().server_cert;
-    web.tls->key_file = dir.certs().server_key;
+    WebConfig web = tls_web(dir);
     web.tls->client_auth = ClientAuth::require_and_verify;
     web.tls->client_ca_file = dir.certs().ca_cert;
     Fixture f(web);
@@ -534,9 +534,7 @@ TEST_CASE("https: client certificates verified against client_ca_file", "[export
 
 TEST_CASE("https: a TLS setup error stops the start with one line", "[exporters][tls]") {
     CertificateDir dir;
-    WebConfig web;
-    web.tls = TlsServerConfig{};
-    web.tls->cert_file = dir.certs().server_cert;
+    WebConfig web = tls_web(dir);
     web.tls->key_file = dir.certs().other_key;
     FakeAgent agent;
     try {
