@@ -8,11 +8,16 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libc-ares-dev libcurl4-openssl-dev nlohmann-json3-dev
-    prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2 libssl-dev libcrypt-dev)
-runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates
-    libssl3 libcrypt1)
+    prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
+runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
-test_pkgs=(python3 prometheus chromium dnsperf openssl util-linux)
+test_pkgs=(python3 prometheus chromium dnsperf)
+
+# The HTTP endpoint's TLS context (OpenSSL) and basic auth (bcrypt through libxcrypt); the web
+# security tests make certificates with the openssl CLI and drop privileges with setpriv.
+build_pkgs+=(libssl-dev libcrypt-dev)
+runtime_pkgs+=(libssl3 libcrypt1)
+test_pkgs+=(openssl util-linux)
 
 want=()
 for group in "$@"; do

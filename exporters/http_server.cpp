@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include "exporters/status_page.hpp"
 #include "exporters/text_util.hpp"
 #include "exporters/tls_context.hpp"
+#include "probes/unique_fd.hpp"
 
 namespace soawatch {
 
@@ -219,6 +221,31 @@ std::string canonical_zone(std::string_view name) {
     std::string zone = ascii_lower(name);
     if (zone.empty() || zone.back() != '.') zone += '.';
     return zone;
+}
+
+// Opens and closes a TCP connection to address:port, waiting at most a few milliseconds: all
+// that is wanted is that the listener's poll() returns.
+void wake_listener(const std::string& address, uint16_t port) {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        length = sizeof *v4;
+    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        length = sizeof *v6;
+    } else {
+        return;
+    }
+    UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) return;
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) == 0) return;
+    pollfd pfd{fd.get(), POLLOUT, 0};
+    ::poll(&pfd, 1, 50);
 }
 
 }  // namespace
@@ -544,7 +571,6 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
         mg_get_server_ports(impl_->ctx.get(), static_cast<int>(bound.size()), bound.data());
     if (n < 1) throw std::runtime_error("cannot listen on " + where + ": no bound port");
     impl_->port = static_cast<uint16_t>(bound[0].port);
-    // Without IPv6 in civetweb, "" and every other listen address are IPv4.
     impl_->wake_address = listen.address.empty() ? "127.0.0.1" : listen.address;
 }
 
@@ -555,24 +581,14 @@ HttpServer::~HttpServer() {
     if (impl_->abandoned) (void)impl_.release();
 }
 
-// civetweb's accept thread looks at its stop flag only between poll()s of the listening socket,
-// up to 2 s apart (SOCKET_TIMEOUT_QUANTUM): a connection of our own wakes it at once.
-void HttpServer::wake_acceptor() const {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(impl_->port);
-    if (inet_pton(AF_INET, impl_->wake_address.c_str(), &addr.sin_addr) != 1) return;
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return;
-    (void)::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-    ::close(fd);
-}
-
 bool HttpServer::stop(std::chrono::milliseconds grace) {
     if (!impl_->ctx) return true;
+    // civetweb's master thread notices mg_stop() only when its poll() on the listening sockets
+    // returns, which without traffic takes its whole timeout quantum (2 s in 1.15): connect to
+    // ourselves until the stop has gone through. A worker busy with a client that is still
+    // sending its request looks at the stop flag as rarely: past `grace` it is left running.
     auto done = std::make_shared<std::promise<void>>();
     auto stopped = done->get_future();
-    // mg_stop sets the stop flag, then waits for the accept thread and every worker.
     std::thread stopper([impl = impl_.get(), done] {
         impl->ctx.reset();
         done->set_value();
@@ -580,12 +596,11 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
     const auto deadline = std::chrono::steady_clock::now() + grace;
     while (stopped.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
         if (std::chrono::steady_clock::now() >= deadline) {
-            // A worker is still busy with a client (civetweb checks its stop flag every 2 s).
             stopper.detach();
             impl_->abandoned = true;
             return false;
         }
-        wake_acceptor();
+        wake_listener(impl_->wake_address, impl_->port);
     }
     stopper.join();
     return true;

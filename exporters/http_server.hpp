@@ -78,8 +78,6 @@ class HttpServer {
     bool update_web_config(const WebConfig& web, std::string* why);
 
   private:
-    void wake_acceptor() const;
-
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

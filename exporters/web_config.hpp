@@ -39,10 +39,11 @@ struct TlsServerConfig {
     bool operator==(const TlsServerConfig&) const = default;
 };
 
-// Per client address, a token bucket: `burst` requests at once, then one per `interval`.
+// Per client address, a token bucket: `burst` requests at once, then one per `interval`. The
+// default (50 a second) leaves room for a Prometheus that probes many zones through /probe.
 struct RateLimit {
-    Duration interval{100};  // 0 turns the limit off
-    unsigned burst = 50;
+    Duration interval{20};  // 0 turns the limit off
+    unsigned burst = 100;
     bool operator==(const RateLimit&) const = default;
 };
 

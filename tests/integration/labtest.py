@@ -245,16 +245,17 @@ class Agent:
 
 
 class Prometheus:
-    """A real Prometheus server scraping the agent every second. scrape_extra: more keys of the
-    scrape job as YAML lines indented by four spaces (scheme, tls_config, basic_auth)."""
+    """A real Prometheus server scraping the agent every second."""
 
-    def __init__(self, workdir, targets, scrape_extra=""):
+    def __init__(self, workdir, targets, config_text=None):
+        """Scrapes `targets` every second, or runs with `config_text` as its whole config."""
         self.port = free_port()
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            f.write(config_text or
+                    "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                     "scrape_configs:\n  - job_name: soawatch\n    static_configs:\n"
-                    f"      - targets: {json.dumps(targets)}\n" + scrape_extra)
+                    f"      - targets: {json.dumps(targets)}\n")
         self.process = Process(["prometheus", f"--config.file={config}",
                                 f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
                                 f"--web.listen-address=127.0.0.1:{self.port}"],

@@ -131,13 +131,13 @@ def http_client_errors():
 def test_prometheus_scrapes_over_tls_with_basic_auth():
     global prom
     target = json.dumps([f"127.0.0.1:{agent_a.port}"])
-    auth = (f"    scheme: https\n    tls_config:\n      ca_file: {certs['ca.crt']}\n"
-            f"    basic_auth:\n      username: prometheus\n      password: '{PASSWORD}'\n")
-    wrong = ("  - job_name: wrong_password\n"
-             f"    static_configs:\n      - targets: {target}\n"
-             f"    scheme: https\n    tls_config:\n      ca_file: {certs['ca.crt']}\n"
-             "    basic_auth:\n      username: prometheus\n      password: guess\n")
-    prom = Prometheus(work, [f"127.0.0.1:{agent_a.port}"], scrape_extra=auth + wrong)
+    tls = f"    scheme: https\n    tls_config:\n      ca_file: {certs['ca.crt']}\n"
+    config = ("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+              f"  - job_name: soawatch\n    static_configs:\n      - targets: {target}\n" + tls +
+              f"    basic_auth:\n      username: prometheus\n      password: '{PASSWORD}'\n"
+              f"  - job_name: wrong_password\n    static_configs:\n      - targets: {target}\n" +
+              tls + "    basic_auth:\n      username: prometheus\n      password: guess\n")
+    prom = Prometheus(work, [], config_text=config)
     eventually(lambda: prom.value('up{job="soawatch"}') == 1, timeout=30,
                what="the TLS + basic auth target up")
     eventually(lambda: prom.value('soawatch_zone_consistent{zone="example.test."}') == 1,

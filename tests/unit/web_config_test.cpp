@@ -99,8 +99,8 @@ TEST_CASE("web config: defaults", "[web_config]") {
     CHECK_FALSE(defaults.tls);
     CHECK(defaults.basic_auth_users.empty());
     CHECK(defaults.headers.empty());
-    CHECK(defaults.rate_limit.interval == 100ms);
-    CHECK(defaults.rate_limit.burst == 50);
+    CHECK(defaults.rate_limit.interval == 20ms);
+    CHECK(defaults.rate_limit.burst == 100);
     for (const char* text : {"", "# nothing\n", "basic_auth_users:\n", "rate_limit: {}\n",
                              "http_server_config: {headers: {}}\n"}) {
         INFO(text);
