@@ -32,6 +32,7 @@
 #include "exporters/status_page.hpp"
 #include "exporters/text_util.hpp"
 #include "exporters/tls_context.hpp"
+#include "probes/dns_wire.hpp"
 #include "probes/unique_fd.hpp"
 
 namespace soawatch {
@@ -216,11 +217,11 @@ std::optional<std::string> query_param(const mg_request_info* ri, const char* na
     return std::string(buffer.data(), static_cast<std::size_t>(n));
 }
 
-// "/api/v1/zones/Example.TEST" -> "example.test."
+// "/api/v1/zones/Example.TEST" -> "example.test."; "<b>.test" -> "\<b\>.test." (the form the
+// zone is stored in). civetweb turns backslashes in a path into slashes, so names are asked for
+// in their plain spelling and escaped here.
 std::string canonical_zone(std::string_view name) {
-    std::string zone = ascii_lower(name);
-    if (zone.empty() || zone.back() != '.') zone += '.';
-    return zone;
+    return dns::canonical_name(name);
 }
 
 // Opens and closes a TCP connection to address:port, waiting at most a few milliseconds: all
