@@ -222,12 +222,14 @@ class Agent {
         log::info("shutting down");
         scheduler_.stop();
         // SIGTERM must end the agent within a second. A client still sending its request holds
-        // a civetweb worker for up to 2 s more: past the grace time, end without waiting for it.
-        if (!http_->stop(std::chrono::milliseconds(500))) {
+        // a civetweb worker for up to 2 s more: past the grace time the server is left as it
+        // is (destroying it only lets it go), and the process ends without waiting for it.
+        const bool http_stopped = http_->stop(std::chrono::milliseconds(300));
+        http_.reset();
+        if (!http_stopped) {
             log::warn("HTTP clients still connected; exiting without waiting for them");
             std::_Exit(0);
         }
-        http_.reset();
         return 0;
     }
 

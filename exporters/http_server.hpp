@@ -69,7 +69,8 @@ class HttpServer {
 
     // Stops accepting and waits up to `grace` for the workers to finish their requests. False
     // when some did not (a client still sending its request): the server is then abandoned as
-    // it is, and the caller must end the process without destroying it. The destructor waits.
+    // it is (its destructor lets it go without freeing it) and the caller must end the process.
+    // Without stop(), the destructor waits for every worker.
     bool stop(std::chrono::milliseconds grace);
 
     // Applies a reloaded web config's users, headers and rate limit to the running server.
