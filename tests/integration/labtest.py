@@ -196,6 +196,10 @@ class Agent:
     CA; with basic auth give credentials; both are then used by get() and metrics(). prefix:
     a command that execs the agent (setpriv ...)."""
 
+    # Class defaults, for subclasses that start the agent their own way without __init__.
+    context = None
+    credentials = None
+
     def __init__(self, config_path, workdir, extra=(), lifecycle=True, context=None,
                  credentials=None, log_name="soawatch.log", prefix=()):
         self.config_path = config_path
