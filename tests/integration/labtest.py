@@ -200,7 +200,7 @@ class Agent:
     context = None
     credentials = None
 
-    def __init__(self, config_path, workdir, extra=(), lifecycle=True, context=None,
+    def __init__(self, config_path, workdir, extra=(), env=None, lifecycle=True, context=None,
                  credentials=None, log_name="soawatch.log", prefix=()):
         self.config_path = config_path
         self.port = free_port()
@@ -210,7 +210,7 @@ class Agent:
                                 f"--web.listen-address=127.0.0.1:{self.port}",
                                 *(["--web.enable-lifecycle"] if lifecycle else []),
                                 "--log.level=debug", *extra],
-                               os.path.join(workdir, log_name))
+                               os.path.join(workdir, log_name), env=env)
         self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.port}"
         eventually(lambda: self._up(), timeout=20, what="soawatch to listen")
 
