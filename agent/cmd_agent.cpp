@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <iostream>
@@ -30,6 +32,7 @@
 #include "exporters/alert_metrics.hpp"
 #include "exporters/http_server.hpp"
 #include "exporters/metrics.hpp"
+#include "exporters/web_config.hpp"
 #include "probes/discovery.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/event_loop.hpp"
@@ -50,6 +53,7 @@ Flags:
   --config.file=FILE          configuration file (default soawatch.yml)
   --config.check              validate the configuration file and exit (0 valid, 1 invalid)
   --web.listen-address=ADDR   HTTP listen address, [IP]:PORT (default :9353)
+  --web.config.file=FILE      TLS, basic auth, headers, rate limit (exporter-toolkit style)
   --web.enable-lifecycle      allow POST /-/reload (SIGHUP always reloads)
   --shard=INDEX/COUNT         watch only shard INDEX (0..COUNT-1) of the configured zones; a
                               zone's shard depends on its name and COUNT only (default 0/1)
@@ -64,7 +68,9 @@ struct AgentFlags {
     bool config_check = false;
     std::string listen = ":9353";
     bool enable_lifecycle = false;
-    Shard shard;  // 0/1: every zone
+    Shard shard;                  // 0/1: every zone
+    std::string web_config_file;  // empty: plain HTTP, no auth
+    WebConfig web;                // what web_config_file holds, loaded at start and on reload
 };
 
 std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
@@ -102,6 +108,10 @@ std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_cod
             auto v = take();
             if (!v) return std::nullopt;
             f.listen = *v;
+        } else if (arg == "--web.config.file") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            f.web_config_file = *v;
         } else if (arg == "--web.enable-lifecycle") {
             f.enable_lifecycle = true;
         } else if (arg == "--shard") {
@@ -136,6 +146,22 @@ std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_cod
         }
     }
     return f;
+}
+
+// HTTP thread: waits for work posted to the loop, up to `budget`, but gives up as soon as the
+// agent is stopping (the loop will not run it any more), so shutdown never waits out a budget.
+template <typename T>
+bool wait_for_loop(std::future<T>& future, std::chrono::milliseconds budget,
+                   const std::atomic<bool>& stopping) {
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    while (!stopping.load()) {
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) return false;
+        const auto slice =
+            std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50));
+        if (future.wait_for(slice) == std::future_status::ready) return true;
+    }
+    return false;
 }
 
 std::vector<ServerAddress> to_servers(const std::vector<Endpoint>& endpoints) {
@@ -194,6 +220,8 @@ class Agent {
         }
         HttpServerOptions http_options;
         http_options.listen = *listen;
+        http_options.enable_lifecycle = flags_.enable_lifecycle;
+        http_options.web = flags_.web;
         http_ = std::make_unique<HttpServer>(http_options, http_hooks());
         alerts_.set_default_external_url(default_external_url(*listen, http_->port()));
         log::info(
@@ -205,6 +233,11 @@ class Agent {
              {"listen", flags_.listen},
              {"shard", flags_.shard.to_string()},
              {"port", std::to_string(http_->port())},
+             {"tls", http_->tls() ? "on" : "off"},
+             {"basic_auth", flags_.web.basic_auth_users.empty() ? "off" : "on"},
+             {"basic_auth_users", std::to_string(flags_.web.basic_auth_users.size())},
+             {"web_config", flags_.web_config_file.empty() ? "none" : flags_.web_config_file},
+             {"lifecycle", flags_.enable_lifecycle ? "on" : "off"},
              {"notify_listen",
               config_.global.notify_listen ? config_.global.notify_listen->to_string() : "off"},
              {"receivers", receiver_summary()}});
@@ -215,9 +248,17 @@ class Agent {
 
         log::info("shutting down");
         scheduler_.stop();
+        // SIGTERM must end the agent within a second. A client still sending its request holds
+        // a civetweb worker for up to 2 s more: past the grace time the server is left as it
+        // is (destroying it only lets it go), and the process ends without waiting for it.
+        const bool http_stopped = http_->stop(std::chrono::milliseconds(300));
         http_.reset();
         // What is queued gets a short chance to go out: SIGTERM must stop us within a second.
-        dispatcher_.shutdown(std::chrono::milliseconds(700));
+        dispatcher_.shutdown(std::chrono::milliseconds(600));
+        if (!http_stopped) {
+            log::warn("HTTP clients still connected; exiting without waiting for them");
+            std::_Exit(0);
+        }
         return 0;
     }
 
@@ -308,6 +349,7 @@ class Agent {
                 reload();
             } else {
                 log::info("signal received, stopping", {{"signal", strsignal(info.ssi_signo)}});
+                stopping_ = true;
                 loop_.stop();
             }
         }
@@ -318,6 +360,8 @@ class Agent {
         try {
             Config next = load_config(flags_.config_file);
             keep_shard_zones(next, flags_.shard);
+            std::optional<WebConfig> web;
+            if (!flags_.web_config_file.empty()) web = load_web_config(flags_.web_config_file);
             const auto& wanted = next.global.notify_listen;
             const bool notify_changed = wanted.has_value() != (notify_ != nullptr) ||
                                         (wanted && notify_endpoint_ != *wanted);
@@ -342,6 +386,11 @@ class Agent {
             alerts_.retain_zones(zones, Clock::now());
             dispatch_alerts();
             publish_config_values();
+            if (web && http_) {
+                std::string why;
+                if (!http_->update_web_config(*web, &why)) log::warn(why);
+                flags_.web = std::move(*web);
+            }
             metrics_.set_reload_result(true, Clock::now());
             log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())},
                                                  {"receivers", receiver_summary()}});
@@ -389,8 +438,8 @@ class Agent {
             auto promise = std::make_shared<std::promise<ReloadResult>>();
             auto future = promise->get_future();
             loop_.post([this, promise] { promise->set_value(reload()); });
-            if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-                return {false, "reload timed out"};
+            if (!wait_for_loop(future, std::chrono::seconds(30), stopping_))
+                return {false, stopping_ ? "shutting down" : "reload timed out"};
             return future.get();
         };
         hooks.probe = [this](const std::string& zone, const std::optional<Endpoint>& primary,
@@ -427,11 +476,11 @@ class Agent {
                 promise->set_value(MetricsExporter::render_zone(status));
             });
         });
-        auto ready = future.wait_for(budget);
+        const bool ready = wait_for_loop(future, budget, stopping_);
         probes_running_.fetch_sub(1);
-        if (ready != std::future_status::ready) {
-            *error = "probe timed out";
-            *http_status = 504;
+        if (!ready) {
+            *error = stopping_ ? "shutting down" : "probe timed out";
+            *http_status = stopping_ ? 503 : 504;
             return std::nullopt;
         }
         return future.get();
@@ -456,6 +505,7 @@ class Agent {
     std::unique_ptr<HttpServer> http_;
     UniqueFd signal_fd_;
     std::atomic<bool> ready_{false};
+    std::atomic<bool> stopping_{false};  // set on SIGTERM/SIGINT: HTTP threads stop waiting
     std::atomic<int> probes_running_{0};
     std::atomic<int64_t> probe_budget_ms_{30000};  // how long /probe waits; set from the config
     uint64_t housekeeping_ticks_ = 0;
@@ -471,6 +521,7 @@ int run_agent_command(int argc, char** argv) {
     Config config;
     try {
         config = load_config(flags->config_file);
+        if (!flags->web_config_file.empty()) flags->web = load_web_config(flags->web_config_file);
     } catch (const std::exception& e) {
         std::cerr << "soawatch: " << e.what() << '\n';
         return 1;
@@ -482,6 +533,7 @@ int run_agent_command(int argc, char** argv) {
         if (flags->shard.count > 1)
             std::cout << ", " << config.zones.size() << " in shard " << flags->shard.to_string();
         std::cout << '\n';
+        if (!flags->web_config_file.empty()) std::cout << flags->web_config_file << ": valid\n";
         return 0;
     }
 

@@ -1,6 +1,7 @@
 #include "agent/log.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -41,33 +42,60 @@ std::string timestamp() {
     return buf;
 }
 
-void append_logfmt_value(std::string& out, std::string_view v) {
-    bool quote = v.empty();
-    for (char c : v)
-        if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) quote = true;
-    if (!quote) {
-        out += v;
-        return;
+// Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or 0 when there is none.
+std::size_t utf8_sequence(std::string_view text) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf;  // the range of the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        if (lead == 0xe0) low = 0xa0;
+        if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        if (lead == 0xf0) low = 0x90;
+        if (lead == 0xf4) high = 0x8f;
+    } else {
+        return 0;
     }
-    out += '"';
-    for (char c : v) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            out += ' ';
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
+    if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
+    return length;
 }
 
-void append_json_string(std::string& out, std::string_view v) {
-    out += '"';
-    for (char c : v) {
+void append_hex_escape(std::string& out, const char* prefix, unsigned value, int digits) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += prefix;
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kHex[(value >> shift) & 0xf];
+}
+
+// The characters between the quotes of a logfmt or JSON string: quotes, backslashes and
+// control characters escaped; bytes that are not UTF-8 become \xNN (logfmt) or U+FFFD (JSON
+// strings must be UTF-8).
+void append_escaped(std::string& out, std::string_view v, Format format) {
+    for (std::size_t i = 0; i < v.size();) {
+        const char c = v[i];
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x80) {
+            if (const std::size_t n = utf8_sequence(v.substr(i)); n > 0) {
+                out.append(v.substr(i, n));
+                i += n;
+            } else {
+                if (format == Format::json) {
+                    out += "\\ufffd";
+                } else {
+                    append_hex_escape(out, "\\x", byte, 2);
+                }
+                ++i;
+            }
+            continue;
+        }
+        ++i;
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -78,19 +106,42 @@ void append_json_string(std::string& out, std::string_view v) {
             case '\n':
                 out += "\\n";
                 break;
+            case '\r':
+                out += "\\r";
+                break;
             case '\t':
                 out += "\\t";
                 break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
+                if (byte < 0x20 || byte == 0x7f) {
+                    append_hex_escape(out, "\\u", byte, 4);
                 } else {
                     out += c;
                 }
         }
     }
+}
+
+void append_json_string(std::string& out, std::string_view v) {
+    out += '"';
+    append_escaped(out, v, Format::json);
+    out += '"';
+}
+
+// logfmt: bare when the value is plain printable ASCII without space, quote or '='.
+void append_logfmt_value(std::string& out, std::string_view v) {
+    bool quote = v.empty();
+    for (char c : v) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == ' ' || c == '"' || c == '=' || c == '\\' || byte < 0x21 || byte >= 0x7f)
+            quote = true;
+    }
+    if (!quote) {
+        out += v;
+        return;
+    }
+    out += '"';
+    append_escaped(out, v, Format::logfmt);
     out += '"';
 }
 
@@ -119,12 +170,14 @@ bool enabled(Level level) {
     return level >= g_level.load();
 }
 
-void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
-    if (!enabled(level)) return;
+std::string format_line(Format format, std::string_view ts, Level level, std::string_view message,
+                        std::initializer_list<Field> fields) {
     std::string line;
     line.reserve(128);
-    if (g_format == Format::json) {
-        line += "{\"ts\":\"" + timestamp() + "\",\"level\":\"";
+    if (format == Format::json) {
+        line += "{\"ts\":";
+        append_json_string(line, ts);
+        line += ",\"level\":\"";
         line += level_name(level);
         line += "\",\"msg\":";
         append_json_string(line, message);
@@ -136,7 +189,9 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
         }
         line += "}\n";
     } else {
-        line += "ts=" + timestamp() + " level=";
+        line += "ts=";
+        append_logfmt_value(line, ts);
+        line += " level=";
         line += level_name(level);
         line += " msg=";
         append_logfmt_value(line, message);
@@ -148,8 +203,35 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
         }
         line += '\n';
     }
+    return line;
+}
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+    if (!enabled(level)) return;
+    const std::string line = format_line(g_format, timestamp(), level, message, fields);
     std::lock_guard lock(g_write_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+std::string url_for_log(std::string_view url) {
+    const std::size_t scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos || scheme_end == 0) return "(not a URL)";
+    const std::string_view scheme = url.substr(0, scheme_end);
+    for (char c : scheme)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+            return "(not a URL)";
+    std::string_view rest = url.substr(scheme_end + 3);
+    const std::size_t authority_end = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, authority_end);
+    // User info ends at the last '@' of the authority (a password may hold '@').
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos)
+        authority.remove_prefix(at + 1);
+    if (authority.empty()) return "(not a URL)";
+    std::string out(scheme);
+    out += "://";
+    append_escaped(out, authority, Format::logfmt);
+    if (authority_end != std::string_view::npos && authority_end + 1 < rest.size()) out += "/...";
+    return out;
 }
 
 }  // namespace soawatch::log

@@ -1,5 +1,7 @@
 // Structured logs: one line per event on stderr, logfmt (default) or JSON, with a level filter.
-// Values are escaped; callers never pass secrets (receiver URLs, tokens) as fields.
+// Messages and values are escaped so an event stays one line whatever they hold (newlines,
+// control characters, quotes, bytes that are not UTF-8), and JSON lines always parse. Callers
+// never pass secrets (passwords, hashes, tokens) as fields; a URL goes through url_for_log.
 #pragma once
 
 #include <initializer_list>
@@ -19,6 +21,15 @@ bool enabled(Level level);
 
 using Field = std::pair<std::string_view, std::string>;
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
+
+// The line write() prints (with its newline), for tests. Pure.
+std::string format_line(Format format, std::string_view timestamp, Level level,
+                        std::string_view message, std::initializer_list<Field> fields);
+
+// A URL as it may be logged: scheme, host and port only. User info, path and query often hold
+// credentials (https://user:pass@host/, a Slack webhook's path, ?token=); "/..." marks that a
+// path or query was left out. Text that is no URL becomes "(not a URL)".
+std::string url_for_log(std::string_view url);
 
 inline void debug(std::string_view m, std::initializer_list<Field> f = {}) {
     write(Level::debug, m, f);

@@ -18,6 +18,12 @@ lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
 
+# The HTTP endpoint's TLS context (OpenSSL) and basic auth (bcrypt through libxcrypt); the web
+# security tests make certificates with the openssl CLI and drop privileges with setpriv.
+build_pkgs+=(libssl-dev libcrypt-dev)
+runtime_pkgs+=(libssl3 libcrypt1)
+test_pkgs+=(openssl util-linux)
+
 want=()
 for group in "$@"; do
     case "$group" in

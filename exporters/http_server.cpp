@@ -2,25 +2,35 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "agent/log.hpp"
 #include "exporters/api_json.hpp"
+#include "exporters/basic_auth.hpp"
+#include "exporters/civetweb_openssl3.hpp"
+#include "exporters/rate_limiter.hpp"
 #include "exporters/status_page.hpp"
 #include "exporters/text_util.hpp"
+#include "exporters/tls_context.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/unique_fd.hpp"
 
@@ -38,6 +48,14 @@ constexpr std::string_view kContentSecurityPolicy =
     "form-action 'none'; frame-ancestors 'none'";
 // No endpoint reads a request body; anything larger is refused without reading it.
 constexpr long long kMaxRequestBody = 4096;
+// The request line and every header together (civetweb's max_request_size): beyond it, 431.
+constexpr int kMaxRequestHeaderBytes = 8192;
+
+// When the worker thread's current connection was accepted (see Impl::init_connection).
+thread_local std::chrono::steady_clock::time_point t_connection_start;
+constexpr std::string_view kAuthenticate = "Basic realm=\"soawatch\", charset=\"UTF-8\"";
+constexpr std::string_view kLifecycleDisabled =
+    "lifecycle API is not enabled (start with --web.enable-lifecycle)";
 constexpr std::size_t kMaxQueryValue = 1024;
 constexpr std::string_view kZonesPath = "/api/v1/zones";
 constexpr std::string_view kAlertsPath = "/api/v1/alerts";
@@ -56,17 +74,51 @@ struct ContextDeleter {
 };
 using ContextPtr = std::unique_ptr<mg_context, ContextDeleter>;
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 struct Response {
     int status = 200;
     std::string_view content_type = kTextType;
     std::string body;
-    std::string_view allow;  // for 405
+    Headers headers;  // Allow, WWW-Authenticate, Retry-After
 };
 
 Response text(int status, std::string body) {
     if (body.empty() || body.back() != '\n') body += '\n';
     return Response{status, kTextType, std::move(body), {}};
 }
+
+// On every response; an operator's http_server_config.headers replace these by name.
+Headers default_security_headers() {
+    return {{"Cache-Control", "no-store"},
+            {"X-Content-Type-Options", "nosniff"},
+            {"Referrer-Policy", "no-referrer"},
+            {"X-Frame-Options", "DENY"},  // for browsers older than frame-ancestors
+            {"Content-Security-Policy", std::string(kContentSecurityPolicy)}};
+}
+
+Headers security_headers(const WebConfig& web) {
+    Headers headers = default_security_headers();
+    for (const auto& [name, value] : web.headers) {
+        const auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& h) {
+            return strcasecmp(h.first.c_str(), name.c_str()) == 0;
+        });
+        if (same != headers.end()) {
+            same->second = value;
+        } else {
+            headers.emplace_back(name, value);
+        }
+    }
+    return headers;
+}
+
+// What a web config reload may change, swapped as a whole.
+struct AccessPolicy {
+    Headers headers;
+    std::unique_ptr<BasicAuth> auth;
+    std::shared_ptr<RateLimiter> limiter;
+    RateLimit rate_limit;
+};
 
 Response json_error(int status, std::string message) {
     nlohmann::json error{{"error", std::move(message)}};
@@ -75,25 +127,79 @@ Response json_error(int status, std::string message) {
 
 Response method_not_allowed(std::string_view allow) {
     Response r = text(405, "method not allowed");
-    r.allow = allow;
+    r.headers.emplace_back("Allow", allow);
     return r;
 }
 
-void send(mg_connection* conn, const Response& r, bool head) {
+void send(mg_connection* conn, const Response& r, bool head, const Headers& security) {
     const std::string length = std::to_string(r.body.size());
     mg_response_header_start(conn, r.status);
     mg_response_header_add(conn, "Content-Type", r.content_type.data(),
                            static_cast<int>(r.content_type.size()));
     mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-    mg_response_header_add(conn, "Cache-Control", "no-store", -1);
-    mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(conn, "Referrer-Policy", "no-referrer", -1);
-    mg_response_header_add(conn, "Content-Security-Policy", kContentSecurityPolicy.data(),
-                           static_cast<int>(kContentSecurityPolicy.size()));
-    if (!r.allow.empty())
-        mg_response_header_add(conn, "Allow", r.allow.data(), static_cast<int>(r.allow.size()));
+    for (const Headers* list : {&security, &r.headers}) {
+        for (const auto& [name, value] : *list) {
+            mg_response_header_add(conn, name.c_str(), value.data(),
+                                   static_cast<int>(value.size()));
+        }
+    }
     mg_response_header_send(conn);
     if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+}
+
+// A body no endpoint takes: over the limit, or chunked (of unknown length).
+bool has_large_body(const mg_connection* conn, const mg_request_info* ri) {
+    return ri != nullptr && (ri->content_length > kMaxRequestBody ||
+                             mg_get_header(conn, "Transfer-Encoding") != nullptr);
+}
+
+// "192.0.2.1" / "2001:db8::1" and the port of a socket address.
+std::pair<std::string, int> address_of(const sockaddr_storage& addr) {
+    char text[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
+        inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        return {text, ntohs(v4->sin_port)};
+    }
+    if (addr.ss_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+        inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+        return {text, ntohs(v6->sin6_port)};
+    }
+    return {"", -1};
+}
+
+// Shuts down the reading side of the request's connection, so civetweb's read of a body we
+// refused ends at once. civetweb gives no access to a connection's socket: it is the one of
+// this process whose local port is ours and whose peer is the request's client.
+void stop_reading(const mg_request_info* ri, uint16_t local_port) {
+    if (ri == nullptr) return;
+    DIR* fds = opendir("/proc/self/fd");
+    if (fds == nullptr) return;
+    while (const dirent* entry = readdir(fds)) {
+        char* end = nullptr;
+        const long fd = std::strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != 0 || fd == dirfd(fds)) continue;
+        sockaddr_storage local{}, peer{};
+        socklen_t local_len = sizeof local, peer_len = sizeof peer;
+        if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) !=
+                0 ||
+            getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+            continue;
+        }
+        const auto [peer_address, peer_port] = address_of(peer);
+        if (address_of(local).second == local_port && peer_port == ri->remote_port &&
+            peer_address == ri->remote_addr) {
+            ::shutdown(static_cast<int>(fd), SHUT_RD);
+            break;
+        }
+    }
+    closedir(fds);
+}
+
+bool is_head(const mg_request_info* ri) {
+    return ri != nullptr && ri->request_method != nullptr &&
+           std::strcmp(ri->request_method, "HEAD") == 0;
 }
 
 // The decoded value of a query parameter; nullopt when absent. *too_long when it does not fit.
@@ -147,15 +253,48 @@ void wake_listener(const std::string& address, uint16_t port) {
 
 struct HttpServer::Impl {
     HttpHooks hooks;
+    bool enable_lifecycle = false;
+    std::chrono::milliseconds request_timeout;
+    std::optional<TlsServerConfig> tls;
     std::mutex log_mutex;
-    std::string last_log;  // civetweb's last error message, for the startup exception
+    std::string last_log;   // civetweb's last error message, for the startup exception
+    std::string tls_error;  // why the TLS context could not be set up (guarded by log_mutex)
+    mutable std::mutex policy_mutex;
+    std::shared_ptr<const AccessPolicy> policy;  // guarded by policy_mutex
     uint16_t port = 0;
     std::string wake_address;  // where a connection reaches the listening socket
+    bool abandoned = false;    // stop() gave up on the workers: leave everything in place
     // Declared last: the context stops (joining every worker) before anything above goes.
     CivetLibrary library;
     ContextPtr ctx;
 
-    explicit Impl(HttpHooks h) : hooks(std::move(h)) {}
+    Impl(HttpHooks h, const HttpServerOptions& options)
+        : hooks(std::move(h)),
+          enable_lifecycle(options.enable_lifecycle),
+          request_timeout(options.request_timeout),
+          tls(options.web.tls) {
+        set_policy(options.web);
+    }
+
+    std::shared_ptr<const AccessPolicy> current_policy() const {
+        std::lock_guard lock(policy_mutex);
+        return policy;
+    }
+
+    void set_policy(const WebConfig& web) {
+        auto next = std::make_shared<AccessPolicy>();
+        next->headers = security_headers(web);
+        next->auth = std::make_unique<BasicAuth>(web.basic_auth_users);
+        next->rate_limit = web.rate_limit;
+        std::lock_guard lock(policy_mutex);
+        // An unchanged limit keeps its buckets: a reload is no way around it.
+        if (policy && policy->rate_limit == web.rate_limit) {
+            next->limiter = policy->limiter;
+        } else {
+            next->limiter = std::make_shared<RateLimiter>(web.rate_limit);
+        }
+        policy = std::move(next);
+    }
 
     static int log_message(const mg_connection* conn, const char* message) {
         auto* self = static_cast<Impl*>(mg_get_user_data(mg_get_context(conn)));
@@ -169,33 +308,101 @@ struct HttpServer::Impl {
         return 1;  // handled: civetweb prints nothing itself
     }
 
+    // civetweb created the server's SSL_CTX: we load certificate and key (from two files, which
+    // civetweb cannot) and set versions and client verification. 1: done; -1: fail the start.
+    static int init_ssl(void* ssl_ctx, void* user_data) {
+        auto* self = static_cast<Impl*>(user_data);
+        if (self == nullptr || !self->tls) return -1;
+        const auto error = configure_tls_context(static_cast<SSL_CTX*>(ssl_ctx), *self->tls);
+        if (!error) return 1;
+        std::lock_guard lock(self->log_mutex);
+        self->tls_error = "tls_server_config." + error->key + ": " + error->message;
+        return -1;
+    }
+
+    // Worker thread, once per connection (keep-alive is off: once per request), before civetweb
+    // reads the request.
+    static int init_connection(const mg_connection* /*conn*/, void** /*conn_data*/) {
+        t_connection_start = std::chrono::steady_clock::now();
+        return 0;
+    }
+
+    // Errors civetweb answers itself (a malformed request, headers over the limit), on the same
+    // worker thread: the same headers as every other response.
+    static int http_error(mg_connection* conn, int status, const char* message) {
+        auto* self = static_cast<Impl*>(mg_get_user_data(mg_get_context(conn)));
+        if (self == nullptr) return 1;
+        const mg_request_info* ri = mg_get_request_info(conn);
+        const std::string_view what = message != nullptr ? message : "";
+        Response r = text(status, what.empty() ? "bad request" : std::string(what));
+        // civetweb 1.15 reports a request whose line and headers never ended within
+        // max_request_size as "Malformed message", be it over the limit (431, RFC 6585 section
+        // 5) or cut short by the request timeout (408).
+        if (status == 400 && what == "Malformed message") {
+            const bool timed_out = std::chrono::steady_clock::now() - t_connection_start >
+                                   self->request_timeout * 8 / 10;
+            r = timed_out ? text(408, "request timeout")
+                          : text(431, "request header fields too large");
+        }
+        send(conn, r, is_head(ri), self->current_policy()->headers);
+        return 0;
+    }
+
     static int handle(mg_connection* conn, void* data) {
         auto* self = static_cast<Impl*>(data);
         const mg_request_info* ri = mg_get_request_info(conn);
-        const bool head = ri != nullptr && ri->request_method != nullptr &&
-                          std::strcmp(ri->request_method, "HEAD") == 0;
+        const auto policy = self->current_policy();
+        const bool large_body = has_large_body(conn, ri);
         Response r;
         try {
-            r = self->route(ri);
+            r = self->admit(conn, ri, *policy);
+            if (r.status == 0 && large_body) r = text(413, "request body too large");
+            if (r.status == 0) r = self->route(ri);
         } catch (const std::exception& e) {
             r = text(500, std::string("internal error: ") + e.what());
         } catch (...) {
             r = text(500, "internal error");
         }
-        send(conn, r, head);
+        send(conn, r, is_head(ri), policy->headers);
+        // civetweb would read (and drop) the whole body before closing, however large and
+        // however slowly it comes: that would hold a worker. Reading ends here instead.
+        if (large_body) stop_reading(ri, self->port);
         return r.status;
+    }
+
+    // The rate limit, then basic auth. Status 0: the request may go on to its route.
+    static Response admit(mg_connection* conn, const mg_request_info* ri,
+                          const AccessPolicy& policy) {
+        const char* client = ri != nullptr ? ri->remote_addr : "";
+        if (const auto wait = policy.limiter->acquire(client)) {
+            Response r = text(429, "too many requests");
+            r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+            log::debug("HTTP request refused: rate limit", {{"client", client}});
+            return r;
+        }
+        if (!policy.auth->disabled()) {
+            const char* authorization = mg_get_header(conn, "Authorization");
+            if (!policy.auth->allows(authorization != nullptr ? authorization : "")) {
+                Response r = text(401, "unauthorized");
+                r.headers.emplace_back("WWW-Authenticate", kAuthenticate);
+                log::debug("HTTP request refused: unauthorized",
+                           {{"client", client}, {"credentials", authorization ? "wrong" : "none"}});
+                return r;
+            }
+        }
+        return Response{0, kTextType, {}, {}};
     }
 
     Response route(const mg_request_info* ri) const {
         if (ri == nullptr || ri->local_uri == nullptr || ri->request_method == nullptr)
             return text(400, "bad request");
-        if (ri->content_length > kMaxRequestBody) return text(413, "request body too large");
         const std::string_view method = ri->request_method;
         const std::string_view path = ri->local_uri;
         const bool get = method == "GET" || method == "HEAD";
 
         if (path == "/-/reload") {
             if (method != "POST") return method_not_allowed("POST");
+            if (!enable_lifecycle) return text(403, std::string(kLifecycleDisabled));
             return reload();
         }
 
@@ -299,7 +506,7 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
-    : impl_(std::make_unique<Impl>(std::move(hooks))) {
+    : impl_(std::make_unique<Impl>(std::move(hooks), options)) {
     const Endpoint& listen = options.listen;
     const bool ipv6 = listen.address.find(':') != std::string::npos;
     const bool have_ipv6 = mg_check_feature(8) != 0;
@@ -315,7 +522,10 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
         ports = (have_ipv6 ? "+" : "") + std::to_string(listen.port);
     else
         ports = Endpoint{listen.address, listen.port}.to_string();
+    if (options.web.tls) ports += 's';
     const std::string threads = std::to_string(std::max(1u, options.threads));
+    const std::string header_limit = std::to_string(kMaxRequestHeaderBytes);
+    const std::string request_timeout = std::to_string(options.request_timeout.count());
 
     const char* config[] = {
         "listening_ports",
@@ -323,27 +533,41 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
         "num_threads",
         threads.c_str(),
         "request_timeout_ms",
-        "15000",
+        request_timeout.c_str(),
         "enable_directory_listing",
         "no",
         "enable_keep_alive",
         "no",  // one request per connection: unread bodies never linger
         "max_request_size",
-        "16384",
+        header_limit.c_str(),
+        // No cross-origin access: civetweb would answer CORS preflights with "*".
+        "access_control_allow_origin",
+        "",
+        "access_control_allow_methods",
+        "",
+        "access_control_allow_headers",
+        "",
         nullptr,
     };
     mg_callbacks callbacks{};
     callbacks.log_message = &Impl::log_message;
+    callbacks.http_error = &Impl::http_error;
+    callbacks.init_connection = &Impl::init_connection;
+    if (options.web.tls) callbacks.init_ssl = &Impl::init_ssl;
     mg_init_data init{&callbacks, impl_.get(), config};
     unsigned code = 0;
     std::array<char, 256> error_text{};
     mg_error_data error{&code, error_text.data(), error_text.size()};
-    impl_->ctx.reset(mg_start2(&init, &error));
+    {
+        std::optional<TlsLibraryRedirect> redirect;
+        if (options.web.tls) redirect.emplace();
+        impl_->ctx.reset(mg_start2(&init, &error));
+    }
     if (!impl_->ctx) {
         std::string reason;
         {
             std::lock_guard lock(impl_->log_mutex);
-            reason = impl_->last_log;
+            reason = impl_->tls_error.empty() ? impl_->last_log : impl_->tls_error;
         }
         if (reason.empty()) reason = error_text.data();
         if (reason.empty()) reason = "civetweb failed to start";
@@ -360,26 +584,52 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
 }
 
 HttpServer::~HttpServer() {
-    if (!impl_ || !impl_->ctx) return;
+    if (!impl_) return;
+    if (impl_->ctx) stop(std::chrono::hours(1));
+    // Workers may still run in the Impl: the process is about to exit (see stop()).
+    if (impl_->abandoned) (void)impl_.release();
+}
+
+bool HttpServer::stop(std::chrono::milliseconds grace) {
+    if (!impl_->ctx) return true;
     // civetweb's master thread notices mg_stop() only when its poll() on the listening sockets
-    // returns, which without traffic takes its whole timeout quantum (2 s in 1.15): SIGTERM must
-    // stop the agent within a second, so connect to ourselves until the stop has gone through.
-    std::atomic<bool> stopped{false};
-    std::thread stopper([this, &stopped] {
-        impl_->ctx.reset();
-        stopped = true;
+    // returns, which without traffic takes its whole timeout quantum (2 s in 1.15): connect to
+    // ourselves until the stop has gone through. A worker busy with a client that is still
+    // sending its request looks at the stop flag as rarely: past `grace` it is left running.
+    auto done = std::make_shared<std::promise<void>>();
+    auto stopped = done->get_future();
+    std::thread stopper([impl = impl_.get(), done] {
+        impl->ctx.reset();
+        done->set_value();
     });
-    const std::string host = impl_->wake_address;
-    while (!stopped) {
-        wake_listener(host, impl_->port);
-        for (int i = 0; i < 20 && !stopped; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (stopped.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            stopper.detach();
+            impl_->abandoned = true;
+            return false;
+        }
+        wake_listener(impl_->wake_address, impl_->port);
     }
     stopper.join();
+    return true;
 }
 
 uint16_t HttpServer::port() const {
     return impl_->port;
+}
+
+bool HttpServer::tls() const {
+    return impl_->tls.has_value();
+}
+
+bool HttpServer::update_web_config(const WebConfig& web, std::string* why) {
+    impl_->set_policy(web);
+    if (web.tls != impl_->tls) {
+        *why = "tls_server_config changed: TLS settings take effect at restart";
+        return false;
+    }
+    return true;
 }
 
 }  // namespace soawatch

@@ -1,17 +1,25 @@
 // The one HTTP port (civetweb): /metrics, /probe, /api/v1/zones[/{zone}], /healthz, /readyz,
 // /-/reload and the status page at /. Handlers run on civetweb's worker threads and only read
 // snapshots or call the thread-safe hooks below.
+//
+// Every request passes, in this order: the per-client rate limit (429), basic auth when users
+// are configured (401), the size limits (413; 431 for headers), then its route. Every response,
+// civetweb's own error pages included, carries the security headers. TLS is optional (the web
+// config's tls_server_config).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "agent/alert_engine.hpp"
 #include "agent/endpoint.hpp"
 #include "agent/status_store.hpp"
+#include "exporters/web_config.hpp"
 
 namespace soawatch {
 
@@ -37,8 +45,17 @@ struct HttpHooks {
 };
 
 struct HttpServerOptions {
+    HttpServerOptions() = default;
+    // Not an aggregate, so {listen, threads} leaves the rest at their defaults without warnings.
+    HttpServerOptions(Endpoint listen_on, unsigned worker_threads)
+        : listen(std::move(listen_on)), threads(worker_threads) {}
+
     Endpoint listen;  // address "" = all; port 0 = pick a free one (read back with port())
     unsigned threads = 4;
+    bool enable_lifecycle = false;  // POST /-/reload answers 403 unless set
+    // A request whose line and headers have not arrived by then is answered 408.
+    std::chrono::milliseconds request_timeout{15000};
+    WebConfig web;  // TLS, basic auth users, extra headers, rate limit
 };
 
 class HttpServer {
@@ -50,6 +67,18 @@ class HttpServer {
     HttpServer& operator=(const HttpServer&) = delete;
 
     uint16_t port() const;  // the bound port (useful with port 0)
+    bool tls() const;
+
+    // Stops accepting and waits up to `grace` for the workers to finish their requests. False
+    // when some did not (a client still sending its request): the server is then abandoned as
+    // it is (its destructor lets it go without freeing it) and the caller must end the process.
+    // Without stop(), the destructor waits for every worker.
+    bool stop(std::chrono::milliseconds grace);
+
+    // Applies a reloaded web config's users, headers and rate limit to the running server.
+    // TLS settings need a restart: when they differ, false is returned and *why says so (the
+    // rest is applied all the same). Thread-safe.
+    bool update_web_config(const WebConfig& web, std::string* why);
 
   private:
     struct Impl;

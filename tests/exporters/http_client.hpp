@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace soawatch::test {
 
@@ -73,13 +74,39 @@ inline std::size_t collect_header(char* data, std::size_t size, std::size_t n, v
     return size * n;
 }
 
-// Fetches http://127.0.0.1:port{path}. method: GET, HEAD, POST (body sent as is).
-inline HttpReply http_request(const std::string& url, const std::string& method = "GET",
-                              const std::string& body = "") {
+struct RequestOptions {
+    std::string method = "GET";  // GET, HEAD, POST (body sent as is), or any other verb
+    std::string body;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string user_password;         // "user:password" for basic auth; empty: none
+    std::string ca_file;               // https: trust this CA (and check the name)
+    std::string client_cert, client_key;
+    long tls_max_version = 0;  // e.g. CURL_SSLVERSION_MAX_TLSv1_2; 0: no limit
+};
+
+// Fetches url (http:// or https://). Throws std::runtime_error when no HTTP reply comes back.
+inline HttpReply http_request(const std::string& url, const RequestOptions& options) {
+    const std::string& method = options.method;
+    const std::string& body = options.body;
     CurlEasy curl;
     HttpReply reply;
     CurlHeaders headers;
     headers.append("Expect:");  // no 100-continue round trip for POST bodies
+    for (const std::string& header : options.headers) headers.append(header);
+    if (!options.user_password.empty()) {
+        curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(curl.get(), CURLOPT_USERPWD, options.user_password.c_str());
+    }
+    if (!options.ca_file.empty())
+        curl_easy_setopt(curl.get(), CURLOPT_CAINFO, options.ca_file.c_str());
+    if (!options.client_cert.empty()) {
+        curl_easy_setopt(curl.get(), CURLOPT_SSLCERT, options.client_cert.c_str());
+        curl_easy_setopt(curl.get(), CURLOPT_SSLKEY, options.client_key.c_str());
+    }
+    if (options.tls_max_version != 0) {
+        curl_easy_setopt(curl.get(), CURLOPT_SSLVERSION,
+                         CURL_SSLVERSION_TLSv1_2 | options.tls_max_version);
+    }
     curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
     curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, 30L);
@@ -103,6 +130,15 @@ inline HttpReply http_request(const std::string& url, const std::string& method 
         throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc) + " (" + url + ")");
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply.status);
     return reply;
+}
+
+// Fetches http://127.0.0.1:port{path}. method: GET, HEAD, POST (body sent as is).
+inline HttpReply http_request(const std::string& url, const std::string& method = "GET",
+                              const std::string& body = "") {
+    RequestOptions options;
+    options.method = method;
+    options.body = body;
+    return http_request(url, options);
 }
 
 }  // namespace soawatch::test

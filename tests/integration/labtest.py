@@ -168,13 +168,19 @@ class Process:
             return f.read()
 
 
-def http(url, method="GET", data=None, timeout=10):
-    """(status, headers, body text) of one HTTP request; HTTP errors are returned, not raised."""
+def http(url, method="GET", data=None, timeout=10, context=None, credentials=None,
+         headers=None):
+    """(status, headers, body text) of one HTTP request; HTTP errors are returned, not raised.
+    context: an ssl.SSLContext for https; credentials: (user, password) for basic auth."""
+    import base64
     import urllib.error
     import urllib.request
-    req = urllib.request.Request(url, method=method, data=data)
+    req = urllib.request.Request(url, method=method, data=data, headers=headers or {})
+    if credentials:
+        token = base64.b64encode(":".join(credentials).encode()).decode()
+        req.add_header("Authorization", "Basic " + token)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return resp.status, dict(resp.headers), resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read().decode()
@@ -204,28 +210,40 @@ def escape_label(value):
 
 
 class Agent:
-    """The soawatch daemon under test, on an ephemeral port found from its start-up log."""
+    """The soawatch daemon under test, on an ephemeral port found from its start-up log.
+    With TLS (a web config with tls_server_config) give context, an ssl.SSLContext trusting its
+    CA; with basic auth give credentials; both are then used by get() and metrics(). prefix:
+    a command that execs the agent (setpriv ...)."""
 
-    def __init__(self, config_path, workdir, extra=(), env=None):
+    # Class defaults, for subclasses that start the agent their own way without __init__.
+    context = None
+    credentials = None
+
+    def __init__(self, config_path, workdir, extra=(), env=None, lifecycle=True, context=None,
+                 credentials=None, log_name="soawatch.log", prefix=()):
         self.config_path = config_path
         self.port = free_port()
-        self.process = Process([BIN, f"--config.file={config_path}",
+        self.context = context
+        self.credentials = credentials
+        self.process = Process([*prefix, BIN, f"--config.file={config_path}",
                                 f"--web.listen-address=127.0.0.1:{self.port}",
-                                "--web.enable-lifecycle", "--log.level=debug", *extra],
-                               os.path.join(workdir, "soawatch.log"), env=env)
-        self.url = f"http://127.0.0.1:{self.port}"
+                                *(["--web.enable-lifecycle"] if lifecycle else []),
+                                "--log.level=debug", *extra],
+                               os.path.join(workdir, log_name), env=env)
+        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.port}"
         eventually(lambda: self._up(), timeout=20, what="soawatch to listen")
 
     def _up(self):
         if not self.process.alive():
             raise AssertionError("soawatch exited:\n" + self.process.output())
         try:
-            return http(self.url + "/healthz", timeout=2)[0] == 200
+            return self.get("/healthz", timeout=2)[0] == 200
         except OSError:
             return False
 
-    def get(self, path):
-        return http(self.url + path)
+    def get(self, path, timeout=10):
+        return http(self.url + path, timeout=timeout, context=self.context,
+                    credentials=self.credentials)
 
     def metrics(self):
         status, _, body = self.get("/metrics")

@@ -31,21 +31,28 @@ class FakeDnsServer {
   public:
     explicit FakeDnsServer(FakeScript script, const char* address = "127.0.0.1")
         : script_(std::move(script)) {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        inet_pton(AF_INET, address, &addr.sin_addr);
-        udp_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (::bind(udp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-            throw std::runtime_error("fake dns: bind udp");
-        socklen_t len = sizeof addr;
-        getsockname(udp_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-        tcp_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(tcp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-            ::listen(tcp_, 16) != 0)
-            throw std::runtime_error("fake dns: bind tcp");
+        // The kernel picks a free UDP port; the same TCP port may be taken (by a connection's
+        // local end, for one): then try another pair.
+        for (int attempt = 0;; ++attempt) {
+            sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            inet_pton(AF_INET, address, &addr.sin_addr);
+            udp_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (::bind(udp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+                throw std::runtime_error("fake dns: bind udp");
+            socklen_t len = sizeof addr;
+            getsockname(udp_, reinterpret_cast<sockaddr*>(&addr), &len);
+            port_ = ntohs(addr.sin_port);
+            tcp_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int one = 1;
+            setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (::bind(tcp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                ::listen(tcp_, 16) == 0)
+                break;
+            ::close(udp_);
+            ::close(tcp_);
+            if (attempt == 50) throw std::runtime_error("fake dns: bind tcp");
+        }
         if (::pipe(stop_pipe_) != 0) throw std::runtime_error("fake dns: pipe");
         thread_ = std::thread([this] { serve(); });
     }

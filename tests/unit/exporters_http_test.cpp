@@ -1,15 +1,21 @@
 // The HTTP server on 127.0.0.1:0 with fake hooks, fetched with libcurl: every route, its status
 // code, content type, body and security headers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
 #include "../exporters/fixtures.hpp"
 #include "../exporters/http_client.hpp"
+#include "../support/test_certs.hpp"
 #include "exporters/http_server.hpp"
 
 using namespace soawatch;
@@ -64,11 +70,20 @@ struct FakeAgent {
     }
 };
 
+HttpServerOptions local_options(WebConfig web = {}) {
+    HttpServerOptions options{Endpoint{"127.0.0.1", 0}, 2};
+    options.enable_lifecycle = true;
+    options.web = std::move(web);
+    return options;
+}
+
 struct Fixture {
+    explicit Fixture(WebConfig web = {}) : server(local_options(std::move(web)), agent.hooks()) {}
     FakeAgent agent;
-    HttpServer server{HttpServerOptions{Endpoint{"127.0.0.1", 0}, 2}, agent.hooks()};
+    HttpServer server;
     std::string url(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(server.port()) + path;
+        return std::string(server.tls() ? "https" : "http") +
+               "://127.0.0.1:" + std::to_string(server.port()) + path;
     }
 };
 
@@ -76,6 +91,49 @@ void check_security_headers(const HttpReply& r) {
     CHECK(r.header("content-security-policy") == kCsp);
     CHECK(r.header("x-content-type-options") == "nosniff");
     CHECK(r.header("referrer-policy") == "no-referrer");
+    CHECK(r.header("x-frame-options") == "DENY");
+    CHECK(r.header("cache-control") == "no-store");
+    CHECK(r.header("access-control-allow-origin").empty());
+}
+
+// TLS with the test server certificate, nothing else.
+WebConfig tls_web(const CertificateDir& dir) {
+    WebConfig web;
+    web.tls = TlsServerConfig{};
+    web.tls->cert_file = dir.certs().server_cert;
+    web.tls->key_file = dir.certs().server_key;
+    return web;
+}
+
+// Sends `request` on a plain TCP connection and returns all the server wrote back.
+std::string raw_exchange(uint16_t port, const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+        char buffer[4096];
+        ssize_t n = 0;
+        while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
+            reply.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return reply;
+}
+
+// "U*U" (the crypt_blowfish test vector, cost 5).
+const std::string kPrometheusHash = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+
+RequestOptions with(std::string user_password, std::string method = "GET") {
+    RequestOptions o;
+    o.user_password = std::move(user_password);
+    o.method = std::move(method);
+    return o;
 }
 
 }  // namespace
@@ -265,5 +323,226 @@ TEST_CASE("http: IPv6 listen address", "[exporters][http]") {
         // Debian's civetweb 1.15 is built without IPv6: the reason must say so.
         WARN(e.what());
         CHECK(std::string(e.what()).find("IPv6") != std::string::npos);
+    }
+}
+
+TEST_CASE("http: /-/reload is forbidden without --web.enable-lifecycle", "[exporters][http]") {
+    FakeAgent agent;
+    HttpServer server(HttpServerOptions{Endpoint{"127.0.0.1", 0}, 1}, agent.hooks());
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/-/reload";
+    const HttpReply post = http_request(url, "POST");
+    CHECK(post.status == 403);
+    CHECK(post.body == "lifecycle API is not enabled (start with --web.enable-lifecycle)\n");
+    check_security_headers(post);
+    const HttpReply get = http_request(url);
+    CHECK(get.status == 405);
+    CHECK(get.header("allow") == "POST");
+    CHECK(agent.reloads == 0);
+}
+
+TEST_CASE("http: basic auth guards every path", "[exporters][http]") {
+    WebConfig web;
+    web.basic_auth_users = {{"prometheus", kPrometheusHash}};
+    Fixture f(web);
+    for (const std::string path : {"/", "/metrics", "/healthz", "/api/v1/zones",
+                                   "/static/soawatch.css", "/probe?zone=a.test", "/nope"}) {
+        INFO(path);
+        for (const std::string& credentials :
+             {std::string(), std::string("prometheus:wrong"), std::string("nobody:U*U"),
+              std::string("prometheus:")}) {
+            INFO(credentials);
+            const HttpReply r = http_request(f.url(path), with(credentials));
+            CHECK(r.status == 401);
+            CHECK(r.header("www-authenticate") == "Basic realm=\"soawatch\", charset=\"UTF-8\"");
+            CHECK(r.body == "unauthorized\n");
+            check_security_headers(r);
+        }
+        const HttpReply ok = http_request(f.url(path), with("prometheus:U*U"));
+        CHECK(ok.status == (path == "/nope" ? 404 : 200));
+        CHECK(ok.header("www-authenticate").empty());
+    }
+    CHECK(http_request(f.url("/-/reload"), with("", "POST")).status == 401);
+    CHECK(f.agent.reloads == 0);
+    CHECK(http_request(f.url("/-/reload"), with("prometheus:U*U", "POST")).status == 200);
+    CHECK(f.agent.reloads == 1);
+}
+
+TEST_CASE("http: the rate limit answers 429 with Retry-After", "[exporters][http]") {
+    WebConfig web;
+    web.rate_limit = RateLimit{Duration{60000}, 3};
+    Fixture f(web);
+    for (int i = 0; i < 3; ++i) CHECK(http_request(f.url("/healthz")).status == 200);
+    const HttpReply r = http_request(f.url("/metrics"));
+    CHECK(r.status == 429);
+    CHECK(r.body == "too many requests\n");
+    const int retry_after = std::stoi(r.header("retry-after"));
+    CHECK(retry_after >= 59);
+    CHECK(retry_after <= 60);
+    check_security_headers(r);
+}
+
+TEST_CASE("http: the rate limit comes before authentication", "[exporters][http]") {
+    WebConfig web;
+    web.basic_auth_users = {{"prometheus", kPrometheusHash}};
+    web.rate_limit = RateLimit{Duration{60000}, 2};
+    Fixture f(web);
+    CHECK(http_request(f.url("/"), with("prometheus:guess1")).status == 401);
+    CHECK(http_request(f.url("/"), with("prometheus:guess2")).status == 401);
+    CHECK(http_request(f.url("/"), with("prometheus:guess3")).status == 429);
+}
+
+TEST_CASE("http: oversize requests are refused", "[exporters][http]") {
+    Fixture f;
+    RequestOptions big_header;
+    big_header.headers = {"X-Filler: " + std::string(10000, 'a')};
+    const HttpReply headers = http_request(f.url("/healthz"), big_header);
+    CHECK(headers.status == 431);
+    CHECK(headers.body == "request header fields too large\n");
+    check_security_headers(headers);
+
+    const HttpReply uri = http_request(f.url("/healthz?" + std::string(10000, 'a')));
+    CHECK(uri.status == 431);
+
+    const HttpReply body = http_request(f.url("/healthz"), "POST", std::string(5000, 'x'));
+    CHECK(body.status == 413);
+    check_security_headers(body);
+    CHECK(http_request(f.url("/healthz")).status == 200);
+
+    // A body announced but not (yet) sent is not waited for: the answer comes and the
+    // connection ends at once (raw_exchange reads until the server closes).
+    for (const std::string& request :
+         {std::string("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n") +
+              std::string(100, 'x'),
+          std::string("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "10\r\n")}) {
+        const auto start = std::chrono::steady_clock::now();
+        const std::string reply = raw_exchange(f.server.port(), request);
+        CHECK(reply.find(" 413 ") != std::string::npos);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    }
+}
+
+TEST_CASE("http: a request that does not arrive in time gets 408", "[exporters][http]") {
+    FakeAgent agent;
+    HttpServerOptions options = local_options();
+    options.request_timeout = std::chrono::milliseconds(1000);
+    HttpServer server(options, agent.hooks());
+    // Headers that never end, as a slow client sends them.
+    const std::string reply = raw_exchange(server.port(), "GET / HTTP/1.1\r\nHost: x\r\n");
+    INFO(reply);
+    CHECK(reply.find(" 408 ") != std::string::npos);
+    CHECK(reply.find("Content-Security-Policy: ") != std::string::npos);
+}
+
+TEST_CASE("http: civetweb's own error answers carry the security headers", "[exporters][http]") {
+    Fixture f;
+    const HttpReply trace = http_request(f.url("/"), "TRACE");
+    CHECK(trace.status >= 400);
+    check_security_headers(trace);
+}
+
+TEST_CASE("http: no cross-origin access", "[exporters][http]") {
+    Fixture f;
+    RequestOptions preflight;
+    preflight.method = "OPTIONS";
+    preflight.headers = {"Origin: http://attacker.example", "Access-Control-Request-Method: POST"};
+    const HttpReply r = http_request(f.url("/-/reload"), preflight);
+    CHECK(r.status == 405);
+    check_security_headers(r);
+    CHECK(r.header("access-control-allow-methods").empty());
+}
+
+TEST_CASE("http: http_server_config headers are added or replace defaults", "[exporters][http]") {
+    WebConfig web;
+    web.headers = {{"Strict-Transport-Security", "max-age=31536000"},
+                   {"X-Frame-Options", "sameorigin"}};
+    Fixture f(web);
+    const HttpReply r = http_request(f.url("/"));
+    CHECK(r.header("strict-transport-security") == "max-age=31536000");
+    CHECK(r.header("x-frame-options") == "sameorigin");
+    CHECK(r.header("content-security-policy") == kCsp);
+}
+
+TEST_CASE("http: a reloaded web config changes users at once, TLS only at restart",
+          "[exporters][http]") {
+    Fixture f;
+    CHECK(http_request(f.url("/healthz")).status == 200);
+    WebConfig web;
+    web.basic_auth_users = {{"prometheus", kPrometheusHash}};
+    std::string why;
+    CHECK(f.server.update_web_config(web, &why));
+    CHECK(http_request(f.url("/healthz")).status == 401);
+    CHECK(http_request(f.url("/healthz"), with("prometheus:U*U")).status == 200);
+
+    web.tls = TlsServerConfig{};
+    CHECK_FALSE(f.server.update_web_config(web, &why));
+    CHECK(why == "tls_server_config changed: TLS settings take effect at restart");
+    CHECK_FALSE(f.server.tls());
+}
+
+TEST_CASE("https: TLS with the configured certificate, plain HTTP refused", "[exporters][tls]") {
+    CertificateDir dir;
+    WebConfig web = tls_web(dir);
+    web.basic_auth_users = {{"prometheus", kPrometheusHash}};
+    Fixture f(web);
+    REQUIRE(f.server.tls());
+
+    RequestOptions o = with("prometheus:U*U");
+    o.ca_file = dir.certs().ca_cert;
+    const HttpReply ok = http_request(f.url("/metrics"), o);
+    CHECK(ok.status == 200);
+    CHECK(ok.body == "soawatch_ready 1\n");
+    check_security_headers(ok);
+
+    o.user_password = "prometheus:wrong";
+    CHECK(http_request(f.url("/metrics"), o).status == 401);
+
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    const std::string plain = "http://127.0.0.1:" + std::to_string(f.server.port()) + "/healthz";
+    CHECK_THROWS(http_request(plain));
+    // Nor does a client that does not trust the CA.
+    RequestOptions untrusted = with("prometheus:U*U");
+    untrusted.ca_file = dir.certs().client_cert;
+    CHECK_THROWS(http_request(f.url("/healthz"), untrusted));
+}
+
+TEST_CASE("https: min_version is enforced", "[exporters][tls]") {
+    CertificateDir dir;
+    WebConfig web = tls_web(dir);
+    web.tls->min_version = TlsVersion::tls13;
+    Fixture f(web);
+    RequestOptions o;
+    o.ca_file = dir.certs().ca_cert;
+    CHECK(http_request(f.url("/healthz"), o).status == 200);
+    o.tls_max_version = CURL_SSLVERSION_MAX_TLSv1_2;
+    CHECK_THROWS(http_request(f.url("/healthz"), o));
+}
+
+TEST_CASE("https: client certificates verified against client_ca_file", "[exporters][tls]") {
+    CertificateDir dir;
+    WebConfig web = tls_web(dir);
+    web.tls->client_auth = ClientAuth::require_and_verify;
+    web.tls->client_ca_file = dir.certs().ca_cert;
+    Fixture f(web);
+    RequestOptions o;
+    o.ca_file = dir.certs().ca_cert;
+    CHECK_THROWS(http_request(f.url("/healthz"), o));
+    o.client_cert = dir.certs().client_cert;
+    o.client_key = dir.certs().client_key;
+    CHECK(http_request(f.url("/healthz"), o).status == 200);
+}
+
+TEST_CASE("https: a TLS setup error stops the start with one line", "[exporters][tls]") {
+    CertificateDir dir;
+    WebConfig web = tls_web(dir);
+    web.tls->key_file = dir.certs().other_key;
+    FakeAgent agent;
+    try {
+        HttpServer server(local_options(web), agent.hooks());
+        FAIL("started with a key that does not match");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()) ==
+              "cannot listen on 127.0.0.1:0: tls_server_config.key_file: does not match the "
+              "certificate in cert_file");
     }
 }
