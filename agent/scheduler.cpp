@@ -65,7 +65,7 @@ void Scheduler::apply(const Config& config) {
         zone->generation = next_generation_++;
         // The first check comes soon (spread over at most 10 s so /readyz turns ready quickly);
         // later checks keep the zone's slot in its interval.
-        auto first_window = std::min<Mono::duration>(interval, std::chrono::seconds(10));
+        auto first_window = std::min<Mono::duration>(interval, first_round_window_);
         zone->next_due = now + spread_offset(zc.name, first_window);
         next.emplace(zc.name, std::move(zone));
     }

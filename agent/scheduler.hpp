@@ -47,6 +47,10 @@ class Scheduler {
     }
     void publish_stats();
 
+    // How long the first round of a newly applied zone set is spread over (default 10 s, at
+    // most the interval). `soawatch check` sets 0: every zone starts at once.
+    void set_first_round_window(EventLoop::Clock::duration window) { first_round_window_ = window; }
+
     bool first_round_done() const { return first_round_done_; }
     const AgentStats& stats() const { return stats_; }
     std::size_t zone_count() const { return zones_.size(); }
@@ -88,6 +92,7 @@ class Scheduler {
     double round_max_delay_ = 0;
     AgentStats stats_;
     std::function<void(AgentStats&)> augment_stats_;
+    EventLoop::Clock::duration first_round_window_ = std::chrono::seconds(10);
 };
 
 }  // namespace soawatch
