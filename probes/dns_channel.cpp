@@ -1,13 +1,16 @@
 #include "probes/dns_channel.hpp"
 
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <random>
 
 namespace soawatch {
 
@@ -17,6 +20,30 @@ void init_library_once() {
     static std::once_flag once;
     std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
 }
+
+// A query ID nobody off the path can guess (RFC 5452 section 4.3). c-ares 1.18's ares_send sends
+// the message with the caller's ID and matches answers by ID, then question: with one fixed ID,
+// every answer would be compared with every query in flight on the channel (and spoofing an
+// answer would only need the source port). getrandom(2) fills a pool of IDs at a time.
+uint16_t random_query_id() {
+    thread_local std::array<uint16_t, 128> pool{};  // 256 bytes: getrandom never returns short
+    thread_local std::size_t next = pool.size();
+    if (next == pool.size()) {
+        if (getrandom(pool.data(), sizeof pool, 0) != static_cast<ssize_t>(sizeof pool)) {
+            thread_local std::mt19937 fallback{std::random_device{}()};
+            for (auto& id : pool) id = static_cast<uint16_t>(fallback());
+        }
+        next = 0;
+    }
+    return pool[next++];
+}
+
+// Answers wait in the socket's receive buffer while the loop is busy (sending a burst, or
+// evaluating). The kernel charges each small datagram about 1 KiB (skb truesize): ask for room
+// for far more than the in-flight cap (the kernel caps this at net.core.rmem_max, 208 KiB by
+// default, and doubles it), so a burst of answers is not dropped and then retried after a
+// timeout.
+constexpr int kUdpReceiveBuffer = 1 << 20;
 
 }  // namespace
 
@@ -119,11 +146,19 @@ void DnsChannel::start(std::unique_ptr<Pending> pending) {
     ++inflight_;
     ++queries_sent_;
     pending->sent_at = EventLoop::Clock::now();
+    if (pending->query.size() >= 2) {
+        const uint16_t id = random_query_id();
+        pending->query[0] = static_cast<uint8_t>(id >> 8);
+        pending->query[1] = static_cast<uint8_t>(id & 0xff);
+    }
     const auto* data = pending->query.data();
     const int size = static_cast<int>(pending->query.size());
     // Ownership passes to c-ares until on_answer, which always runs exactly once.
     ares_send(channel_, data, size, &DnsChannel::on_answer, pending.release());
-    schedule_timeout();
+    // Every query of a channel has the same timeout, so a timer already armed (for an earlier
+    // query) is due first. ares_timeout walks all of the channel's queries: call it only when
+    // no timer is armed.
+    if (!timer_) schedule_timeout();
 }
 
 void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
@@ -151,7 +186,9 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
 
 void DnsChannel::process(ares_socket_t read_fd, ares_socket_t write_fd) {
     ares_process_fd(channel_, read_fd, write_fd);
-    schedule_timeout();
+    // Answers only remove queries (and a re-sent query gets a later deadline): an armed timer
+    // is never late, at worst early, and then it re-arms from a fresh ares_timeout.
+    if (!timer_) schedule_timeout();
 }
 
 void DnsChannel::schedule_timeout() {
@@ -196,7 +233,12 @@ ares_socket_t DnsChannel::sock_open(int domain, int type, int protocol, void* us
     // must be non-blocking here, or its read loop blocks the event loop waiting for a second
     // datagram.
     int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    if (fd < 0) static_cast<DnsChannel*>(user)->last_errno_ = errno;
+    if (fd < 0) {
+        static_cast<DnsChannel*>(user)->last_errno_ = errno;
+        return fd;
+    }
+    if (type == SOCK_DGRAM)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kUdpReceiveBuffer, sizeof kUdpReceiveBuffer);
     return fd;
 }
 

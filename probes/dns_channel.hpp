@@ -28,7 +28,9 @@ struct ChannelOptions {
     bool tcp = false;                    // every query over TCP (ARES_FLAG_USEVC)
     std::chrono::milliseconds timeout{2000};
     unsigned tries = 1;  // c-ares tries per query; probes retry themselves so they can count
-    std::size_t max_inflight = 512;  // more queries wait in a queue (c-ares scans its queries)
+    // More queries wait in a queue: c-ares scans a channel's queries in ares_timeout, and the
+    // answers to a burst must fit the socket's receive buffer (see kUdpReceiveBuffer).
+    std::size_t max_inflight = 128;
 };
 
 // What came back for one query.
