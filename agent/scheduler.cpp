@@ -12,13 +12,29 @@ namespace {
 
 using Mono = EventLoop::Clock;
 
-// A stable offset inside the interval for each zone: spreads the checks evenly and keeps each
-// zone's slot across restarts and reloads.
+// An offset inside `window` for each zone (a hash of its name): spreads the first round evenly.
 Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
     const auto ticks = std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
     if (ticks <= 0) return Mono::duration::zero();
     const auto h = std::hash<std::string>{}(zone);
     return std::chrono::milliseconds(static_cast<int64_t>(h % static_cast<uint64_t>(ticks)));
+}
+
+// The zone's next slot at least half an interval after `now`: the same offset (a hash of the
+// name) in every period of a grid anchored at the Unix epoch, so checks stay spread evenly over
+// the interval (a flat load), a zone keeps its slot across restarts and reloads, and a zone
+// checked just before its slot (in the squeezed first round) is not checked again at once.
+Mono::time_point next_slot(const std::string& zone, Mono::duration interval, Mono::time_point now) {
+    using std::chrono::milliseconds;
+    const int64_t period = std::chrono::duration_cast<milliseconds>(interval).count();
+    if (period <= 0) return now + interval;
+    const int64_t earliest =
+        std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count() +
+        period / 2;
+    const auto slot =
+        static_cast<int64_t>(std::hash<std::string>{}(zone) % static_cast<uint64_t>(period));
+    const int64_t wait = ((slot - earliest % period) % period + period) % period;
+    return now + milliseconds(period / 2 + wait);
 }
 
 }  // namespace
@@ -158,11 +174,9 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     const bool regular = now >= zone.next_due || !zone.checked_once;
     if (regular) {
         zone.checked_once = true;
-        zone.next_due += zone.interval;
-        if (zone.next_due <= now) {
-            // Overrun (the loop or the servers were slow): realign without a burst.
-            zone.next_due = now + spread_offset(name, zone.interval / 10);
-        }
+        // The zone's slot, not first check + interval: the first round is squeezed into a few
+        // seconds (for /readyz), and an overrun must not turn into a burst.
+        zone.next_due = next_slot(name, zone.interval, now);
         if (++checked_this_round_ >= zones_.size()) {
             stats_.last_cycle_seconds = std::chrono::duration<double>(now - round_started_).count();
             stats_.max_check_delay_seconds = round_max_delay_;
