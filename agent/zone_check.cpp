@@ -9,40 +9,67 @@ namespace soawatch {
 
 ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone) {
     ZoneCheckSpec spec;
-    spec.zone = zone.name;
+    spec.zone = dns::canonical_name(zone.name);
     spec.primary = zone.primary;
-    spec.nameservers = zone.nameservers;
     spec.probe = effective_probe_settings(global, zone);
+    for (const auto& entry : zone.nameservers) {
+        std::string ignored;
+        if (auto endpoint = parse_endpoint(entry, spec.probe.port, &ignored))
+            spec.nameserver_addresses.push_back({"", endpoint->address, endpoint->port});
+        else
+            spec.nameserver_names.push_back(entry);
+    }
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
     return spec;
 }
 
-void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
-    auto result = std::make_shared<ZoneCheckResult>();
-    result->zone = dns::canonical_name(spec.zone);
-    result->started = Clock::now();
+// One check in flight: its result, the probes still out, and who waits for it.
+struct ZoneChecker::Round {
+    ZoneCheckResult result;
+    std::size_t pending = 0;
+    Callback done;
 
-    auto add_addresses = [result, port = spec.probe.port](std::vector<ProbeTarget>& targets,
-                                                          const DiscoveredNameserver& ns) {
+    // Called once per finished probe (and once by probe_all itself, so probes that finish
+    // before probe_all returns cannot complete the round early).
+    void finish_one() {
+        if (--pending > 0) return;
+        result.finished = Clock::now();
+        done(std::move(result));
+    }
+};
+
+void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
+    auto round = std::make_shared<Round>();
+    round->done = std::move(done);
+    auto& result = round->result;
+    result.zone = spec.zone;
+    result.started = Clock::now();
+
+    auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
+                                                         const DiscoveredNameserver& ns) {
         if (ns.addresses.empty()) {
-            result->unresolved.push_back(ns.name + " (" + ns.error + ")");
+            round->result.unresolved.push_back(ns.name + " (" + ns.error + ")");
             return;
         }
         for (const auto& address : ns.addresses) targets.push_back({ns.name, address, port});
     };
 
-    if (spec.nameservers.empty()) {
-        discovery_.discover(
-            result->zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
-            [this, result, spec, add_addresses, done = std::move(done)](DiscoveryResult found) {
-                result->discovery_error = found.error;
-                result->discovery_from_cache = found.from_cache;
-                result->capped = found.capped;
-                std::vector<ProbeTarget> targets;
-                for (const auto& ns : found.nameservers) add_addresses(targets, ns);
-                probe_all(result, spec, std::move(targets), std::move(done));
-            });
+    if (spec.discovers()) {
+        discovery_.discover(result.zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
+                            [this, round, spec, add_addresses](DiscoveryResult found) {
+                                auto& r = round->result;
+                                r.discovery_error = found.error;
+                                r.discovery_from_cache = found.from_cache;
+                                r.capped = found.capped;
+                                std::vector<ProbeTarget> targets;
+                                for (const auto& ns : found.nameservers) add_addresses(targets, ns);
+                                probe_all(round, spec, targets);
+                            });
+        return;
+    }
+    if (spec.nameserver_names.empty()) {
+        probe_all(std::move(round), spec, spec.nameserver_addresses);  // no lookup needed
         return;
     }
 
@@ -53,22 +80,17 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
         std::size_t pending = 1;
     };
     auto join = std::make_shared<Join>();
-    auto shared_done = std::make_shared<Callback>(std::move(done));
-    auto finish = [this, result, spec, join, shared_done, add_addresses] {
+    join->targets = spec.nameserver_addresses;
+    auto finish = [this, round, spec, join, add_addresses] {
         if (--join->pending > 0) return;
         std::sort(join->resolved.begin(), join->resolved.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         for (const auto& ns : join->resolved) add_addresses(join->targets, ns);
-        probe_all(result, spec, std::move(join->targets), std::move(*shared_done));
+        probe_all(round, spec, join->targets);
     };
-    for (const auto& entry : spec.nameservers) {
-        std::string ignored;
-        if (auto endpoint = parse_endpoint(entry, spec.probe.port, &ignored)) {
-            join->targets.push_back({"", endpoint->address, endpoint->port});
-            continue;
-        }
+    for (const auto& name : spec.nameserver_names) {
         ++join->pending;
-        discovery_.resolve(entry, spec.probe.ipv4, spec.probe.ipv6,
+        discovery_.resolve(name, spec.probe.ipv4, spec.probe.ipv6,
                            [join, finish](DiscoveredNameserver ns) {
                                join->resolved.push_back(std::move(ns));
                                finish();
@@ -77,16 +99,19 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     finish();
 }
 
-void ZoneChecker::probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneCheckSpec& spec,
-                            std::vector<ProbeTarget> targets, Callback done) {
+void ZoneChecker::probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+                            const std::vector<ProbeTarget>& targets) {
+    auto& result = round->result;
     // The same address may appear under two NS names (or twice): probe it once per name is
     // wasteful, but a name is what operators see, so keep each (name, address) pair once.
-    std::vector<ProbeTarget> unique;
-    for (auto& t : targets)
-        if (std::find(unique.begin(), unique.end(), t) == unique.end()) unique.push_back(t);
+    std::vector<const ProbeTarget*> unique;
+    unique.reserve(targets.size());
+    for (const auto& t : targets)
+        if (std::none_of(unique.begin(), unique.end(), [&](const auto* u) { return *u == t; }))
+            unique.push_back(&t);
     if (unique.size() > spec.max_addresses) {
         unique.resize(spec.max_addresses);
-        result->capped = true;
+        result.capped = true;
     }
 
     SoaProbeOptions options;
@@ -94,29 +119,24 @@ void ZoneChecker::probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneC
     options.retries = spec.probe.retries;
     options.edns_udp_size = spec.probe.edns_udp_size;
 
-    result->observations.resize(unique.size());
-    auto pending = std::make_shared<std::size_t>(unique.size() + 1);  // +1: sync callbacks
-    auto shared_done = std::make_shared<Callback>(std::move(done));
-    auto finish = [result, pending, shared_done] {
-        if (--*pending > 0) return;
-        result->finished = Clock::now();
-        (*shared_done)(std::move(*result));
-    };
+    const auto query = make_soa_query(result.zone, options.edns_udp_size);
+    result.observations.resize(unique.size());
+    round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
     if (spec.primary) {
-        ++*pending;
+        ++round->pending;
         ProbeTarget primary{"", spec.primary->address, spec.primary->port};
-        prober_.probe(result->zone, primary, options, [result, finish](SoaObservation obs) {
-            result->primary = std::move(obs);
-            finish();
+        prober_.probe(query, primary, options, [round](SoaObservation obs) {
+            round->result.primary = std::move(obs);
+            round->finish_one();
         });
     }
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(result->zone, unique[i], options, [result, i, finish](SoaObservation obs) {
-            result->observations[i] = std::move(obs);
-            finish();
+        prober_.probe(query, *unique[i], options, [round, i](SoaObservation obs) {
+            round->result.observations[i] = std::move(obs);
+            round->finish_one();
         });
     }
-    finish();
+    round->finish_one();
 }
 
 }  // namespace soawatch

@@ -17,10 +17,14 @@ namespace soawatch {
 struct ZoneCheckSpec {
     std::string zone;  // canonical
     std::optional<Endpoint> primary;
-    std::vector<std::string> nameservers;  // names or IP[:PORT]; empty: discover
+    // Configured nameservers, split once here rather than at every check: addresses are probed
+    // as given, host names are resolved. Both empty: the NS set is discovered.
+    std::vector<ProbeTarget> nameserver_addresses;
+    std::vector<std::string> nameserver_names;
     ProbeSettings probe;
     unsigned max_nameservers = 32;
     unsigned max_addresses = 64;
+    bool discovers() const { return nameserver_addresses.empty() && nameserver_names.empty(); }
 };
 
 // Builds the spec of a configured zone.
@@ -48,8 +52,9 @@ class ZoneChecker {
     void check(const ZoneCheckSpec& spec, Callback done);
 
   private:
-    void probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneCheckSpec& spec,
-                   std::vector<ProbeTarget> targets, Callback done);
+    struct Round;
+    void probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+                   const std::vector<ProbeTarget>& targets);
 
     Discovery& discovery_;
     SoaProber& prober_;

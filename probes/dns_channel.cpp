@@ -49,7 +49,7 @@ constexpr int kUdpReceiveBuffer = 1 << 20;
 
 struct DnsChannel::Pending {
     DnsChannel* channel = nullptr;
-    std::vector<uint8_t> query;
+    std::vector<uint8_t> query;  // only while queued: ares_send copies the message
     Callback callback;
     EventLoop::Clock::time_point sent_at{};
 };
@@ -129,32 +129,33 @@ DnsChannel::~DnsChannel() {
     }
 }
 
-void DnsChannel::send(std::vector<uint8_t> query, Callback callback) {
+void DnsChannel::send(std::span<const uint8_t> query, Callback callback) {
     auto pending = std::make_unique<Pending>();
     pending->channel = this;
-    pending->query = std::move(query);
     pending->callback = std::move(callback);
     last_used_ = EventLoop::Clock::now();
     if (inflight_ >= max_inflight_) {
+        pending->query.assign(query.begin(), query.end());
         queue_.push_back(std::move(pending));
         return;
     }
-    start(std::move(pending));
+    start(std::move(pending), query);
 }
 
-void DnsChannel::start(std::unique_ptr<Pending> pending) {
+void DnsChannel::start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query) {
     ++inflight_;
     ++queries_sent_;
     pending->sent_at = EventLoop::Clock::now();
-    if (pending->query.size() >= 2) {
+    message_.assign(query.begin(), query.end());
+    if (message_.size() >= 2) {
         const uint16_t id = random_query_id();
-        pending->query[0] = static_cast<uint8_t>(id >> 8);
-        pending->query[1] = static_cast<uint8_t>(id & 0xff);
+        message_[0] = static_cast<uint8_t>(id >> 8);
+        message_[1] = static_cast<uint8_t>(id & 0xff);
     }
-    const auto* data = pending->query.data();
-    const int size = static_cast<int>(pending->query.size());
-    // Ownership passes to c-ares until on_answer, which always runs exactly once.
-    ares_send(channel_, data, size, &DnsChannel::on_answer, pending.release());
+    // Ownership passes to c-ares until on_answer, which always runs exactly once. ares_send
+    // copies the message before it sends (and maybe calls back), so message_ may be reused.
+    ares_send(channel_, message_.data(), static_cast<int>(message_.size()), &DnsChannel::on_answer,
+              pending.release());
     // Every query of a channel has the same timeout, so a timer already armed (for an earlier
     // query) is due first. ares_timeout walks all of the channel's queries: call it only when
     // no timer is armed.
@@ -180,7 +181,8 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
     while (!queue_.empty() && inflight_ < max_inflight_) {
         auto next = std::move(queue_.front());
         queue_.pop_front();
-        start(std::move(next));
+        const std::vector<uint8_t> query = std::move(next->query);
+        start(std::move(next), query);
     }
 }
 

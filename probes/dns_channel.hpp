@@ -55,9 +55,10 @@ class DnsChannel {
     DnsChannel(const DnsChannel&) = delete;
     DnsChannel& operator=(const DnsChannel&) = delete;
 
-    // Sends a complete DNS message (c-ares sets the ID). The callback runs exactly once on the
-    // loop thread, possibly before send returns (when the socket cannot even be opened).
-    void send(std::vector<uint8_t> query, Callback callback);
+    // Sends a complete DNS message with a fresh random ID (the message's own ID is ignored).
+    // The message is copied. The callback runs exactly once on the loop thread, possibly before
+    // send returns (when the socket cannot even be opened).
+    void send(std::span<const uint8_t> query, Callback callback);
 
     std::size_t inflight() const { return inflight_; }
     std::size_t queued() const { return queue_.size(); }
@@ -66,7 +67,7 @@ class DnsChannel {
 
   private:
     struct Pending;
-    void start(std::unique_ptr<Pending> pending);
+    void start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query);
     void finish(Pending* pending, int status, const unsigned char* abuf, int alen);
     void process(ares_socket_t read_fd, ares_socket_t write_fd);
     void schedule_timeout();
@@ -89,6 +90,7 @@ class DnsChannel {
     uint64_t queries_sent_ = 0;
     int last_errno_ = 0;
     std::deque<std::unique_ptr<Pending>> queue_;
+    std::vector<uint8_t> message_;  // the query being handed to c-ares, with its ID (reused)
     EventLoop::TimerId timer_ = 0;
     EventLoop::Clock::time_point timer_due_{};
     EventLoop::Clock::time_point last_used_{};
