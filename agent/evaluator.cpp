@@ -73,6 +73,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
 
     // Rows: the primary first, then the nameservers by name and address.
     std::vector<const SoaObservation*> observations;
+    const std::size_t rows = r.observations.size() + (r.primary ? 1 : 0);
+    observations.reserve(rows);
+    z.servers.reserve(rows);  // exactly: a status lives until the zone's next check
     if (r.primary) {
         observations.push_back(&*r.primary);
         z.servers.push_back(row_from(*r.primary, true));
