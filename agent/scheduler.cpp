@@ -20,24 +20,18 @@ Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
     return std::chrono::milliseconds(static_cast<int64_t>(h % static_cast<uint64_t>(ticks)));
 }
 
-// The zone's next slot at least half an interval after `now`: the same offset (a hash of the
-// name) in every period of a grid anchored at the Unix epoch, so checks stay spread evenly over
-// the interval (a flat load), a zone keeps its slot across restarts and reloads, and a zone
-// checked just before its slot (in the squeezed first round) is not checked again at once.
-Mono::time_point next_slot(const std::string& zone, Mono::duration interval, Mono::time_point now) {
-    using std::chrono::milliseconds;
-    const int64_t period = std::chrono::duration_cast<milliseconds>(interval).count();
-    if (period <= 0) return now + interval;
-    const int64_t earliest =
-        std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count() +
-        period / 2;
-    const auto slot =
-        static_cast<int64_t>(std::hash<std::string>{}(zone) % static_cast<uint64_t>(period));
-    const int64_t wait = ((slot - earliest % period) % period + period) % period;
-    return now + milliseconds(period / 2 + wait);
-}
-
 }  // namespace
+
+std::chrono::milliseconds next_slot_delay(std::string_view zone, std::chrono::milliseconds interval,
+                                          int64_t unix_ms) {
+    const int64_t period = interval.count();
+    if (period <= 0) return interval;
+    const int64_t earliest = unix_ms + period / 2;
+    const auto slot =
+        static_cast<int64_t>(std::hash<std::string_view>{}(zone) % static_cast<uint64_t>(period));
+    const int64_t wait = ((slot - earliest % period) % period + period) % period;
+    return std::chrono::milliseconds(period / 2 + wait);
+}
 
 Scheduler::Scheduler(EventLoop& loop, ZoneChecker& checker, StatusStore& store,
                      CheckObserver observer)
@@ -57,8 +51,9 @@ void Scheduler::apply(const Config& config) {
     global_ = config.global;
     const auto now = Mono::now();
     std::map<std::string, std::unique_ptr<Zone>> next;
+    NameserverLists nameserver_lists;
     for (const auto& zc : config.zones) {
-        auto spec = make_check_spec(config.global, zc);
+        auto spec = make_check_spec(config.global, zc, &nameserver_lists);
         auto interval =
             std::chrono::duration_cast<Mono::duration>(effective_interval(config.global, zc));
         auto it = zones_.find(zc.name);
@@ -176,7 +171,13 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
         zone.checked_once = true;
         // The zone's slot, not first check + interval: the first round is squeezed into a few
         // seconds (for /readyz), and an overrun must not turn into a burst.
-        zone.next_due = next_slot(name, zone.interval, now);
+        const auto unix_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+                .count();
+        zone.next_due =
+            now + next_slot_delay(
+                      name, std::chrono::duration_cast<std::chrono::milliseconds>(zone.interval),
+                      unix_ms);
         if (++checked_this_round_ >= zones_.size()) {
             stats_.last_cycle_seconds = std::chrono::duration<double>(now - round_started_).count();
             stats_.max_check_delay_seconds = round_max_delay_;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/config.hpp"
@@ -18,6 +19,14 @@
 #include "probes/event_loop.hpp"
 
 namespace soawatch {
+
+// How long after `unix_ms` (the wall clock, in ms) a zone's next regular check is due: at the
+// zone's slot, the same offset (a hash of the name) in every period of a grid anchored at the
+// Unix epoch, at least half an interval away. Checks stay spread evenly over the interval (a
+// flat load), a zone keeps its slot across restarts and reloads, and a zone checked just
+// before its slot (in the squeezed first round) is not checked again at once.
+std::chrono::milliseconds next_slot_delay(std::string_view zone, std::chrono::milliseconds interval,
+                                          int64_t unix_ms);
 
 class Scheduler {
   public:

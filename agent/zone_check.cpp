@@ -7,17 +7,39 @@
 
 namespace soawatch {
 
-ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone) {
+std::shared_ptr<const std::vector<ProbeTarget>> NameserverLists::intern(
+    std::vector<ProbeTarget> list) {
+    std::string key;
+    for (const auto& t : list)
+        key.append(t.nameserver)
+            .append(1, '\0')
+            .append(t.address)
+            .append(1, '\0')
+            .append(std::to_string(t.port))
+            .append(1, '\n');
+    auto& shared = lists_[key];
+    if (!shared) shared = std::make_shared<const std::vector<ProbeTarget>>(std::move(list));
+    return shared;
+}
+
+ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone,
+                              NameserverLists* lists) {
     ZoneCheckSpec spec;
     spec.zone = dns::canonical_name(zone.name);
     spec.primary = zone.primary;
     spec.probe = effective_probe_settings(global, zone);
+    std::vector<ProbeTarget> addresses;
     for (const auto& entry : zone.nameservers) {
         std::string ignored;
         if (auto endpoint = parse_endpoint(entry, spec.probe.port, &ignored))
-            spec.nameserver_addresses.push_back({"", endpoint->address, endpoint->port});
+            addresses.push_back({"", endpoint->address, endpoint->port});
         else
             spec.nameserver_names.push_back(entry);
+    }
+    if (!addresses.empty()) {
+        spec.nameserver_addresses =
+            lists ? lists->intern(std::move(addresses))
+                  : std::make_shared<const std::vector<ProbeTarget>>(std::move(addresses));
     }
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
@@ -69,7 +91,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
         return;
     }
     if (spec.nameserver_names.empty()) {
-        probe_all(std::move(round), spec, spec.nameserver_addresses);  // no lookup needed
+        probe_all(std::move(round), spec, *spec.nameserver_addresses);  // no lookup needed
         return;
     }
 
@@ -80,7 +102,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
         std::size_t pending = 1;
     };
     auto join = std::make_shared<Join>();
-    join->targets = spec.nameserver_addresses;
+    if (spec.nameserver_addresses) join->targets = *spec.nameserver_addresses;
     auto finish = [this, round, spec, join, add_addresses] {
         if (--join->pending > 0) return;
         std::sort(join->resolved.begin(), join->resolved.end(),
