@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/endpoint.hpp"
 #include "agent/status_store.hpp"
@@ -23,8 +24,11 @@ struct ReloadResult {
 struct HttpHooks {
     std::function<SnapshotPtr()> snapshot;
     std::function<std::string()> render_metrics;  // the whole /metrics body, text format 0.0.4
-    std::function<bool()> ready;                  // config loaded and first round done
-    std::function<ReloadResult()> reload;         // POST /-/reload
+    // The same body in pieces, sent in order without joining them (a large body would need its
+    // size in memory twice). Used instead of render_metrics when set.
+    std::function<std::vector<std::string>()> render_metrics_parts;
+    std::function<bool()> ready;           // config loaded and first round done
+    std::function<ReloadResult()> reload;  // POST /-/reload
     // GET /probe?zone=Z[&primary=IP[:PORT]]: a synchronous one-off check of one zone, rendered
     // as metrics text. Returns nullopt and sets *error (one line) for a bad request; the hook
     // itself bounds concurrency and reports "too many concurrent probes" the same way.
