@@ -43,8 +43,9 @@ Scheduler::~Scheduler() {
 
 void Scheduler::stop() {
     stopped_ = true;
-    for (auto& [name, zone] : zones_)
-        if (zone->timer) loop_.cancel_timer(zone->timer);
+    if (wake_timer_) loop_.cancel_timer(wake_timer_);
+    wake_timer_ = 0;
+    due_.clear();
 }
 
 void Scheduler::apply(const Config& config) {
@@ -80,17 +81,14 @@ void Scheduler::apply(const Config& config) {
         zone->next_due = now + spread_offset(zc.name, first_window);
         next.emplace(zc.name, std::move(zone));
     }
-    // What is left in zones_ was removed from the config.
-    for (auto& [name, zone] : zones_) {
-        if (zone->timer) loop_.cancel_timer(zone->timer);
-        log::info("zone removed", {{"zone", name}});
-    }
+    // What is left in zones_ was removed from the config (its pending check, if any, is skipped).
+    for (auto& [name, zone] : zones_) log::info("zone removed", {{"zone", name}});
     zones_ = std::move(next);
     std::vector<std::string> names;
     names.reserve(zones_.size());
     for (auto& [name, zone] : zones_) {
         names.push_back(name);
-        if (!zone->timer && !zone->running) schedule(name, *zone, zone->next_due);
+        if (!zone->ticket && !zone->running) schedule(name, *zone, zone->next_due);
     }
     store_.retain(names);
     checked_this_round_ = 0;
@@ -101,9 +99,36 @@ void Scheduler::apply(const Config& config) {
 
 void Scheduler::schedule(const std::string& name, Zone& zone, Mono::time_point when) {
     if (stopped_) return;
-    if (zone.timer) loop_.cancel_timer(zone.timer);
+    zone.ticket = next_ticket_++;
     zone.scheduled_for = when;
-    zone.timer = loop_.add_timer(when, [this, name] { run_check(name); });
+    due_.push_back({when, zone.ticket, name});
+    std::push_heap(due_.begin(), due_.end(), std::greater<>{});
+    arm_wake();
+}
+
+void Scheduler::arm_wake() {
+    if (due_.empty() || stopped_) return;
+    const auto when = due_.front().when;
+    if (wake_timer_ && wake_at_ <= when) return;
+    if (wake_timer_) loop_.cancel_timer(wake_timer_);
+    wake_at_ = when;
+    wake_timer_ = loop_.add_timer(when, [this] {
+        wake_timer_ = 0;
+        run_due();
+    });
+}
+
+void Scheduler::run_due() {
+    const auto now = Mono::now();
+    while (!due_.empty() && due_.front().when <= now && !stopped_) {
+        std::pop_heap(due_.begin(), due_.end(), std::greater<>{});
+        const Due due = std::move(due_.back());
+        due_.pop_back();
+        auto it = zones_.find(due.zone);
+        if (it == zones_.end() || it->second->ticket != due.ticket) continue;  // stale
+        run_check(it->first, *it->second);
+    }
+    arm_wake();
 }
 
 bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
@@ -120,11 +145,8 @@ bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
     return true;
 }
 
-void Scheduler::run_check(const std::string& name) {
-    auto it = zones_.find(name);
-    if (it == zones_.end() || stopped_) return;
-    Zone& zone = *it->second;
-    zone.timer = 0;
+void Scheduler::run_check(const std::string& name, Zone& zone) {
+    zone.ticket = 0;
     if (zone.running) return;
     zone.running = true;
     const auto started = Mono::now();

@@ -69,19 +69,22 @@ class Scheduler {
         ZoneCheckSpec spec;
         EventLoop::Clock::duration interval{};
         EventLoop::Clock::time_point next_due{};  // the regular schedule
-        EventLoop::TimerId timer = 0;
+        uint64_t ticket = 0;                      // of its pending entry in due_; 0: none pending
         bool running = false;
         bool recheck_after_run = false;  // a NOTIFY came while a check was running
         bool checked_once = false;
         std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
         std::optional<EventLoop::Clock::time_point> fast_until;
-        EventLoop::Clock::time_point scheduled_for{};  // when the pending timer was due
+        EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
         uint64_t generation = 0;  // bumped on removal so late callbacks are ignored
     };
 
+    // A check due at `when`. The zone's earlier pending check, if any, is dropped.
     void schedule(const std::string& name, Zone& zone, EventLoop::Clock::time_point when);
-    void run_check(const std::string& name);
+    void arm_wake();
+    void run_due();
+    void run_check(const std::string& name, Zone& zone);
     void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
                     EventLoop::Clock::time_point started);
 
@@ -91,6 +94,23 @@ class Scheduler {
     CheckObserver observer_;
     GlobalConfig global_;
     std::map<std::string, std::unique_ptr<Zone>> zones_;
+
+    // Pending checks, a min-heap by due time, with one loop timer for the earliest: 100,000
+    // zones cost a small entry each instead of a loop timer (a std::function and a hash map
+    // node) each. Entries whose ticket is no longer their zone's are skipped (rescheduled or
+    // removed zones).
+    struct Due {
+        EventLoop::Clock::time_point when;
+        uint64_t ticket;
+        std::string zone;
+        bool operator>(const Due& other) const {
+            return when != other.when ? when > other.when : ticket > other.ticket;
+        }
+    };
+    std::vector<Due> due_;
+    uint64_t next_ticket_ = 1;
+    EventLoop::TimerId wake_timer_ = 0;
+    EventLoop::Clock::time_point wake_at_{};
     uint64_t next_generation_ = 1;
     bool stopped_ = false;
 
