@@ -11,7 +11,7 @@ build_pkgs=(g++ cmake make pkg-config libc-ares-dev libcurl4-openssl-dev nlohman
     prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
 runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
-test_pkgs=(python3 prometheus chromium dnsperf)
+test_pkgs=(python3 prometheus chromium dnsperf prometheus-blackbox-exporter curl)
 
 want=()
 for group in "$@"; do
@@ -42,7 +42,7 @@ $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the servers' own system services on install (where an init system runs):
 # the lab runs its own instances on other addresses, so those are not needed.
-for svc in named nsd knot prometheus; do
+for svc in named nsd knot prometheus prometheus-blackbox-exporter; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $sudo systemctl stop "$svc" || true
     fi
