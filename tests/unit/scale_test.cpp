@@ -2,6 +2,8 @@
 // slots (flat load), error counters allocated at the first failure, shared nameserver lists.
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -9,9 +11,66 @@
 #include "agent/scheduler.hpp"
 #include "agent/zone_check.hpp"
 #include "agent/zone_status.hpp"
+#include "probes/dns_channel.hpp"
+#include "probes/dns_wire.hpp"
+#include "tests/support/fake_dns_server.hpp"
 
 using namespace soawatch;
 using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<DnsChannel> channel_to(EventLoop& loop, uint16_t port, std::size_t cap,
+                                       std::size_t silent_cap) {
+    ChannelOptions options;
+    options.servers.push_back({"127.0.0.1", port});
+    options.timeout = 100ms;
+    options.max_inflight = cap;
+    options.max_inflight_silent = silent_cap;
+    std::string error;
+    auto channel = DnsChannel::create(loop, options, &error);
+    REQUIRE(channel);
+    return channel;
+}
+
+}  // namespace
+
+TEST_CASE("channel: every query gets its own random ID", "[scale]") {
+    std::mutex mutex;
+    std::set<uint16_t> ids;
+    test::FakeDnsServer server([&](const test::FakeQuery& q) {
+        std::lock_guard lock(mutex);
+        ids.insert(static_cast<uint16_t>(q.wire[0] << 8 | q.wire[1]));
+        return test::AnswerBuilder(q.wire).aa().soa(1).build();
+    });
+    EventLoop loop;
+    auto channel = channel_to(loop, server.port(), 128, 128);
+    const auto query = dns::build_query(0, "example.test.", dns::rrtype::SOA, false, 1232);
+    int answered = 0;
+    for (int i = 0; i < 64; ++i)
+        channel->send(query,
+                      [&](const DnsReply& reply) { answered += reply.status == ARES_SUCCESS; });
+    loop.run_until([&] { return answered == 64; });
+    std::lock_guard lock(mutex);
+    CHECK(ids.size() >= 60);  // 64 draws from 65,536: a collision or two at most
+}
+
+TEST_CASE("channel: a silent server gets more queries in flight, not a queue", "[scale]") {
+    test::FakeDnsServer server([](const test::FakeQuery&) { return std::vector<uint8_t>{}; });
+    EventLoop loop;
+    // 2 in flight while the server answers; 64 once 8 queries in a row timed out.
+    auto channel = channel_to(loop, server.port(), 2, 64);
+    const auto query = dns::build_query(0, "example.test.", dns::rrtype::SOA, false, 1232);
+    int timeouts = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 48; ++i)
+        channel->send(query,
+                      [&](const DnsReply& reply) { timeouts += reply.status == ARES_ETIMEOUT; });
+    loop.run_until([&] { return timeouts == 48; });
+    // 2 at a time: 24 timeouts of 100 ms. Silent after 4 of them: then all 40 at once.
+    CHECK(std::chrono::steady_clock::now() - start < 1200ms);
+    CHECK(server.udp_queries() == 48);
+}
 
 TEST_CASE("scheduler: a zone's slot is stable, at least half an interval away", "[scale]") {
     const std::chrono::milliseconds interval = 60s;
