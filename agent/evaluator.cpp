@@ -228,6 +228,11 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         }
     }
 
+    // Addresses with the reference SOA share its copy, and an unchanged reference keeps the
+    // previous status' copy: a zone in sync holds one SOA.
+    if (prev) z.reference_soa.share_with(prev->reference_soa);
+    for (auto& s : z.servers) s.soa.share_with(z.reference_soa);
+
     // Consistency and the verdict.
     std::set<std::string> usable_names;
     std::size_t ns_rows_total = 0;

@@ -114,6 +114,23 @@ TEST_CASE("zone status: error counters cost nothing until the first failure", "[
     CHECK(std::as_const(copy)[static_cast<std::size_t>(ProbeError::timeout)] == 0);
 }
 
+TEST_CASE("zone status: a shared SOA reads like an optional and copies on write", "[scale]") {
+    const dns::SoaRdata soa{"ns1.example.", "hostmaster.example.", 7, 3600, 900, 1209600, 300};
+    SharedSoa a = soa;
+    SharedSoa b = std::optional<dns::SoaRdata>(soa);
+    b.share_with(a);  // equal: b now holds a's copy
+    b->serial = 8;    // writing unshares first
+    CHECK(std::as_const(a)->serial == 7);
+    CHECK(std::as_const(b)->serial == 8);
+    a.share_with(b);  // different: nothing shared
+    CHECK(std::as_const(a)->serial == 7);
+    const std::optional<dns::SoaRdata> copy = a;
+    CHECK(copy == soa);
+    SharedSoa none = std::nullopt;
+    CHECK_FALSE(none.has_value());
+    CHECK_FALSE(static_cast<std::optional<dns::SoaRdata>>(none).has_value());
+}
+
 TEST_CASE("zone check: zones with the same nameservers share one list", "[scale]") {
     GlobalConfig global;
     global.probe.port = 5300;
