@@ -1,5 +1,6 @@
 // The long-running agent: config, event loop (scheduler, discovery, probes, NOTIFY listener),
 // status store, and the HTTP server's exporters. Wiring only; each part lives in its own file.
+#include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 
@@ -59,6 +60,9 @@ Flags:
                               zone's shard depends on its name and COUNT only (default 0/1)
   --log.level=LEVEL           debug, info, warn, error (default info)
   --log.format=FORMAT         logfmt or json (default logfmt)
+  --metrics.per-address=WHICH all: per-address series for every zone (default);
+                              not-in-sync: only for zones whose verdict is not OK (the
+                              per-nameserver totals always cover every address)
   --version                   print the version and exit
   -h, --help                  show this help
 )";
@@ -71,6 +75,7 @@ struct AgentFlags {
     Shard shard;                  // 0/1: every zone
     std::string web_config_file;  // empty: plain HTTP, no auth
     WebConfig web;                // what web_config_file holds, loaded at start and on reload
+    PerAddressSeries per_address = PerAddressSeries::all;
 };
 
 std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
@@ -132,6 +137,18 @@ std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_cod
                           << "\" (debug, info, warn, error)\n";
                 return std::nullopt;
             }
+        } else if (arg == "--metrics.per-address") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            if (*v == "all") {
+                f.per_address = PerAddressSeries::all;
+            } else if (*v == "not-in-sync") {
+                f.per_address = PerAddressSeries::not_in_sync;
+            } else {
+                std::cerr << "soawatch: --metrics.per-address: unknown value \"" << *v
+                          << "\" (all, not-in-sync)\n";
+                return std::nullopt;
+            }
         } else if (arg == "--log.format") {
             auto v = take();
             if (!v) return std::nullopt;
@@ -176,7 +193,8 @@ class Agent {
     Agent(AgentFlags flags, Config config)
         : flags_(std::move(flags)),
           config_(std::move(config)),
-          metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION}),
+          metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION},
+                   MetricsOptions{.per_address = flags_.per_address}),
           discovery_(loop_, discovery_options(config_)),
           prober_(loop_),
           checker_(discovery_, prober_),
@@ -430,6 +448,12 @@ class Agent {
             append_alert_metrics(body, *alerts_.snapshot(), dispatcher_.stats());
             return body;
         };
+        hooks.render_metrics_parts = [this] {
+            auto parts = metrics_.render_parts(*store_.snapshot());
+            parts.emplace_back();
+            append_alert_metrics(parts.back(), *alerts_.snapshot(), dispatcher_.stats());
+            return parts;
+        };
         hooks.alerts = [this] { return alerts_.snapshot(); };
         hooks.ready = [this] { return ready_.load(); };
         hooks.reload = [this]() -> ReloadResult {
@@ -546,6 +570,10 @@ int run_agent_command(int argc, char** argv) {
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // Buffers of 1 MiB and more (the /metrics texts: ~200 MB in all at 100,000 zones) straight
+    // from and back to the kernel. glibc's default threshold rises to 32 MiB once such buffers
+    // are freed, and the heap then keeps a whole scrape's worth of memory resident.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
     try {
         Agent agent(std::move(*flags), std::move(config));

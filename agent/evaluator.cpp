@@ -63,6 +63,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
 
     // Rows: the primary first, then the nameservers by name and address.
     std::vector<const SoaObservation*> observations;
+    const std::size_t rows = r.observations.size() + (r.primary ? 1 : 0);
+    observations.reserve(rows);
+    z.servers.reserve(rows);  // exactly: a status lives until the zone's next check
     if (r.primary) {
         observations.push_back(&*r.primary);
         z.servers.push_back(row_from(*r.primary, true));
@@ -214,6 +217,11 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
                 break;
         }
     }
+
+    // Addresses with the reference SOA share its copy, and an unchanged reference keeps the
+    // previous status' copy: a zone in sync holds one SOA.
+    if (prev) z.reference_soa.share_with(prev->reference_soa);
+    for (auto& s : z.servers) s.soa.share_with(z.reference_soa);
 
     // Consistency and the verdict.
     std::set<std::string> usable_names;

@@ -12,8 +12,7 @@ namespace {
 
 using Mono = EventLoop::Clock;
 
-// A stable offset inside the interval for each zone: spreads the checks evenly and keeps each
-// zone's slot across restarts and reloads.
+// An offset inside `window` for each zone (a hash of its name): spreads the first round evenly.
 Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
     const auto ticks = std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
     if (ticks <= 0) return Mono::duration::zero();
@@ -22,6 +21,17 @@ Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds next_slot_delay(std::string_view zone, std::chrono::milliseconds interval,
+                                          int64_t unix_ms) {
+    const int64_t period = interval.count();
+    if (period <= 0) return interval;
+    const int64_t earliest = unix_ms + period / 2;
+    const auto slot =
+        static_cast<int64_t>(std::hash<std::string_view>{}(zone) % static_cast<uint64_t>(period));
+    const int64_t wait = ((slot - earliest % period) % period + period) % period;
+    return std::chrono::milliseconds(period / 2 + wait);
+}
 
 Scheduler::Scheduler(EventLoop& loop, ZoneChecker& checker, StatusStore& store,
                      CheckObserver observer)
@@ -33,16 +43,18 @@ Scheduler::~Scheduler() {
 
 void Scheduler::stop() {
     stopped_ = true;
-    for (auto& [name, zone] : zones_)
-        if (zone->timer) loop_.cancel_timer(zone->timer);
+    if (wake_timer_) loop_.cancel_timer(wake_timer_);
+    wake_timer_ = 0;
+    due_.clear();
 }
 
 void Scheduler::apply(const Config& config) {
     global_ = config.global;
     const auto now = Mono::now();
     std::map<std::string, std::unique_ptr<Zone>> next;
+    NameserverLists nameserver_lists;
     for (const auto& zc : config.zones) {
-        auto spec = make_check_spec(config.global, zc);
+        auto spec = make_check_spec(config.global, zc, &nameserver_lists);
         auto interval =
             std::chrono::duration_cast<Mono::duration>(effective_interval(config.global, zc));
         auto it = zones_.find(zc.name);
@@ -65,21 +77,18 @@ void Scheduler::apply(const Config& config) {
         zone->generation = next_generation_++;
         // The first check comes soon (spread over at most 10 s so /readyz turns ready quickly);
         // later checks keep the zone's slot in its interval.
-        auto first_window = std::min<Mono::duration>(interval, std::chrono::seconds(10));
+        auto first_window = std::min<Mono::duration>(interval, first_round_window_);
         zone->next_due = now + spread_offset(zc.name, first_window);
         next.emplace(zc.name, std::move(zone));
     }
-    // What is left in zones_ was removed from the config.
-    for (auto& [name, zone] : zones_) {
-        if (zone->timer) loop_.cancel_timer(zone->timer);
-        log::info("zone removed", {{"zone", name}});
-    }
+    // What is left in zones_ was removed from the config (its pending check, if any, is skipped).
+    for (auto& [name, zone] : zones_) log::info("zone removed", {{"zone", name}});
     zones_ = std::move(next);
     std::vector<std::string> names;
     names.reserve(zones_.size());
     for (auto& [name, zone] : zones_) {
         names.push_back(name);
-        if (!zone->timer && !zone->running) schedule(name, *zone, zone->next_due);
+        if (!zone->ticket && !zone->running) schedule(name, *zone, zone->next_due);
     }
     store_.retain(names);
     checked_this_round_ = 0;
@@ -90,9 +99,36 @@ void Scheduler::apply(const Config& config) {
 
 void Scheduler::schedule(const std::string& name, Zone& zone, Mono::time_point when) {
     if (stopped_) return;
-    if (zone.timer) loop_.cancel_timer(zone.timer);
+    zone.ticket = next_ticket_++;
     zone.scheduled_for = when;
-    zone.timer = loop_.add_timer(when, [this, name] { run_check(name); });
+    due_.push_back({when, zone.ticket, name});
+    std::push_heap(due_.begin(), due_.end(), std::greater<>{});
+    arm_wake();
+}
+
+void Scheduler::arm_wake() {
+    if (due_.empty() || stopped_) return;
+    const auto when = due_.front().when;
+    if (wake_timer_ && wake_at_ <= when) return;
+    if (wake_timer_) loop_.cancel_timer(wake_timer_);
+    wake_at_ = when;
+    wake_timer_ = loop_.add_timer(when, [this] {
+        wake_timer_ = 0;
+        run_due();
+    });
+}
+
+void Scheduler::run_due() {
+    const auto now = Mono::now();
+    while (!due_.empty() && due_.front().when <= now && !stopped_) {
+        std::pop_heap(due_.begin(), due_.end(), std::greater<>{});
+        const Due due = std::move(due_.back());
+        due_.pop_back();
+        auto it = zones_.find(due.zone);
+        if (it == zones_.end() || it->second->ticket != due.ticket) continue;  // stale
+        run_check(it->first, *it->second);
+    }
+    arm_wake();
 }
 
 bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
@@ -109,11 +145,8 @@ bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
     return true;
 }
 
-void Scheduler::run_check(const std::string& name) {
-    auto it = zones_.find(name);
-    if (it == zones_.end() || stopped_) return;
-    Zone& zone = *it->second;
-    zone.timer = 0;
+void Scheduler::run_check(const std::string& name, Zone& zone) {
+    zone.ticket = 0;
     if (zone.running) return;
     zone.running = true;
     const auto started = Mono::now();
@@ -158,11 +191,15 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     const bool regular = now >= zone.next_due || !zone.checked_once;
     if (regular) {
         zone.checked_once = true;
-        zone.next_due += zone.interval;
-        if (zone.next_due <= now) {
-            // Overrun (the loop or the servers were slow): realign without a burst.
-            zone.next_due = now + spread_offset(name, zone.interval / 10);
-        }
+        // The zone's slot, not first check + interval: the first round is squeezed into a few
+        // seconds (for /readyz), and an overrun must not turn into a burst.
+        const auto unix_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+                .count();
+        zone.next_due =
+            now + next_slot_delay(
+                      name, std::chrono::duration_cast<std::chrono::milliseconds>(zone.interval),
+                      unix_ms);
         if (++checked_this_round_ >= zones_.size()) {
             stats_.last_cycle_seconds = std::chrono::duration<double>(now - round_started_).count();
             stats_.max_check_delay_seconds = round_max_delay_;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/config.hpp"
@@ -18,6 +19,14 @@
 #include "probes/event_loop.hpp"
 
 namespace soawatch {
+
+// How long after `unix_ms` (the wall clock, in ms) a zone's next regular check is due: at the
+// zone's slot, the same offset (a hash of the name) in every period of a grid anchored at the
+// Unix epoch, at least half an interval away. Checks stay spread evenly over the interval (a
+// flat load), a zone keeps its slot across restarts and reloads, and a zone checked just
+// before its slot (in the squeezed first round) is not checked again at once.
+std::chrono::milliseconds next_slot_delay(std::string_view zone, std::chrono::milliseconds interval,
+                                          int64_t unix_ms);
 
 class Scheduler {
   public:
@@ -47,6 +56,10 @@ class Scheduler {
     }
     void publish_stats();
 
+    // How long the first round of a newly applied zone set is spread over (default 10 s, at
+    // most the interval). `soawatch check` sets 0: every zone starts at once.
+    void set_first_round_window(EventLoop::Clock::duration window) { first_round_window_ = window; }
+
     bool first_round_done() const { return first_round_done_; }
     const AgentStats& stats() const { return stats_; }
     std::size_t zone_count() const { return zones_.size(); }
@@ -56,19 +69,22 @@ class Scheduler {
         ZoneCheckSpec spec;
         EventLoop::Clock::duration interval{};
         EventLoop::Clock::time_point next_due{};  // the regular schedule
-        EventLoop::TimerId timer = 0;
+        uint64_t ticket = 0;                      // of its pending entry in due_; 0: none pending
         bool running = false;
         bool recheck_after_run = false;  // a NOTIFY came while a check was running
         bool checked_once = false;
         std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
         std::optional<EventLoop::Clock::time_point> fast_until;
-        EventLoop::Clock::time_point scheduled_for{};  // when the pending timer was due
+        EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
         uint64_t generation = 0;  // bumped on removal so late callbacks are ignored
     };
 
+    // A check due at `when`. The zone's earlier pending check, if any, is dropped.
     void schedule(const std::string& name, Zone& zone, EventLoop::Clock::time_point when);
-    void run_check(const std::string& name);
+    void arm_wake();
+    void run_due();
+    void run_check(const std::string& name, Zone& zone);
     void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
                     EventLoop::Clock::time_point started);
 
@@ -78,6 +94,23 @@ class Scheduler {
     CheckObserver observer_;
     GlobalConfig global_;
     std::map<std::string, std::unique_ptr<Zone>> zones_;
+
+    // Pending checks, a min-heap by due time, with one loop timer for the earliest: 100,000
+    // zones cost a small entry each instead of a loop timer (a std::function and a hash map
+    // node) each. Entries whose ticket is no longer their zone's are skipped (rescheduled or
+    // removed zones).
+    struct Due {
+        EventLoop::Clock::time_point when;
+        uint64_t ticket;
+        std::string zone;
+        bool operator>(const Due& other) const {
+            return when != other.when ? when > other.when : ticket > other.ticket;
+        }
+    };
+    std::vector<Due> due_;
+    uint64_t next_ticket_ = 1;
+    EventLoop::TimerId wake_timer_ = 0;
+    EventLoop::Clock::time_point wake_at_{};
     uint64_t next_generation_ = 1;
     bool stopped_ = false;
 
@@ -88,6 +121,7 @@ class Scheduler {
     double round_max_delay_ = 0;
     AgentStats stats_;
     std::function<void(AgentStats&)> augment_stats_;
+    EventLoop::Clock::duration first_round_window_ = std::chrono::seconds(10);
 };
 
 }  // namespace soawatch

@@ -8,50 +8,101 @@
 
 namespace soawatch {
 
-ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone) {
+std::shared_ptr<const std::vector<ProbeTarget>> NameserverLists::intern(
+    std::vector<ProbeTarget> list) {
+    std::string key;
+    for (const auto& t : list)
+        key.append(t.nameserver)
+            .append(1, '\0')
+            .append(t.address)
+            .append(1, '\0')
+            .append(std::to_string(t.port))
+            .append(1, '\n');
+    auto& shared = lists_[key];
+    if (!shared) shared = std::make_shared<const std::vector<ProbeTarget>>(std::move(list));
+    return shared;
+}
+
+ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone,
+                              NameserverLists* lists) {
     ZoneCheckSpec spec;
-    spec.zone = zone.name;
+    spec.zone = dns::canonical_name(zone.name);
     spec.primary = zone.primary;
-    spec.nameservers = zone.nameservers;
     spec.probe = effective_probe_settings(global, zone);
+    std::vector<ProbeTarget> addresses;
+    for (const auto& entry : zone.nameservers) {
+        std::string ignored;
+        if (auto endpoint = parse_endpoint(entry, spec.probe.port, &ignored))
+            addresses.push_back({"", endpoint->address, endpoint->port});
+        else
+            spec.nameserver_names.push_back(entry);
+    }
+    if (!addresses.empty()) {
+        spec.nameserver_addresses =
+            lists ? lists->intern(std::move(addresses))
+                  : std::make_shared<const std::vector<ProbeTarget>>(std::move(addresses));
+    }
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
     return spec;
 }
 
-void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
-    auto result = std::make_shared<ZoneCheckResult>();
-    result->zone = dns::canonical_name(spec.zone);
-    result->started = Clock::now();
+// One check in flight: its result, the probes still out, and who waits for it.
+struct ZoneChecker::Round {
+    ZoneCheckResult result;
+    std::size_t pending = 0;
+    Callback done;
 
-    auto add_addresses = [result, port = spec.probe.port](std::vector<ProbeTarget>& targets,
-                                                          const DiscoveredNameserver& ns) {
-        if (!ns.stale.empty() && !result->discovery_from_cache) {  // the resolver is down
-            result->discovery_from_cache = true;
-            result->discovery_error = "addresses of " + ns.name + ": " + ns.stale;
+    // Called once per finished probe (and once by probe_all itself, so probes that finish
+    // before probe_all returns cannot complete the round early).
+    void finish_one() {
+        if (--pending > 0) return;
+        result.finished = Clock::now();
+        done(std::move(result));
+    }
+};
+
+void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
+    auto round = std::make_shared<Round>();
+    round->done = std::move(done);
+    auto& result = round->result;
+    result.zone = spec.zone;
+    result.started = Clock::now();
+
+    auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
+                                                         const DiscoveredNameserver& ns) {
+        auto& r = round->result;
+        if (!ns.stale.empty() && !r.discovery_from_cache) {  // the resolver is down
+            r.discovery_from_cache = true;
+            r.discovery_error = "addresses of " + ns.name + ": " + ns.stale;
         }
         if (ns.addresses.empty()) {
-            result->unresolved.push_back(ns.name + " (" + ns.error + ")");
+            round->result.unresolved.push_back(ns.name + " (" + ns.error + ")");
             return;
         }
         for (const auto& address : ns.addresses) targets.push_back({ns.name, address, port});
     };
 
-    if (spec.nameservers.empty()) {
-        discovery_.discover(
-            result->zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
-            [this, result, spec, add_addresses, done = std::move(done)](DiscoveryResult found) {
-                result->discovery_error = found.error;
-                result->discovery_from_cache = found.from_cache;
-                result->capped = found.capped;
-                if (found.capped)
-                    result->capped_detail = std::to_string(found.ns_total) + " NS names, " +
-                                            std::to_string(spec.max_nameservers) +
-                                            " followed (global.max_nameservers)";
-                std::vector<ProbeTarget> targets;
-                for (const auto& ns : found.nameservers) add_addresses(targets, ns);
-                probe_all(result, spec, std::move(targets), std::move(done));
-            });
+    if (spec.discovers()) {
+        discovery_.discover(result.zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
+                            [this, round, spec, add_addresses](DiscoveryResult found) {
+                                auto& r = round->result;
+                                r.discovery_error = found.error;
+                                r.discovery_from_cache = found.from_cache;
+                                r.capped = found.capped;
+                                if (found.capped)
+                                    r.capped_detail = std::to_string(found.ns_total) +
+                                                      " NS names, " +
+                                                      std::to_string(spec.max_nameservers) +
+                                                      " followed (global.max_nameservers)";
+                                std::vector<ProbeTarget> targets;
+                                for (const auto& ns : found.nameservers) add_addresses(targets, ns);
+                                probe_all(round, spec, targets);
+                            });
+        return;
+    }
+    if (spec.nameserver_names.empty()) {
+        probe_all(std::move(round), spec, *spec.nameserver_addresses);  // no lookup needed
         return;
     }
 
@@ -62,22 +113,17 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
         std::size_t pending = 1;
     };
     auto join = std::make_shared<Join>();
-    auto shared_done = std::make_shared<Callback>(std::move(done));
-    auto finish = [this, result, spec, join, shared_done, add_addresses] {
+    if (spec.nameserver_addresses) join->targets = *spec.nameserver_addresses;
+    auto finish = [this, round, spec, join, add_addresses] {
         if (--join->pending > 0) return;
         std::sort(join->resolved.begin(), join->resolved.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         for (const auto& ns : join->resolved) add_addresses(join->targets, ns);
-        probe_all(result, spec, std::move(join->targets), std::move(*shared_done));
+        probe_all(round, spec, join->targets);
     };
-    for (const auto& entry : spec.nameservers) {
-        std::string ignored;
-        if (auto endpoint = parse_endpoint(entry, spec.probe.port, &ignored)) {
-            join->targets.push_back({"", endpoint->address, endpoint->port});
-            continue;
-        }
+    for (const auto& name : spec.nameserver_names) {
         ++join->pending;
-        discovery_.resolve(entry, spec.probe.ipv4, spec.probe.ipv6,
+        discovery_.resolve(name, spec.probe.ipv4, spec.probe.ipv6,
                            [join, finish](DiscoveredNameserver ns) {
                                join->resolved.push_back(std::move(ns));
                                finish();
@@ -86,25 +132,32 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     finish();
 }
 
-void ZoneChecker::probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneCheckSpec& spec,
-                            std::vector<ProbeTarget> targets, Callback done) {
+void ZoneChecker::probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+                            const std::vector<ProbeTarget>& targets) {
+    auto& result = round->result;
     // The same address may appear under two NS names (or twice): probe it once per name is
     // wasteful, but a name is what operators see, so keep each (name, address) pair once. A
-    // hostile NS set can list tens of thousands of addresses: linear work only.
-    std::vector<ProbeTarget> unique;
-    std::unordered_set<std::string> seen;
+    // hostile NS set can list tens of thousands of addresses: linear work only (a set only when
+    // there are enough to matter; the usual handful compares directly).
+    std::vector<const ProbeTarget*> unique;
+    unique.reserve(std::min<std::size_t>(targets.size(), spec.max_addresses));
     std::size_t total = 0;
-    for (auto& t : targets) {
-        if (!seen.insert(t.nameserver + '\0' + t.address + '\0' + std::to_string(t.port)).second)
-            continue;
+    std::unordered_set<std::string> seen;
+    const bool few = targets.size() <= 16;
+    for (const auto& t : targets) {
+        const bool repeated =
+            few ? std::any_of(targets.data(), &t, [&](const ProbeTarget& u) { return u == t; })
+                : !seen.insert(t.nameserver + '\0' + t.address + '\0' + std::to_string(t.port))
+                       .second;
+        if (repeated) continue;
         ++total;
-        if (unique.size() < spec.max_addresses) unique.push_back(std::move(t));
+        if (unique.size() < spec.max_addresses) unique.push_back(&t);
     }
     if (total > spec.max_addresses) {
-        result->capped_detail +=
-            (result->capped_detail.empty() ? "" : ", ") + std::to_string(total) + " addresses, " +
-            std::to_string(spec.max_addresses) + " probed (global.max_addresses)";
-        result->capped = true;
+        result.capped_detail += (result.capped_detail.empty() ? "" : ", ") + std::to_string(total) +
+                                " addresses, " + std::to_string(spec.max_addresses) +
+                                " probed (global.max_addresses)";
+        result.capped = true;
     }
 
     SoaProbeOptions options;
@@ -112,29 +165,24 @@ void ZoneChecker::probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneC
     options.retries = spec.probe.retries;
     options.edns_udp_size = spec.probe.edns_udp_size;
 
-    result->observations.resize(unique.size());
-    auto pending = std::make_shared<std::size_t>(unique.size() + 1);  // +1: sync callbacks
-    auto shared_done = std::make_shared<Callback>(std::move(done));
-    auto finish = [result, pending, shared_done] {
-        if (--*pending > 0) return;
-        result->finished = Clock::now();
-        (*shared_done)(std::move(*result));
-    };
+    const auto query = make_soa_query(result.zone, options.edns_udp_size);
+    result.observations.resize(unique.size());
+    round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
     if (spec.primary) {
-        ++*pending;
+        ++round->pending;
         ProbeTarget primary{"", spec.primary->address, spec.primary->port};
-        prober_.probe(result->zone, primary, options, [result, finish](SoaObservation obs) {
-            result->primary = std::move(obs);
-            finish();
+        prober_.probe(query, primary, options, [round](SoaObservation obs) {
+            round->result.primary = std::move(obs);
+            round->finish_one();
         });
     }
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(result->zone, unique[i], options, [result, i, finish](SoaObservation obs) {
-            result->observations[i] = std::move(obs);
-            finish();
+        prober_.probe(query, *unique[i], options, [round, i](SoaObservation obs) {
+            round->result.observations[i] = std::move(obs);
+            round->finish_one();
         });
     }
-    finish();
+    round->finish_one();
 }
 
 }  // namespace soawatch

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,14 +19,30 @@ namespace soawatch {
 struct ZoneCheckSpec {
     std::string zone;  // canonical
     std::optional<Endpoint> primary;
-    std::vector<std::string> nameservers;  // names or IP[:PORT]; empty: discover
+    // Configured nameservers, split once here rather than at every check: addresses are probed
+    // as given, host names are resolved. Neither: the NS set is discovered.
+    std::shared_ptr<const std::vector<ProbeTarget>> nameserver_addresses;  // null when none
+    std::vector<std::string> nameserver_names;
     ProbeSettings probe;
     unsigned max_nameservers = 32;
     unsigned max_addresses = 64;
+    bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 
-// Builds the spec of a configured zone.
-ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone);
+// Zones of one operator are mostly served by the same nameservers: specs made with one of these
+// share each distinct list of configured addresses (100,000 zones on three addresses keep one
+// list, not 100,000 copies).
+class NameserverLists {
+  public:
+    std::shared_ptr<const std::vector<ProbeTarget>> intern(std::vector<ProbeTarget> list);
+
+  private:
+    std::map<std::string, std::shared_ptr<const std::vector<ProbeTarget>>> lists_;
+};
+
+// Builds the spec of a configured zone (sharing address lists through `lists` when given).
+ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone,
+                              NameserverLists* lists = nullptr);
 
 struct ZoneCheckResult {
     std::string zone;
@@ -49,8 +67,9 @@ class ZoneChecker {
     void check(const ZoneCheckSpec& spec, Callback done);
 
   private:
-    void probe_all(std::shared_ptr<ZoneCheckResult> result, const ZoneCheckSpec& spec,
-                   std::vector<ProbeTarget> targets, Callback done);
+    struct Round;
+    void probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+                   const std::vector<ProbeTarget>& targets);
 
     Discovery& discovery_;
     SoaProber& prober_;

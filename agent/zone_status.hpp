@@ -30,6 +30,72 @@ std::string_view server_state_name(ServerState s);
 enum class Verdict { ok = 0, warning = 1, critical = 2, unknown = 3 };
 std::string_view verdict_name(Verdict v);  // "OK", "WARNING", "CRITICAL", "UNKNOWN"
 
+// Failed probes of one address by ProbeError (indexed by the enum's value; [0] unused). Most
+// addresses never fail: the counters are allocated at the first failure, so a healthy address
+// costs one pointer instead of twelve counters (100,000 zones x 3 addresses: 26 MB).
+class ErrorCounts {
+  public:
+    ErrorCounts() = default;
+    ErrorCounts(const ErrorCounts& other) : counts_(copy(other)) {}
+    ErrorCounts& operator=(const ErrorCounts& other) {
+        if (this != &other) counts_ = copy(other);
+        return *this;
+    }
+    ErrorCounts(ErrorCounts&&) noexcept = default;
+    ErrorCounts& operator=(ErrorCounts&&) noexcept = default;
+
+    uint64_t operator[](std::size_t reason) const { return counts_ ? (*counts_)[reason] : 0; }
+    uint64_t& operator[](std::size_t reason) {
+        if (!counts_) counts_ = std::make_unique<Counts>();
+        return (*counts_)[reason];
+    }
+
+  private:
+    using Counts = std::array<uint64_t, kProbeErrorKinds>;
+    static std::unique_ptr<Counts> copy(const ErrorCounts& other) {
+        return other.counts_ ? std::make_unique<Counts>(*other.counts_) : nullptr;
+    }
+    std::unique_ptr<Counts> counts_;
+};
+
+// An SOA RDATA that statuses share: the addresses of a zone in sync answer the same SOA, and it
+// rarely changes between checks, so they hold one reference-counted copy (names included)
+// instead of one each (100,000 zones x 3 addresses: about 36 MB). Reads like
+// std::optional<dns::SoaRdata>; writing through -> or * first makes the copy unshared. Only the
+// event loop copies these; published statuses are read through const access only.
+class SharedSoa {
+  public:
+    SharedSoa() = default;
+    SharedSoa(std::nullopt_t) {}
+    SharedSoa(const dns::SoaRdata& soa) : soa_(std::make_shared<dns::SoaRdata>(soa)) {}
+    SharedSoa(const std::optional<dns::SoaRdata>& soa) {
+        if (soa) soa_ = std::make_shared<dns::SoaRdata>(*soa);
+    }
+
+    bool has_value() const { return soa_ != nullptr; }
+    explicit operator bool() const { return has_value(); }
+    const dns::SoaRdata& operator*() const { return *soa_; }
+    const dns::SoaRdata* operator->() const { return soa_.get(); }
+    dns::SoaRdata& operator*() { return *unshared(); }
+    dns::SoaRdata* operator->() { return unshared(); }
+    void reset() { soa_.reset(); }
+    operator std::optional<dns::SoaRdata>() const {
+        return soa_ ? std::optional<dns::SoaRdata>(*soa_) : std::nullopt;
+    }
+
+    // Takes other's copy when both hold the same SOA.
+    void share_with(const SharedSoa& other) {
+        if (soa_ && other.soa_ && soa_ != other.soa_ && *soa_ == *other.soa_) soa_ = other.soa_;
+    }
+
+  private:
+    dns::SoaRdata* unshared() {
+        if (soa_ && soa_.use_count() > 1) soa_ = std::make_shared<dns::SoaRdata>(*soa_);
+        return soa_.get();
+    }
+    std::shared_ptr<dns::SoaRdata> soa_;
+};
+
 struct NameserverStatus {
     ProbeTarget target;       // nameserver name ("" when given as an address), address, port
     bool is_primary = false;  // the configured hidden primary (not necessarily in the NS set)
@@ -43,7 +109,7 @@ struct NameserverStatus {
     unsigned rcode = 0;
     bool authoritative = false;
     Transport transport = Transport::udp;
-    std::optional<dns::SoaRdata> soa;  // of the last usable answer this round
+    SharedSoa soa;  // of the last usable answer this round
     std::chrono::duration<double> rtt{0};
 
     // Tracking across rounds (kept by the Evaluator from the previous status).
@@ -60,7 +126,7 @@ struct NameserverStatus {
     uint64_t probes_total = 0;
     // Failed probes by ProbeError (indexed by the enum's value; [0] unused), cumulative while
     // the zone and address stay watched: soawatch_probe_errors_total{reason}.
-    std::array<uint64_t, kProbeErrorKinds> errors_by_reason{};
+    ErrorCounts errors_by_reason;
 };
 
 // A measured propagation: a new reference serial reached one nameserver address.
@@ -79,7 +145,7 @@ struct ZoneStatus {
     // The primary's serial (now or last known); false: the newest among the nameservers, used
     // without a primary and while a configured primary has never answered.
     bool reference_from_primary = false;
-    std::optional<dns::SoaRdata> reference_soa;           // the SOA that defines the reference
+    SharedSoa reference_soa;                              // the SOA that defines the reference
     std::optional<Clock::time_point> reference_seen;      // first sighting of the current reference
     std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
 

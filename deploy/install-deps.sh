@@ -11,11 +11,13 @@ set -euo pipefail
 build_pkgs=(g++ cmake make pkg-config git libc-ares-dev libcurl4-openssl-dev nlohmann-json3-dev
     prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
 runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
-# civetweb dlopens the unversioned libssl.so and libcrypto.so for TLS; in Debian 12 only
-# libssl-dev ships those names (libssl3 has the .so.3 files they point to).
+# civetweb dlopens the unversioned libssl.so and libcrypto.so for TLS (soawatch redirects that
+# dlopen to the OpenSSL 3 it links: exporters/civetweb_openssl3); only libssl-dev ships the
+# unversioned names, kept so that they resolve wherever something asks for them.
 runtime_pkgs+=(libssl3 libssl-dev)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
-test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf clang-format
+test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
+    curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
 
 # The HTTP endpoint's TLS context (OpenSSL) and basic auth (bcrypt through libxcrypt); the web
@@ -73,7 +75,7 @@ $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the servers' own system services on install (where an init system runs):
 # the lab runs its own instances on other addresses, so those are not needed.
-for svc in named nsd knot prometheus; do
+for svc in named nsd knot prometheus prometheus-blackbox-exporter; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $sudo systemctl stop "$svc" || true
     fi

@@ -80,7 +80,8 @@ struct Response {
     int status = 200;
     std::string_view content_type = kTextType;
     std::string body;
-    Headers headers;  // Allow, WWW-Authenticate, Retry-After
+    Headers headers;                      // Allow, WWW-Authenticate, Retry-After
+    std::vector<std::string> parts = {};  // more body, sent after `body` in order
 };
 
 Response text(int status, std::string body) {
@@ -132,7 +133,9 @@ Response method_not_allowed(std::string_view allow) {
 }
 
 void send(mg_connection* conn, const Response& r, bool head, const Headers& security) {
-    const std::string length = std::to_string(r.body.size());
+    std::size_t size = r.body.size();
+    for (const auto& part : r.parts) size += part.size();
+    const std::string length = std::to_string(size);
     mg_response_header_start(conn, r.status);
     mg_response_header_add(conn, "Content-Type", r.content_type.data(),
                            static_cast<int>(r.content_type.size()));
@@ -144,7 +147,10 @@ void send(mg_connection* conn, const Response& r, bool head, const Headers& secu
         }
     }
     mg_response_header_send(conn);
-    if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+    if (head) return;
+    if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+    for (const auto& part : r.parts)
+        if (!part.empty()) mg_write(conn, part.data(), part.size());
 }
 
 // A body no endpoint takes: over the limit, or chunked (of unknown length).
@@ -445,6 +451,11 @@ struct HttpServer::Impl {
     }
 
     Response metrics() const {
+        if (hooks.render_metrics_parts) {
+            Response r{200, kMetricsType, {}, {}};
+            r.parts = hooks.render_metrics_parts();
+            return r;
+        }
         if (!hooks.render_metrics) return text(503, "metrics not available");
         return Response{200, kMetricsType, hooks.render_metrics(), {}};
     }

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "agent/alert_engine.hpp"
 #include "agent/endpoint.hpp"
@@ -32,9 +33,12 @@ struct ReloadResult {
 struct HttpHooks {
     std::function<SnapshotPtr()> snapshot;
     std::function<std::string()> render_metrics;  // the whole /metrics body, text format 0.0.4
-    std::function<bool()> ready;                  // config loaded and first round done
-    std::function<ReloadResult()> reload;         // POST /-/reload
-    std::function<AlertsSnapshotPtr()> alerts;    // GET /api/v1/alerts
+    // The same body in pieces, sent in order without joining them (a large body would need its
+    // size in memory twice). Used instead of render_metrics when set.
+    std::function<std::vector<std::string>()> render_metrics_parts;
+    std::function<bool()> ready;                // config loaded and first round done
+    std::function<ReloadResult()> reload;       // POST /-/reload
+    std::function<AlertsSnapshotPtr()> alerts;  // GET /api/v1/alerts
     // GET /probe?zone=Z[&primary=IP[:PORT]]: a synchronous one-off check of one zone, rendered
     // as metrics text. Returns nullopt and sets *error (one line) for a bad request; the hook
     // itself bounds concurrency and reports "too many concurrent probes" the same way.

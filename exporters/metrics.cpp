@@ -9,12 +9,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string_view>
@@ -129,7 +131,10 @@ bool soa_fields_agree(const dns::SoaRdata& a, const dns::SoaRdata& b) {
            a.minimum == b.minimum;
 }
 
-void append_zone(ZoneBuffers& b, const ZoneStatus& z) {
+// Zone z's samples, each into its family's buffer. Without `per_address`, the per-address
+// families (soa_serial, serial_behind, serial_lag_seconds, nameserver_up, probe_errors_total,
+// last_propagation_seconds) are left out.
+void append_zone(ZoneBuffers& b, const ZoneStatus& z, bool per_address) {
     using prom::append_sample;
     prom::LabelSet zl;
     zl.add("zone", z.zone);
@@ -147,17 +152,17 @@ void append_zone(ZoneBuffers& b, const ZoneStatus& z) {
     uint64_t addresses = 0;
     prom::LabelSet sl;
     for (const NameserverStatus& s : z.servers) {
-        sl = zl;
-        sl.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
         const bool up = usable(s);
         if (s.is_primary && up) primary_up = true;
         if (s.in_ns_set) ++addresses;
-        if (up && s.soa) {
+        if (up && s.soa && z.reference_soa && !soa_fields_agree(*s.soa, *z.reference_soa))
+            fields_consistent = false;
+        if (!per_address) continue;
+        sl = zl;
+        sl.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
+        if (up && s.soa)
             append_sample(b[kSoaSerial], kZoneFamilies[kSoaSerial].name, sl,
                           uint64_t{s.soa->serial});
-            if (z.reference_soa && !soa_fields_agree(*s.soa, *z.reference_soa))
-                fields_consistent = false;
-        }
         append_sample(b[kSerialBehind], kZoneFamilies[kSerialBehind].name, sl,
                       uint64_t{s.serial_behind});
         append_sample(b[kSerialLag], kZoneFamilies[kSerialLag].name, sl, s.lag_seconds);
@@ -200,17 +205,96 @@ void append_zone(ZoneBuffers& b, const ZoneStatus& z) {
                   uint64_t{z.discovery_from_cache});
 }
 
-// Families with no series are left out entirely (no HELP/TYPE without samples).
-void flush_zone_buffers(std::string& out, const ZoneBuffers& buffers) {
-    std::size_t total = 0;
-    for (const std::string& b : buffers) total += b.size() + 256;
-    out.reserve(out.size() + total);
+// Every zone in one pass (each status is read once: at 100,000 zones, one pass per family
+// would wait for memory twenty times over), each family into its own text: HELP, TYPE and
+// samples. Families with no series are left out entirely. `sizes` holds each family's size at
+// the last render, so each text is allocated once at about its final size.
+template <typename Zones>
+std::vector<std::string> zone_family_texts(const Zones& zones, PerAddressSeries per_address,
+                                           std::array<std::size_t, kZoneFamilyCount>& sizes) {
+    ZoneBuffers buffers;
     for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
-        if (buffers[f].empty()) continue;
-        prom::append_family_header(out, kZoneFamilies[f].name, kZoneFamilies[f].help,
+        buffers[f].reserve(sizes[f] + sizes[f] / 16);
+        prom::append_family_header(buffers[f], kZoneFamilies[f].name, kZoneFamilies[f].help,
                                    kZoneFamilies[f].type);
-        out += buffers[f];
+        sizes[f] = buffers[f].size();  // a header alone: no samples
     }
+    for (const auto& zone : zones)
+        if (zone)
+            append_zone(buffers, *zone,
+                        per_address == PerAddressSeries::all || zone->verdict != Verdict::ok);
+    std::vector<std::string> texts;
+    for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
+        if (buffers[f].size() == sizes[f]) continue;
+        sizes[f] = buffers[f].size();
+        texts.push_back(std::move(buffers[f]));
+    }
+    return texts;
+}
+
+// Totals per nameserver address over every zone, always exported: with per-address series
+// limited to zones not in sync, these still show every address at a glance.
+struct AddressTotals {
+    std::array<uint64_t, 6> zones_by_state{};  // indexed by ServerState
+    std::array<uint64_t, kProbeErrorKinds> errors{};
+    double max_lag_seconds = 0;
+};
+
+constexpr ServerState kAllStates[] = {ServerState::reference,    ServerState::in_sync,
+                                      ServerState::behind,       ServerState::ahead,
+                                      ServerState::incomparable, ServerState::unusable};
+
+void append_address_totals(std::string& out, const std::vector<ZoneStatusPtr>& zones) {
+    // Keys point into the snapshot, which outlives this function.
+    std::map<std::pair<std::string_view, std::string_view>, AddressTotals> totals;
+    for (const ZoneStatusPtr& zone : zones) {
+        if (!zone) continue;
+        for (const NameserverStatus& s : zone->servers) {
+            AddressTotals& t = totals[{nameserver_label(s.target), s.target.address}];
+            ++t.zones_by_state[static_cast<std::size_t>(s.state)];
+            for (ProbeError e : all_probe_errors)
+                t.errors[static_cast<std::size_t>(e)] +=
+                    s.errors_by_reason[static_cast<std::size_t>(e)];
+            t.max_lag_seconds = std::max(t.max_lag_seconds, s.lag_seconds);
+        }
+    }
+    if (totals.empty()) return;
+
+    constexpr std::string_view zones_name = "soawatch_nameserver_zones";
+    prom::append_family_header(out, zones_name,
+                               "Zones in which the nameserver address is in this state.", "gauge");
+    for (const auto& [key, t] : totals)
+        for (ServerState state : kAllStates)
+            prom::append_sample(out, zones_name,
+                                {{"nameserver", key.first},
+                                 {"address", key.second},
+                                 {"state", server_state_name(state)}},
+                                t.zones_by_state[static_cast<std::size_t>(state)]);
+
+    constexpr std::string_view lag_name = "soawatch_nameserver_max_serial_lag_seconds";
+    prom::append_family_header(out, lag_name,
+                               "The largest serial lag of the nameserver address among its zones.",
+                               "gauge");
+    for (const auto& [key, t] : totals)
+        prom::append_sample(out, lag_name, {{"nameserver", key.first}, {"address", key.second}},
+                            t.max_lag_seconds);
+
+    constexpr std::string_view errors_name = "soawatch_nameserver_probe_errors_total";
+    const std::size_t before_header = out.size();
+    prom::append_family_header(out, errors_name,
+                               "Failed SOA probes of the nameserver address by reason, summed "
+                               "over the zones watched now.",
+                               "counter");
+    const std::size_t after_header = out.size();
+    for (const auto& [key, t] : totals)
+        for (ProbeError e : all_probe_errors)
+            if (const uint64_t n = t.errors[static_cast<std::size_t>(e)]; n != 0)
+                prom::append_sample(out, errors_name,
+                                    {{"nameserver", key.first},
+                                     {"address", key.second},
+                                     {"reason", probe_error_name(e)}},
+                                    n);
+    if (out.size() == after_header) out.resize(before_header);
 }
 
 // ---- process metrics (/proc/self), as the Prometheus client libraries export them --------------
@@ -328,6 +412,15 @@ const prometheus::Histogram::BucketBoundaries kPropagationBuckets{
 
 }  // namespace
 
+std::string join(const std::vector<std::string>& parts) {
+    std::size_t total = 0;
+    for (const auto& part : parts) total += part.size();
+    std::string out;
+    out.reserve(total);
+    for (const auto& part : parts) out += part;
+    return out;
+}
+
 // ---- MetricsExporter ----------------------------------------------------------------------------
 
 struct MetricsExporter::Impl {
@@ -351,6 +444,8 @@ struct MetricsExporter::Impl {
     mutable std::unordered_map<std::string, Series> probe_series;        // ns \0 address
     mutable std::unordered_map<std::string, Series> propagation_series;  // ns
     mutable MonoClock::time_point last_prune = MonoClock::now();
+    // Each per-zone family's size at the last scrape (guarded by mutex).
+    mutable std::array<std::size_t, kZoneFamilyCount> family_sizes{};
 
     explicit Impl(const BuildInfo& build, MetricsOptions opts)
         : options(opts),
@@ -449,7 +544,7 @@ void MetricsExporter::set_reload_result(bool ok, Clock::time_point when) {
     if (ok) impl_->reload_time.Set(unix_seconds(when));
 }
 
-std::string MetricsExporter::render(const Snapshot& snapshot) const {
+std::vector<std::string> MetricsExporter::render_parts(const Snapshot& snapshot) const {
     {
         std::lock_guard lock(impl_->mutex);
         impl_->prune_locked(MonoClock::now());
@@ -457,26 +552,40 @@ std::string MetricsExporter::render(const Snapshot& snapshot) const {
     // The registry and its metrics lock themselves: probes keep being observed meanwhile.
     std::ostringstream registry_text;
     prometheus::TextSerializer().Serialize(registry_text, impl_->registry.Collect());
-    std::string out = std::move(registry_text).str();
-    append_agent_stats(out, snapshot.stats);
-    append_process_metrics(out, impl_->boot_time);
-    append_zone_metrics(out, snapshot);
-    return out;
+    std::vector<std::string> parts;
+    parts.push_back(std::move(registry_text).str());
+    append_agent_stats(parts.back(), snapshot.stats);
+    append_process_metrics(parts.back(), impl_->boot_time);
+    std::array<std::size_t, kZoneFamilyCount> sizes;
+    {
+        std::lock_guard lock(impl_->mutex);
+        sizes = impl_->family_sizes;
+    }
+    for (auto& text : zone_family_texts(snapshot.zones, impl_->options.per_address, sizes))
+        parts.push_back(std::move(text));
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->family_sizes = sizes;
+    }
+    parts.emplace_back();
+    append_address_totals(parts.back(), snapshot.zones);
+    return parts;
+}
+
+std::string MetricsExporter::render(const Snapshot& snapshot) const {
+    return join(render_parts(snapshot));
 }
 
 std::string MetricsExporter::render_zone(const ZoneStatus& zone) {
-    ZoneBuffers buffers;
-    append_zone(buffers, zone);
-    std::string out;
-    flush_zone_buffers(out, buffers);
-    return out;
+    const ZoneStatus* zones[] = {&zone};
+    std::array<std::size_t, kZoneFamilyCount> sizes{};
+    return join(zone_family_texts(zones, PerAddressSeries::all, sizes));
 }
 
-void append_zone_metrics(std::string& out, const Snapshot& snapshot) {
-    ZoneBuffers buffers;
-    for (const ZoneStatusPtr& zone : snapshot.zones)
-        if (zone) append_zone(buffers, *zone);
-    flush_zone_buffers(out, buffers);
+void append_zone_metrics(std::string& out, const Snapshot& snapshot, PerAddressSeries per_address) {
+    std::array<std::size_t, kZoneFamilyCount> sizes{};
+    for (const auto& text : zone_family_texts(snapshot.zones, per_address, sizes)) out += text;
+    append_address_totals(out, snapshot.zones);
 }
 
 }  // namespace soawatch

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/status_store.hpp"
 #include "agent/zone_status.hpp"
@@ -19,10 +20,18 @@ struct BuildInfo {
     std::string revision;
 };
 
+// Which zones get the per-address series (soa_serial, serial_behind, serial_lag_seconds,
+// nameserver_up, probe_errors_total, last_propagation_seconds).
+enum class PerAddressSeries {
+    all,          // every zone
+    not_in_sync,  // only zones whose verdict is not OK (the per-nameserver totals cover the rest)
+};
+
 struct MetricsOptions {
     // A histogram series ({nameserver,address} or {nameserver}) that saw no observation for this
     // long is dropped, so nameservers that left every zone do not stay exported forever.
     std::chrono::seconds histogram_idle_expiry{std::chrono::hours(6)};
+    PerAddressSeries per_address = PerAddressSeries::all;
 };
 
 // Thread-safe: the event loop observes while HTTP workers render.
@@ -43,6 +52,9 @@ class MetricsExporter {
 
     // The whole /metrics body (text format 0.0.4): agent, process and per-zone metrics.
     std::string render(const Snapshot& snapshot) const;
+    // The same body in pieces (one per metric family at most), to be sent in order: at 100,000
+    // zones the body is ~200 MB, and joining the pieces would need that much memory again.
+    std::vector<std::string> render_parts(const Snapshot& snapshot) const;
     // Only this zone's series (the /probe endpoint).
     static std::string render_zone(const ZoneStatus& zone);
 
@@ -51,7 +63,9 @@ class MetricsExporter {
     std::unique_ptr<Impl> impl_;
 };
 
-// The per-zone series of every zone in the snapshot, appended to out (used by render()).
-void append_zone_metrics(std::string& out, const Snapshot& snapshot);
+// The per-zone series of the snapshot's zones and the per-nameserver totals, appended to out
+// (used by render()).
+void append_zone_metrics(std::string& out, const Snapshot& snapshot,
+                         PerAddressSeries per_address = PerAddressSeries::all);
 
 }  // namespace soawatch

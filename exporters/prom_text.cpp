@@ -146,7 +146,38 @@ void append_series(std::string& out, std::string_view name, const LabelSet& labe
     out += ' ';
 }
 
+void append_series(std::string& out, std::string_view name, std::initializer_list<Label> labels) {
+    out += name;
+    if (labels.size() != 0) {
+        char separator = '{';
+        for (const Label& label : labels) {
+            out += separator;
+            out += label.name;
+            out += "=\"";
+            append_label_value(out, label.value);
+            out += '"';
+            separator = ',';
+        }
+        out += '}';
+    }
+    out += ' ';
+}
+
 }  // namespace
+
+void append_sample(std::string& out, std::string_view name, std::initializer_list<Label> labels,
+                   double value) {
+    append_series(out, name, labels);
+    append_value(out, value);
+    out += '\n';
+}
+
+void append_sample(std::string& out, std::string_view name, std::initializer_list<Label> labels,
+                   uint64_t value) {
+    append_series(out, name, labels);
+    append_value(out, value);
+    out += '\n';
+}
 
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels, double value) {
     append_series(out, name, labels);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -42,9 +43,21 @@ class LabelSet {
     std::string text_;
 };
 
+// One label written straight into the output, for series whose labels change from sample to
+// sample (no LabelSet string is built):
+//   prom::append_sample(out, "soawatch_x", {{"zone", z}, {"address", a}}, 1.0);
+struct Label {
+    std::string_view name;
+    std::string_view value;
+};
+
 // Appends "name{labels} value\n" ("name value\n" when labels is empty).
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels, double value);
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels, uint64_t value);
+void append_sample(std::string& out, std::string_view name, std::initializer_list<Label> labels,
+                   double value);
+void append_sample(std::string& out, std::string_view name, std::initializer_list<Label> labels,
+                   uint64_t value);
 // The same with one more label after the set (soawatch_probe_errors_total{...,reason="x"}).
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels,
                    std::string_view extra_label, std::string_view extra_value, uint64_t value);

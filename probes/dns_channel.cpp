@@ -1,13 +1,17 @@
 #include "probes/dns_channel.hpp"
 
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <random>
 
 namespace soawatch {
 
@@ -18,22 +22,56 @@ void init_library_once() {
     std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
 }
 
+// A query ID nobody off the path can guess (RFC 5452 section 4.3). c-ares 1.18's ares_send sends
+// the message with the caller's ID and matches answers by ID, then question: with one fixed ID,
+// every answer would be compared with every query in flight on the channel (and spoofing an
+// answer would only need the source port). getrandom(2) fills a pool of IDs at a time.
+uint16_t random_query_id() {
+    thread_local std::array<uint16_t, 128> pool{};  // 256 bytes: getrandom never returns short
+    thread_local std::size_t next = pool.size();
+    if (next == pool.size()) {
+        if (getrandom(pool.data(), sizeof pool, 0) != static_cast<ssize_t>(sizeof pool)) {
+            thread_local std::mt19937 fallback{std::random_device{}()};
+            for (auto& id : pool) id = static_cast<uint16_t>(fallback());
+        }
+        next = 0;
+    }
+    return pool[next++];
+}
+
+// Answers wait in the socket's receive buffer while the loop is busy (sending a burst, or
+// evaluating). The kernel charges each small datagram about 1 KiB (skb truesize): ask for room
+// for far more than the in-flight cap (the kernel caps this at net.core.rmem_max, 208 KiB by
+// default, and doubles it), so a burst of answers is not dropped and then retried after a
+// timeout.
+constexpr int kUdpReceiveBuffer = 1 << 20;
+
+// After this many timeouts in a row (no answer in between) the server counts as silent.
+constexpr unsigned kSilentAfterTimeouts = 8;
+
 }  // namespace
 
 struct DnsChannel::Pending {
     DnsChannel* channel = nullptr;
-    std::vector<uint8_t> query;
+    std::vector<uint8_t> query;  // only while queued: ares_send copies the message
     Callback callback;
     EventLoop::Clock::time_point sent_at{};
 };
 
-DnsChannel::DnsChannel(ConstructionKey, EventLoop& loop, std::size_t max_inflight)
-    : loop_(loop), max_inflight_(max_inflight), alive_(std::make_shared<DnsChannel*>(this)) {}
+DnsChannel::DnsChannel(ConstructionKey, EventLoop& loop, const ChannelOptions& options)
+    : loop_(loop),
+      max_inflight_(options.max_inflight),
+      max_inflight_silent_(std::max(options.max_inflight, options.max_inflight_silent)),
+      alive_(std::make_shared<DnsChannel*>(this)) {}
+
+std::size_t DnsChannel::inflight_cap() const {
+    return timeouts_since_answer_ >= kSilentAfterTimeouts ? max_inflight_silent_ : max_inflight_;
+}
 
 std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOptions& options,
                                                std::string* error) {
     init_library_once();
-    auto channel = std::make_unique<DnsChannel>(ConstructionKey{}, loop, options.max_inflight);
+    auto channel = std::make_unique<DnsChannel>(ConstructionKey{}, loop, options);
 
     ares_options opts{};
     int optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
@@ -102,28 +140,37 @@ DnsChannel::~DnsChannel() {
     }
 }
 
-void DnsChannel::send(std::vector<uint8_t> query, Callback callback) {
+void DnsChannel::send(std::span<const uint8_t> query, Callback callback) {
     auto pending = std::make_unique<Pending>();
     pending->channel = this;
-    pending->query = std::move(query);
     pending->callback = std::move(callback);
     last_used_ = EventLoop::Clock::now();
-    if (inflight_ >= max_inflight_) {
+    if (inflight_ >= inflight_cap()) {
+        pending->query.assign(query.begin(), query.end());
         queue_.push_back(std::move(pending));
         return;
     }
-    start(std::move(pending));
+    start(std::move(pending), query);
 }
 
-void DnsChannel::start(std::unique_ptr<Pending> pending) {
+void DnsChannel::start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query) {
     ++inflight_;
     ++queries_sent_;
     pending->sent_at = EventLoop::Clock::now();
-    const auto* data = pending->query.data();
-    const int size = static_cast<int>(pending->query.size());
-    // Ownership passes to c-ares until on_answer, which always runs exactly once.
-    ares_send(channel_, data, size, &DnsChannel::on_answer, pending.release());
-    schedule_timeout();
+    message_.assign(query.begin(), query.end());
+    if (message_.size() >= 2) {
+        const uint16_t id = random_query_id();
+        message_[0] = static_cast<uint8_t>(id >> 8);
+        message_[1] = static_cast<uint8_t>(id & 0xff);
+    }
+    // Ownership passes to c-ares until on_answer, which always runs exactly once. ares_send
+    // copies the message before it sends (and maybe calls back), so message_ may be reused.
+    ares_send(channel_, message_.data(), static_cast<int>(message_.size()), &DnsChannel::on_answer,
+              pending.release());
+    // Every query of a channel has the same timeout, so a timer already armed (for an earlier
+    // query) is due first. ares_timeout walks all of the channel's queries: call it only when
+    // no timer is armed.
+    if (!timer_) schedule_timeout();
 }
 
 void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
@@ -140,18 +187,25 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
     reply.socket_errno = last_errno_;
     reply.rtt = EventLoop::Clock::now() - pending->sent_at;
     if (status == ARES_SUCCESS) last_errno_ = 0;
+    if (status == ARES_ETIMEOUT)
+        ++timeouts_since_answer_;
+    else if (status == ARES_SUCCESS)
+        timeouts_since_answer_ = 0;
     pending->callback(reply);
     if (destroying_) return;
-    while (!queue_.empty() && inflight_ < max_inflight_) {
+    while (!queue_.empty() && inflight_ < inflight_cap()) {
         auto next = std::move(queue_.front());
         queue_.pop_front();
-        start(std::move(next));
+        const std::vector<uint8_t> query = std::move(next->query);
+        start(std::move(next), query);
     }
 }
 
 void DnsChannel::process(ares_socket_t read_fd, ares_socket_t write_fd) {
     ares_process_fd(channel_, read_fd, write_fd);
-    schedule_timeout();
+    // Answers only remove queries (and a re-sent query gets a later deadline): an armed timer
+    // is never late, at worst early, and then it re-arms from a fresh ares_timeout.
+    if (!timer_) schedule_timeout();
 }
 
 void DnsChannel::schedule_timeout() {
@@ -159,8 +213,11 @@ void DnsChannel::schedule_timeout() {
     timeval tv{};
     timeval* next = ares_timeout(channel_, nullptr, &tv);
     if (!next) return;  // nothing outstanding
-    auto due = EventLoop::Clock::now() + std::chrono::seconds(next->tv_sec) +
-               std::chrono::microseconds(next->tv_usec);
+    const auto now = EventLoop::Clock::now();
+    auto due = now + std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec);
+    // Each firing walks all queries in flight (ares_timeout): with thousands in flight (a silent
+    // server), fire at most every 10 ms; a timeout reported 10 ms late changes nothing.
+    if (inflight_ > max_inflight_) due = std::max(due, now + std::chrono::milliseconds(10));
     // A timer that fires early is harmless (it re-arms); only move it when due is earlier.
     if (timer_ && due >= timer_due_) return;
     if (timer_) loop_.cancel_timer(timer_);
@@ -196,7 +253,12 @@ ares_socket_t DnsChannel::sock_open(int domain, int type, int protocol, void* us
     // must be non-blocking here, or its read loop blocks the event loop waiting for a second
     // datagram.
     int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    if (fd < 0) static_cast<DnsChannel*>(user)->last_errno_ = errno;
+    if (fd < 0) {
+        static_cast<DnsChannel*>(user)->last_errno_ = errno;
+        return fd;
+    }
+    if (type == SOCK_DGRAM)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kUdpReceiveBuffer, sizeof kUdpReceiveBuffer);
     return fd;
 }
 

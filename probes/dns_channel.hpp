@@ -28,7 +28,12 @@ struct ChannelOptions {
     bool tcp = false;                    // every query over TCP (ARES_FLAG_USEVC)
     std::chrono::milliseconds timeout{2000};
     unsigned tries = 1;  // c-ares tries per query; probes retry themselves so they can count
-    std::size_t max_inflight = 512;  // more queries wait in a queue (c-ares scans its queries)
+    // More queries wait in a queue: the answers to a burst must fit the socket's receive buffer
+    // (see kUdpReceiveBuffer) and the server's. A channel whose server stopped answering (only
+    // timeouts since its last answer) allows far more: it sends no bursts back, and at 128 in
+    // flight a dead address shared by 100,000 zones would hold every zone's check for an hour.
+    std::size_t max_inflight = 128;
+    std::size_t max_inflight_silent = 16384;
 };
 
 // What came back for one query.
@@ -48,14 +53,15 @@ class DnsChannel {
     // Returns nullptr and sets *error when c-ares cannot be set up or an address is invalid.
     static std::unique_ptr<DnsChannel> create(EventLoop& loop, const ChannelOptions& options,
                                               std::string* error);
-    DnsChannel(ConstructionKey, EventLoop& loop, std::size_t max_inflight);  // use create()
+    DnsChannel(ConstructionKey, EventLoop& loop, const ChannelOptions& options);  // use create()
     ~DnsChannel();
     DnsChannel(const DnsChannel&) = delete;
     DnsChannel& operator=(const DnsChannel&) = delete;
 
-    // Sends a complete DNS message (c-ares sets the ID). The callback runs exactly once on the
-    // loop thread, possibly before send returns (when the socket cannot even be opened).
-    void send(std::vector<uint8_t> query, Callback callback);
+    // Sends a complete DNS message with a fresh random ID (the message's own ID is ignored).
+    // The message is copied. The callback runs exactly once on the loop thread, possibly before
+    // send returns (when the socket cannot even be opened).
+    void send(std::span<const uint8_t> query, Callback callback);
 
     std::size_t inflight() const { return inflight_; }
     std::size_t queued() const { return queue_.size(); }
@@ -64,10 +70,11 @@ class DnsChannel {
 
   private:
     struct Pending;
-    void start(std::unique_ptr<Pending> pending);
+    void start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query);
     void finish(Pending* pending, int status, const unsigned char* abuf, int alen);
     void process(ares_socket_t read_fd, ares_socket_t write_fd);
     void schedule_timeout();
+    std::size_t inflight_cap() const;
 
     static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
@@ -83,10 +90,13 @@ class DnsChannel {
     EventLoop& loop_;
     ares_channel channel_ = nullptr;
     std::size_t max_inflight_;
+    std::size_t max_inflight_silent_;
+    unsigned timeouts_since_answer_ = 0;
     std::size_t inflight_ = 0;
     uint64_t queries_sent_ = 0;
     int last_errno_ = 0;
     std::deque<std::unique_ptr<Pending>> queue_;
+    std::vector<uint8_t> message_;  // the query being handed to c-ares, with its ID (reused)
     EventLoop::TimerId timer_ = 0;
     EventLoop::Clock::time_point timer_due_{};
     EventLoop::Clock::time_point last_used_{};

@@ -9,24 +9,56 @@ struct SoaProber::Attempt {
     SoaObservation obs;
     SoaProbeOptions options;
     Callback done;
-    std::vector<uint8_t> query_udp;
-    std::vector<uint8_t> query_tcp;
+    std::shared_ptr<const SoaQuery> query;  // for every try, UDP and TCP
+    Transport transport = Transport::udp;   // of the try in flight
     unsigned tries_left = 0;
     std::chrono::duration<double> udp_rtt{0};
 };
 
+namespace {
+
+// Lower-case letters, digits, '-', '_' and dots, ending in a dot, no empty label: a name
+// canonical_name would return unchanged. Configured zones are canonical already; this saves
+// re-canonicalising them for every check.
+bool plainly_canonical(std::string_view name) {
+    if (name.size() < 2 || name.back() != '.' || name.front() == '.') return name == ".";
+    char previous = 0;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                        (c == '.' && previous != '.');
+        if (!ok) return false;
+        previous = c;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size) {
+    auto query = std::make_shared<SoaQuery>();
+    query->zone = plainly_canonical(zone) ? std::string(zone) : dns::canonical_name(zone);
+    query->edns_udp_size = edns_udp_size;
+    // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1).
+    query->wire = dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size);
+    return query;
+}
+
 void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
                       const SoaProbeOptions& options, Callback done) {
-    auto attempt = std::make_shared<Attempt>();
-    attempt->obs.zone = dns::canonical_name(zone);
+    probe(make_soa_query(zone, options.edns_udp_size), target, options, std::move(done));
+}
+
+void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
+                      const SoaProbeOptions& options, Callback done) {
+    auto attempt = std::make_unique<Attempt>();
+    attempt->obs.zone = query->zone;
     attempt->obs.target = target;
     attempt->options = options;
+    attempt->options.edns_udp_size = query->edns_udp_size;
     attempt->done = std::move(done);
     attempt->tries_left = options.retries + 1;
-    // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1).
-    attempt->query_udp =
-        dns::build_query(0, attempt->obs.zone, dns::rrtype::SOA, false, options.edns_udp_size);
-    if (attempt->query_udp.empty()) {
+    attempt->query = std::move(query);
+    if (attempt->query->wire.empty()) {
         attempt->obs.error = ProbeError::malformed;
         attempt->obs.detail = "invalid zone name";
         attempt->obs.at = Clock::now();
@@ -37,28 +69,33 @@ void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
     send_try(std::move(attempt), Transport::udp);
 }
 
-void SoaProber::send_try(std::shared_ptr<Attempt> attempt, Transport transport) {
+void SoaProber::send_try(std::unique_ptr<Attempt> attempt, Transport transport) {
     std::string error;
     DnsChannel* channel =
         channel_for(attempt->obs.target, transport, attempt->options.timeout, &error);
     if (!channel) {
         attempt->obs.error = ProbeError::network_error;
         attempt->obs.detail = error;
-        complete(attempt);
+        complete(std::move(attempt));
         return;
     }
     if (transport == Transport::udp) --attempt->tries_left;
+    attempt->transport = transport;
     ++attempt->obs.tries;
     ++queries_sent_;
-    auto query = transport == Transport::udp ? attempt->query_udp : attempt->query_tcp;
-    channel->send(std::move(query), [this, attempt, transport](const DnsReply& reply) {
-        on_reply(attempt, transport, reply);
+    // The channel runs the callback exactly once (ARES_EDESTRUCTION when it is destroyed), so
+    // the attempt travels as a plain pointer and is owned again in on_reply. Two pointers fit
+    // std::function's inline storage: no allocation per query.
+    const std::span<const uint8_t> query = attempt->query->wire;
+    Attempt* in_flight = attempt.release();
+    channel->send(query, [this, in_flight](const DnsReply& reply) {
+        on_reply(std::unique_ptr<Attempt>(in_flight), reply);
     });
 }
 
-void SoaProber::on_reply(std::shared_ptr<Attempt> attempt, Transport transport,
-                         const DnsReply& reply) {
+void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply) {
     auto& obs = attempt->obs;
+    const Transport transport = attempt->transport;
     switch (reply.status) {
         case ARES_SUCCESS: {
             obs.rtt = attempt->udp_rtt + reply.rtt;
@@ -69,12 +106,11 @@ void SoaProber::on_reply(std::shared_ptr<Attempt> attempt, Transport transport,
                 // RFC 7766 section 5: a truncated UDP answer is retried over TCP.
                 obs.fell_back_to_tcp = true;
                 attempt->udp_rtt = reply.rtt;
-                attempt->query_tcp = dns::build_query(0, obs.zone, dns::rrtype::SOA, false,
-                                                      attempt->options.edns_udp_size);
-                send_try(std::move(attempt), Transport::tcp);
+                send_try(std::move(attempt), Transport::tcp);  // the same message
+
                 return;
             }
-            complete(attempt);
+            complete(std::move(attempt));
             return;
         }
         case ARES_ETIMEOUT:
@@ -84,7 +120,7 @@ void SoaProber::on_reply(std::shared_ptr<Attempt> attempt, Transport transport,
             }
             obs.error = ProbeError::timeout;
             obs.detail = "no answer after " + std::to_string(obs.tries) + " tries";
-            complete(attempt);
+            complete(std::move(attempt));
             return;
         case ARES_EDESTRUCTION:
         case ARES_ECANCELLED:
@@ -104,13 +140,13 @@ void SoaProber::on_reply(std::shared_ptr<Attempt> attempt, Transport transport,
                 obs.error = ProbeError::network_error;
                 obs.detail = err ? std::string(std::strerror(err)) : ares_strerror(reply.status);
             }
-            complete(attempt);
+            complete(std::move(attempt));
             return;
         }
     }
 }
 
-void SoaProber::complete(const std::shared_ptr<Attempt>& attempt) {
+void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
     --inflight_;
     attempt->obs.at = Clock::now();
     if (attempt->obs.error != ProbeError::none) attempt->obs.soa.reset();

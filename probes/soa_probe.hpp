@@ -26,6 +26,14 @@ struct SoaProbeOptions {
     uint16_t edns_udp_size = 1232;            // 0: plain RFC 1035 query
 };
 
+// One zone's SOA query, built once and shared by the probes of all the zone's addresses.
+struct SoaQuery {
+    std::string zone;           // canonical
+    std::vector<uint8_t> wire;  // RD=0, with EDNS as asked; empty when the name is invalid
+    uint16_t edns_udp_size = 0;
+};
+std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size);
+
 class SoaProber {
   public:
     using Callback = std::function<void(SoaObservation)>;
@@ -39,6 +47,9 @@ class SoaProber {
     // loop thread, possibly before probe() returns.
     void probe(const std::string& zone, const ProbeTarget& target, const SoaProbeOptions& options,
                Callback done);
+    // The same with a query made by make_soa_query (options.edns_udp_size is the query's).
+    void probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
+               const SoaProbeOptions& options, Callback done);
 
     // Drops channels unused for longer than `idle` (their sockets close).
     void close_idle_channels(std::chrono::seconds idle);
@@ -49,9 +60,9 @@ class SoaProber {
 
   private:
     struct Attempt;
-    void send_try(std::shared_ptr<Attempt> attempt, Transport transport);
-    void on_reply(std::shared_ptr<Attempt> attempt, Transport transport, const DnsReply& reply);
-    void complete(const std::shared_ptr<Attempt>& attempt);
+    void send_try(std::unique_ptr<Attempt> attempt, Transport transport);
+    void on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply);
+    void complete(std::unique_ptr<Attempt> attempt);
     DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
                             std::chrono::milliseconds timeout, std::string* error);
 

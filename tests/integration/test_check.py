@@ -2,6 +2,8 @@
 secondaries on loopback, with faults injected by the lab. Each case asserts the exact per-address
 states and the Nagios exit code."""
 
+import json
+import os
 import time
 
 from labtest import Lab, check_json, eventually, main, server, soawatch, states
@@ -216,6 +218,34 @@ def test_many_zones_are_checked_concurrently():
     assert many < 30 * max(one, 0.05), (one, many)
 
 
+def test_config_file_checks_every_zone_once():
+    path = os.path.join(os.environ.get("LAB_DIR", "/tmp"), "check-config.yml")
+    nameservers = ", ".join(lab.addr(ns) for ns in ("ns1", "ns2", "ns3"))
+    zones = [f"gen{i:04d}.test" for i in range(1, 51)]
+    with open(path, "w") as f:
+        f.write(f"global:\n  port: {lab.port}\n  timeout: 500ms\n  retries: 1\n"
+                f"  resolvers: [ \"{lab['LAB_RESOLVER']}\" ]\nzones:\n"
+                f"  - {{ name: example.test, primary: \"{lab.addr('primary')}\" }}\n")
+        for zone in zones:
+            f.write(f"  - {{ name: {zone}, nameservers: [ {nameservers} ] }}\n")
+    rc, out, err = soawatch("check", f"--config.file={path}", "--json", "--stats")
+    assert rc == OK, (out[:2000], err)
+    doc = json.loads(out)
+    # Every configured zone once, in the file's order, each with its own settings.
+    assert [z["zone"] for z in doc["zones"]] == ["example.test."] + [z + "." for z in zones]
+    assert states(doc, "example.test")[("(primary)", lab.addr("primary"))] == "reference"
+    assert set(ns_states(doc, "gen0001.test")) == {(None, lab.addr(ns)) for ns in
+                                                    ("ns1", "ns2", "ns3")}, doc["zones"][1]
+    stats = dict(kv.split("=") for kv in err.split("stats ", 1)[1].split())
+    assert int(stats["zones"]) == 51 and int(stats["timeouts"]) == 0, err
+    assert int(stats["probes"]) == 1 + len(expected_servers()) + 3 * len(zones), err
+    # The plugin line and the zones that are not OK only.
+    rc, out, _ = soawatch("check", f"--config.file={path}", "--summary")
+    assert rc == OK and out == "SOA OK - 51 zones in sync\n", out
+    rc, out, err = soawatch("check", f"--config.file={path}", "example.test")
+    assert rc == UNKNOWN and "no ZONE arguments" in err, err
+
+
 def test_bad_arguments_exit_unknown():
     for args, message in [
         (["check"], "no zone given"),
@@ -238,4 +268,4 @@ if __name__ == "__main__":
           test_name_below_a_zone_is_nxdomain, test_name_inside_a_zone_has_no_soa,
           test_hidden_primary_down_is_critical, test_truncated_udp_answer_is_retried_over_tcp,
           test_ipv6_addresses_are_probed, test_many_zones_are_checked_concurrently,
-          test_bad_arguments_exit_unknown], lab=lab)
+          test_config_file_checks_every_zone_once, test_bad_arguments_exit_unknown], lab=lab)

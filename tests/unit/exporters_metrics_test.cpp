@@ -279,6 +279,9 @@ TEST_CASE("metrics: every family has HELP and TYPE once", "[exporters][metrics]"
                              "soawatch_zone_unresolved_nameservers",
                              "soawatch_zone_nameservers_capped",
                              "soawatch_zone_discovery_from_cache",
+                             "soawatch_nameserver_zones",
+                             "soawatch_nameserver_max_serial_lag_seconds",
+                             "soawatch_nameserver_probe_errors_total",
                              "soawatch_build_info",
                              "soawatch_config_last_reload_successful",
                              "soawatch_config_last_reload_success_timestamp_seconds",
@@ -302,6 +305,66 @@ TEST_CASE("metrics: every family has HELP and TYPE once", "[exporters][metrics]"
         INFO(name);
         CHECK(type.count(name) == 1);
     }
+}
+
+TEST_CASE("metrics: per-address series only for zones not in sync", "[exporters][metrics]") {
+    MetricsExporter exporter({"1.2.3", "abc123"}, {.per_address = PerAddressSeries::not_in_sync});
+    const std::string text = exporter.render(two_zones());
+    const std::string ok = "zone=\"in-sync.test.\"";
+    const std::string bad = "zone=\"behind.test.\"";
+    // The zone in sync keeps its zone-level series and loses its per-address ones.
+    CHECK(has_line(text, "soawatch_zone_status{" + ok + "} 0"));
+    CHECK(has_line(text, "soawatch_reference_serial{" + ok + "} 2024050101"));
+    CHECK(has_line(text, "soawatch_primary_up{" + ok + "} 1"));
+    CHECK(has_line(text, "soawatch_soa_fields_consistent{" + ok + "} 1"));
+    CHECK(has_line(text, "soawatch_zone_nameserver_addresses{" + ok + "} 2"));
+    for (const char* family :
+         {"soawatch_soa_serial{", "soawatch_serial_behind{", "soawatch_serial_lag_seconds{",
+          "soawatch_nameserver_up{", "soawatch_last_propagation_seconds{"}) {
+        INFO(family);
+        CHECK(samples_with(text, family + ok).empty());
+    }
+    // The zone not in sync keeps everything.
+    const std::string ns2 = bad + ",nameserver=\"ns2.behind.test.\",address=\"198.51.100.2\"";
+    CHECK(has_line(text, "soawatch_serial_behind{" + ns2 + "} 2"));
+    CHECK(samples_with(text, "soawatch_probe_errors_total{" + bad).size() == 2);
+    // The same body as with every series, less the lines left out.
+    const std::string all = MetricsExporter({"1.2.3", "abc123"}).render(two_zones());
+    CHECK(lines_of(text).size() < lines_of(all).size());
+    for (const auto& line : lines_of(text))
+        if (line.rfind("process_", 0) != 0) CHECK(has_line(all, line));
+}
+
+TEST_CASE("metrics: per-nameserver totals over all zones", "[exporters][metrics]") {
+    ZoneStatus other = zone_behind();
+    other.zone = "other.test.";
+    const std::string text =
+        MetricsExporter({"1.2.3", "abc123"}).render(snapshot_of({zone_behind(), other}));
+    const std::string ns2 = "nameserver=\"ns2.behind.test.\",address=\"198.51.100.2\"";
+    const std::string dead = "nameserver=\"198.51.100.3\",address=\"198.51.100.3\"";
+    CHECK(has_line(text, "soawatch_nameserver_zones{" + ns2 + ",state=\"behind\"} 2"));
+    CHECK(has_line(text, "soawatch_nameserver_zones{" + ns2 + ",state=\"in_sync\"} 0"));
+    CHECK(has_line(text, "soawatch_nameserver_zones{" + dead + ",state=\"unusable\"} 2"));
+    CHECK(has_line(text, "soawatch_nameserver_max_serial_lag_seconds{" + ns2 + "} 30"));
+    CHECK(has_line(text,
+                   "soawatch_nameserver_probe_errors_total{" + dead + ",reason=\"timeout\"} 8"));
+    CHECK(has_line(text,
+                   "soawatch_nameserver_probe_errors_total{" + dead + ",reason=\"refused\"} 2"));
+    CHECK(samples_with(text, "soawatch_nameserver_probe_errors_total{" + ns2).empty());
+}
+
+TEST_CASE("metrics: the body in parts is the whole body", "[exporters][metrics]") {
+    MetricsExporter exporter({"1.2.3", "abc123"});
+    exporter.render(two_zones());  // the second render reserves from the first one's sizes
+    std::string joined;
+    for (const auto& part : exporter.render_parts(two_zones())) joined += part;
+    auto without_process = [](const std::string& text) {
+        std::string out;
+        for (const auto& line : lines_of(text))
+            if (line.find("process_") == std::string::npos) out += line + "\n";
+        return out;
+    };
+    CHECK(without_process(joined) == without_process(exporter.render(two_zones())));
 }
 
 TEST_CASE("metrics: label values from the network are escaped and valid UTF-8",

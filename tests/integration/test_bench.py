@@ -1,0 +1,47 @@
+"""bench/run --smoke: the benchmark harness works end to end on a small scale lab (Knot with
+1,000 zones on three loopback addresses, dnsperf, the agent's full cycle and daemon, Debian's
+blackbox_exporter) and writes its table and JSON. Nothing about speed is asserted: the full run
+is a command in the README, not a test. Time budget: about 30 s (1 minute under sanitizers)."""
+
+import json
+import os
+import subprocess
+
+from labtest import BIN, SRC, main
+
+RESULTS = os.path.join(os.environ.get("LAB_DIR", "/tmp/soawatch-bench-smoke"), "results.json")
+run = {}
+
+
+def test_smoke_run_succeeds():
+    proc = subprocess.run([os.path.join(SRC, "bench", "run"), "--smoke", "--soawatch", BIN,
+                           "--json", RESULTS], capture_output=True, text=True, timeout=600)
+    run["out"] = proc.stdout
+    assert proc.returncode == 0, (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+    assert "nameservers are explicit in the agent configuration" in proc.stderr, proc.stderr
+
+
+def test_table_is_printed():
+    lines = run["out"].splitlines()
+    header = [line for line in lines if line.startswith("| zones |")]
+    assert len(header) == 1, run["out"]
+    assert any(line.startswith("| 1,000 | 3,000 |") for line in lines), run["out"]
+    assert any(line.startswith("blackbox_exporter") for line in lines), run["out"]
+
+
+def test_json_has_every_measurement():
+    with open(RESULTS) as f:
+        doc = json.load(f)
+    [size] = doc["sizes"]
+    assert size["zones"] == 1000 and size["probes"] == 3000, size
+    for key in ("cycle_seconds", "agent_probes_per_second", "dnsperf_qps", "ratio",
+                "agent_cpu_seconds_per_100k", "dnsperf_cpu_seconds_per_100k", "rss_bytes",
+                "peak_rss_bytes", "steady_cpu_percent", "blackbox_ratio"):
+        assert isinstance(size[key], (int, float)) and size[key] > 0, (key, size.get(key))
+    assert size["metrics"]["bytes"] > size["metrics_compact"]["bytes"] > 0, size
+    assert doc["blackbox"]["checks"] == 300 and doc["blackbox"]["checks_per_cpu_second"] > 0
+    assert doc["table"] in run["out"]
+
+
+if __name__ == "__main__":
+    main([test_smoke_run_succeeds, test_table_is_printed, test_json_has_every_measurement])
