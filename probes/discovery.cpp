@@ -35,6 +35,7 @@ std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) const {
     channel_options.tcp = tcp;
     channel_options.timeout = options_.timeout;
     channel_options.tries = options_.tries;
+    channel_options.edns_queries = true;  // lookup() builds every query with EDNS (1232)
     std::string error;
     auto channel = DnsChannel::create(loop_, channel_options, &error);
     if (!channel) throw std::runtime_error("cannot set up the resolver: " + error);

@@ -82,11 +82,13 @@ std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOpt
     opts.timeout = static_cast<int>(options.timeout.count());
     opts.tries = static_cast<int>(options.tries);
     // c-ares 1.18 cuts a UDP answer to 512 bytes unless ARES_FLAG_EDNS is set, and then to
-    // ednspsz (ares_process.c, process_answer). The flag changes nothing else for ares_send (our
-    // queries carry their own OPT record), so allow the largest datagram c-ares reads (4096).
-    opts.flags |= ARES_FLAG_EDNS;
-    opts.ednspsz = 4096;
-    optmask |= ARES_OPT_EDNSPSZ;
+    // ednspsz (ares_process.c, process_answer); our queries carry their own OPT record, so allow
+    // the largest datagram c-ares reads (4096). Without EDNS no server sends more than 512.
+    if (options.edns_queries) {
+        opts.flags |= ARES_FLAG_EDNS;
+        opts.ednspsz = 4096;
+        optmask |= ARES_OPT_EDNSPSZ;
+    }
     opts.sock_state_cb = &DnsChannel::on_sock_state;
     opts.sock_state_cb_data = channel.get();
     int rc = ares_init_options(&channel->channel_, &opts, optmask);

@@ -28,6 +28,11 @@ struct ChannelOptions {
     bool tcp = false;                    // every query over TCP (ARES_FLAG_USEVC)
     std::chrono::milliseconds timeout{2000};
     unsigned tries = 1;  // c-ares tries per query; probes retry themselves so they can count
+    // Every query sent on the channel ends with an OPT record without options (11 bytes: what
+    // dns::build_query adds for an EDNS size). Only then may c-ares' EDNS mode be on: it reads
+    // UDP answers past 512 bytes, and on a FORMERR without OPT it retries the query without its
+    // last 11 bytes (RFC 6891 7), which would cut the question of a query without OPT.
+    bool edns_queries = false;
     // More queries wait in a queue: the answers to a burst must fit the socket's receive buffer
     // (see kUdpReceiveBuffer) and the server's. A channel whose server stopped answering (only
     // timeouts since its last answer) allows far more: it sends no bursts back, and at 128 in

@@ -71,8 +71,8 @@ void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& 
 
 void SoaProber::send_try(std::unique_ptr<Attempt> attempt, Transport transport) {
     std::string error;
-    DnsChannel* channel =
-        channel_for(attempt->obs.target, transport, attempt->options.timeout, &error);
+    DnsChannel* channel = channel_for(attempt->obs.target, transport, attempt->options.timeout,
+                                      attempt->options.edns_udp_size > 0, &error);
     if (!channel) {
         attempt->obs.error = ProbeError::network_error;
         attempt->obs.detail = error;
@@ -154,8 +154,9 @@ void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
 }
 
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,
-                                   std::chrono::milliseconds timeout, std::string* error) {
-    ChannelKey key{target.address, target.port, transport == Transport::tcp, timeout.count()};
+                                   std::chrono::milliseconds timeout, bool edns,
+                                   std::string* error) {
+    ChannelKey key{target.address, target.port, transport == Transport::tcp, timeout.count(), edns};
     auto it = channels_.find(key);
     if (it != channels_.end()) return it->second.get();
     ChannelOptions options;
@@ -163,6 +164,7 @@ DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transpor
     options.tcp = transport == Transport::tcp;
     options.timeout = timeout;
     options.tries = 1;
+    options.edns_queries = edns;  // build_query's OPT record, exactly when edns_udp_size > 0
     auto channel = DnsChannel::create(loop_, options, error);
     if (!channel) return nullptr;
     return channels_.emplace(key, std::move(channel)).first->second.get();

@@ -64,10 +64,11 @@ class SoaProber {
     void on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply);
     void complete(std::unique_ptr<Attempt> attempt);
     DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
-                            std::chrono::milliseconds timeout, std::string* error);
+                            std::chrono::milliseconds timeout, bool edns, std::string* error);
 
     EventLoop& loop_;
-    using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t>;  // address, port, tcp, ms
+    // address, port, tcp, timeout in ms, queries with EDNS
+    using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool>;
     std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
     uint64_t queries_sent_ = 0;
     uint64_t inflight_ = 0;

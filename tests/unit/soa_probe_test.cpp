@@ -96,6 +96,44 @@ TEST_CASE("probe: error rcodes", "[probe]") {
     }
 }
 
+TEST_CASE("probe: FORMERR to EDNS is asked again without it; queries stay whole (RFC 6891 7)",
+          "[probe]") {
+    // Every query the server sees must parse, with the zone's question intact.
+    const auto whole = [](const FakeQuery& q) {
+        const auto parsed = dns::parse_message(q.wire);
+        return parsed.ok() && parsed.message.questions.size() == 1 &&
+               parsed.message.questions[0].name == "example.test.";
+    };
+    SECTION("an old server: FORMERR with EDNS, the answer without") {
+        std::vector<bool> edns, ok;
+        FakeDnsServer server([&](const FakeQuery& q) {
+            const bool has_opt = (q.wire[10] << 8 | q.wire[11]) > 0;  // ARCOUNT
+            edns.push_back(has_opt);
+            ok.push_back(whole(q));
+            if (has_opt) return AnswerBuilder(q.wire).rcode(1).build();  // FORMERR, no OPT
+            return AnswerBuilder(q.wire).aa().soa(3).build();
+        });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::none);
+        REQUIRE(obs.soa);
+        CHECK(obs.soa->serial == 3u);
+        CHECK(edns == std::vector<bool>{true, false});
+        CHECK(ok == std::vector<bool>{true, true});
+    }
+    SECTION("without EDNS, a FORMERR is the answer, and the query was not cut") {
+        std::vector<bool> ok;
+        FakeDnsServer server([&](const FakeQuery& q) {
+            ok.push_back(whole(q));
+            return AnswerBuilder(q.wire).rcode(1).build();
+        });
+        SoaProbeOptions plain;
+        plain.edns_udp_size = 0;
+        auto obs = probe_once(server.port(), plain);
+        CHECK(obs.error == ProbeError::bad_rcode);
+        CHECK(ok == std::vector<bool>{true});
+    }
+}
+
 TEST_CASE("probe: NOERROR without AA is not authoritative (lame)", "[probe]") {
     FakeDnsServer server([](const FakeQuery& q) { return AnswerBuilder(q.wire).soa(3).build(); });
     auto obs = probe_once(server.port());
