@@ -41,6 +41,7 @@ enum ZoneFamily : std::size_t {
     kSerialLag,
     kNameserverUp,
     kPrimaryUp,
+    kPrimaryInfo,
     kProbeErrors,
     kLastSerialChange,
     kLastCheck,
@@ -81,6 +82,10 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_nameserver_up",
      "1 when the nameserver address answered authoritatively with the zone's SOA.", "gauge"},
     {"soawatch_primary_up", "1 when the configured hidden primary answered with the SOA.", "gauge"},
+    {"soawatch_primary_info",
+     "1 for the configured hidden primary: the labels its per-address series carry (leave it out "
+     "of nameserver rules with: unless on (zone, nameserver, address) soawatch_primary_info).",
+     "gauge"},
     {"soawatch_probe_errors_total", "Failed SOA probes of the nameserver address by reason.",
      "counter"},
     {"soawatch_last_serial_change_timestamp_seconds",
@@ -154,6 +159,11 @@ void append_zone(ZoneBuffers& b, const ZoneStatus& z, bool per_address) {
     for (const NameserverStatus& s : z.servers) {
         const bool up = usable(s);
         if (s.is_primary && up) primary_up = true;
+        if (s.is_primary) {
+            prom::LabelSet pl = zl;
+            pl.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
+            append_sample(b[kPrimaryInfo], kZoneFamilies[kPrimaryInfo].name, pl, uint64_t{1});
+        }
         if (s.in_ns_set) ++addresses;
         if (up && s.soa && z.reference_soa && !soa_fields_agree(*s.soa, *z.reference_soa))
             fields_consistent = false;

@@ -265,6 +265,7 @@ TEST_CASE("metrics: every family has HELP and TYPE once", "[exporters][metrics]"
                              "soawatch_zone_status",
                              "soawatch_nameserver_up",
                              "soawatch_primary_up",
+                             "soawatch_primary_info",
                              "soawatch_probe_errors_total",
                              "soawatch_last_serial_change_timestamp_seconds",
                              "soawatch_last_check_timestamp_seconds",
