@@ -447,7 +447,8 @@ struct HttpServer::Impl {
     Response status_page() const {
         const SnapshotPtr snap = snapshot();
         if (!snap) return text(503, "no status yet");
-        return Response{200, kHtmlType, render_status_page(*snap), {}};
+        const AlertsSnapshotPtr alerts = hooks.alerts ? hooks.alerts() : nullptr;
+        return Response{200, kHtmlType, render_status_page(*snap, alerts.get()), {}};
     }
 
     Response metrics() const {

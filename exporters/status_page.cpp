@@ -47,6 +47,12 @@ section.zone.ok { border-left: 6px solid var(--ok); }
 .badge.warning { color: var(--warn); background: var(--warn-bg); }
 .badge.critical { color: var(--bad); background: var(--bad-bg); }
 .badge.unknown { color: var(--unknown); background: var(--unknown-bg); }
+section.alerts { margin: 16px 0; border: 1px solid var(--line); border-left: 6px solid var(--bad); border-radius: 6px; padding: 10px 14px; }
+section.alerts h2 { margin: 0 0 6px; font-size: 16px; }
+section.alerts ul { margin: 0; padding-left: 0; list-style: none; }
+section.alerts li { margin: 4px 0; }
+section.alerts .name { font-weight: 600; margin: 0 6px; }
+section.alerts .since { color: var(--muted); font-size: 12px; margin-left: 6px; }
 .badge.sync { color: var(--ok); background: var(--ok-bg); }
 .badge.drift { color: var(--warn); background: var(--warn-bg); }
 .badge.down { color: var(--bad); background: var(--bad-bg); }
@@ -256,9 +262,62 @@ void append_zone_section(std::string& out, const ZoneStatus& z, Clock::time_poin
     out += "</tbody></table>\n</section>\n";
 }
 
+// The firing built-in alerts, most severe first, each with its summary and how long it fires.
+void append_alerts_section(std::string& out, const AlertsSnapshot& alerts, Clock::time_point now,
+                           std::size_t max_alerts) {
+    std::vector<const Alert*> firing;
+    std::size_t pending = 0;
+    for (const Alert& a : alerts.alerts) {
+        if (a.state == AlertState::firing) {
+            firing.push_back(&a);
+        } else {
+            ++pending;
+        }
+    }
+    if (firing.empty() && pending == 0) return;
+    std::stable_sort(firing.begin(), firing.end(), [](const Alert* a, const Alert* b) {
+        return (a->label("severity") == "critical") > (b->label("severity") == "critical");
+    });
+    out += "<section class=\"alerts\">\n<h2>";
+    append_number(out, firing.size());
+    out += firing.size() == 1 ? " alert firing" : " alerts firing";
+    if (pending > 0) {
+        out += "<span class=\"since\">";
+        append_number(out, pending);
+        out += " pending</span>";
+    }
+    out += "</h2>\n<ul>\n";
+    const std::size_t shown = std::min(firing.size(), max_alerts);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const Alert& a = *firing[i];
+        const std::string& severity = a.label("severity");
+        out += "<li><span class=\"badge ";
+        out += severity == "critical" ? "critical" : "warning";
+        out += "\">";
+        append_html_escaped(out, severity);
+        out += "</span><span class=\"name\">";
+        append_html_escaped(out, a.label("alertname"));
+        out += "</span>";
+        append_html_escaped(out, a.summary);
+        if (a.firing_since) {
+            out += "<span class=\"since\">firing for ";
+            out += human_duration(seconds_between(*a.firing_since, now));
+            out += "</span>";
+        }
+        out += "</li>\n";
+    }
+    if (shown < firing.size()) {
+        out += "<li>";
+        append_number(out, firing.size() - shown);
+        out += " more at <a href=\"/api/v1/alerts\">/api/v1/alerts</a></li>\n";
+    }
+    out += "</ul>\n</section>\n";
+}
+
 }  // namespace
 
-std::string render_status_page(const Snapshot& snapshot, const StatusPageOptions& options) {
+std::string render_status_page(const Snapshot& snapshot, const AlertsSnapshot* alerts,
+                               const StatusPageOptions& options) {
     std::vector<const ZoneStatus*> zones;
     zones.reserve(snapshot.zones.size());
     for (const ZoneStatusPtr& z : snapshot.zones)
@@ -305,8 +364,10 @@ std::string render_status_page(const Snapshot& snapshot, const StatusPageOptions
     out += rfc3339(snapshot.taken);
     out +=
         " &middot; refreshes every 15 s &middot; <a href=\"/api/v1/zones\">JSON</a> &middot; "
-        "<a href=\"/metrics\">metrics</a></p>\n</header>\n<main>\n";
+        "<a href=\"/metrics\">metrics</a> &middot; <a href=\"/api/v1/alerts\">alerts</a></p>\n"
+        "</header>\n<main>\n";
 
+    if (alerts) append_alerts_section(out, *alerts, snapshot.taken, options.max_alerts);
     if (zones.empty()) out += "<p class=\"empty\">No zones are being watched yet.</p>\n";
     const std::size_t shown = std::min(zones.size(), options.max_zone_sections);
     for (std::size_t i = 0; i < shown; ++i) append_zone_section(out, *zones[i], snapshot.taken);

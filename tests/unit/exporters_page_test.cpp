@@ -112,6 +112,35 @@ TEST_CASE("page: server rows say what is wrong", "[exporters][page]") {
     CHECK(contains(page, "changed <span title=\"2024-05-01T11:59:30Z\">30s ago</span>"));
 }
 
+TEST_CASE("page: firing alerts come first, escaped, critical before warning", "[exporters][page]") {
+    AlertsSnapshot alerts;
+    const auto alert = [](std::string name, std::string severity, std::string summary,
+                          AlertState state) {
+        Alert a;
+        a.labels = {{"alertname", std::move(name)}, {"severity", std::move(severity)}};
+        a.summary = std::move(summary);
+        a.state = state;
+        a.firing_since = fixture_now() - std::chrono::seconds(90);
+        return a;
+    };
+    alerts.alerts = {
+        alert("NameserverBehind", "warning", "ns1 <b>is</b> behind", AlertState::firing),
+        alert("PrimaryUnreachable", "critical", "primary down", AlertState::firing),
+        alert("NameserverLame", "warning", "soon", AlertState::pending)};
+    const std::string page = render_status_page(snapshot_of({zone_in_sync()}), &alerts);
+    CHECK(contains(page, "<h2>2 alerts firing<span class=\"since\">1 pending</span></h2>"));
+    CHECK(contains(page, "ns1 &lt;b&gt;is&lt;/b&gt; behind"));
+    CHECK(page.find("PrimaryUnreachable") < page.find("NameserverBehind"));
+    CHECK_FALSE(contains(page, ">soon<"));
+    CHECK(contains(page, "firing for 1m 30s"));
+    CHECK(page.find("alerts firing") < page.find(">in-sync.test.<"));
+    // Nothing pending or firing: no panel.
+    CHECK_FALSE(contains(render_status_page(snapshot_of({zone_in_sync()}), nullptr), "firing"));
+    AlertsSnapshot none;
+    CHECK_FALSE(
+        contains(render_status_page(snapshot_of({zone_in_sync()}), &none), "alerts firing"));
+}
+
 TEST_CASE("page: empty and very large snapshots", "[exporters][page]") {
     const std::string empty = render_status_page(snapshot_of({}));
     CHECK(contains(empty, "No zones are being watched yet."));
@@ -119,7 +148,7 @@ TEST_CASE("page: empty and very large snapshots", "[exporters][page]") {
     StatusPageOptions options;
     options.max_zone_sections = 1;
     const std::string capped =
-        render_status_page(snapshot_of({zone_in_sync(), zone_behind()}), options);
+        render_status_page(snapshot_of({zone_in_sync(), zone_behind()}), nullptr, options);
     CHECK(contains(capped, ">behind.test.<"));
     CHECK_FALSE(contains(capped, ">in-sync.test.<"));
     CHECK(contains(capped, "1 more zones, all OK, not shown."));
