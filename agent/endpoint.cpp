@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "agent/quoted.hpp"
+
 namespace soawatch {
 namespace {
 
@@ -30,28 +32,6 @@ std::optional<std::string> normalise(std::string_view text, bool want_v6) {
     std::array<char, kMaxAddressText + 1> out{};
     if (inet_ntop(family, bytes, out.data(), out.size()) == nullptr) return std::nullopt;
     return std::string(out.data());
-}
-
-// Text in double quotes, with quotes, backslashes and control characters escaped so an error
-// message stays on one line.
-std::string quoted(std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (byte < 0x20 || byte == 0x7f) {
-            out += "\\x";
-            out += kHex[byte >> 4];
-            out += kHex[byte & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-    return out;
 }
 
 bool set_error(std::string* error, std::string message) {

@@ -18,14 +18,13 @@
 #include <vector>
 
 #include "agent/config.hpp"
+#include "agent/quoted.hpp"
 
 namespace soawatch::yaml {
 
 // ---- small text helpers ----
 
-// Text in double quotes with quotes, backslashes and control characters escaped, so a message
-// stays on one line whatever the file held.
-std::string quoted(std::string_view text);
+using soawatch::quoted;  // agent/quoted.hpp
 
 std::string errno_text(int error);
 

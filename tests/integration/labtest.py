@@ -5,6 +5,7 @@ from ctest's environment (LAB_NET, LAB_PORT, LAB_DIR), so scripts can run in par
 import json
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -262,6 +263,20 @@ class Agent:
             if all(f'{k}="{escape_label(v)}"' in label_text for k, v in labels.items()):
                 return float(value)
         return None
+
+    def terminate(self, within=None, wait=30):
+        """SIGTERM: the agent must exit 0 (within `within` seconds when given) and its output
+        hold no sanitizer report (with ASan the exit includes the leak check)."""
+        start = time.monotonic()
+        self.process.signal(signal.SIGTERM)
+        self.process.proc.wait(timeout=wait)
+        took = time.monotonic() - start
+        output = self.process.output()
+        assert self.process.proc.returncode == 0, output[-3000:]
+        for report in ("LeakSanitizer", "AddressSanitizer", "runtime error"):
+            assert report not in output, output[-3000:]
+        assert within is None or took < within, f"SIGTERM took {took:.2f}s (bound {within}s)"
+        return took
 
     def stop(self):
         return self.process.stop()

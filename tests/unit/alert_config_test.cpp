@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/config.hpp"
+#include "tests/support/config_files.hpp"
 
 using namespace soawatch;
 using namespace std::chrono_literals;
@@ -18,29 +19,10 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string parse_error(const std::string& text) {
-    try {
-        parse_config(text, "test.yml");
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "";
+    return test::config_error_of([&] { parse_config(text, "test.yml"); });
 }
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "soawatch-alerting-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream out(path / name);
-        out << text;
-        return (path / name).string();
-    }
-};
+using test::TempDir;
 
 }  // namespace
 
@@ -62,7 +44,7 @@ TEST_CASE("alerting: defaults without the section", "[alerting][config]") {
 }
 
 TEST_CASE("alerting: every key of a full section", "[alerting][config]") {
-    TempDir dir;
+    TempDir dir("soawatch-alerting");
     const std::string slack =
         dir.write("slack-url", "https://hooks.slack.example/services/T/B/x\n");
     const std::string token = dir.write("token", "Bearer abc\n");
@@ -102,7 +84,7 @@ zones:
         NameserverBehind: { max_lag: 1h }
   - b.example
 )";
-    const Config c = parse_config(text, dir.path.string() + "/soawatch.yml");
+    const Config c = parse_config(text, dir.path().string() + "/soawatch.yml");
     const AlertingConfig& a = c.alerting;
     CHECK(a.default_for == 2min);
     CHECK(a.repeat_interval == 1h);
@@ -243,10 +225,10 @@ TEST_CASE("alerting: each error has its one message", "[alerting][config]") {
 
 TEST_CASE("alerting: secret files are read relative to the main file, never echoed",
           "[alerting][config]") {
-    TempDir dir;
+    TempDir dir("soawatch-alerting");
     dir.write("url", "https://hooks.example/T/B/sEcReT\n\n");
     dir.write("empty", "\n");
-    const std::string main = (dir.path / "soawatch.yml").string();
+    const std::string main = (dir.path() / "soawatch.yml").string();
     const Config c =
         parse_config("alerting: {receivers: [{name: a, type: slack, url_file: url}]}", main);
     CHECK(c.alerting.receivers[0].url == "https://hooks.example/T/B/sEcReT");
@@ -260,13 +242,13 @@ TEST_CASE("alerting: secret files are read relative to the main file, never echo
         return std::string();
     };
     CHECK(error_of("alerting: {receivers: [{name: a, type: slack, url_file: empty}]}") ==
-          main + ":1: alerting.receivers[0].url_file: file \"" + (dir.path / "empty").string() +
+          main + ":1: alerting.receivers[0].url_file: file \"" + (dir.path() / "empty").string() +
               "\" is empty");
     CHECK(error_of("alerting: {receivers: [{name: a, type: slack, url_file: missing}]}") ==
           main +
               ":1: alerting.receivers[0].url_file: cannot read file: No such file or "
               "directory (" +
-              (dir.path / "missing").string() + ")");
+              (dir.path() / "missing").string() + ")");
     // A URL that is not http(s) is refused without repeating it (it may hold a token).
     dir.write("bad", "hooks.example/T/B/sEcReT");
     const std::string bad =

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/config.hpp"
+#include "tests/support/config_files.hpp"
 
 using namespace std::chrono_literals;
 using soawatch::Config;
@@ -27,30 +28,14 @@ const std::string kConfigDir = std::string(SOAWATCH_TESTDATA_DIR) + "/config";
 
 // The message load_config throws for `path`, or "" when it loads.
 std::string load_error(const std::string& path) {
-    try {
-        load_config(path);
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "";
+    return soawatch::test::config_error_of([&] { load_config(path); });
 }
 
 std::string parse_error(const std::string& text) {
-    try {
-        parse_config(text, "test.yml");
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "";
+    return soawatch::test::config_error_of([&] { parse_config(text, "test.yml"); });
 }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t pos = text.find(from); pos != std::string::npos;
-         pos = text.find(from, pos + to.size())) {
-        text.replace(pos, from.size(), to);
-    }
-    return text;
-}
+using soawatch::test::replace_all;
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
     std::ofstream out(path);
@@ -616,22 +601,7 @@ TEST_CASE("config: each invalid-*.yml fails with its one message", "[config]") {
     };
 
     // Every file has its message and every message its file.
-    std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(kConfigDir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.starts_with("invalid-") && name.ends_with(".yml")) files.push_back(name);
-    }
-    std::sort(files.begin(), files.end());
-    CHECK(files.size() >= 20);
-    for (const std::string& name : files) {
-        INFO(name);
-        CHECK(expected.count(name) == 1);
-    }
-    for (const auto& [name, message] : expected) {
-        INFO(name);
-        CHECK(std::find(files.begin(), files.end(), name) != files.end());
-        CHECK(load_error(kConfigDir + "/" + name) == replace_all(message, "{dir}", kConfigDir));
-    }
+    soawatch::test::check_invalid_files(kConfigDir, expected, load_error, 20);
 }
 
 TEST_CASE("config: parse_config reads the same text as load_config", "[config]") {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/config_files.hpp"
 #include "../support/test_certs.hpp"
 #include "exporters/web_config.hpp"
 
@@ -39,12 +40,7 @@ class WebFixture {
     std::string dir() const { return certs_.dir(); }
 
     std::string load_error(const std::string& name) const {
-        try {
-            load_web_config(file(name));
-        } catch (const ConfigError& e) {
-            return e.what();
-        }
-        return "";
+        return soawatch::test::config_error_of([&] { load_web_config(file(name)); });
     }
 
   private:
@@ -52,20 +48,7 @@ class WebFixture {
 };
 
 std::string parse_error(const std::string& text) {
-    try {
-        parse_web_config(text, "web.yml");
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "";
-}
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (std::size_t pos = text.find(from); pos != std::string::npos;
-         pos = text.find(from, pos + to.size())) {
-        text.replace(pos, from.size(), to);
-    }
-    return text;
+    return soawatch::test::config_error_of([&] { parse_web_config(text, "web.yml"); });
 }
 
 }  // namespace
@@ -296,21 +279,11 @@ TEST_CASE("web config: each invalid-*.yml fails with its one message", "[web_con
          "(use e.g. 500ms, 2s, 1m)"},
     };
 
-    // Every file has its message and every message its file.
-    std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(kWebDir)) {
-        const std::string name = entry.path().filename().string();
-        if (name.starts_with("invalid-") && name.ends_with(".yml")) files.push_back(name);
-    }
-    std::sort(files.begin(), files.end());
-    CHECK(files.size() >= 25);
-    for (const std::string& name : files) {
-        INFO(name);
-        CHECK(expected.count(name) == 1);
-    }
-    for (const auto& [name, message] : expected) {
-        INFO(name);
-        CHECK(std::find(files.begin(), files.end(), name) != files.end());
-        CHECK(f.load_error(name) == replace_all(message, "{dir}", f.dir()));
-    }
+    // Every file has its message and every message its file (the copies are in f.dir()).
+    soawatch::test::check_invalid_files(
+        f.dir(), expected,
+        [](const std::string& path) {
+            return soawatch::test::config_error_of([&] { load_web_config(path); });
+        },
+        25);
 }
