@@ -92,6 +92,7 @@ void Scheduler::apply(const Config& config) {
     }
     store_.retain(names);
     checked_this_round_ = 0;
+    ++round_;
     round_started_ = now;
     if (zones_.empty()) first_round_done_ = true;
     publish_stats();
@@ -200,11 +201,14 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
             now + next_slot_delay(
                       name, std::chrono::duration_cast<std::chrono::milliseconds>(zone.interval),
                       unix_ms);
-        if (++checked_this_round_ >= zones_.size()) {
+        const bool first_this_round = zone.round != round_;
+        zone.round = round_;
+        if (first_this_round && ++checked_this_round_ >= zones_.size()) {
             stats_.last_cycle_seconds = std::chrono::duration<double>(now - round_started_).count();
             stats_.max_check_delay_seconds = round_max_delay_;
             round_max_delay_ = 0;
             checked_this_round_ = 0;
+            ++round_;
             round_started_ = now;
             if (!first_round_done_) {
                 first_round_done_ = true;

@@ -73,6 +73,7 @@ class Scheduler {
         bool running = false;
         bool recheck_after_run = false;  // a NOTIFY came while a check was running
         bool checked_once = false;
+        uint64_t round = 0;  // the last round (round_) in which it had its regular check
         std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
         std::optional<EventLoop::Clock::time_point> fast_until;
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
@@ -114,7 +115,11 @@ class Scheduler {
     uint64_t next_generation_ = 1;
     bool stopped_ = false;
 
-    // Round bookkeeping for the cycle metrics: a round ends when every zone had its regular check.
+    // Round bookkeeping for the cycle metrics and /readyz. A round ends when every zone had its
+    // regular check in it: counted once per zone, as a zone whose slot comes round again within
+    // the round (a slow first round) would end it early, and /readyz would say ready with zones
+    // never checked.
+    uint64_t round_ = 1;
     std::size_t checked_this_round_ = 0;
     EventLoop::Clock::time_point round_started_{};
     bool first_round_done_ = false;
