@@ -443,16 +443,10 @@ class Agent {
     HttpHooks http_hooks() {
         HttpHooks hooks;
         hooks.snapshot = [this] { return store_.snapshot(); };
-        hooks.render_metrics = [this] {
-            std::string body = metrics_.render(*store_.snapshot());
-            append_alert_metrics(body, *alerts_.snapshot(), dispatcher_.stats());
-            return body;
-        };
-        hooks.render_metrics_parts = [this] {
-            auto parts = metrics_.render_parts(*store_.snapshot());
-            parts.emplace_back();
-            append_alert_metrics(parts.back(), *alerts_.snapshot(), dispatcher_.stats());
-            return parts;
+        hooks.write_metrics = [this](prom::StreamedText& out) {
+            // The snapshot is held until the last piece is sent; the loop goes on meanwhile.
+            if (!metrics_.render(*store_.snapshot(), out)) return;
+            append_alert_metrics(out.text(), *alerts_.snapshot(), dispatcher_.stats());
         };
         hooks.alerts = [this] { return alerts_.snapshot(); };
         hooks.ready = [this] { return ready_.load(); };

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -80,8 +81,9 @@ struct Response {
     int status = 200;
     std::string_view content_type = kTextType;
     std::string body;
-    Headers headers;                      // Allow, WWW-Authenticate, Retry-After
-    std::vector<std::string> parts = {};  // more body, sent after `body` in order
+    Headers headers;  // Allow, WWW-Authenticate, Retry-After
+    // Set: the body is written by this, after `body`, and sent while it is written.
+    std::function<void(prom::StreamedText&)> writer = {};
 };
 
 Response text(int status, std::string body) {
@@ -132,14 +134,20 @@ Response method_not_allowed(std::string_view allow) {
     return r;
 }
 
-void send(mg_connection* conn, const Response& r, bool head, const Headers& security) {
-    std::size_t size = r.body.size();
-    for (const auto& part : r.parts) size += part.size();
-    const std::string length = std::to_string(size);
+bool is_head(const mg_request_info* ri) {
+    return ri != nullptr && ri->request_method != nullptr &&
+           std::strcmp(ri->request_method, "HEAD") == 0;
+}
+
+// Content-Length when the length is known; else chunked to an HTTP/1.1 client (`chunked`), or
+// neither for a HEAD answer whose body is never written.
+void send_headers(mg_connection* conn, const Response& r, const Headers& security,
+                  const std::string* length, bool chunked) {
     mg_response_header_start(conn, r.status);
     mg_response_header_add(conn, "Content-Type", r.content_type.data(),
                            static_cast<int>(r.content_type.size()));
-    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+    if (length != nullptr) mg_response_header_add(conn, "Content-Length", length->c_str(), -1);
+    if (chunked) mg_response_header_add(conn, "Transfer-Encoding", "chunked", -1);
     for (const Headers* list : {&security, &r.headers}) {
         for (const auto& [name, value] : *list) {
             mg_response_header_add(conn, name.c_str(), value.data(),
@@ -147,10 +155,58 @@ void send(mg_connection* conn, const Response& r, bool head, const Headers& secu
         }
     }
     mg_response_header_send(conn);
-    if (head) return;
-    if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
-    for (const auto& part : r.parts)
-        if (!part.empty()) mg_write(conn, part.data(), part.size());
+}
+
+// HTTP/1.1 (Prometheus, curl, browsers) takes a body of unknown length, chunked; 1.0 does not.
+bool takes_chunked(const mg_request_info* ri) {
+    return ri != nullptr && ri->http_version != nullptr &&
+           std::string_view(ri->http_version) != "1.0";
+}
+
+// Runs r.writer into `out`. False when it threw: what it wrote is incomplete.
+bool write_body(const Response& r, prom::StreamedText& out) {
+    try {
+        r.writer(out);
+        return true;
+    } catch (const std::exception& e) {
+        log::error("HTTP response body not written", {{"error", e.what()}});
+    } catch (...) {
+        log::error("HTTP response body not written", {{"error", "unknown"}});
+    }
+    return false;
+}
+
+// A written body (r.writer) goes out chunk by chunk while it is written, so it never sits in
+// memory whole; for an HTTP/1.0 client it is written whole first, for its Content-Length. A
+// HEAD answer gets the headers only, and the body is not written at all.
+void send(mg_connection* conn, const mg_request_info* ri, Response r, const Headers& security) {
+    const bool head = is_head(ri);
+    if (r.writer && takes_chunked(ri)) {
+        send_headers(conn, r, security, nullptr, true);
+        if (head) return;
+        prom::StreamedText out([conn](std::string_view piece) {
+            return mg_send_chunk(conn, piece.data(), static_cast<unsigned int>(piece.size())) > 0;
+        });
+        out.text() = std::move(r.body);
+        // Without the last (empty) chunk the client sees the body is incomplete.
+        if (write_body(r, out) && out.finish()) mg_send_chunk(conn, "", 0);
+        return;
+    }
+    if (r.writer && head) {
+        send_headers(conn, r, security, nullptr, false);
+        return;
+    }
+    if (r.writer) {
+        prom::StreamedText out;
+        out.text() = std::move(r.body);
+        if (!write_body(r, out))
+            r = text(500, "internal error: response body not written");
+        else
+            r.body = std::move(out).take();
+    }
+    const std::string length = std::to_string(r.body.size());
+    send_headers(conn, r, security, &length, false);
+    if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
 }
 
 // A body no endpoint takes: over the limit, or chunked (of unknown length).
@@ -201,11 +257,6 @@ void stop_reading(const mg_request_info* ri, uint16_t local_port) {
         }
     }
     closedir(fds);
-}
-
-bool is_head(const mg_request_info* ri) {
-    return ri != nullptr && ri->request_method != nullptr &&
-           std::strcmp(ri->request_method, "HEAD") == 0;
 }
 
 // The decoded value of a query parameter; nullopt when absent. *too_long when it does not fit.
@@ -350,7 +401,7 @@ struct HttpServer::Impl {
             r = timed_out ? text(408, "request timeout")
                           : text(431, "request header fields too large");
         }
-        send(conn, r, is_head(ri), self->current_policy()->headers);
+        send(conn, ri, std::move(r), self->current_policy()->headers);
         return 0;
     }
 
@@ -369,11 +420,12 @@ struct HttpServer::Impl {
         } catch (...) {
             r = text(500, "internal error");
         }
-        send(conn, r, is_head(ri), policy->headers);
+        const int status = r.status;
+        send(conn, ri, std::move(r), policy->headers);
         // civetweb would read (and drop) the whole body before closing, however large and
         // however slowly it comes: that would hold a worker. Reading ends here instead.
         if (large_body) stop_reading(ri, self->port);
-        return r.status;
+        return status;
     }
 
     // The rate limit, then basic auth. Status 0: the request may go on to its route.
@@ -452,13 +504,10 @@ struct HttpServer::Impl {
     }
 
     Response metrics() const {
-        if (hooks.render_metrics_parts) {
-            Response r{200, kMetricsType, {}, {}};
-            r.parts = hooks.render_metrics_parts();
-            return r;
-        }
-        if (!hooks.render_metrics) return text(503, "metrics not available");
-        return Response{200, kMetricsType, hooks.render_metrics(), {}};
+        if (!hooks.write_metrics) return text(503, "metrics not available");
+        Response r{200, kMetricsType, {}, {}};
+        r.writer = hooks.write_metrics;
+        return r;
     }
 
     Response zones() const {

@@ -20,6 +20,7 @@
 #include "agent/alert_engine.hpp"
 #include "agent/endpoint.hpp"
 #include "agent/status_store.hpp"
+#include "exporters/prom_text.hpp"
 #include "exporters/web_config.hpp"
 
 namespace soawatch {
@@ -32,10 +33,10 @@ struct ReloadResult {
 // What the HTTP server needs from the agent. Every hook must be safe to call from any thread.
 struct HttpHooks {
     std::function<SnapshotPtr()> snapshot;
-    std::function<std::string()> render_metrics;  // the whole /metrics body, text format 0.0.4
-    // The same body in pieces, sent in order without joining them (a large body would need its
-    // size in memory twice). Used instead of render_metrics when set.
-    std::function<std::vector<std::string>()> render_metrics_parts;
+    // Writes the /metrics body (text format 0.0.4) into `out`, which sends it in pieces while it
+    // is written (chunked): at 100,000 zones the body is ~200 MB and never in memory whole.
+    // Stops early when out.flush_if_full() returns false (the client is gone).
+    std::function<void(prom::StreamedText& out)> write_metrics;
     std::function<bool()> ready;                // config loaded and first round done
     std::function<ReloadResult()> reload;       // POST /-/reload
     std::function<AlertsSnapshotPtr()> alerts;  // GET /api/v1/alerts

@@ -115,8 +115,6 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "gauge"},
 }};
 
-using ZoneBuffers = std::array<std::string, kZoneFamilyCount>;
-
 double unix_seconds(Clock::time_point t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
@@ -136,110 +134,183 @@ bool soa_fields_agree(const dns::SoaRdata& a, const dns::SoaRdata& b) {
            a.minimum == b.minimum;
 }
 
-// Zone z's samples, each into its family's buffer. Without `per_address`, the per-address
-// families (soa_serial, serial_behind, serial_lag_seconds, nameserver_up, probe_errors_total,
-// last_propagation_seconds) are left out.
-void append_zone(ZoneBuffers& b, const ZoneStatus& z, bool per_address) {
-    using prom::append_sample;
-    prom::LabelSet zl;
-    zl.add("zone", z.zone);
+// The zone label and the zone+nameserver+address labels, reused from zone to zone (their
+// strings keep their capacity).
+struct ZoneLabels {
+    prom::LabelSet zone;
+    prom::LabelSet address;
 
-    append_sample(b[kZoneStatus], kZoneFamilies[kZoneStatus].name, zl,
-                  static_cast<uint64_t>(z.verdict));
-    append_sample(b[kZoneConsistent], kZoneFamilies[kZoneConsistent].name, zl,
-                  uint64_t{z.consistent});
-    if (z.reference_serial)
-        append_sample(b[kReferenceSerial], kZoneFamilies[kReferenceSerial].name, zl,
-                      uint64_t{*z.reference_serial});
-
-    bool primary_up = false;
-    bool fields_consistent = true;
-    uint64_t addresses = 0;
-    prom::LabelSet sl;
-    for (const NameserverStatus& s : z.servers) {
-        const bool up = usable(s);
-        if (s.is_primary && up) primary_up = true;
-        if (s.is_primary) {
-            prom::LabelSet pl = zl;
-            pl.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
-            append_sample(b[kPrimaryInfo], kZoneFamilies[kPrimaryInfo].name, pl, uint64_t{1});
-        }
-        if (s.in_ns_set) ++addresses;
-        if (up && s.soa && z.reference_soa && !soa_fields_agree(*s.soa, *z.reference_soa))
-            fields_consistent = false;
-        if (!per_address) continue;
-        sl = zl;
-        sl.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
-        if (up && s.soa)
-            append_sample(b[kSoaSerial], kZoneFamilies[kSoaSerial].name, sl,
-                          uint64_t{s.soa->serial});
-        append_sample(b[kSerialBehind], kZoneFamilies[kSerialBehind].name, sl,
-                      uint64_t{s.serial_behind});
-        append_sample(b[kSerialLag], kZoneFamilies[kSerialLag].name, sl, s.lag_seconds);
-        append_sample(b[kNameserverUp], kZoneFamilies[kNameserverUp].name, sl, uint64_t{up});
-        for (ProbeError e : all_probe_errors) {
-            const uint64_t n = s.errors_by_reason[static_cast<std::size_t>(e)];
-            if (n != 0)
-                append_sample(b[kProbeErrors], kZoneFamilies[kProbeErrors].name, sl, "reason",
-                              probe_error_name(e), n);
-        }
-        if (s.last_propagation_seconds)
-            append_sample(b[kLastPropagation], kZoneFamilies[kLastPropagation].name, sl,
-                          *s.last_propagation_seconds);
+    void set_zone(const ZoneStatus& z) {
+        zone.clear();
+        zone.add("zone", z.zone);
     }
-
-    if (z.has_primary)
-        append_sample(b[kPrimaryUp], kZoneFamilies[kPrimaryUp].name, zl, uint64_t{primary_up});
-    if (z.last_serial_change)
-        append_sample(b[kLastSerialChange], kZoneFamilies[kLastSerialChange].name, zl,
-                      unix_seconds(*z.last_serial_change));
-    if (z.last_check)
-        append_sample(b[kLastCheck], kZoneFamilies[kLastCheck].name, zl,
-                      unix_seconds(*z.last_check));
-    if (z.reference_soa) {
-        const dns::SoaRdata& soa = *z.reference_soa;
-        append_sample(b[kSoaRefresh], kZoneFamilies[kSoaRefresh].name, zl, uint64_t{soa.refresh});
-        append_sample(b[kSoaRetry], kZoneFamilies[kSoaRetry].name, zl, uint64_t{soa.retry});
-        append_sample(b[kSoaExpire], kZoneFamilies[kSoaExpire].name, zl, uint64_t{soa.expire});
-        append_sample(b[kSoaMinimum], kZoneFamilies[kSoaMinimum].name, zl, uint64_t{soa.minimum});
-        append_sample(b[kSoaFieldsConsistent], kZoneFamilies[kSoaFieldsConsistent].name, zl,
-                      uint64_t{fields_consistent});
+    const prom::LabelSet& of(const NameserverStatus& s) {
+        address = zone;
+        address.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
+        return address;
     }
-    append_sample(b[kZoneAddresses], kZoneFamilies[kZoneAddresses].name, zl, addresses);
-    append_sample(b[kZoneUsable], kZoneFamilies[kZoneUsable].name, zl, uint64_t{z.usable_servers});
-    append_sample(b[kZoneUnresolved], kZoneFamilies[kZoneUnresolved].name, zl,
-                  uint64_t{z.unresolved_nameservers.size()});
-    append_sample(b[kZoneCapped], kZoneFamilies[kZoneCapped].name, zl,
-                  uint64_t{z.nameservers_capped});
-    append_sample(b[kZoneDiscoveryFromCache], kZoneFamilies[kZoneDiscoveryFromCache].name, zl,
-                  uint64_t{z.discovery_from_cache});
+};
+
+bool primary_up(const ZoneStatus& z) {
+    return std::any_of(z.servers.begin(), z.servers.end(),
+                       [](const NameserverStatus& s) { return s.is_primary && usable(s); });
 }
 
-// Every zone in one pass (each status is read once: at 100,000 zones, one pass per family
-// would wait for memory twenty times over), each family into its own text: HELP, TYPE and
-// samples. Families with no series are left out entirely. `sizes` holds each family's size at
-// the last render, so each text is allocated once at about its final size.
+bool soa_fields_consistent(const ZoneStatus& z) {
+    return std::none_of(z.servers.begin(), z.servers.end(), [&](const NameserverStatus& s) {
+        return usable(s) && s.soa && !soa_fields_agree(*s.soa, *z.reference_soa);
+    });
+}
+
+uint64_t ns_set_addresses(const ZoneStatus& z) {
+    return static_cast<uint64_t>(std::count_if(
+        z.servers.begin(), z.servers.end(), [](const NameserverStatus& s) { return s.in_ns_set; }));
+}
+
+// Zone z's samples of family f (none when the zone has no such series). Without
+// `per_address`, the per-address families (soa_serial, serial_behind, serial_lag_seconds,
+// nameserver_up, probe_errors_total, last_propagation_seconds) are left out. Samples of one zone
+// come in the order of its servers.
+void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, bool per_address,
+                        ZoneLabels& l) {
+    using prom::append_sample;
+    const std::string_view name = kZoneFamilies[f].name;
+    const dns::SoaRdata* soa = z.reference_soa ? &*z.reference_soa : nullptr;
+    switch (f) {
+        case kSoaSerial:
+        case kSerialBehind:
+        case kSerialLag:
+        case kNameserverUp:
+        case kProbeErrors:
+        case kLastPropagation:
+            if (!per_address) return;
+            break;
+        default:
+            break;
+    }
+    l.set_zone(z);
+    switch (f) {
+        case kZoneStatus:
+            append_sample(out, name, l.zone, static_cast<uint64_t>(z.verdict));
+            return;
+        case kZoneConsistent:
+            append_sample(out, name, l.zone, uint64_t{z.consistent});
+            return;
+        case kReferenceSerial:
+            if (z.reference_serial) append_sample(out, name, l.zone, uint64_t{*z.reference_serial});
+            return;
+        case kSoaSerial:
+            for (const NameserverStatus& s : z.servers)
+                if (usable(s) && s.soa) append_sample(out, name, l.of(s), uint64_t{s.soa->serial});
+            return;
+        case kSerialBehind:
+            for (const NameserverStatus& s : z.servers)
+                append_sample(out, name, l.of(s), uint64_t{s.serial_behind});
+            return;
+        case kSerialLag:
+            for (const NameserverStatus& s : z.servers)
+                append_sample(out, name, l.of(s), s.lag_seconds);
+            return;
+        case kNameserverUp:
+            for (const NameserverStatus& s : z.servers)
+                append_sample(out, name, l.of(s), uint64_t{usable(s)});
+            return;
+        case kPrimaryUp:
+            if (z.has_primary) append_sample(out, name, l.zone, uint64_t{primary_up(z)});
+            return;
+        case kPrimaryInfo:
+            for (const NameserverStatus& s : z.servers)
+                if (s.is_primary) append_sample(out, name, l.of(s), uint64_t{1});
+            return;
+        case kProbeErrors:
+            for (const NameserverStatus& s : z.servers) {
+                bool labelled = false;
+                for (ProbeError e : all_probe_errors) {
+                    const uint64_t n = s.errors_by_reason[static_cast<std::size_t>(e)];
+                    if (n == 0) continue;
+                    if (!labelled) l.of(s);
+                    labelled = true;
+                    append_sample(out, name, l.address, "reason", probe_error_name(e), n);
+                }
+            }
+            return;
+        case kLastSerialChange:
+            if (z.last_serial_change)
+                append_sample(out, name, l.zone, unix_seconds(*z.last_serial_change));
+            return;
+        case kLastCheck:
+            if (z.last_check) append_sample(out, name, l.zone, unix_seconds(*z.last_check));
+            return;
+        case kSoaRefresh:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->refresh});
+            return;
+        case kSoaRetry:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->retry});
+            return;
+        case kSoaExpire:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->expire});
+            return;
+        case kSoaMinimum:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->minimum});
+            return;
+        case kSoaFieldsConsistent:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa_fields_consistent(z)});
+            return;
+        case kLastPropagation:
+            for (const NameserverStatus& s : z.servers)
+                if (s.last_propagation_seconds)
+                    append_sample(out, name, l.of(s), *s.last_propagation_seconds);
+            return;
+        case kZoneAddresses:
+            append_sample(out, name, l.zone, ns_set_addresses(z));
+            return;
+        case kZoneUsable:
+            append_sample(out, name, l.zone, uint64_t{z.usable_servers});
+            return;
+        case kZoneUnresolved:
+            append_sample(out, name, l.zone, uint64_t{z.unresolved_nameservers.size()});
+            return;
+        case kZoneCapped:
+            append_sample(out, name, l.zone, uint64_t{z.nameservers_capped});
+            return;
+        case kZoneDiscoveryFromCache:
+            append_sample(out, name, l.zone, uint64_t{z.discovery_from_cache});
+            return;
+        case kZoneFamilyCount:
+            return;
+    }
+}
+
+// Every per-zone family in turn, each with its HELP, TYPE and the samples of every zone: the
+// text format wants a family's samples together, so each family takes its own pass over the
+// zones and goes out in pieces as it is written (one pass writing every family would have to
+// hold all of them until the end: ~200 MB at 100,000 zones). Families with no series are left
+// out entirely. False when `out` stopped taking pieces.
 template <typename Zones>
-std::vector<std::string> zone_family_texts(const Zones& zones, PerAddressSeries per_address,
-                                           std::array<std::size_t, kZoneFamilyCount>& sizes) {
-    ZoneBuffers buffers;
+bool write_zone_families(const Zones& zones, PerAddressSeries per_address,
+                         prom::StreamedText& out) {
+    ZoneLabels labels;
+    std::string& text = out.text();
     for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
-        buffers[f].reserve(sizes[f] + sizes[f] / 16);
-        prom::append_family_header(buffers[f], kZoneFamilies[f].name, kZoneFamilies[f].help,
+        const auto family = static_cast<ZoneFamily>(f);
+        const std::size_t header_at = text.size();
+        prom::append_family_header(text, kZoneFamilies[f].name, kZoneFamilies[f].help,
                                    kZoneFamilies[f].type);
-        sizes[f] = buffers[f].size();  // a header alone: no samples
+        bool any = false;
+        for (const auto& zone : zones) {
+            if (!zone) continue;
+            const std::size_t before = text.size();
+            append_zone_family(text, family, *zone,
+                               per_address == PerAddressSeries::all || zone->verdict != Verdict::ok,
+                               labels);
+            if (text.size() == before) continue;
+            any = true;
+            // Only after a sample: the header never goes out alone.
+            if (!out.flush_if_full()) return false;
+        }
+        if (!any) text.resize(header_at);
     }
-    for (const auto& zone : zones)
-        if (zone)
-            append_zone(buffers, *zone,
-                        per_address == PerAddressSeries::all || zone->verdict != Verdict::ok);
-    std::vector<std::string> texts;
-    for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
-        if (buffers[f].size() == sizes[f]) continue;
-        sizes[f] = buffers[f].size();
-        texts.push_back(std::move(buffers[f]));
-    }
-    return texts;
+    return true;
 }
 
 // Totals per nameserver address over every zone, always exported: with per-address series
@@ -254,7 +325,9 @@ constexpr ServerState kAllStates[] = {ServerState::reference,    ServerState::in
                                       ServerState::behind,       ServerState::ahead,
                                       ServerState::incomparable, ServerState::unusable};
 
-void append_address_totals(std::string& out, const std::vector<ZoneStatusPtr>& zones) {
+// Written in pieces like the zone families (one family after the other); the totals themselves
+// are one entry per address. False when `out` stopped taking pieces.
+bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, prom::StreamedText& out) {
     // Keys point into the snapshot, which outlives this function.
     std::map<std::pair<std::string_view, std::string_view>, AddressTotals> totals;
     for (const ZoneStatusPtr& zone : zones) {
@@ -268,43 +341,55 @@ void append_address_totals(std::string& out, const std::vector<ZoneStatusPtr>& z
             t.max_lag_seconds = std::max(t.max_lag_seconds, s.lag_seconds);
         }
     }
-    if (totals.empty()) return;
+    if (totals.empty()) return true;
+    std::string& text = out.text();
 
     constexpr std::string_view zones_name = "soawatch_nameserver_zones";
-    prom::append_family_header(out, zones_name,
+    prom::append_family_header(text, zones_name,
                                "Zones in which the nameserver address is in this state.", "gauge");
-    for (const auto& [key, t] : totals)
+    for (const auto& [key, t] : totals) {
         for (ServerState state : kAllStates)
-            prom::append_sample(out, zones_name,
+            prom::append_sample(text, zones_name,
                                 {{"nameserver", key.first},
                                  {"address", key.second},
                                  {"state", server_state_name(state)}},
                                 t.zones_by_state[static_cast<std::size_t>(state)]);
+        if (!out.flush_if_full()) return false;
+    }
 
     constexpr std::string_view lag_name = "soawatch_nameserver_max_serial_lag_seconds";
-    prom::append_family_header(out, lag_name,
+    prom::append_family_header(text, lag_name,
                                "The largest serial lag of the nameserver address among its zones.",
                                "gauge");
-    for (const auto& [key, t] : totals)
-        prom::append_sample(out, lag_name, {{"nameserver", key.first}, {"address", key.second}},
+    for (const auto& [key, t] : totals) {
+        prom::append_sample(text, lag_name, {{"nameserver", key.first}, {"address", key.second}},
                             t.max_lag_seconds);
+        if (!out.flush_if_full()) return false;
+    }
 
     constexpr std::string_view errors_name = "soawatch_nameserver_probe_errors_total";
-    const std::size_t before_header = out.size();
-    prom::append_family_header(out, errors_name,
+    const std::size_t header_at = text.size();
+    prom::append_family_header(text, errors_name,
                                "Failed SOA probes of the nameserver address by reason, summed "
                                "over the zones watched now.",
                                "counter");
-    const std::size_t after_header = out.size();
-    for (const auto& [key, t] : totals)
+    bool any = false;
+    for (const auto& [key, t] : totals) {
+        const std::size_t before = text.size();
         for (ProbeError e : all_probe_errors)
             if (const uint64_t n = t.errors[static_cast<std::size_t>(e)]; n != 0)
-                prom::append_sample(out, errors_name,
+                prom::append_sample(text, errors_name,
                                     {{"nameserver", key.first},
                                      {"address", key.second},
                                      {"reason", probe_error_name(e)}},
                                     n);
-    if (out.size() == after_header) out.resize(before_header);
+        if (text.size() == before) continue;
+        any = true;
+        // Only after a sample: the header never goes out alone.
+        if (!out.flush_if_full()) return false;
+    }
+    if (!any) text.resize(header_at);
+    return true;
 }
 
 // ---- process metrics (/proc/self), as the Prometheus client libraries export them --------------
@@ -422,15 +507,6 @@ const prometheus::Histogram::BucketBoundaries kPropagationBuckets{
 
 }  // namespace
 
-std::string join(const std::vector<std::string>& parts) {
-    std::size_t total = 0;
-    for (const auto& part : parts) total += part.size();
-    std::string out;
-    out.reserve(total);
-    for (const auto& part : parts) out += part;
-    return out;
-}
-
 // ---- MetricsExporter ----------------------------------------------------------------------------
 
 struct MetricsExporter::Impl {
@@ -454,8 +530,6 @@ struct MetricsExporter::Impl {
     mutable std::unordered_map<std::string, Series> probe_series;        // ns \0 address
     mutable std::unordered_map<std::string, Series> propagation_series;  // ns
     mutable MonoClock::time_point last_prune = MonoClock::now();
-    // Each per-zone family's size at the last scrape (guarded by mutex).
-    mutable std::array<std::size_t, kZoneFamilyCount> family_sizes{};
 
     explicit Impl(const BuildInfo& build, MetricsOptions opts)
         : options(opts),
@@ -554,48 +628,34 @@ void MetricsExporter::set_reload_result(bool ok, Clock::time_point when) {
     if (ok) impl_->reload_time.Set(unix_seconds(when));
 }
 
-std::vector<std::string> MetricsExporter::render_parts(const Snapshot& snapshot) const {
+bool MetricsExporter::render(const Snapshot& snapshot, prom::StreamedText& out) const {
     {
         std::lock_guard lock(impl_->mutex);
         impl_->prune_locked(MonoClock::now());
     }
-    // The registry and its metrics lock themselves: probes keep being observed meanwhile.
+    // The registry and its metrics lock themselves: probes keep being observed meanwhile. Its
+    // text is small (histograms per nameserver address).
     std::ostringstream registry_text;
     prometheus::TextSerializer().Serialize(registry_text, impl_->registry.Collect());
-    std::vector<std::string> parts;
-    parts.push_back(std::move(registry_text).str());
-    append_agent_stats(parts.back(), snapshot.stats);
-    append_process_metrics(parts.back(), impl_->boot_time);
-    std::array<std::size_t, kZoneFamilyCount> sizes;
-    {
-        std::lock_guard lock(impl_->mutex);
-        sizes = impl_->family_sizes;
-    }
-    for (auto& text : zone_family_texts(snapshot.zones, impl_->options.per_address, sizes))
-        parts.push_back(std::move(text));
-    {
-        std::lock_guard lock(impl_->mutex);
-        impl_->family_sizes = sizes;
-    }
-    parts.emplace_back();
-    append_address_totals(parts.back(), snapshot.zones);
-    return parts;
+    out.text() += std::move(registry_text).str();
+    append_agent_stats(out.text(), snapshot.stats);
+    append_process_metrics(out.text(), impl_->boot_time);
+    if (!out.flush_if_full()) return false;
+    return write_zone_families(snapshot.zones, impl_->options.per_address, out) &&
+           write_address_totals(snapshot.zones, out);
 }
 
 std::string MetricsExporter::render(const Snapshot& snapshot) const {
-    return join(render_parts(snapshot));
+    prom::StreamedText out;
+    render(snapshot, out);
+    return std::move(out).take();
 }
 
 std::string MetricsExporter::render_zone(const ZoneStatus& zone) {
     const ZoneStatus* zones[] = {&zone};
-    std::array<std::size_t, kZoneFamilyCount> sizes{};
-    return join(zone_family_texts(zones, PerAddressSeries::all, sizes));
-}
-
-void append_zone_metrics(std::string& out, const Snapshot& snapshot, PerAddressSeries per_address) {
-    std::array<std::size_t, kZoneFamilyCount> sizes{};
-    for (const auto& text : zone_family_texts(snapshot.zones, per_address, sizes)) out += text;
-    append_address_totals(out, snapshot.zones);
+    prom::StreamedText out;
+    write_zone_families(zones, PerAddressSeries::all, out);
+    return std::move(out).take();
 }
 
 }  // namespace soawatch

@@ -11,6 +11,7 @@
 
 #include "agent/status_store.hpp"
 #include "agent/zone_status.hpp"
+#include "exporters/prom_text.hpp"
 #include "probes/observation.hpp"
 
 namespace soawatch {
@@ -52,9 +53,11 @@ class MetricsExporter {
 
     // The whole /metrics body (text format 0.0.4): agent, process and per-zone metrics.
     std::string render(const Snapshot& snapshot) const;
-    // The same body in pieces (one per metric family at most), to be sent in order: at 100,000
-    // zones the body is ~200 MB, and joining the pieces would need that much memory again.
-    std::vector<std::string> render_parts(const Snapshot& snapshot) const;
+    // The same body written into `out`, which hands it on in pieces while it is written: at
+    // 100,000 zones the body is ~200 MB, and only a piece of it is in memory at a time. The
+    // caller may append more and calls out.finish(). False when out's sink stopped taking
+    // pieces (the rest was not written).
+    bool render(const Snapshot& snapshot, prom::StreamedText& out) const;
     // Only this zone's series (the /probe endpoint).
     static std::string render_zone(const ZoneStatus& zone);
 
@@ -62,10 +65,5 @@ class MetricsExporter {
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
-
-// The per-zone series of the snapshot's zones and the per-nameserver totals, appended to out
-// (used by render()).
-void append_zone_metrics(std::string& out, const Snapshot& snapshot,
-                         PerAddressSeries per_address = PerAddressSeries::all);
 
 }  // namespace soawatch

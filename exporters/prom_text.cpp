@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <utility>
 
 namespace soawatch::prom {
 
@@ -206,6 +207,19 @@ void append_sample(std::string& out, std::string_view name, const LabelSet& labe
     out += "\"} ";
     append_value(out, value);
     out += '\n';
+}
+
+StreamedText::StreamedText(Sink sink, std::size_t piece_bytes)
+    : sink_(std::move(sink)), piece_bytes_(piece_bytes) {
+    // A piece ends after the line that crosses piece_bytes: one allocation holds any of them.
+    text_.reserve(piece_bytes_ + piece_bytes_ / 4);
+}
+
+bool StreamedText::flush() {
+    if (!sink_) return true;  // keeps the whole text
+    if (!failed_ && !text_.empty() && !sink_(text_)) failed_ = true;
+    text_.clear();  // keeps the capacity for the next piece
+    return !failed_;
 }
 
 }  // namespace soawatch::prom

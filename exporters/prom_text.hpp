@@ -5,7 +5,9 @@
 // Everything here is a pure function of its arguments and thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -61,5 +63,38 @@ void append_sample(std::string& out, std::string_view name, std::initializer_lis
 // The same with one more label after the set (soawatch_probe_errors_total{...,reason="x"}).
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels,
                    std::string_view extra_label, std::string_view extra_value, uint64_t value);
+
+// A text handed on in pieces while it is written, so that a large body (the /metrics body is
+// ~200 MB at 100,000 zones) never sits in memory whole:
+//   StreamedText out(sink);  append to out.text(); call out.flush_if_full() where a piece may
+//   end; out.finish() at the end.
+// Default-constructed, it has no sink and keeps the whole text (take()). Not thread-safe.
+class StreamedText {
+  public:
+    // Takes one piece (never empty); false when it could not (the reader is gone).
+    using Sink = std::function<bool(std::string_view piece)>;
+    static constexpr std::size_t kDefaultPieceBytes = 256 * 1024;
+
+    StreamedText() = default;
+    explicit StreamedText(Sink sink, std::size_t piece_bytes = kDefaultPieceBytes);
+
+    std::string& text() { return text_; }
+    // Hands the text written so far to the sink once it holds piece_bytes or more. False once
+    // the sink has refused a piece: the writer should stop (what it writes is dropped).
+    bool flush_if_full() { return text_.size() < piece_bytes_ || flush(); }
+    // Hands on the rest. False when the sink refused a piece, now or before.
+    bool finish() { return flush(); }
+    bool failed() const { return failed_; }
+    // The whole text, without a sink.
+    std::string take() && { return std::move(text_); }
+
+  private:
+    bool flush();
+
+    Sink sink_;
+    std::size_t piece_bytes_ = static_cast<std::size_t>(-1);
+    bool failed_ = false;
+    std::string text_;
+};
 
 }  // namespace soawatch::prom

@@ -37,6 +37,7 @@ struct FakeAgent {
     std::atomic<bool> ready{false};
     std::atomic<int> reloads{0};
     std::atomic<bool> reload_ok{true};
+    std::atomic<int> filler_lines{0};  // /metrics lines after "soawatch_ready 1"
     std::mutex mutex;
     std::string probed_zone;
     std::optional<Endpoint> probed_primary;
@@ -47,7 +48,13 @@ struct FakeAgent {
     HttpHooks hooks() {
         HttpHooks h;
         h.snapshot = [this] { return snapshot; };
-        h.render_metrics = [] { return std::string("soawatch_ready 1\n"); };
+        h.write_metrics = [this](prom::StreamedText& out) {
+            out.text() += "soawatch_ready 1\n";
+            for (int i = 0; i < filler_lines; ++i) {
+                out.text() += "soawatch_filler{n=\"" + std::to_string(i) + "\"} 1\n";
+                if (!out.flush_if_full()) return;
+            }
+        };
         h.ready = [this] { return ready.load(); };
         h.reload = [this] {
             ++reloads;
@@ -170,6 +177,34 @@ TEST_CASE("http: /metrics", "[exporters][http]") {
     CHECK(r.body == "soawatch_ready 1\n");
     CHECK(http_request(f.url("/metrics"), "POST").status == 405);
     CHECK(http_request(f.url("/metrics"), "POST").header("allow") == "GET, HEAD");
+}
+
+TEST_CASE("http: a large /metrics body is sent chunked while it is written, whole to HTTP/1.0",
+          "[exporters][http]") {
+    Fixture f;
+    f.agent.filler_lines = 40000;  // ~1.2 MB: several pieces
+    std::string expected = "soawatch_ready 1\n";
+    for (int i = 0; i < 40000; ++i)
+        expected += "soawatch_filler{n=\"" + std::to_string(i) + "\"} 1\n";
+
+    const HttpReply r = http_request(f.url("/metrics"));
+    CHECK(r.status == 200);
+    CHECK(r.header("transfer-encoding") == "chunked");
+    CHECK(r.header("content-length").empty());
+    CHECK(r.body == expected);
+
+    const std::string reply =
+        raw_exchange(f.server.port(), "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+    const auto end_of_headers = reply.find("\r\n\r\n");
+    REQUIRE(end_of_headers != std::string::npos);
+    const std::string headers = reply.substr(0, end_of_headers);
+    CHECK(headers.find("Content-Length: " + std::to_string(expected.size())) != std::string::npos);
+    CHECK(headers.find("Transfer-Encoding") == std::string::npos);
+    CHECK(reply.substr(end_of_headers + 4) == expected);
+
+    const HttpReply head = http_request(f.url("/metrics"), "HEAD");
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
 }
 
 TEST_CASE("http: the status page and its stylesheet", "[exporters][http]") {

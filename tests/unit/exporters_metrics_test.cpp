@@ -354,11 +354,28 @@ TEST_CASE("metrics: per-nameserver totals over all zones", "[exporters][metrics]
     CHECK(samples_with(text, "soawatch_nameserver_probe_errors_total{" + ns2).empty());
 }
 
-TEST_CASE("metrics: the body in parts is the whole body", "[exporters][metrics]") {
+TEST_CASE("metrics: the body streamed in pieces is the whole body, each piece bounded",
+          "[exporters][metrics]") {
     MetricsExporter exporter({"1.2.3", "abc123"});
-    exporter.render(two_zones());  // the second render reserves from the first one's sizes
+    std::vector<std::string> pieces;
+    constexpr std::size_t kPieceBytes = 200;
+    prom::StreamedText out(
+        [&pieces](std::string_view piece) {
+            pieces.emplace_back(piece);
+            return true;
+        },
+        kPieceBytes);
+    REQUIRE(exporter.render(two_zones(), out));
+    REQUIRE(out.finish());
     std::string joined;
-    for (const auto& part : exporter.render_parts(two_zones())) joined += part;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        joined += pieces[i];
+        // A piece ends at the end of a line, after the zone whose samples crossed the size (the
+        // first one holds the agent's and the process' metrics, written in one go).
+        CHECK(pieces[i].back() == '\n');
+        if (i > 0) CHECK(pieces[i].size() < kPieceBytes + 600);
+    }
+    CHECK(pieces.size() > 10);
     auto without_process = [](const std::string& text) {
         std::string out;
         for (const auto& line : lines_of(text))
@@ -366,6 +383,16 @@ TEST_CASE("metrics: the body in parts is the whole body", "[exporters][metrics]"
         return out;
     };
     CHECK(without_process(joined) == without_process(exporter.render(two_zones())));
+}
+
+TEST_CASE("metrics: streaming stops when the reader is gone", "[exporters][metrics]") {
+    MetricsExporter exporter({"1.2.3", "abc123"});
+    int pieces = 0;
+    prom::StreamedText out([&pieces](std::string_view) { return ++pieces < 3; }, 100);
+    CHECK_FALSE(exporter.render(two_zones(), out));
+    CHECK(pieces == 3);
+    CHECK_FALSE(out.finish());
+    CHECK(out.failed());
 }
 
 TEST_CASE("metrics: label values from the network are escaped and valid UTF-8",
