@@ -689,7 +689,7 @@ class Loader {
             if (const auto it = overrides.find("rules"); it != overrides.end()) {
                 AlertRuleSet rules = config_.alerting.rules;
                 alert_rules(reader, it->second, rules);
-                zone.alert_rules = std::move(rules);
+                zone.alert_rules = std::make_shared<const AlertRuleSet>(std::move(rules));
             }
         }
         return zone;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -59,8 +60,10 @@ struct ZoneConfig {
     std::optional<Duration> timeout;
     std::optional<unsigned> retries;
     std::optional<uint16_t> port;
-    std::optional<AlertRuleSet> alert_rules;  // zones[].alerting: the effective rules, resolved
-    std::string source_file;                  // where this zone was declared, for messages
+    // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
+    // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
+    std::shared_ptr<const AlertRuleSet> alert_rules;
+    std::string source_file;  // where this zone was declared, for messages
     int source_line = 0;
 };
 
