@@ -281,6 +281,27 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
     }
 }
 
+// One family into `out`: its HELP and TYPE, then write_item(text, item) for each item, handed
+// on in pieces as they fill (only after a sample: a header never goes out alone). A family with
+// no samples is left out entirely. False when `out` stopped taking pieces.
+template <typename Items, typename WriteItem>
+bool write_family(prom::StreamedText& out, std::string_view name, std::string_view help,
+                  std::string_view type, const Items& items, WriteItem&& write_item) {
+    std::string& text = out.text();
+    const std::size_t header_at = text.size();
+    prom::append_family_header(text, name, help, type);
+    bool any = false;  // (offsets do not tell: a flush empties the text)
+    for (const auto& item : items) {
+        const std::size_t before = text.size();
+        write_item(text, item);
+        if (text.size() == before) continue;
+        any = true;
+        if (!out.flush_if_full()) return false;
+    }
+    if (!any) text.resize(header_at);
+    return true;
+}
+
 // Every per-zone family in turn, each with its HELP, TYPE and the samples of every zone: the
 // text format wants a family's samples together, so each family takes its own pass over the
 // zones and goes out in pieces as it is written (one pass writing every family would have to
@@ -290,25 +311,17 @@ template <typename Zones>
 bool write_zone_families(const Zones& zones, PerAddressSeries per_address,
                          prom::StreamedText& out) {
     ZoneLabels labels;
-    std::string& text = out.text();
     for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
         const auto family = static_cast<ZoneFamily>(f);
-        const std::size_t header_at = text.size();
-        prom::append_family_header(text, kZoneFamilies[f].name, kZoneFamilies[f].help,
-                                   kZoneFamilies[f].type);
-        bool any = false;
-        for (const auto& zone : zones) {
-            if (!zone) continue;
-            const std::size_t before = text.size();
-            append_zone_family(text, family, *zone,
-                               per_address == PerAddressSeries::all || zone->verdict != Verdict::ok,
-                               labels);
-            if (text.size() == before) continue;
-            any = true;
-            // Only after a sample: the header never goes out alone.
-            if (!out.flush_if_full()) return false;
-        }
-        if (!any) text.resize(header_at);
+        const bool written =
+            write_family(out, kZoneFamilies[f].name, kZoneFamilies[f].help, kZoneFamilies[f].type,
+                         zones, [&](std::string& text, const auto& zone) {
+                             if (!zone) return;
+                             const bool all = per_address == PerAddressSeries::all;
+                             append_zone_family(text, family, *zone,
+                                                all || zone->verdict != Verdict::ok, labels);
+                         });
+        if (!written) return false;
     }
     return true;
 }
@@ -341,55 +354,41 @@ bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, prom::Streame
             t.max_lag_seconds = std::max(t.max_lag_seconds, s.lag_seconds);
         }
     }
-    if (totals.empty()) return true;
-    std::string& text = out.text();
-
-    constexpr std::string_view zones_name = "soawatch_nameserver_zones";
-    prom::append_family_header(text, zones_name,
-                               "Zones in which the nameserver address is in this state.", "gauge");
-    for (const auto& [key, t] : totals) {
-        for (ServerState state : kAllStates)
-            prom::append_sample(text, zones_name,
-                                {{"nameserver", key.first},
-                                 {"address", key.second},
-                                 {"state", server_state_name(state)}},
-                                t.zones_by_state[static_cast<std::size_t>(state)]);
-        if (!out.flush_if_full()) return false;
-    }
-
-    constexpr std::string_view lag_name = "soawatch_nameserver_max_serial_lag_seconds";
-    prom::append_family_header(text, lag_name,
-                               "The largest serial lag of the nameserver address among its zones.",
-                               "gauge");
-    for (const auto& [key, t] : totals) {
-        prom::append_sample(text, lag_name, {{"nameserver", key.first}, {"address", key.second}},
-                            t.max_lag_seconds);
-        if (!out.flush_if_full()) return false;
-    }
-
-    constexpr std::string_view errors_name = "soawatch_nameserver_probe_errors_total";
-    const std::size_t header_at = text.size();
-    prom::append_family_header(text, errors_name,
-                               "Failed SOA probes of the nameserver address by reason, summed "
-                               "over the zones watched now.",
-                               "counter");
-    bool any = false;
-    for (const auto& [key, t] : totals) {
-        const std::size_t before = text.size();
-        for (ProbeError e : all_probe_errors)
-            if (const uint64_t n = t.errors[static_cast<std::size_t>(e)]; n != 0)
-                prom::append_sample(text, errors_name,
+    return write_family(out, "soawatch_nameserver_zones",
+                        "Zones in which the nameserver address is in this state.", "gauge", totals,
+                        [](std::string& text, const auto& entry) {
+                            const auto& [key, t] = entry;
+                            for (ServerState state : kAllStates)
+                                prom::append_sample(
+                                    text, "soawatch_nameserver_zones",
                                     {{"nameserver", key.first},
                                      {"address", key.second},
-                                     {"reason", probe_error_name(e)}},
-                                    n);
-        if (text.size() == before) continue;
-        any = true;
-        // Only after a sample: the header never goes out alone.
-        if (!out.flush_if_full()) return false;
-    }
-    if (!any) text.resize(header_at);
-    return true;
+                                     {"state", server_state_name(state)}},
+                                    t.zones_by_state[static_cast<std::size_t>(state)]);
+                        }) &&
+           write_family(
+               out, "soawatch_nameserver_max_serial_lag_seconds",
+               "The largest serial lag of the nameserver address among its zones.", "gauge", totals,
+               [](std::string& text, const auto& entry) {
+                   const auto& [key, t] = entry;
+                   prom::append_sample(text, "soawatch_nameserver_max_serial_lag_seconds",
+                                       {{"nameserver", key.first}, {"address", key.second}},
+                                       t.max_lag_seconds);
+               }) &&
+           write_family(
+               out, "soawatch_nameserver_probe_errors_total",
+               "Failed SOA probes of the nameserver address by reason, summed over the "
+               "zones watched now.",
+               "counter", totals, [](std::string& text, const auto& entry) {
+                   const auto& [key, t] = entry;
+                   for (ProbeError e : all_probe_errors)
+                       if (const uint64_t n = t.errors[static_cast<std::size_t>(e)]; n != 0)
+                           prom::append_sample(text, "soawatch_nameserver_probe_errors_total",
+                                               {{"nameserver", key.first},
+                                                {"address", key.second},
+                                                {"reason", probe_error_name(e)}},
+                                               n);
+               });
 }
 
 // ---- process metrics (/proc/self), as the Prometheus client libraries export them --------------
