@@ -171,7 +171,7 @@ int on_glob_error(const char* path, int error) {
 // ---- the loader ----
 
 struct Declaration {
-    std::string file;
+    std::shared_ptr<const std::string> file;
     int line = 0;
 };
 
@@ -632,7 +632,7 @@ class Loader {
 
     ZoneConfig zone(const Reader& reader, const Field& item) {
         ZoneConfig zone;
-        zone.source_file = reader.file();
+        zone.source_file = shared_file_name(reader);
         if (item.node.IsScalar()) {  // "- example.com": just the name
             set_name(reader, item, zone);
             return zone;
@@ -662,6 +662,7 @@ class Loader {
         if (const Field* f = get("primary")) zone.primary = reader.endpoint(*f, port);
         if (const Field* f = get("nameservers")) {
             std::map<std::string, int> seen;  // entry -> line
+            std::vector<std::string> nameservers;
             for (const Field& entry : reader.list(*f)) {
                 std::string ns = nameserver(reader, entry, port);
                 if (const auto first = seen.find(ns); first != seen.end()) {
@@ -669,8 +670,9 @@ class Loader {
                                            std::to_string(first->second) + ")");
                 }
                 seen.emplace(ns, entry.line);
-                zone.nameservers.push_back(std::move(ns));
+                nameservers.push_back(std::move(ns));
             }
+            zone.nameservers = nameserver_lists_.intern(std::move(nameservers));
         }
         if (const Field* f = get("interval")) zone.interval = reader.duration(*f, kMinInterval, {});
         if (const Field* f = get("timeout")) {
@@ -708,10 +710,10 @@ class Loader {
         zone.name = dns::canonical_name(text);
         zone.source_line = field.line;
         const auto [first, inserted] =
-            declared_.emplace(zone.name, Declaration{reader.file(), field.line});
+            declared_.emplace(zone.name, Declaration{shared_file_name(reader), field.line});
         if (!inserted) {
             reader.fail(field, "duplicate zone " + zone.name + " (first declared at " +
-                                   first->second.file + ":" + std::to_string(first->second.line) +
+                                   *first->second.file + ":" + std::to_string(first->second.line) +
                                    ")");
         }
     }
@@ -760,10 +762,19 @@ class Loader {
         return !label.empty() && label.find_first_not_of("0123456789") == label.npos;
     }
 
+    // The file's name, one string shared by every zone declared in it.
+    std::shared_ptr<const std::string> shared_file_name(const Reader& reader) {
+        if (!file_name_ || *file_name_ != reader.file())
+            file_name_ = std::make_shared<const std::string>(reader.file());
+        return file_name_;
+    }
+
     Config& config_;
     std::string folder_;  // of the main file: relative secret files are read from there
     std::vector<PatternAt> patterns_;
-    std::map<std::string, Declaration> declared_;  // canonical zone name -> first declaration
+    std::map<std::string, Declaration> declared_;   // canonical zone name -> first declaration
+    std::shared_ptr<const std::string> file_name_;  // the last file's, shared by its zones
+    StringListInterner nameserver_lists_;           // zones with the same nameservers share them
 };
 
 Config load_text(const std::string& text, const std::string& name, bool expand_zones_files) {

@@ -13,6 +13,7 @@
 #include "agent/alert_config.hpp"
 #include "agent/duration.hpp"
 #include "agent/endpoint.hpp"
+#include "agent/shared_list.hpp"
 
 namespace soawatch {
 
@@ -53,17 +54,19 @@ struct GlobalConfig {
 };
 
 struct ZoneConfig {
-    std::string name;                      // canonical: lower case, trailing dot
-    std::optional<Endpoint> primary;       // hidden primary: the reference when set
-    std::vector<std::string> nameservers;  // names or IP[:PORT]; empty means discover
-    std::optional<Duration> interval;      // per-zone overrides of global
+    std::string name;                 // canonical: lower case, trailing dot
+    std::optional<Endpoint> primary;  // hidden primary: the reference when set
+    // Names or IP[:PORT]; empty means discover. Zones that list the same ones share the list.
+    SharedStringList nameservers;
+    std::optional<Duration> interval;  // per-zone overrides of global
     std::optional<Duration> timeout;
     std::optional<unsigned> retries;
     std::optional<uint16_t> port;
     // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
     // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
     std::shared_ptr<const AlertRuleSet> alert_rules;
-    std::string source_file;  // where this zone was declared, for messages
+    // Where this zone was declared, for messages: one string per file, shared by its zones.
+    std::shared_ptr<const std::string> source_file;
     int source_line = 0;
 };
 
