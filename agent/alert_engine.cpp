@@ -115,9 +115,14 @@ void AlertEngine::configure(const AlertingConfig& config) {
 
 void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
                           Clock::time_point now) {
-    const std::string base = external_url();
+    std::vector<AlertCondition> conditions = evaluate_alert_rules(zone, rules, now);
+    // A healthy zone that had no alerts changes nothing: leaving changed_ alone keeps tick()
+    // from republishing an identical snapshot every second when most zones are fine.
+    if (conditions.empty() && !active_.count(zone.zone)) return;
+    // Every alert of the zone links to the same place.
+    const std::string generator_url = external_url() + "/#zone=" + url_fragment(zone.zone);
     std::map<std::string, Alert> next;
-    for (AlertCondition& c : evaluate_alert_rules(zone, rules, now)) {
+    for (AlertCondition& c : conditions) {
         Alert a;
         a.rule = c.rule;
         const AlertRuleSettings& settings = rules[c.rule];
@@ -130,7 +135,7 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
         a.fingerprint = fingerprint_of(a.labels);
         a.summary = std::move(c.summary);
         a.description = std::move(c.description);
-        a.generator_url = base + "/#zone=" + url_fragment(zone.zone);
+        a.generator_url = generator_url;
         a.for_duration = settings.for_duration;
         a.active_since = now;
         next.emplace(a.fingerprint, std::move(a));

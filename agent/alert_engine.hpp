@@ -96,8 +96,6 @@ class AlertEngine {
     // Any thread: the current pending and firing alerts.
     AlertsSnapshotPtr snapshot() const;
 
-    const AlertingConfig& config() const { return config_; }
-
   private:
     struct GroupState {
         std::set<std::string> sent;  // fingerprints told as firing
