@@ -4,22 +4,17 @@
 #include "agent/config.hpp"
 
 #include <glob.h>
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include "agent/yaml_reader.hpp"
@@ -200,14 +195,14 @@ class Loader {
                                           return "";
                                       });
         // Global first: zones take their default port from it, whatever the order in the file.
-        if (const auto it = entries.find("global"); it != entries.end()) global(reader, it->second);
+        if (const Field* f = find_field(entries, "global")) global(reader, *f);
         // Alerting before zones: a zone's rule overrides start from the global rules.
-        if (const auto it = entries.find("alerting"); it != entries.end()) {
-            alerting(reader, it->second);
+        if (const Field* f = find_field(entries, "alerting")) {
+            alerting(reader, *f);
         }
-        if (const auto it = entries.find("zones"); it != entries.end()) zones(reader, it->second);
-        if (const auto it = entries.find("zones_files"); it != entries.end()) {
-            for (const Field& item : reader.list(it->second)) {
+        if (const Field* f = find_field(entries, "zones")) zones(reader, *f);
+        if (const Field* f = find_field(entries, "zones_files")) {
+            for (const Field& item : reader.list(*f)) {
                 std::string pattern = reader.string(item, "a file pattern");
                 if (pattern.empty()) reader.fail(item, "empty file pattern");
                 config_.zones_files.push_back(pattern);
@@ -219,10 +214,9 @@ class Loader {
     // Loads every file the zones_files patterns match, relative to the main file's folder.
     void zones_files(const std::string& main_file) {
         const Reader reader(main_file);
-        const std::string folder = folder_of(main_file);
         std::set<std::string> loaded;
         for (const PatternAt& pattern : patterns_) {
-            const std::string resolved = resolve_pattern(folder, pattern.pattern);
+            const std::string resolved = resolve_pattern(folder_, pattern.pattern);
             GlobResult result;
             glob_failure = GlobFailure{};
             const int status = glob(resolved.c_str(), 0, on_glob_error, result.get());
@@ -260,47 +254,44 @@ class Loader {
                                           }
                                           return "";
                                       });
-        if (const auto it = entries.find("zones"); it != entries.end()) zones(reader, it->second);
+        if (const Field* f = find_field(entries, "zones")) zones(reader, *f);
     }
 
     void global(const Reader& reader, const Field& field) {
         GlobalConfig& g = config_.global;
         auto entries = reader.mapping(field, kGlobalKeys, no_hint);
-        const auto get = [&entries](const char* key) -> const Field* {
-            const auto it = entries.find(key);
-            return it == entries.end() ? nullptr : &it->second;
-        };
-        if (const Field* f = get("interval")) g.interval = reader.duration(*f, kMinInterval, {});
-        if (const Field* f = get("timeout")) {
+        if (const Field* f = find_field(entries, "interval"))
+            g.interval = reader.duration(*f, kMinInterval, {});
+        if (const Field* f = find_field(entries, "timeout")) {
             g.probe.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
         }
-        if (const Field* f = get("retries")) {
+        if (const Field* f = find_field(entries, "retries")) {
             g.probe.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
         }
-        if (const Field* f = get("port")) {
+        if (const Field* f = find_field(entries, "port")) {
             g.probe.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
         }
-        if (const Field* f = get("edns_udp_size")) {
+        if (const Field* f = find_field(entries, "edns_udp_size")) {
             const int64_t size = reader.integer(*f, 0, kMaxEdnsUdpSize, "0, or 512..4096");
             if (size != 0 && size < kMinEdnsUdpSize) {
                 reader.fail(*f, "out of range: " + f->node.Scalar() + " (allowed 0, or 512..4096)");
             }
             g.probe.edns_udp_size = static_cast<uint16_t>(size);
         }
-        if (const Field* f = get("ipv4")) g.probe.ipv4 = reader.boolean(*f);
-        if (const Field* f = get("ipv6")) g.probe.ipv6 = reader.boolean(*f);
+        if (const Field* f = find_field(entries, "ipv4")) g.probe.ipv4 = reader.boolean(*f);
+        if (const Field* f = find_field(entries, "ipv6")) g.probe.ipv6 = reader.boolean(*f);
         if (!g.probe.ipv4 && !g.probe.ipv6) {
             // Both are true by default, so both were written: blame the later one.
-            const Field* a = get("ipv4");
-            const Field* b = get("ipv6");
+            const Field* a = find_field(entries, "ipv4");
+            const Field* b = find_field(entries, "ipv6");
             reader.fail(a->line > b->line ? *a : *b, "at least one of ipv4 and ipv6 must be true");
         }
-        if (const Field* f = get("resolvers")) {
+        if (const Field* f = find_field(entries, "resolvers")) {
             for (const Field& item : reader.list(*f)) {
                 g.resolvers.push_back(reader.endpoint(item, kResolverPort));
             }
         }
-        if (const Field* f = get("notify_listen")) {
+        if (const Field* f = find_field(entries, "notify_listen")) {
             // Default port 0 stays 0 when none is written: a listener needs one.
             Endpoint endpoint = reader.endpoint(*f, 0, true);
             if (endpoint.port == 0) {
@@ -308,17 +299,17 @@ class Loader {
             }
             g.notify_listen = std::move(endpoint);
         }
-        if (const Field* f = get("fast_reprobe_interval")) {
+        if (const Field* f = find_field(entries, "fast_reprobe_interval")) {
             g.fast_reprobe_interval =
                 reader.duration(*f, kMinFastReprobeInterval, g.interval, "at most global.interval");
         }
-        if (const Field* f = get("fast_reprobe_limit")) {
+        if (const Field* f = find_field(entries, "fast_reprobe_limit")) {
             g.fast_reprobe_limit = reader.duration(*f, Duration{0}, kMaxFastReprobeLimit);
         }
-        if (const Field* f = get("max_nameservers")) {
+        if (const Field* f = find_field(entries, "max_nameservers")) {
             g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
         }
-        if (const Field* f = get("max_addresses")) {
+        if (const Field* f = find_field(entries, "max_addresses")) {
             g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
         }
     }
@@ -328,19 +319,16 @@ class Loader {
     void alerting(const Reader& reader, const Field& field) {
         AlertingConfig& a = config_.alerting;
         auto entries = reader.mapping(field, kAlertingKeys, no_hint);
-        const auto get = [&entries](const char* key) -> const Field* {
-            const auto it = entries.find(key);
-            return it == entries.end() ? nullptr : &it->second;
-        };
-        if (const Field* f = get("for")) a.default_for = reader.duration(*f, Duration{0}, {});
+        if (const Field* f = find_field(entries, "for"))
+            a.default_for = reader.duration(*f, Duration{0}, {});
         a.rules = AlertRuleSet::defaults(a.default_for);
-        if (const Field* f = get("repeat_interval")) {
+        if (const Field* f = find_field(entries, "repeat_interval")) {
             a.repeat_interval = reader.duration(*f, kMinRepeatInterval, {});
         }
-        if (const Field* f = get("resend_interval")) {
+        if (const Field* f = find_field(entries, "resend_interval")) {
             a.resend_interval = reader.duration(*f, kMinResendInterval, kMaxResendInterval);
         }
-        if (const Field* f = get("external_url")) {
+        if (const Field* f = find_field(entries, "external_url")) {
             a.external_url = reader.string(*f, "a URL");
             if (const std::string problem = url_problem(a.external_url); !problem.empty()) {
                 reader.fail(*f, problem);
@@ -348,12 +336,12 @@ class Loader {
             while (!a.external_url.empty() && a.external_url.back() == '/')
                 a.external_url.pop_back();
         }
-        if (const Field* f = get("queue_capacity")) {
+        if (const Field* f = find_field(entries, "queue_capacity")) {
             a.queue_capacity = static_cast<std::size_t>(reader.integer(*f, 1, kMaxQueueCapacity));
         }
-        if (const Field* f = get("rules")) alert_rules(reader, *f, a.rules);
+        if (const Field* f = find_field(entries, "rules")) alert_rules(reader, *f, a.rules);
         std::map<std::string, int> names;  // receiver name -> line
-        if (const Field* f = get("receivers")) {
+        if (const Field* f = find_field(entries, "receivers")) {
             for (const Field& item : reader.list(*f)) {
                 ReceiverConfig receiver = alert_receiver(reader, item);
                 if (const auto first = names.find(receiver.name); first != names.end()) {
@@ -364,7 +352,7 @@ class Loader {
                 a.receivers.push_back(std::move(receiver));
             }
         }
-        if (const Field* f = get("route")) {
+        if (const Field* f = find_field(entries, "route")) {
             auto route = reader.mapping(*f, kRouteKeys, no_hint);
             if (const auto it = route.find("receivers"); it != route.end()) {
                 std::set<std::string> seen;
@@ -486,17 +474,13 @@ class Loader {
     ReceiverConfig alert_receiver(const Reader& reader, const Field& item) {
         ReceiverConfig r;
         auto entries = reader.mapping(item, kReceiverKeys, no_hint);
-        const auto get = [&entries](const char* key) -> const Field* {
-            const auto it = entries.find(key);
-            return it == entries.end() ? nullptr : &it->second;
-        };
-        const Field* name = get("name");
+        const Field* name = find_field(entries, "name");
         if (name == nullptr) reader.fail(item, "missing required key name");
         r.name = reader.string(*name, "a receiver name");
         if (r.name.empty() || has_blank(r.name)) {
             reader.fail(*name, "a receiver name is one word without spaces");
         }
-        const Field* type = get("type");
+        const Field* type = find_field(entries, "type");
         if (type == nullptr) reader.fail(item, "missing required key type");
         const std::string type_name = reader.string(*type, "a receiver type");
         if (type_name == "slack") {
@@ -509,9 +493,9 @@ class Loader {
             reader.fail(*type, "unknown receiver type " + quoted(type_name) +
                                    " (slack, webhook, alertmanager)");
         }
-        const Field* url = get("url");
-        const Field* url_file = get("url_file");
-        const Field* url_env = get("url_env");
+        const Field* url = find_field(entries, "url");
+        const Field* url_file = find_field(entries, "url_file");
+        const Field* url_env = find_field(entries, "url_env");
         const int given = (url != nullptr) + (url_file != nullptr) + (url_env != nullptr);
         if (given != 1) {
             reader.fail(item, given == 0 ? "missing the URL: one of url, url_file, url_env"
@@ -526,7 +510,7 @@ class Loader {
         if (r.type == ReceiverType::alertmanager) {
             while (!r.url.empty() && r.url.back() == '/') r.url.pop_back();
         }
-        if (const Field* f = get("headers")) {
+        if (const Field* f = find_field(entries, "headers")) {
             auto headers = reader.mapping(
                 *f, std::array<std::string_view, 0>{},
                 [](std::string_view) { return std::string(); },
@@ -553,13 +537,14 @@ class Loader {
                 r.headers.emplace_back(std::move(header), std::move(text));
             }
         }
-        if (const Field* f = get("timeout")) {
+        if (const Field* f = find_field(entries, "timeout")) {
             r.timeout = reader.duration(*f, kMinReceiverTimeout, kMaxReceiverTimeout);
         }
-        if (const Field* f = get("max_attempts")) {
+        if (const Field* f = find_field(entries, "max_attempts")) {
             r.max_attempts = static_cast<unsigned>(reader.integer(*f, 1, kMaxAttempts));
         }
-        if (const Field* f = get("send_resolved")) r.send_resolved = reader.boolean(*f);
+        if (const Field* f = find_field(entries, "send_resolved"))
+            r.send_resolved = reader.boolean(*f);
         return r;
     }
 
@@ -647,20 +632,17 @@ class Loader {
             }
             return "";
         });
-        const auto get = [&entries](const char* key) -> const Field* {
-            const auto it = entries.find(key);
-            return it == entries.end() ? nullptr : &it->second;
-        };
-        const Field* name = get("name");
+        const Field* name = find_field(entries, "name");
         if (name == nullptr) reader.fail(item, "missing required key name");
         set_name(reader, *name, zone);
 
         // The port first: primary and nameservers addresses default to it.
-        if (const Field* f = get("port"))
+        if (const Field* f = find_field(entries, "port"))
             zone.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
         const uint16_t port = zone.port.value_or(config_.global.probe.port);
-        if (const Field* f = get("primary")) zone.primary = reader.endpoint(*f, port);
-        if (const Field* f = get("nameservers")) {
+        if (const Field* f = find_field(entries, "primary"))
+            zone.primary = reader.endpoint(*f, port);
+        if (const Field* f = find_field(entries, "nameservers")) {
             std::map<std::string, int> seen;  // entry -> line
             std::vector<std::string> nameservers;
             for (const Field& entry : reader.list(*f)) {
@@ -674,23 +656,24 @@ class Loader {
             }
             zone.nameservers = nameserver_lists_.intern(std::move(nameservers));
         }
-        if (const Field* f = get("interval")) zone.interval = reader.duration(*f, kMinInterval, {});
-        if (const Field* f = get("timeout")) {
+        if (const Field* f = find_field(entries, "interval"))
+            zone.interval = reader.duration(*f, kMinInterval, {});
+        if (const Field* f = find_field(entries, "timeout")) {
             zone.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
         }
-        if (const Field* f = get("retries")) {
+        if (const Field* f = find_field(entries, "retries")) {
             zone.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
         }
-        if (const Field* f = get("alerting")) {
+        if (const Field* f = find_field(entries, "alerting")) {
             auto overrides =
                 reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {
                     if (contains(kAlertingKeys, key))
                         return "cannot be set per zone (only rules can; set it under alerting)";
                     return "";
                 });
-            if (const auto it = overrides.find("rules"); it != overrides.end()) {
+            if (const Field* rules_field = find_field(overrides, "rules")) {
                 AlertRuleSet rules = config_.alerting.rules;
-                alert_rules(reader, it->second, rules);
+                alert_rules(reader, *rules_field, rules);
                 zone.alert_rules = std::make_shared<const AlertRuleSet>(std::move(rules));
             }
         }
@@ -710,7 +693,7 @@ class Loader {
         zone.name = dns::canonical_name(text);
         zone.source_line = field.line;
         const auto [first, inserted] =
-            declared_.emplace(zone.name, Declaration{shared_file_name(reader), field.line});
+            declared_.emplace(zone.name, Declaration{zone.source_file, field.line});
         if (!inserted) {
             reader.fail(field, "duplicate zone " + zone.name + " (first declared at " +
                                    *first->second.file + ":" + std::to_string(first->second.line) +
@@ -770,7 +753,8 @@ class Loader {
     }
 
     Config& config_;
-    std::string folder_;  // of the main file: relative secret files are read from there
+    // The main file's: relative secret files and zones_files patterns are read from there.
+    std::string folder_;
     std::vector<PatternAt> patterns_;
     std::map<std::string, Declaration> declared_;   // canonical zone name -> first declaration
     std::shared_ptr<const std::string> file_name_;  // the last file's, shared by its zones

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "agent/utf8.hpp"
+
 namespace soawatch::log {
 
 namespace {
@@ -42,32 +44,6 @@ std::string timestamp() {
     return buf;
 }
 
-// Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629: no overlong
-// forms, no surrogates, nothing past U+10FFFF), or 0 when there is none.
-std::size_t utf8_sequence(std::string_view text) {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    const unsigned char lead = byte(0);
-    std::size_t length = 0;
-    unsigned char low = 0x80, high = 0xbf;  // the range of the second byte
-    if (lead >= 0xc2 && lead <= 0xdf) {
-        length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-        length = 3;
-        if (lead == 0xe0) low = 0xa0;
-        if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-        length = 4;
-        if (lead == 0xf0) low = 0x90;
-        if (lead == 0xf4) high = 0x8f;
-    } else {
-        return 0;
-    }
-    if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
-    for (std::size_t i = 2; i < length; ++i)
-        if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
-    return length;
-}
-
 void append_hex_escape(std::string& out, const char* prefix, unsigned value, int digits) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += prefix;
@@ -82,7 +58,7 @@ void append_escaped(std::string& out, std::string_view v, Format format) {
         const char c = v[i];
         const auto byte = static_cast<unsigned char>(c);
         if (byte >= 0x80) {
-            if (const std::size_t n = utf8_sequence(v.substr(i)); n > 0) {
+            if (const std::size_t n = utf8_sequence_length(v, i); n > 0) {
                 out.append(v.substr(i, n));
                 i += n;
             } else {

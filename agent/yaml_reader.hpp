@@ -80,6 +80,14 @@ struct Field {
     int line = 0;
 };
 
+// The entry `key` of a mapping that Reader::mapping returned, or null when the file leaves the
+// key out (most keys are optional).
+inline const Field* find_field(const std::map<std::string, Field>& entries,
+                               const std::string& key) {
+    const auto it = entries.find(key);
+    return it == entries.end() ? nullptr : &it->second;
+}
+
 // One YAML document being read: its file name, for every message.
 class Reader {
   public:

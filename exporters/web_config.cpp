@@ -140,13 +140,9 @@ class WebLoader {
   private:
     void tls(const Field& field) {
         auto entries = reader_.mapping(field, kTlsKeys, unsupported_tls_key);
-        const auto get = [&entries](const char* key) -> const Field* {
-            const auto it = entries.find(key);
-            return it == entries.end() ? nullptr : &it->second;
-        };
         TlsServerConfig tls;
-        const Field* cert = get("cert_file");
-        const Field* key = get("key_file");
+        const Field* cert = find_field(entries, "cert_file");
+        const Field* key = find_field(entries, "key_file");
         if (cert == nullptr && key == nullptr) {
             reader_.fail(field, "cert_file and key_file are required for TLS");
         }
@@ -155,7 +151,7 @@ class WebLoader {
         tls.cert_file = file_name(*cert);
         tls.key_file = file_name(*key);
 
-        const Field* auth = get("client_auth_type");
+        const Field* auth = find_field(entries, "client_auth_type");
         if (auth != nullptr) {
             const std::string text = reader_.string(*auth, "a client_auth_type");
             const auto value = parse_client_auth(text);
@@ -167,7 +163,7 @@ class WebLoader {
             }
             tls.client_auth = *value;
         }
-        const Field* ca = get("client_ca_file");
+        const Field* ca = find_field(entries, "client_ca_file");
         if (ca != nullptr) tls.client_ca_file = file_name(*ca);
         const bool verifies = tls.client_auth == ClientAuth::verify_if_given ||
                               tls.client_auth == ClientAuth::require_and_verify;
@@ -180,21 +176,21 @@ class WebLoader {
                          "RequireAndVerifyClientCert)");
         }
 
-        if (const Field* f = get("min_version")) tls.min_version = version(*f);
-        if (const Field* f = get("max_version")) {
+        if (const Field* f = find_field(entries, "min_version")) tls.min_version = version(*f);
+        if (const Field* f = find_field(entries, "max_version")) {
             tls.max_version = version(*f);
             if (*tls.max_version < tls.min_version) {
                 reader_.fail(*f, "lower than min_version (" +
                                      std::string(tls_version_name(tls.min_version)) + ")");
             }
         }
-        if (const Field* f = get("prefer_server_cipher_suites")) {
+        if (const Field* f = find_field(entries, "prefer_server_cipher_suites")) {
             tls.prefer_server_cipher_suites = reader_.boolean(*f);
         }
 
         TlsSetupError error;
         if (!make_tls_context(tls, &error)) {
-            const Field* at = get(error.key.c_str());
+            const Field* at = find_field(entries, error.key);
             reader_.fail(at != nullptr ? *at : field, error.message);
         }
         config_.tls = std::move(tls);
