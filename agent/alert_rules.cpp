@@ -12,11 +12,6 @@ namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-// The nameserver label, as in the metrics: the NS name, or the address where there is none.
-std::string nameserver_label(const NameserverStatus& s) {
-    return s.target.nameserver.empty() ? s.target.address : s.target.nameserver;
-}
-
 // "ns1.example. (192.0.2.1)", "192.0.2.1", "the primary 192.0.2.53".
 std::string who(const NameserverStatus& s) {
     if (s.is_primary) return "the primary " + s.target.address;
@@ -46,7 +41,7 @@ AlertCondition make(AlertRule rule, const NameserverStatus* s) {
     AlertCondition c;
     c.rule = rule;
     if (s) {
-        c.nameserver = nameserver_label(*s);
+        c.nameserver = nameserver_label(s->target);
         c.address = s->target.address;
     }
     return c;

@@ -59,7 +59,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
     z.unresolved_nameservers = r.unresolved;
     z.discovery_error = r.discovery_error;
     z.discovery_from_cache = r.discovery_from_cache;
-    z.nameservers_capped = r.capped;
+    z.nameservers_capped = !r.capped_detail.empty();
 
     // Rows: the primary first, then the nameservers by name and address.
     std::vector<const SoaObservation*> observations;
@@ -174,8 +174,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
                     double secs = seconds_between(*z.reference_seen, obs.at);
                     s.last_propagation_seconds = secs;
                     z.new_propagations.push_back(
-                        {s.target.nameserver.empty() ? s.target.address : s.target.nameserver,
-                         s.target.address, serial, secs});
+                        {std::string(nameserver_label(s.target)), s.target.address, serial, secs});
                 }
             } else {
                 s.propagation_pending_since = z.reference_seen;
@@ -184,8 +183,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             double secs = seconds_between(*s.propagation_pending_since, obs.at);
             s.last_propagation_seconds = secs;
             z.new_propagations.push_back(
-                {s.target.nameserver.empty() ? s.target.address : s.target.nameserver,
-                 s.target.address, serial, secs});
+                {std::string(nameserver_label(s.target)), s.target.address, serial, secs});
             s.propagation_pending_since.reset();
         }
 
@@ -242,9 +240,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             continue;
         }
         ++ns_rows_total;
-        if (s.state != ServerState::unusable)
-            usable_names.insert(s.target.nameserver.empty() ? s.target.address
-                                                            : s.target.nameserver);
+        if (s.state != ServerState::unusable) usable_names.emplace(nameserver_label(s.target));
         switch (s.state) {
             case ServerState::behind:
                 warning.push_back(describe(s) + " is " + std::to_string(s.serial_behind) +
@@ -277,9 +273,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         warning.push_back("discovery failed (" + z.discovery_error +
                           "); using the last good answer");
     if (z.nameservers_capped)
-        warning.push_back("more nameservers than the configured limits" +
-                          (r.capped_detail.empty() ? "" : " (" + r.capped_detail + ")") +
-                          "; the rest were not probed");
+        warning.push_back("more nameservers than the configured limits (" + r.capped_detail +
+                          "); the rest were not probed");
 
     if (ns_rows_total == 0) {
         z.verdict = Verdict::unknown;

@@ -50,6 +50,9 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
 // One check in flight: its result, the probes still out, and who waits for it.
 struct ZoneChecker::Round {
     ZoneCheckResult result;
+    // The spec, copied once for a check that waits on lookups: their callbacks outlive the
+    // caller's spec and share this copy rather than each capturing its own.
+    ZoneCheckSpec spec;
     std::size_t pending = 0;
     Callback done;
 
@@ -84,12 +87,13 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     };
 
     if (spec.discovers()) {
+        round->spec = spec;
         discovery_.discover(result.zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
-                            [this, round, spec, add_addresses](DiscoveryResult found) {
+                            [this, round, add_addresses](DiscoveryResult found) {
+                                const ZoneCheckSpec& spec = round->spec;
                                 auto& r = round->result;
                                 r.discovery_error = found.error;
                                 r.discovery_from_cache = found.from_cache;
-                                r.capped = found.capped;
                                 if (found.capped)
                                     r.capped_detail = std::to_string(found.ns_total) +
                                                       " NS names, " +
@@ -107,6 +111,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     }
 
     // Configured nameservers: addresses are used as given, names are resolved.
+    round->spec = spec;
     struct Join {
         std::vector<ProbeTarget> targets;
         std::vector<DiscoveredNameserver> resolved;
@@ -114,12 +119,12 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     };
     auto join = std::make_shared<Join>();
     if (spec.nameserver_addresses) join->targets = *spec.nameserver_addresses;
-    auto finish = [this, round, spec, join, add_addresses] {
+    auto finish = [this, round, join, add_addresses] {
         if (--join->pending > 0) return;
         std::sort(join->resolved.begin(), join->resolved.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         for (const auto& ns : join->resolved) add_addresses(join->targets, ns);
-        probe_all(round, spec, join->targets);
+        probe_all(round, round->spec, join->targets);
     };
     for (const auto& name : spec.nameserver_names) {
         ++join->pending;
@@ -157,7 +162,6 @@ void ZoneChecker::probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& s
         result.capped_detail += (result.capped_detail.empty() ? "" : ", ") + std::to_string(total) +
                                 " addresses, " + std::to_string(spec.max_addresses) +
                                 " probed (global.max_addresses)";
-        result.capped = true;
     }
 
     SoaProbeOptions options;

@@ -51,8 +51,9 @@ struct ZoneCheckResult {
     std::vector<std::string> unresolved;       // "ns.example. (reason)": names with no address
     std::string discovery_error;
     bool discovery_from_cache = false;
-    bool capped = false;        // more NS names or addresses than the limits: the rest were skipped
-    std::string capped_detail;  // "2000 NS names, 32 followed (global.max_nameservers)"
+    // Set when there were more NS names or addresses than the limits (the rest were skipped):
+    // "2000 NS names, 32 followed (global.max_nameservers)"; empty when nothing was capped.
+    std::string capped_detail;
     Clock::time_point started;
     Clock::time_point finished;
     std::optional<Clock::time_point> change_signal;  // a NOTIFY that triggered this check

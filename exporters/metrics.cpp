@@ -119,11 +119,6 @@ double unix_seconds(Clock::time_point t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
-std::string_view nameserver_label(const ProbeTarget& target) {
-    return target.nameserver.empty() ? std::string_view(target.address)
-                                     : std::string_view(target.nameserver);
-}
-
 bool usable(const NameserverStatus& s) {
     return s.state != ServerState::unusable;
 }

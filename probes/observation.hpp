@@ -52,6 +52,13 @@ struct ProbeTarget {
     bool operator==(const ProbeTarget&) const = default;
 };
 
+// The name a target goes by in metric and alert labels: its NS name, or its address when it was
+// given directly. One definition, so alerts and metrics about a nameserver carry the same label.
+inline std::string_view nameserver_label(const ProbeTarget& target) {
+    return target.nameserver.empty() ? std::string_view(target.address)
+                                     : std::string_view(target.nameserver);
+}
+
 struct SoaObservation {
     std::string zone;  // canonical (lower case, trailing dot)
     ProbeTarget target;
