@@ -339,14 +339,13 @@ class Agent {
     }
 
     static std::string default_external_url(const Endpoint& listen, uint16_t port) {
-        std::string host = listen.address;
-        if (host.empty()) {
+        if (listen.address.empty()) {  // any address: the host's name is what others can reach
             char name[256] = {};
-            host = ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
-        } else if (host.find(':') != std::string::npos) {
-            host = "[" + host + "]";
+            const std::string host =
+                ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
+            return "http://" + host + ":" + std::to_string(port);
         }
-        return "http://" + host + ":" + std::to_string(port);
+        return "http://" + Endpoint{listen.address, port}.to_string();  // IPv6 in brackets
     }
 
     void schedule_housekeeping() {
@@ -450,9 +449,8 @@ class Agent {
         };
         hooks.alerts = [this] { return alerts_.snapshot(); };
         hooks.ready = [this] { return ready_.load(); };
+        // Only reached with --web.enable-lifecycle: the server answers 403 without it.
         hooks.reload = [this]() -> ReloadResult {
-            if (!flags_.enable_lifecycle)
-                return {false, "lifecycle API is not enabled (start with --web.enable-lifecycle)"};
             auto promise = std::make_shared<std::promise<ReloadResult>>();
             auto future = promise->get_future();
             loop_.post([this, promise] { promise->set_value(reload()); });

@@ -399,7 +399,7 @@ int run_check_command(int argc, char** argv) {
     RoundStats stats;
     SnapshotPtr snapshot;
     try {
-        snapshot = check_once(config, stats);
+        snapshot = check_once(std::move(config), stats);
     } catch (const std::exception& e) {
         std::cerr << "soawatch check: " << e.what() << '\n';
         return kExitUnknown;

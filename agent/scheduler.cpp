@@ -189,9 +189,8 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     ++stats_.checks_total;
 
     // Round bookkeeping: a regular check advances the zone's slot.
-    const bool regular = now >= zone.next_due || !zone.checked_once;
+    const bool regular = now >= zone.next_due || zone.round == 0;
     if (regular) {
-        zone.checked_once = true;
         // The zone's slot, not first check + interval: the first round is squeezed into a few
         // seconds (for /readyz), and an overrun must not turn into a burst.
         const auto unix_ms =

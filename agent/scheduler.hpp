@@ -72,8 +72,9 @@ class Scheduler {
         uint64_t ticket = 0;                      // of its pending entry in due_; 0: none pending
         bool running = false;
         bool recheck_after_run = false;  // a NOTIFY came while a check was running
-        bool checked_once = false;
-        uint64_t round = 0;  // the last round (round_) in which it had its regular check
+        // The last round (round_) in which it had its regular check; 0 (round_ starts at 1):
+        // none yet.
+        uint64_t round = 0;
         std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
         std::optional<EventLoop::Clock::time_point> fast_until;
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
