@@ -23,16 +23,18 @@ test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheu
 # The HTTP endpoint's TLS context (OpenSSL) and basic auth (bcrypt through libxcrypt); the web
 # security tests make certificates with the openssl CLI and drop privileges with setpriv.
 build_pkgs+=(libssl-dev libcrypt-dev)
-runtime_pkgs+=(libssl3 libcrypt1)
+runtime_pkgs+=(libcrypt1)  # libssl3: above
 test_pkgs+=(openssl util-linux)
 
 want=()
+want_npm=0  # the deploy tests' npm packages (test group)
 for group in "$@"; do
     case "$group" in
         build) want+=("${build_pkgs[@]}") ;;
         runtime) want+=("${runtime_pkgs[@]}") ;;
         lab) want+=("${lab_pkgs[@]}") ;;
-        test) want+=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${lab_pkgs[@]}" "${test_pkgs[@]}") ;;
+        test) want+=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${lab_pkgs[@]}" "${test_pkgs[@]}")
+            want_npm=1 ;;
         *) echo "install-deps: unknown group '$group' (build, runtime, lab, test)" >&2; exit 2 ;;
     esac
 done
@@ -41,8 +43,6 @@ done
 missing=()
 # The deploy tests' JavaScript tools (tests/deploy/package.json) need Node.js and npm: the
 # machine's own when it has them, else Debian's.
-want_npm=0
-for group in "$@"; do [ "$group" = test ] && want_npm=1; done
 if [ $want_npm -eq 1 ] && ! command -v npm >/dev/null 2>&1; then want+=(nodejs npm); fi
 for pkg in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -13,7 +13,6 @@ ctest replays it.
 Needs a running lab instance (the same LAB_* variables); it injects and clears the lame and
 servfail faults itself. Old lab-*.bin files are replaced.
 """
-import os
 import pathlib
 import random
 import shlex
@@ -68,13 +67,12 @@ def ask_udp(address, port, msg, timeout=2.0):
 
 
 def ask_tcp(address, port, msg, timeout=2.0):
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.create_connection((address, port), timeout=timeout) as s:
         s.sendall(frame(msg))
         return read_frame(s)
 
 
-def capture_notifies(env, zone, listen):
+def capture_notifies(zone, listen):
     """Bumps `zone` and returns the NOTIFY the primary sends to the agent's address."""
     address, _, port = listen.rpartition(":")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -157,7 +155,7 @@ def main():
 
     # NOTIFY (RFC 1996) as BIND sends it to the agent, and a TSIG-signed one as dig sends it.
     if env.get("LAB_AGENT_NOTIFY", "none") != "none":
-        keep("bind-notify", capture_notifies(env, "gen0006.test", env["LAB_AGENT_NOTIFY"]))
+        keep("bind-notify", capture_notifies("gen0006.test", env["LAB_AGENT_NOTIFY"]))
     keep("dig-notify-tsig", signed_notify(env, "gen0007.test"))
 
     OUT.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,6 @@ import struct
 import sys
 
 FUZZ = pathlib.Path(__file__).resolve().parent
-OUT = FUZZ / "corpus" / "dns_parse"
 sys.path.insert(0, str(FUZZ.parent / "tests" / "support"))
 import misbehaving_dns  # noqa: E402
 

@@ -16,6 +16,11 @@ std::string cache_key(uint16_t type, const std::string& canonical) {
     return std::to_string(type) + " " + canonical;
 }
 
+// Every lookup asks with RD and EDNS (1232); the channel sets the ID.
+std::vector<uint8_t> lookup_query(const std::string& canonical, uint16_t type) {
+    return dns::build_query(0, canonical, type, true, 1232);
+}
+
 }  // namespace
 
 namespace {
@@ -73,7 +78,7 @@ void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback do
     auto [waiting, first] = waiting_.try_emplace(key);
     waiting->second.push_back(std::move(done));
     if (!first) return;  // the same lookup is already on the wire
-    auto query = dns::build_query(0, canonical, type, true, 1232);
+    auto query = lookup_query(canonical, type);
     if (query.empty()) {
         DnsReply invalid;
         invalid.status = ARES_EBADNAME;
@@ -97,16 +102,13 @@ void Discovery::send(const std::string& key, const std::string& name, uint16_t t
     }
     DnsChannel& channel = tcp ? *tcp_channel_ : *channel_;
     ++lookups_sent_;
-    // The channel sets the ID; a copy of the query is kept for a TCP retry.
-    std::vector<uint8_t> again = tcp ? std::vector<uint8_t>{} : query;
-    channel.send(std::move(query), [this, key, name, type, tcp,
-                                    again = std::move(again)](const DnsReply& reply) mutable {
+    channel.send(query, [this, key, name, type, tcp](const DnsReply& reply) {
         if (reply.status == ARES_EDESTRUCTION) return;
         // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than the
         // UDP size) is incomplete; ask again over TCP instead of using part of it.
         if (!tcp && reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
             (reply.answer[2] & 0x02) != 0) {
-            send(key, name, type, std::move(again), true);
+            send(key, name, type, lookup_query(name, type), true);  // the same query again
             return;
         }
         finish_lookup(key, name, type, reply);

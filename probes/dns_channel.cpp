@@ -169,10 +169,7 @@ void DnsChannel::start(std::unique_ptr<Pending> pending, std::span<const uint8_t
     // copies the message before it sends (and maybe calls back), so message_ may be reused.
     ares_send(channel_, message_.data(), static_cast<int>(message_.size()), &DnsChannel::on_answer,
               pending.release());
-    // Every query of a channel has the same timeout, so a timer already armed (for an earlier
-    // query) is due first. ares_timeout walks all of the channel's queries: call it only when
-    // no timer is armed.
-    if (!timer_) schedule_timeout();
+    schedule_timeout();
 }
 
 void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
@@ -205,13 +202,16 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
 
 void DnsChannel::process(ares_socket_t read_fd, ares_socket_t write_fd) {
     ares_process_fd(channel_, read_fd, write_fd);
-    // Answers only remove queries (and a re-sent query gets a later deadline): an armed timer
-    // is never late, at worst early, and then it re-arms from a fresh ares_timeout.
-    if (!timer_) schedule_timeout();
+    schedule_timeout();
 }
 
 void DnsChannel::schedule_timeout() {
-    if (destroying_) return;
+    // An armed timer is never late, at worst early (and then it re-arms from a fresh
+    // ares_timeout): every query of a channel has the same timeout, so one armed for an earlier
+    // query is due first; answers only remove queries, and a re-sent query gets a later
+    // deadline. ares_timeout walks all of the channel's queries: call it only when no timer is
+    // armed. The timer's callback clears timer_ before it processes.
+    if (timer_ || destroying_) return;
     timeval tv{};
     timeval* next = ares_timeout(channel_, nullptr, &tv);
     if (!next) return;  // nothing outstanding
@@ -220,10 +220,6 @@ void DnsChannel::schedule_timeout() {
     // Each firing walks all queries in flight (ares_timeout): with thousands in flight (a silent
     // server), fire at most every 10 ms; a timeout reported 10 ms late changes nothing.
     if (inflight_ > max_inflight_) due = std::max(due, now + std::chrono::milliseconds(10));
-    // A timer that fires early is harmless (it re-arms); only move it when due is earlier.
-    if (timer_ && due >= timer_due_) return;
-    if (timer_) loop_.cancel_timer(timer_);
-    timer_due_ = due;
     std::weak_ptr<DnsChannel*> weak = alive_;
     timer_ = loop_.add_timer(due, [weak] {
         auto alive = weak.lock();

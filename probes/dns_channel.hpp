@@ -103,7 +103,6 @@ class DnsChannel {
     std::deque<std::unique_ptr<Pending>> queue_;
     std::vector<uint8_t> message_;  // the query being handed to c-ares, with its ID (reused)
     EventLoop::TimerId timer_ = 0;
-    EventLoop::Clock::time_point timer_due_{};
     EventLoop::Clock::time_point last_used_{};
     bool destroying_ = false;
     // The c-ares callbacks may not outlive the channel: a weak handle lets the loop skip them.

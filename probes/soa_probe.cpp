@@ -99,8 +99,6 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
     switch (reply.status) {
         case ARES_SUCCESS: {
             obs.rtt = attempt->udp_rtt + reply.rtt;
-            obs.error = ProbeError::none;
-            obs.detail.clear();
             bool retry_tcp = classify_soa_response(reply.answer, obs.zone, transport, obs);
             if (retry_tcp) {
                 // RFC 7766 section 5: a truncated UDP answer is retried over TCP.

@@ -188,7 +188,6 @@ def http(url, method="GET", data=None, timeout=10, context=None, credentials=Non
 
 
 def free_port(host="127.0.0.1"):
-    import socket
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -208,6 +207,20 @@ def canonical_zone(name):
 def escape_label(value):
     """A label value as the text exposition format writes it."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def metric_value(text, name, **labels):
+    """Value of one series in a /metrics text (the first with these labels), or None."""
+    for line in text.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        metric_name, _, label_text = series.partition("{")
+        if metric_name != name:
+            continue
+        if all(f'{k}="{escape_label(v)}"' in label_text for k, v in labels.items()):
+            return float(value)
+    return None
 
 
 class Agent:
@@ -246,6 +259,11 @@ class Agent:
         return http(self.url + path, timeout=timeout, context=self.context,
                     credentials=self.credentials)
 
+    def reload(self, timeout=10):
+        """POST /-/reload (the lifecycle API): (status, headers, body text)."""
+        return http(self.url + "/-/reload", method="POST", data=b"", timeout=timeout,
+                    context=self.context, credentials=self.credentials)
+
     def metrics(self):
         status, _, body = self.get("/metrics")
         assert status == 200, status
@@ -253,16 +271,7 @@ class Agent:
 
     def metric(self, name, **labels):
         """Value of one series from /metrics, or None."""
-        for line in self.metrics().splitlines():
-            if not line.startswith(name) or line.startswith("#"):
-                continue
-            series, _, value = line.rpartition(" ")
-            metric_name, _, label_text = series.partition("{")
-            if metric_name != name:
-                continue
-            if all(f'{k}="{escape_label(v)}"' in label_text for k, v in labels.items()):
-                return float(value)
-        return None
+        return metric_value(self.metrics(), name, **labels)
 
     def terminate(self, within=None, wait=30):
         """SIGTERM: the agent must exit 0 (within `within` seconds when given) and its output
@@ -357,6 +366,13 @@ class RecordingReceiver:
     def posts(self, path):
         with self.lock:
             return [r for r in self.requests if r["path"] == path]
+
+    def alerts(self, path, alertname, status, **labels):
+        """(request, alert) of each alert of this name, status and labels in the
+        Alertmanager-style (webhook) notifications received at path."""
+        return [(r, a) for r in self.posts(path) for a in r["body"]["alerts"]
+                if a["labels"]["alertname"] == alertname and a["status"] == status
+                and all(a["labels"].get(k) == v for k, v in labels.items())]
 
     def stop(self):
         self.server.shutdown()

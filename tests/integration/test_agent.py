@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.parse
 
-from labtest import Agent, Lab, Prometheus, canonical_zone, eventually, http, main
+from labtest import Agent, Lab, Prometheus, canonical_zone, eventually, main
 
 lab = Lab(zones=3)
 work = None
@@ -38,7 +38,6 @@ def write_config(path, zones, interval="60s", broken=False):
 MARKUP_ZONE = "<script>x.test"
 ZONES = [("example.test", True), ("second.test", True), ("longsoa.test", False),
          ("gen0001.test", True), (MARKUP_ZONE, True)]
-canonical = canonical_zone
 
 
 def setup():
@@ -52,7 +51,7 @@ def test_ready_after_first_round():
     setup()
     eventually(lambda: agent.get("/readyz")[0] == 200, timeout=30, what="/readyz")
     for zone, _ in ZONES:
-        assert agent.metric("soawatch_zone_consistent", zone=canonical(zone)) == 1, zone
+        assert agent.metric("soawatch_zone_consistent", zone=canonical_zone(zone)) == 1, zone
 
 
 def test_metrics_pass_promtool():
@@ -122,7 +121,7 @@ def test_api_and_probe_endpoints():
     status, headers, body = agent.get("/api/v1/zones")
     assert status == 200 and "json" in headers["Content-Type"], (status, headers)
     zones = {z["zone"] for z in json.loads(body)["zones"]}
-    assert zones == {canonical(z) for z, _ in ZONES}, zones
+    assert zones == {canonical_zone(z) for z, _ in ZONES}, zones
     status, _, body = agent.get("/api/v1/zones/EXAMPLE.test")
     assert status == 200 and json.loads(body)["zone"] == "example.test.", body
     assert agent.get("/api/v1/zones/nope.test")[0] == 404
@@ -169,7 +168,7 @@ def test_status_page_shows_markup_from_dns_as_text():
     assert "\\&lt;script\\&gt;x.test." in dom, dom[:3000]
     assert "<script" not in dom.lower(), "a script element in the rendered page"
     # Asked for by its plain name (a path cannot carry the backslashes of the escaped form).
-    name = canonical(MARKUP_ZONE)
+    name = canonical_zone(MARKUP_ZONE)
     status, _, body = agent.get("/api/v1/zones/" + urllib.parse.quote(MARKUP_ZONE))
     assert status == 200 and json.loads(body)["zone"] == name, body
 
@@ -178,16 +177,17 @@ def test_reload_keeps_old_config_on_error_and_applies_good_one():
     path = agent.config_path
     good = open(path).read()
     write_config(path, ZONES, broken=True)
-    status, _, body = http(agent.url + "/-/reload", method="POST", data=b"")
+    status, _, body = agent.reload()
     assert status == 500 and path in body and "timeout" in body, (status, body)
     assert agent.metric("soawatch_config_last_reload_successful") == 0
     for zone, _ in ZONES:
-        assert agent.metric("soawatch_zone_consistent", zone=canonical(zone)) is not None, zone
+        assert agent.metric("soawatch_zone_consistent",
+                            zone=canonical_zone(zone)) is not None, zone
     # Drop gen0001.test: its series disappear; the others keep their state.
     propagations = agent.metric("soawatch_last_propagation_seconds", zone="example.test.",
                                 nameserver="ns1.lab.test.")
     write_config(path, [z for z in ZONES if z[0] != "gen0001.test"])
-    status, _, body = http(agent.url + "/-/reload", method="POST", data=b"")
+    status, _, body = agent.reload()
     assert status == 200, (status, body)
     assert agent.metric("soawatch_config_last_reload_successful") == 1
     assert agent.metric("soawatch_zone_consistent", zone="gen0001.test.") is None

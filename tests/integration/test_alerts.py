@@ -25,17 +25,6 @@ QUEUE_CAPACITY = 2
 bump_time = {}
 
 
-def webhook_alerts(path, alertname, status, **labels):
-    """Alerts of one name and status in the webhook notifications received at path."""
-    found = []
-    for r in receiver.posts(path):
-        for a in r["body"]["alerts"]:
-            if a["labels"]["alertname"] == alertname and a["status"] == status and all(
-                    a["labels"].get(k) == v for k, v in labels.items()):
-                found.append((r, a))
-    return found
-
-
 def write_config(path):
     secret_file = os.path.join(work, "hook-token")
     with open(secret_file, "w") as f:
@@ -141,9 +130,9 @@ def test_nameserver_behind_fires_once_after_for():
     lab.run("break-xfr", "ns1")
     bump_time["example"] = time.monotonic()
     lab.run("bump", "example.test")
-    eventually(lambda: webhook_alerts("/hook", "NameserverBehind", "firing", **ns1),
+    eventually(lambda: receiver.alerts("/hook", "NameserverBehind", "firing", **ns1),
                timeout=30, what="a firing NameserverBehind for ns1")
-    (request, alert), = webhook_alerts("/hook", "NameserverBehind", "firing", **ns1)
+    (request, alert), = receiver.alerts("/hook", "NameserverBehind", "firing", **ns1)
     delay = request["at"] - bump_time["example"]
     # for is 2s; probing every 2s with NOTIFY-triggered fast re-probes: a few seconds at most.
     assert 2 <= delay < 12, delay
@@ -170,19 +159,19 @@ def test_nameserver_behind_fires_once_after_for():
                what="the alert active in alertmanager")
     # No second firing notification (repeat_interval is 4h).
     time.sleep(2 * INTERVAL)
-    assert len(webhook_alerts("/hook", "NameserverBehind", "firing", **ns1)) == 1
+    assert len(receiver.alerts("/hook", "NameserverBehind", "firing", **ns1)) == 1
 
 
 def test_resolved_once_when_it_clears():
     ns1 = dict(zone="example.test.", nameserver="ns1.lab.test.")
     lab.run("fix-xfr", "ns1")
-    eventually(lambda: webhook_alerts("/hook", "NameserverBehind", "resolved", **ns1),
+    eventually(lambda: receiver.alerts("/hook", "NameserverBehind", "resolved", **ns1),
                timeout=30, what="a resolved NameserverBehind for ns1")
     time.sleep(2 * INTERVAL)
-    resolved = webhook_alerts("/hook", "NameserverBehind", "resolved", **ns1)
+    resolved = receiver.alerts("/hook", "NameserverBehind", "resolved", **ns1)
     assert len(resolved) == 1, resolved
     assert resolved[0][1]["endsAt"] != "0001-01-01T00:00:00Z"
-    assert len(webhook_alerts("/hook", "NameserverBehind", "firing", **ns1)) == 1
+    assert len(receiver.alerts("/hook", "NameserverBehind", "firing", **ns1)) == 1
     # Alertmanager was told: the alert is no longer active there.
     eventually(lambda: not am_active(alertname="NameserverBehind", **ns1), timeout=15,
                what="the alert resolved in alertmanager")

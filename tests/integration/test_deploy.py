@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.parse
 
 from labtest import (BIN, SRC, Agent, Lab, Process, Prometheus, canonical_zone, eventually,
@@ -391,11 +390,6 @@ def proc_status(pid):
                 if ":\t" in line)
 
 
-def agent_pid(process):
-    """The soawatch process (setpriv execs it in place of bash)."""
-    return process.proc.pid
-
-
 def test_sidecar_runs_with_its_config_args_and_security_context():
     for tool in ("unshare", "setpriv", "findmnt", "named-checkconf", "named-checkzone"):
         assert shutil.which(tool), tool
@@ -466,10 +460,10 @@ def test_sidecar_runs_with_its_config_args_and_security_context():
     os.chmod(root, 0o555)  # the working folder is read-only too
     agent = ContainerAgent(mapped_args(args, root, "127.0.0.1:{port}"), root, uid, gid)
     running.append(agent)
-    status = proc_status(agent_pid(agent.process))
+    status = proc_status(agent.process.proc.pid)  # setpriv execs soawatch in place of bash
     assert status["Uid"].split()[0] == str(uid) and status["CapEff"].strip() == "0" * 16, status
     assert status["NoNewPrivs"].strip() == "1", status
-    mounts = read(f"/proc/{agent_pid(agent.process)}/mounts").splitlines()
+    mounts = read(f"/proc/{agent.process.proc.pid}/mounts").splitlines()
     root_mount = [m for m in mounts if m.split()[1] == "/"][-1]
     assert "ro" in root_mount.split()[3].split(","), root_mount
     eventually(lambda: agent.get("/readyz")[0] == 200, timeout=30, what="/readyz")
@@ -764,7 +758,6 @@ def teardown():
 
 
 if __name__ == "__main__":
-    start = time.monotonic()
     try:
         main([test_dockerfile_runs_the_readme_scripts, test_runtime_group_provides_every_library,
               test_systemd_unit_verifies, test_kustomize_renders_and_objects_validate,

@@ -24,7 +24,7 @@ import threading
 import time
 
 from labtest import (SRC, Agent, HangingReceiver, Lab, RecordingReceiver, canonical_zone,
-                     eventually, http, main)
+                     eventually, main)
 
 sys.path.insert(0, os.path.join(SRC, "tests", "support"))
 from dns_forwarder import Forwarder  # noqa: E402
@@ -179,12 +179,6 @@ def servers_with_error(metrics, nameserver, reason):
     return down & counted
 
 
-def alerts_told(alertname, status):
-    """Alerts of this name and status the recording receiver was sent."""
-    return [a for r in receiver.posts("/hook") for a in r["body"]["alerts"]
-            if a["labels"]["alertname"] == alertname and a["status"] == status]
-
-
 def lab_pid(server):
     for line in lab.run("status").splitlines():
         if line.split()[0] == server:
@@ -252,7 +246,7 @@ def test_faults_together_then_cleared():
         assert status == 200 and '"discovery_from_cache":true' in body.replace(" ", ""), body[:500]
         assert "using the last good answer" in body, body[:2000]
         # The faults' alerts fire and reach the receiver that answers.
-        eventually(lambda: alerts_told("PrimaryUnreachable", "firing"), timeout=20,
+        eventually(lambda: receiver.alerts("/hook", "PrimaryUnreachable", "firing"), timeout=20,
                    what="PrimaryUnreachable firing at the recording receiver")
     finally:
         lab.run("start", "primary", timeout=300)
@@ -269,7 +263,7 @@ def test_faults_together_then_cleared():
     # Every alert returns to normal: none fires, and the receiver was told they resolved.
     eventually(lambda: not any(v for _, v in scrape().get("soawatch_alerts_firing", [])),
                timeout=10, what="no alert firing")
-    eventually(lambda: alerts_told("PrimaryUnreachable", "resolved"), timeout=20,
+    eventually(lambda: receiver.alerts("/hook", "PrimaryUnreachable", "resolved"), timeout=20,
                what="PrimaryUnreachable resolved at the recording receiver")
     # The receiver that hangs cost retries and dead letters, within its queue's bound.
     metrics = scrape()
@@ -291,11 +285,11 @@ def test_100_reloads_good_and_broken():
     for i in range(100):
         broken = i % 2 == 1
         write_config(config, broken=broken, timeout="600ms" if i % 4 == 0 else "500ms")
-        status, _, body = http(agent.url + "/-/reload", method="POST", data=b"", timeout=30)
+        status, _, body = agent.reload(timeout=30)
         results.append(status)
         assert status == (500 if broken else 200), (i, status, body)
     write_config(config)
-    assert http(agent.url + "/-/reload", method="POST", data=b"", timeout=30)[0] == 200
+    assert agent.reload(timeout=30)[0] == 200
     metrics = scrape()
     assert single(metrics, "soawatch_config_last_reload_successful") == 1
     assert results.count(200) == 50 and results.count(500) == 50

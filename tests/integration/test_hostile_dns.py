@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from labtest import SRC, Agent, Process, eventually, free_port, http, main
+from labtest import SRC, Agent, Process, eventually, free_port, main, metric_value
 
 sys.path.insert(0, os.path.join(SRC, "tests", "support"))
 import misbehaving_dns  # noqa: E402
@@ -127,7 +127,7 @@ def test_ns_flood_is_capped_and_reported():
     assert agent.metric("soawatch_zone_nameservers_capped", zone=zone("good-a")) == 0
     # The cap is configurable: a reload with a smaller one applies at the next check.
     write_config(max_addresses=3)
-    status, _, body = http(agent.url + "/-/reload", method="POST", data=b"")
+    status, _, body = agent.reload()
     assert status == 200, (status, body)
     eventually(lambda: agent.metric("soawatch_zone_nameserver_addresses",
                                     zone=zone("ns-flood")) == 3, timeout=15, what="3 addresses")
@@ -145,11 +145,11 @@ def test_healthy_zones_keep_their_schedule():
     while time.monotonic() < deadline:
         text = agent.metrics()
         for label in GOOD:
-            value = metric_in(text, "soawatch_last_check_timestamp_seconds", zone(label))
+            value = metric_value(text, "soawatch_last_check_timestamp_seconds", zone=zone(label))
             if value and (not stamps[label] or value != stamps[label][-1]):
                 stamps[label].append(value)
-        delays.append(metric_in(text, "soawatch_schedule_delay_seconds"))
-        cycles.append(metric_in(text, "soawatch_cycle_duration_seconds"))
+        delays.append(metric_value(text, "soawatch_schedule_delay_seconds"))
+        cycles.append(metric_value(text, "soawatch_cycle_duration_seconds"))
         time.sleep(0.25)
     # The CI machine is shared and loaded (two cores, load average 6 is common): a process can
     # wait a second or more for a core. A stalled event loop (one broken zone's answer parsed
@@ -161,14 +161,6 @@ def test_healthy_zones_keep_their_schedule():
     assert max(delays) < 3.0, delays
     assert sorted(delays)[len(delays) // 2] < 0.5, delays  # the median
     assert 0 < max(cycles) <= 2 * INTERVAL + 3.0, cycles
-
-
-def metric_in(text, name, zone_name=None):
-    for line in text.splitlines():
-        if line.startswith(name) and (zone_name is None or f'zone="{zone_name}"' in line):
-            if line[len(name)] in " {":
-                return float(line.rsplit(" ", 1)[1])
-    return None
 
 
 def test_hostile_notify_is_ignored_and_a_real_one_counts():

@@ -210,8 +210,7 @@ def test_json_logs_one_object_per_line_without_secrets():
     good = open(path).read()
     with open(path, "a") as f:
         f.write('  - "bad\\"zone\\\\\\tname"\n')
-    status, _, body = http(agent_a.url + "/-/reload", method="POST", data=b"",
-                           context=tls_context(), credentials=("prometheus", PASSWORD))
+    status, _, body = agent_a.reload()
     assert status == 500 and "invalid zone name" in body, (status, body)
     with open(path, "w") as f:
         f.write(good)
@@ -242,25 +241,21 @@ def test_reload_applies_a_new_web_config_and_keeps_the_old_one_when_bad():
     good = open(path).read()
     second = bcrypt_hash("another one", cost=4)
 
-    def reload():
-        return http(agent_a.url + "/-/reload", method="POST", data=b"", context=tls_context(),
-                    credentials=("prometheus", PASSWORD))
-
     with open(path, "w") as f:
         f.write(good + f"  second: '{second}'\n")
-    assert reload()[0] == 200
+    assert agent_a.reload()[0] == 200
     assert http(agent_a.url + "/healthz", context=tls_context(),
                 credentials=("second", "another one"))[0] == 200
     with open(path, "w") as f:
         f.write(good + "  third: plain-text-password\n")
-    status, _, body = reload()
+    status, _, body = agent_a.reload()
     assert status == 500 and f"{path}:6: basic_auth_users.third: not a bcrypt hash" in body, body
     assert "plain-text-password" not in body
     assert http(agent_a.url + "/healthz", context=tls_context(),
                 credentials=("second", "another one"))[0] == 200
     with open(path, "w") as f:
         f.write(good)
-    assert reload()[0] == 200
+    assert agent_a.reload()[0] == 200
     assert http(agent_a.url + "/healthz", context=tls_context(),
                 credentials=("second", "another one"))[0] == 401
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "agent/config.hpp"
@@ -69,11 +70,16 @@ class TempDir {
         REQUIRE(mkdtemp(pattern.data()) != nullptr);
         path_ = pattern;
     }
-    ~TempDir() { std::filesystem::remove_all(path_); }
+    ~TempDir() {
+        std::error_code ignored;  // never throws (a destructor may run while unwinding)
+        std::filesystem::remove_all(path_, ignored);
+    }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
+    // The path of `name` in the folder (which need not exist).
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
     // Writes `text` to `name` in the folder; returns the file's path.
     std::string write(const std::string& name, const std::string& text) const {
         std::ofstream out(path_ / name);

@@ -50,10 +50,6 @@ class Forwarder:
         self.ttl, self.timeout = ttl, timeout
         self.udp = self.tcp = None
         self.lock = threading.Lock()
-        self.forwarded = 0
-
-    def running(self):
-        return self.udp is not None
 
     def start(self):
         with self.lock:
@@ -105,7 +101,6 @@ class Forwarder:
                 up.sendto(query, self.upstream)
                 answer, _ = up.recvfrom(65535)
                 udp.sendto(self.rewrite(answer), peer)
-                self.forwarded += 1
             except OSError:
                 pass  # upstream silent or gone: the client times out, as with a real resolver
 
@@ -127,7 +122,6 @@ class Forwarder:
                         up.sendall(frame(query))
                         answer = self.rewrite(read_frame(up))
                     conn.sendall(frame(answer))
-                    self.forwarded += 1
             except OSError:
                 return
 

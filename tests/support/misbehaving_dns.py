@@ -235,7 +235,6 @@ class Server:
         self.port = port
         self.addresses = list(addresses)
         self.stopping = threading.Event()
-        self.queries = 0
 
     def start(self):
         for udp, tcp in self.sockets:
@@ -249,7 +248,6 @@ class Server:
                 data, peer = udp.recvfrom(65535)
             except OSError:
                 return
-            self.queries += 1
             reply = truncate_for_udp(answer(data, False), data)
             if reply is not None:
                 try:
@@ -271,7 +269,6 @@ class Server:
             try:
                 while not self.stopping.is_set():
                     query = read_frame(conn)
-                    self.queries += 1
                     reply = answer(query, True)
                     if reply is None:
                         continue

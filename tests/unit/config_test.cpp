@@ -36,33 +36,7 @@ std::string parse_error(const std::string& text) {
 }
 
 using soawatch::test::replace_all;
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    REQUIRE(out.good());
-}
-
-// A fresh folder under the system temp folder, removed with everything in it at scope exit.
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "soawatch-config-XXXXXX");
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::filesystem::path& path() const { return path_; }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    std::filesystem::path path_;
-};
+using soawatch::test::TempDir;
 
 }  // namespace
 
@@ -260,19 +234,18 @@ global:
 }
 
 TEST_CASE("config: zones_files in a temp folder", "[config]") {
-    TempDir dir;
+    TempDir dir("soawatch-config");
     std::filesystem::create_directory(dir.path() / "zones.d");
-    write_file(dir.path() / "zones.d" / "10-a.yml", "zones:\n  - a.example\n  - b.example\n");
-    write_file(dir.path() / "zones.d" / "20-b.yml",
-               "# second file\nzones:\n  - name: c.example\n    port: 5300\n");
-    write_file(dir.path() / "zones.d" / "notes.txt", "not a zones file\n");
-    write_file(dir.path() / "zones.d" / "30-empty.yml", "");
+    dir.write("zones.d/10-a.yml", "zones:\n  - a.example\n  - b.example\n");
+    dir.write("zones.d/20-b.yml", "# second file\nzones:\n  - name: c.example\n    port: 5300\n");
+    dir.write("zones.d/notes.txt", "not a zones file\n");
+    dir.write("zones.d/30-empty.yml", "");
     const std::string main = dir.file("soawatch.yml");
 
     SECTION("relative patterns are relative to the main file's folder") {
-        write_file(main,
-                   "zones:\n  - main.example\n"
-                   "zones_files:\n  - zones.d/*.yml\n  - missing.d/*.yml\n  - nothing-*.yml\n");
+        dir.write("soawatch.yml",
+                  "zones:\n  - main.example\n"
+                  "zones_files:\n  - zones.d/*.yml\n  - missing.d/*.yml\n  - nothing-*.yml\n");
         const Config config = load_config(main);
         CHECK(config.zones_files ==
               std::vector<std::string>{"zones.d/*.yml", "missing.d/*.yml", "nothing-*.yml"});
@@ -290,16 +263,16 @@ TEST_CASE("config: zones_files in a temp folder", "[config]") {
     }
 
     SECTION("absolute patterns, and a file matched twice is read once") {
-        write_file(main, "zones_files: [ \"" + dir.file("zones.d") + "/*.yml\", \"" +
-                             dir.file("zones.d") + "/10-*.yml\" ]\n");
+        dir.write("soawatch.yml", "zones_files: [ \"" + dir.file("zones.d") + "/*.yml\", \"" +
+                                      dir.file("zones.d") + "/10-*.yml\" ]\n");
         const Config config = load_config(main);
         REQUIRE(config.zones.size() == 3);
         CHECK(config.zones[2].name == "c.example.");
     }
 
     SECTION("a duplicate across files names both places") {
-        write_file(dir.path() / "zones.d" / "40-dup.yml", "zones:\n  - c.example.\n");
-        write_file(main, "zones_files: [ \"zones.d/*.yml\" ]\n");
+        dir.write("zones.d/40-dup.yml", "zones:\n  - c.example.\n");
+        dir.write("soawatch.yml", "zones_files: [ \"zones.d/*.yml\" ]\n");
         CHECK(load_error(main) ==
               dir.file("zones.d/40-dup.yml") +
                   ":2: zones[0]: duplicate zone c.example. (first declared at " +
@@ -307,8 +280,8 @@ TEST_CASE("config: zones_files in a temp folder", "[config]") {
     }
 
     SECTION("a duplicate of a zone in the main file") {
-        write_file(main,
-                   "zones:\n  - x.example\n  - B.Example\nzones_files: [ \"zones.d/*.yml\" ]\n");
+        dir.write("soawatch.yml",
+                  "zones:\n  - x.example\n  - B.Example\nzones_files: [ \"zones.d/*.yml\" ]\n");
         CHECK(load_error(main) ==
               dir.file("zones.d/10-a.yml") +
                   ":3: zones[1]: duplicate zone b.example. (first declared at " + main + ":3)");
@@ -316,22 +289,21 @@ TEST_CASE("config: zones_files in a temp folder", "[config]") {
 
     SECTION("a matched file that cannot be read is an error naming it") {
         std::filesystem::create_directory(dir.path() / "zones.d" / "50-folder.yml");
-        write_file(main, "zones_files: [ \"zones.d/*.yml\" ]\n");
+        dir.write("soawatch.yml", "zones_files: [ \"zones.d/*.yml\" ]\n");
         CHECK(load_error(main) ==
               dir.file("zones.d/50-folder.yml") + ": cannot read file: Is a directory");
     }
 
     SECTION("a matched file that is invalid is an error naming it") {
-        write_file(dir.path() / "zones.d" / "50-bad.yml",
-                   "zones:\n  - name: d.example\n    prot: 53\n");
-        write_file(main, "zones_files: [ \"zones.d/*.yml\" ]\n");
+        dir.write("zones.d/50-bad.yml", "zones:\n  - name: d.example\n    prot: 53\n");
+        dir.write("soawatch.yml", "zones_files: [ \"zones.d/*.yml\" ]\n");
         CHECK(load_error(main) == dir.file("zones.d/50-bad.yml") +
                                       ":3: zones[0].prot: unknown key (did you mean port?)");
     }
 
     SECTION("a folder that cannot be opened is an error, not silently no zones") {
         std::filesystem::create_directory_symlink("loop", dir.path() / "loop");
-        write_file(main, "zones:\n  - main.example\nzones_files: [ \"loop/*.yml\" ]\n");
+        dir.write("soawatch.yml", "zones:\n  - main.example\nzones_files: [ \"loop/*.yml\" ]\n");
         CHECK(load_error(main) == main + ":3: zones_files[0]: cannot read folder \"" +
                                       dir.file("loop") + "\": Too many levels of symbolic links");
     }
@@ -340,7 +312,7 @@ TEST_CASE("config: zones_files in a temp folder", "[config]") {
         if (geteuid() == 0) return;  // root reads everything
         std::filesystem::create_directory(dir.path() / "locked");
         std::filesystem::permissions(dir.path() / "locked", std::filesystem::perms::none);
-        write_file(main, "zones_files: [ \"locked/*.yml\" ]\n");
+        dir.write("soawatch.yml", "zones_files: [ \"locked/*.yml\" ]\n");
         const std::string error = load_error(main);
         std::filesystem::permissions(dir.path() / "locked", std::filesystem::perms::owner_all);
         CHECK(error == main + ":1: zones_files[0]: cannot read folder \"" + dir.file("locked") +
@@ -349,7 +321,7 @@ TEST_CASE("config: zones_files in a temp folder", "[config]") {
 }
 
 TEST_CASE("config: a file that cannot be read", "[config]") {
-    TempDir dir;
+    TempDir dir("soawatch-config");
     const std::string missing = dir.file("missing.yml");
     CHECK(load_error(missing) == missing + ": cannot read file: No such file or directory");
     try {
