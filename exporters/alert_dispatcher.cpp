@@ -59,7 +59,6 @@ void AlertDispatcher::configure(const AlertingConfig& config) {
                                     [&r](const ReceiverStats& s) { return s.name == r.name; });
             ReceiverStats s = old != published_stats_.end() ? *old : ReceiverStats{};
             s.name = r.name;
-            s.type = std::string(receiver_type_name(r.type));
             stats.push_back(std::move(s));
         }
         published_stats_ = std::move(stats);
@@ -179,7 +178,6 @@ void AlertDispatcher::apply_config(AlertingConfig config) {
             r->stats.name = rc.name;
         }
         r->config = rc;
-        r->stats.type = std::string(receiver_type_name(rc.type));
         next.push_back(std::move(r));
     }
     for (auto& old : receivers_) {
@@ -235,7 +233,6 @@ void AlertDispatcher::start(Receiver& r, Steady::time_point now) {
     curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, p.body.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &collect_response);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.response);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, static_cast<void*>(&r));
     if (curl_multi_add_handle(multi_.get(), h) != CURLM_OK) return;
     r.transfer = std::move(easy);
     r.started = now;

@@ -9,12 +9,9 @@
 // Receiver URLs and header values are secrets: they never appear in logs or errors.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,7 +26,6 @@ namespace soawatch {
 
 struct ReceiverStats {
     std::string name;
-    std::string type;
     uint64_t success = 0;    // notifications delivered (2xx)
     uint64_t retry = 0;      // attempts that failed and were retried
     uint64_t failed = 0;     // notifications given up on: the dead letters

@@ -1,7 +1,6 @@
 #include "exporters/alert_payloads.hpp"
 
 #include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "exporters/api_json.hpp"
@@ -15,16 +14,6 @@ using nlohmann::json;
 
 // Go's zero time, which Alertmanager writes for "no end yet".
 constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
-
-json labels_json(const AlertLabels& labels) {
-    json out = json::object();
-    for (const auto& [name, value] : labels) out[name] = value;
-    return out;
-}
-
-json annotations_json(const Alert& a) {
-    return json{{"summary", a.summary}, {"description", a.description}};
-}
 
 const char* status_of(const Alert& a) {
     return a.state == AlertState::resolved ? "resolved" : "firing";

@@ -92,14 +92,39 @@ json snapshot_to_json(const Snapshot& snapshot) {
     return json{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
 }
 
+std::string dump_snapshot_json(const Snapshot& snapshot) {
+    // What dump_json writes for the object: compact, keys in sorted order ("generated_at"
+    // before "zones"), array elements separated by a bare comma.
+    std::string out = "{\"generated_at\":";
+    out += dump_json(rfc3339(snapshot.taken));
+    out += ",\"zones\":[";
+    bool first = true;
+    for (const ZoneStatusPtr& z : snapshot.zones) {
+        if (!z) continue;
+        if (!first) out += ',';
+        first = false;
+        out += dump_json(zone_to_json(*z));
+    }
+    out += "]}";
+    return out;
+}
+
+json labels_json(const AlertLabels& labels) {
+    json out = json::object();
+    for (const auto& [name, value] : labels) out[name] = value;
+    return out;
+}
+
+json annotations_json(const Alert& a) {
+    return json{{"summary", a.summary}, {"description", a.description}};
+}
+
 json alerts_to_json(const AlertsSnapshot& alerts) {
     json list = json::array();
     for (const Alert& a : alerts.alerts) {
-        json labels = json::object();
-        for (const auto& [name, value] : a.labels) labels[name] = value;
         list.push_back(json{
-            {"labels", std::move(labels)},
-            {"annotations", json{{"summary", a.summary}, {"description", a.description}}},
+            {"labels", labels_json(a.labels)},
+            {"annotations", annotations_json(a)},
             {"state", alert_state_name(a.state)},
             {"activeAt", rfc3339(a.active_since)},
             {"firingAt", optional_time(a.firing_since)},

@@ -30,7 +30,6 @@
 #include "exporters/civetweb_openssl3.hpp"
 #include "exporters/rate_limiter.hpp"
 #include "exporters/status_page.hpp"
-#include "exporters/text_util.hpp"
 #include "exporters/tls_context.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/unique_fd.hpp"
@@ -59,6 +58,7 @@ constexpr std::string_view kLifecycleDisabled =
     "lifecycle API is not enabled (start with --web.enable-lifecycle)";
 constexpr std::size_t kMaxQueryValue = 1024;
 constexpr std::string_view kZonesPath = "/api/v1/zones";
+constexpr std::string_view kZonePrefix = "/api/v1/zones/";  // then the zone name
 constexpr std::string_view kAlertsPath = "/api/v1/alerts";
 
 // civetweb keeps a process-wide init count: mg_init_library before the first context,
@@ -274,13 +274,6 @@ std::optional<std::string> query_param(const mg_request_info* ri, const char* na
     return std::string(buffer.data(), static_cast<std::size_t>(n));
 }
 
-// "/api/v1/zones/Example.TEST" -> "example.test."; "<b>.test" -> "\<b\>.test." (the form the
-// zone is stored in). civetweb turns backslashes in a path into slashes, so names are asked for
-// in their plain spelling and escaped here.
-std::string canonical_zone(std::string_view name) {
-    return dns::canonical_name(name);
-}
-
 // Opens and closes a TCP connection to address:port, waiting at most a few milliseconds: all
 // that is wanted is that the listener's poll() returns.
 void wake_listener(const std::string& address, uint16_t port) {
@@ -464,31 +457,33 @@ struct HttpServer::Impl {
             return reload();
         }
 
-        // Every other route is read-only.
-        Response r;
-        if (path == "/") {
-            r = status_page();
-        } else if (path == kStatusPageCssPath) {
-            r = Response{200, kCssType, std::string(kStatusPageCss), {}};
-        } else if (path == "/metrics") {
-            r = metrics();
-        } else if (path == "/probe") {
-            r = probe(ri);
-        } else if (path == "/healthz") {
-            r = text(200, "ok");
-        } else if (path == "/readyz") {
-            r = hooks.ready && hooks.ready() ? text(200, "ready") : text(503, "not ready");
-        } else if (path == kAlertsPath) {
-            r = alerts();
-        } else if (path == kZonesPath || path == std::string(kZonesPath) + "/") {
-            r = zones();
-        } else if (path.starts_with(std::string(kZonesPath) + "/")) {
-            r = zone(path.substr(kZonesPath.size() + 1));
-        } else {
-            return text(404, "not found");
-        }
+        // Every other route is read-only. The method is checked before the handler runs: a
+        // POST /probe is refused without running a DNS check first.
+        const std::function<Response()> handler = read_only_handler(ri, path);
+        if (!handler) return text(404, "not found");
         if (!get) return method_not_allowed("GET, HEAD");
-        return r;
+        return handler();
+    }
+
+    // The handler of a read-only path; empty when no route has that path.
+    std::function<Response()> read_only_handler(const mg_request_info* ri,
+                                                std::string_view path) const {
+        if (path == "/") return [this] { return status_page(); };
+        if (path == kStatusPageCssPath)
+            return [] { return Response{200, kCssType, std::string(kStatusPageCss), {}}; };
+        if (path == "/metrics") return [this] { return metrics(); };
+        if (path == "/probe") return [this, ri] { return probe(ri); };
+        if (path == "/healthz") return [] { return text(200, "ok"); };
+        if (path == "/readyz") {
+            return [this] {
+                return hooks.ready && hooks.ready() ? text(200, "ready") : text(503, "not ready");
+            };
+        }
+        if (path == kAlertsPath) return [this] { return alerts(); };
+        if (path == kZonesPath || path == kZonePrefix) return [this] { return zones(); };
+        if (path.starts_with(kZonePrefix))
+            return [this, name = path.substr(kZonePrefix.size())] { return zone(name); };
+        return nullptr;
     }
 
     SnapshotPtr snapshot() const {
@@ -513,7 +508,9 @@ struct HttpServer::Impl {
     Response zones() const {
         const SnapshotPtr snap = snapshot();
         if (!snap) return json_error(503, "no status yet");
-        return Response{200, kJsonType, dump_json(snapshot_to_json(*snap)) + "\n", {}};
+        std::string body = dump_snapshot_json(*snap);
+        body += '\n';
+        return Response{200, kJsonType, std::move(body), {}};
     }
 
     Response alerts() const {
@@ -525,7 +522,10 @@ struct HttpServer::Impl {
     Response zone(std::string_view name) const {
         const SnapshotPtr snap = snapshot();
         if (!snap) return json_error(503, "no status yet");
-        const std::string wanted = canonical_zone(name);
+        // "/api/v1/zones/Example.TEST" -> "example.test."; "<b>.test" -> "\<b\>.test." (the
+        // form the zone is stored in). civetweb turns backslashes in a path into slashes, so
+        // names are asked for in their plain spelling and escaped here.
+        const std::string wanted = dns::canonical_name(name);
         // The snapshot is sorted by zone name.
         const auto it = std::lower_bound(
             snap->zones.begin(), snap->zones.end(), wanted,

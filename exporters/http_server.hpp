@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "agent/alert_engine.hpp"
 #include "agent/endpoint.hpp"

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "agent/status_store.hpp"
 #include "agent/zone_status.hpp"

@@ -1,7 +1,5 @@
 #include "exporters/text_util.hpp"
 
-#include <cmath>
-#include <cstdio>
 #include <ctime>
 
 namespace soawatch {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "agent/yaml_reader.hpp"
+#include "exporters/text_util.hpp"
 #include "exporters/tls_context.hpp"
 
 namespace soawatch {
@@ -94,12 +95,6 @@ bool is_header_value(std::string_view value) {
         const auto byte = static_cast<unsigned char>(c);
         return byte >= 0x20 && byte < 0x7f;  // no CR or LF: no header injection
     });
-}
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 class WebLoader {
@@ -260,11 +255,13 @@ class WebLoader {
                              "not a header value: empty, or holds a control or non-ASCII "
                              "character");
             }
-            if (name == "X-Content-Type-Options" && lower(text) != "nosniff") {
+            if (name == "X-Content-Type-Options" && ascii_lower(text) != "nosniff") {
                 reader_.fail(value, "the only value is nosniff");
             }
-            if (name == "X-Frame-Options" && lower(text) != "deny" && lower(text) != "sameorigin") {
-                reader_.fail(value, "allowed values are deny and sameorigin");
+            if (name == "X-Frame-Options") {
+                const std::string frame = ascii_lower(text);
+                if (frame != "deny" && frame != "sameorigin")
+                    reader_.fail(value, "allowed values are deny and sameorigin");
             }
             config_.headers.emplace_back(name, text);
         }

@@ -5,10 +5,11 @@
 
 #include <cctype>
 #include <map>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "exporters/curl_handles.hpp"
 
 namespace soawatch::test {
 
@@ -20,37 +21,6 @@ struct HttpReply {
         auto it = headers.find(name);
         return it == headers.end() ? std::string() : it->second;
     }
-};
-
-class CurlEasy {
-  public:
-    CurlEasy() : handle_(curl_easy_init()) {
-        if (!handle_) throw std::runtime_error("curl_easy_init failed");
-    }
-    CURL* get() const { return handle_.get(); }
-
-  private:
-    struct Deleter {
-        void operator()(CURL* c) const { curl_easy_cleanup(c); }
-    };
-    std::unique_ptr<CURL, Deleter> handle_;
-};
-
-class CurlHeaders {
-  public:
-    void append(const std::string& line) {
-        curl_slist* next = curl_slist_append(list_.get(), line.c_str());
-        if (!next) throw std::runtime_error("curl_slist_append failed");
-        (void)list_.release();
-        list_.reset(next);
-    }
-    curl_slist* get() const { return list_.get(); }
-
-  private:
-    struct Deleter {
-        void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-    };
-    std::unique_ptr<curl_slist, Deleter> list_;
 };
 
 inline std::size_t collect_body(char* data, std::size_t size, std::size_t n, void* user) {
@@ -88,7 +58,8 @@ struct RequestOptions {
 inline HttpReply http_request(const std::string& url, const RequestOptions& options) {
     const std::string& method = options.method;
     const std::string& body = options.body;
-    CurlEasy curl;
+    const CurlEasy curl(curl_easy_init());
+    if (!curl) throw std::runtime_error("curl_easy_init failed");
     HttpReply reply;
     CurlHeaders headers;
     headers.append("Expect:");  // no 100-continue round trip for POST bodies
