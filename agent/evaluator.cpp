@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <set>
 
-#include "agent/duration.hpp"
+#include "agent/common/duration.hpp"
 #include "agent/serial.hpp"
 
 namespace soawatch {

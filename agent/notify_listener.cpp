@@ -8,8 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "agent/log.hpp"
-#include "agent/notify_request.hpp"
+#include "agent/common/log.hpp"
+#include "probes/notify_request.hpp"
 
 namespace soawatch {
 

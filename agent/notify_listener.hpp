@@ -11,7 +11,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "agent/endpoint.hpp"
+#include "agent/config/endpoint.hpp"
 #include "probes/event_loop.hpp"
 #include "probes/observation.hpp"
 #include "probes/unique_fd.hpp"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "agent/common/log.hpp"
 #include "agent/evaluator.hpp"
-#include "agent/log.hpp"
 
 namespace soawatch {
 

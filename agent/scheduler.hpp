@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config.hpp"
+#include "agent/config/config.hpp"
 #include "agent/status_store.hpp"
 #include "agent/zone_check.hpp"
 #include "probes/event_loop.hpp"

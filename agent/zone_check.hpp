@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.hpp"
+#include "agent/config/config.hpp"
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/soa_probe.hpp"

@@ -12,7 +12,7 @@ build_pkgs=(g++ cmake make pkg-config git libc-ares-dev libcurl4-openssl-dev nlo
     prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
 runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
 # civetweb dlopens the unversioned libssl.so and libcrypto.so for TLS (soawatch redirects that
-# dlopen to the OpenSSL 3 it links: exporters/civetweb_openssl3); only libssl-dev ships the
+# dlopen to the OpenSSL 3 it links: exporters/http/civetweb_openssl3); only libssl-dev ships the
 # unversioned names, kept so that they resolve wherever something asks for them.
 runtime_pkgs+=(libssl3 libssl-dev)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)

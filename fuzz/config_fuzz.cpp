@@ -1,4 +1,4 @@
-// libFuzzer target for the configuration loader (agent/config.cpp) on arbitrary text. The
+// libFuzzer target for the configuration loader (agent/config/config.cpp) on arbitrary text. The
 // loader promises one thing for bad input: a ConfigError naming the file, never another
 // exception, a crash or a hang. For input it accepts, the result must be usable as is:
 //   - every zone name is valid, canonical and unique;
@@ -11,7 +11,7 @@
 #include <set>
 #include <string>
 
-#include "agent/config.hpp"
+#include "agent/config/config.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "probes/dns_wire.hpp"
 

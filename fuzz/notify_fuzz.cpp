@@ -1,4 +1,4 @@
-// libFuzzer target for what the NOTIFY listener does with a datagram (agent/notify_request.cpp):
+// libFuzzer target for what the NOTIFY listener does with a datagram (probes/notify_request.cpp):
 // decode it, and build the answer. Besides ASan/UBSan it checks:
 //   - a datagram is either a NOTIFY for a zone (a valid, canonical name) or ignored with a
 //     reason, never both;
@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <span>
 
-#include "agent/notify_request.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/notify_request.hpp"
 
 namespace dns = soawatch::dns;
 

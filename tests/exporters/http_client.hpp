@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "exporters/curl_handles.hpp"
+#include "exporters/alerts/curl_handles.hpp"
 
 namespace soawatch::test {
 

@@ -15,7 +15,7 @@
 #include <system_error>
 #include <vector>
 
-#include "agent/config.hpp"
+#include "agent/config/config.hpp"
 
 namespace soawatch::test {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.hpp"
+#include "agent/config/config.hpp"
 #include "tests/support/config_files.hpp"
 
 using namespace soawatch;

@@ -7,9 +7,9 @@
 #include <chrono>
 #include <thread>
 
-#include "exporters/alert_dispatcher.hpp"
-#include "exporters/alert_metrics.hpp"
-#include "exporters/alert_payloads.hpp"
+#include "exporters/alerts/alert_dispatcher.hpp"
+#include "exporters/alerts/alert_metrics.hpp"
+#include "exporters/alerts/alert_payloads.hpp"
 #include "tests/support/http_recorder.hpp"
 
 using namespace soawatch;

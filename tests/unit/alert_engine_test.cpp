@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "agent/alert_engine.hpp"
+#include "agent/alerting/alert_engine.hpp"
 #include "agent/evaluator.hpp"
 #include "tests/support/zone_rounds.hpp"
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "exporters/basic_auth.hpp"
+#include "exporters/http/basic_auth.hpp"
 
 using soawatch::BasicAuth;
 using soawatch::decode_base64;

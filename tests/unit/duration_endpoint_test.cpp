@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/duration.hpp"
-#include "agent/endpoint.hpp"
+#include "agent/common/duration.hpp"
+#include "agent/config/endpoint.hpp"
 
 using namespace std::chrono_literals;
 using soawatch::Duration;

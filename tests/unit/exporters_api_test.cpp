@@ -3,7 +3,7 @@
 #include <string>
 
 #include "../exporters/fixtures.hpp"
-#include "exporters/api_json.hpp"
+#include "exporters/api/api_json.hpp"
 
 using namespace soawatch;
 using namespace soawatch::test;

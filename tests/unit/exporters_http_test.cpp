@@ -16,7 +16,7 @@
 #include "../exporters/fixtures.hpp"
 #include "../exporters/http_client.hpp"
 #include "../support/test_certs.hpp"
-#include "exporters/http_server.hpp"
+#include "exporters/http/http_server.hpp"
 
 using namespace soawatch;
 using namespace soawatch::test;

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "../exporters/fixtures.hpp"
-#include "exporters/metrics.hpp"
-#include "exporters/prom_text.hpp"
+#include "exporters/metrics/metrics.hpp"
+#include "exporters/metrics/prom_text.hpp"
 
 using namespace soawatch;
 using namespace soawatch::test;

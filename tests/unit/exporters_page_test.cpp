@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "../exporters/fixtures.hpp"
-#include "exporters/http_server.hpp"
-#include "exporters/status_page.hpp"
+#include "exporters/api/status_page.hpp"
+#include "exporters/http/http_server.hpp"
 
 using namespace soawatch;
 using namespace soawatch::test;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/log.hpp"
+#include "agent/common/log.hpp"
 
 using soawatch::log::Format;
 using soawatch::log::format_line;

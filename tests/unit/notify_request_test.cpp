@@ -1,5 +1,5 @@
 // Decoding a datagram on the NOTIFY port and the answer to it (RFC 1996 3.7, 4.7).
-#include "agent/notify_request.hpp"
+#include "probes/notify_request.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdint>

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "exporters/rate_limiter.hpp"
+#include "exporters/http/rate_limiter.hpp"
 
 using namespace std::chrono_literals;
 using soawatch::rate_limit_key;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.hpp"
-#include "agent/shard.hpp"
+#include "agent/config/config.hpp"
+#include "agent/config/shard.hpp"
 
 using soawatch::Config;
 using soawatch::keep_shard_zones;

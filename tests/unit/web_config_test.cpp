@@ -12,7 +12,7 @@
 
 #include "../support/config_files.hpp"
 #include "../support/test_certs.hpp"
-#include "exporters/web_config.hpp"
+#include "exporters/http/web_config.hpp"
 
 using namespace std::chrono_literals;
 using soawatch::ClientAuth;

@@ -1,0 +1,188 @@
+#include "agent/alerting/alert_rules.hpp"
+
+#include <algorithm>
+#include <map>
+#include <string_view>
+
+#include "agent/common/duration.hpp"
+
+namespace soawatch {
+
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+// "ns1.example. (192.0.2.1)", "192.0.2.1", "the primary 192.0.2.53".
+std::string who(const NameserverStatus& s) {
+    if (s.is_primary) return "the primary " + s.target.address;
+    if (s.target.nameserver.empty()) return s.target.address;
+    return s.target.nameserver + " (" + s.target.address + ")";
+}
+
+std::string error_text(const NameserverStatus& s) {
+    std::string text(probe_error_name(s.error));
+    if (!s.error_detail.empty()) text += " (" + s.error_detail + ")";
+    return text;
+}
+
+// No answer at all: the server (or the path to it) is down.
+bool is_unreachable_error(ProbeError e) {
+    return e == ProbeError::timeout || e == ProbeError::connection_refused ||
+           e == ProbeError::network_error;
+}
+
+std::string reference_text(const ZoneStatus& z) {
+    if (!z.reference_serial) return "unknown";
+    return std::to_string(*z.reference_serial) +
+           (z.reference_from_primary ? " (the primary's)" : " (the newest seen)");
+}
+
+AlertCondition make(AlertRule rule, const NameserverStatus* s) {
+    AlertCondition c;
+    c.rule = rule;
+    if (s) {
+        c.nameserver = nameserver_label(s->target);
+        c.address = s->target.address;
+    }
+    return c;
+}
+
+void serial_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    // serial -> who serves it, over the usable nameservers of the NS set.
+    std::map<uint32_t, std::vector<std::string>> serving;
+    for (const auto& s : z.servers)
+        if (!s.is_primary && s.state != ServerState::unusable && s.soa)
+            serving[s.soa->serial].push_back(who(s));
+    if (serving.size() < 2) return;
+    AlertCondition c = make(AlertRule::zone_serial_mismatch, nullptr);
+    c.summary = z.zone + " is served with " + std::to_string(serving.size()) + " different serials";
+    c.description = "The nameservers of " + z.zone + " disagree on its SOA serial: ";
+    bool first = true;
+    for (auto it = serving.rbegin(); it != serving.rend(); ++it) {
+        if (!first) c.description += "; ";
+        first = false;
+        c.description += std::to_string(it->first) + " from ";
+        for (std::size_t i = 0; i < it->second.size(); ++i)
+            c.description += (i ? ", " : "") + it->second[i];
+    }
+    c.description += ". The reference is " + reference_text(z) + ".";
+    out.push_back(std::move(c));
+}
+
+void nameserver_behind(const ZoneStatus& z, const NameserverStatus& s, const AlertRuleSettings& r,
+                       std::vector<AlertCondition>& out) {
+    if (s.is_primary || s.state != ServerState::behind || !s.soa) return;
+    const double max_lag = Seconds(r.max_lag).count();
+    if (s.serial_behind <= r.max_serial_behind && s.lag_seconds <= max_lag) return;
+    AlertCondition c = make(AlertRule::nameserver_behind, &s);
+    c.summary =
+        who(s) + " is " + std::to_string(s.serial_behind) + " serial(s) behind on " + z.zone;
+    c.description = who(s) + " serves serial " + std::to_string(s.soa->serial) + " for " + z.zone +
+                    ", " + std::to_string(s.serial_behind) + " step(s) behind the reference " +
+                    reference_text(z) + ", and has lacked the reference for " +
+                    human_duration(s.lag_seconds) +
+                    ". Its zone transfers (NOTIFY, IXFR/AXFR) are not getting through.";
+    out.push_back(std::move(c));
+}
+
+void nameserver_unreachable(const ZoneStatus& z, const NameserverStatus& s,
+                            const AlertRuleSettings& r, Clock::time_point now,
+                            std::vector<AlertCondition>& out) {
+    if (s.is_primary || s.state != ServerState::unusable || !is_unreachable_error(s.error)) return;
+    if (s.consecutive_failures < r.consecutive_failures) return;
+    AlertCondition c = make(AlertRule::nameserver_unreachable, &s);
+    c.summary = who(s) + " does not answer for " + z.zone;
+    c.description = who(s) + " gave no answer to the last " +
+                    std::to_string(s.consecutive_failures) + " SOA queries for " + z.zone + ": " +
+                    error_text(s) + ".";
+    if (s.last_success) {
+        c.description +=
+            " It last answered " + human_duration(Seconds(now - *s.last_success).count()) + " ago.";
+    }
+    out.push_back(std::move(c));
+}
+
+void nameserver_lame(const ZoneStatus& z, const NameserverStatus& s, const AlertRuleSettings&,
+                     std::vector<AlertCondition>& out) {
+    // It answers, but not with an authoritative SOA of the zone: a lame delegation (RFC 1912
+    // 2.8), a zone it does not load (REFUSED, SERVFAIL after expiry), or a broken answer.
+    if (s.is_primary || s.state != ServerState::unusable || s.error == ProbeError::none ||
+        is_unreachable_error(s.error))
+        return;
+    AlertCondition c = make(AlertRule::nameserver_lame, &s);
+    c.summary = who(s) + " is lame for " + z.zone;
+    c.description = who(s) + " answers for " + z.zone +
+                    " but not with an authoritative SOA: " + error_text(s) +
+                    ". Resolvers that pick it get no usable answer for the zone.";
+    out.push_back(std::move(c));
+}
+
+void expiry_risk(const ZoneStatus& z, const NameserverStatus& s, const AlertRuleSettings& r,
+                 Clock::time_point now, std::vector<AlertCondition>& out) {
+    if (s.is_primary || !z.reference_soa || z.reference_soa->expire == 0) return;
+    if (s.state == ServerState::in_sync || s.state == ServerState::ahead ||
+        s.state == ServerState::reference)
+        return;
+    // Time without the reference serial: since it last had it, else since it fell behind. A
+    // secondary's own expire timer runs from its last successful refresh, which is no later.
+    std::optional<Clock::time_point> since = s.last_in_sync;
+    if (!since || (s.behind_since && *s.behind_since < *since)) since = s.behind_since;
+    if (!since) return;
+    const double stale = std::max(0.0, Seconds(now - *since).count());
+    const double expire = z.reference_soa->expire;
+    if (stale <= r.expire_fraction * expire) return;
+    AlertCondition c = make(AlertRule::zone_expiry_risk, &s);
+    c.summary =
+        who(s) + " may stop serving " + z.zone + " (SOA expire " + human_duration(expire) + ")";
+    const int percent = static_cast<int>(stale * 100 / expire);
+    c.description = who(s) + " has been without the reference serial " + reference_text(z) +
+                    " for " + human_duration(stale) + ", " + std::to_string(percent) +
+                    "% of the zone's SOA expire time of " + human_duration(expire) + " (it is " +
+                    (s.state == ServerState::unusable ? "unusable: " + error_text(s)
+                                                      : std::string(server_state_name(s.state))) +
+                    "). When expire passes without a successful refresh, it stops answering "
+                    "for the zone (RFC 1035 3.3.13).";
+    out.push_back(std::move(c));
+}
+
+void primary_unreachable(const ZoneStatus& z, const NameserverStatus& s, const AlertRuleSettings& r,
+                         std::vector<AlertCondition>& out) {
+    if (!s.is_primary || s.state != ServerState::unusable) return;
+    if (s.consecutive_failures < r.consecutive_failures) return;
+    AlertCondition c = make(AlertRule::primary_unreachable, &s);
+    c.summary = "the primary " + s.target.address + " of " + z.zone + " does not answer";
+    c.description =
+        "The hidden primary " + s.target.address + " of " + z.zone +
+        " gave no usable SOA answer to the last " + std::to_string(s.consecutive_failures) +
+        " queries: " + error_text(s) +
+        ". Secondaries cannot transfer new versions of the zone; the reference "
+        "stays at its last known serial " +
+        (z.reference_from_primary && z.reference_serial ? std::to_string(*z.reference_serial)
+                                                        : std::string("(none known)")) +
+        ".";
+    out.push_back(std::move(c));
+}
+
+}  // namespace
+
+std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
+                                                 Clock::time_point now) {
+    std::vector<AlertCondition> out;
+    const auto enabled = [&rules](AlertRule r) { return rules[r].enabled; };
+    if (enabled(AlertRule::zone_serial_mismatch)) serial_mismatch(zone, out);
+    for (const auto& s : zone.servers) {
+        if (enabled(AlertRule::nameserver_behind))
+            nameserver_behind(zone, s, rules[AlertRule::nameserver_behind], out);
+        if (enabled(AlertRule::nameserver_unreachable))
+            nameserver_unreachable(zone, s, rules[AlertRule::nameserver_unreachable], now, out);
+        if (enabled(AlertRule::nameserver_lame))
+            nameserver_lame(zone, s, rules[AlertRule::nameserver_lame], out);
+        if (enabled(AlertRule::zone_expiry_risk))
+            expiry_risk(zone, s, rules[AlertRule::zone_expiry_risk], now, out);
+        if (enabled(AlertRule::primary_unreachable))
+            primary_unreachable(zone, s, rules[AlertRule::primary_unreachable], out);
+    }
+    return out;
+}
+
+}  // namespace soawatch

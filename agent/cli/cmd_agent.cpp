@@ -1,0 +1,579 @@
+// The long-running agent: config, event loop (scheduler, discovery, probes, NOTIFY listener),
+// status store, and the HTTP server's exporters. Wiring only; each part lives in its own file.
+#include <malloc.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "agent/alerting/alert_engine.hpp"
+#include "agent/cli/commands.hpp"
+#include "agent/common/log.hpp"
+#include "agent/config/config.hpp"
+#include "agent/config/shard.hpp"
+#include "agent/evaluator.hpp"
+#include "agent/notify_listener.hpp"
+#include "agent/scheduler.hpp"
+#include "agent/status_store.hpp"
+#include "agent/zone_check.hpp"
+#include "exporters/alerts/alert_dispatcher.hpp"
+#include "exporters/alerts/alert_metrics.hpp"
+#include "exporters/http/http_server.hpp"
+#include "exporters/http/web_config.hpp"
+#include "exporters/metrics/metrics.hpp"
+#include "probes/discovery.hpp"
+#include "probes/dns_wire.hpp"
+#include "probes/event_loop.hpp"
+#include "probes/soa_probe.hpp"
+#include "probes/unique_fd.hpp"
+
+namespace soawatch {
+
+namespace {
+
+const char* const kAgentUsage = R"(Usage: soawatch [flags]
+       soawatch check [options] ZONE...     (one-shot check; soawatch check --help)
+
+Watches the SOA serial of every authoritative nameserver of the configured zones and exports
+what it sees as Prometheus metrics, a JSON API and a status page on one HTTP port.
+
+Flags:
+  --config.file=FILE          configuration file (default soawatch.yml)
+  --config.check              validate the configuration file and exit (0 valid, 1 invalid)
+  --web.listen-address=ADDR   HTTP listen address, [IP]:PORT (default :9353)
+  --web.config.file=FILE      TLS, basic auth, headers, rate limit (exporter-toolkit style)
+  --web.enable-lifecycle      allow POST /-/reload (SIGHUP always reloads)
+  --shard=INDEX/COUNT         watch only shard INDEX (0..COUNT-1) of the configured zones; a
+                              zone's shard depends on its name and COUNT only (default 0/1)
+  --log.level=LEVEL           debug, info, warn, error (default info)
+  --log.format=FORMAT         logfmt or json (default logfmt)
+  --metrics.per-address=WHICH all: per-address series for every zone (default);
+                              not-in-sync: only for zones whose verdict is not OK (the
+                              per-nameserver totals always cover every address)
+  --version                   print the version and exit
+  -h, --help                  show this help
+)";
+
+struct AgentFlags {
+    std::string config_file = "soawatch.yml";
+    bool config_check = false;
+    std::string listen = ":9353";
+    bool enable_lifecycle = false;
+    Shard shard;                  // 0/1: every zone
+    std::string web_config_file;  // empty: plain HTTP, no auth
+    WebConfig web;                // what web_config_file holds, loaded at start and on reload
+    PerAddressSeries per_address = PerAddressSeries::all;
+};
+
+std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
+    AgentFlags f;
+    for (int i = 0; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string value;
+        bool has_value = false;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        auto take = [&]() -> std::optional<std::string> {
+            if (has_value) return value;
+            if (i + 1 < argc) return std::string(argv[++i]);
+            std::cerr << "soawatch: " << arg << " needs a value\n";
+            return std::nullopt;
+        };
+        if (arg == "-h" || arg == "--help") {
+            std::cout << kAgentUsage;
+            *exit_code = 0;
+            return std::nullopt;
+        } else if (arg == "--version") {
+            std::cout << "soawatch " << SOAWATCH_VERSION << " (" << SOAWATCH_REVISION << ")\n";
+            *exit_code = 0;
+            return std::nullopt;
+        } else if (arg == "--config.file") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            f.config_file = *v;
+        } else if (arg == "--config.check") {
+            f.config_check = true;
+        } else if (arg == "--web.listen-address") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            f.listen = *v;
+        } else if (arg == "--web.config.file") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            f.web_config_file = *v;
+        } else if (arg == "--web.enable-lifecycle") {
+            f.enable_lifecycle = true;
+        } else if (arg == "--shard") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            std::string error;
+            auto shard = parse_shard(*v, &error);
+            if (!shard) {
+                std::cerr << "soawatch: --shard: " << error << '\n';
+                return std::nullopt;
+            }
+            f.shard = *shard;
+        } else if (arg == "--log.level") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            if (!log::set_level(*v)) {
+                std::cerr << "soawatch: --log.level: unknown level \"" << *v
+                          << "\" (debug, info, warn, error)\n";
+                return std::nullopt;
+            }
+        } else if (arg == "--metrics.per-address") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            if (*v == "all") {
+                f.per_address = PerAddressSeries::all;
+            } else if (*v == "not-in-sync") {
+                f.per_address = PerAddressSeries::not_in_sync;
+            } else {
+                std::cerr << "soawatch: --metrics.per-address: unknown value \"" << *v
+                          << "\" (all, not-in-sync)\n";
+                return std::nullopt;
+            }
+        } else if (arg == "--log.format") {
+            auto v = take();
+            if (!v) return std::nullopt;
+            if (!log::set_format(*v)) {
+                std::cerr << "soawatch: --log.format: unknown format \"" << *v
+                          << "\" (logfmt, json)\n";
+                return std::nullopt;
+            }
+        } else {
+            std::cerr << "soawatch: unknown flag " << arg << " (see soawatch --help)\n";
+            return std::nullopt;
+        }
+    }
+    return f;
+}
+
+// HTTP thread: waits for work posted to the loop, up to `budget`, but gives up as soon as the
+// agent is stopping (the loop will not run it any more), so shutdown never waits out a budget.
+template <typename T>
+bool wait_for_loop(std::future<T>& future, std::chrono::milliseconds budget,
+                   const std::atomic<bool>& stopping) {
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    while (!stopping.load()) {
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) return false;
+        const auto slice =
+            std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50));
+        if (future.wait_for(slice) == std::future_status::ready) return true;
+    }
+    return false;
+}
+
+std::vector<ServerAddress> to_servers(const std::vector<Endpoint>& endpoints) {
+    std::vector<ServerAddress> servers;
+    for (const auto& e : endpoints) servers.push_back({e.address, e.port});
+    return servers;
+}
+
+// Everything that lives on the event loop thread.
+class Agent {
+  public:
+    Agent(AgentFlags flags, Config config)
+        : flags_(std::move(flags)),
+          config_(std::move(config)),
+          metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION},
+                   MetricsOptions{.per_address = flags_.per_address}),
+          discovery_(loop_, discovery_options(config_)),
+          prober_(loop_),
+          checker_(discovery_, prober_),
+          scheduler_(loop_, checker_, store_,
+                     [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
+          alerts_(config_.alerting, ""),
+          dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
+        index_alert_rules();
+        scheduler_.set_stats_augmenter([this](AgentStats& stats) {
+            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent();
+            stats.queries_inflight = prober_.inflight();
+            stats.discovery_errors = discovery_.lookup_errors();
+            stats.notify_received = notify_received_before_ + (notify_ ? notify_->accepted() : 0);
+            stats.notify_ignored = notify_ignored_before_ + (notify_ ? notify_->ignored() : 0);
+            ready_ = stats.first_round_done;
+        });
+    }
+
+    int run() {
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGHUP);
+        sigaddset(&signals, SIGTERM);
+        sigaddset(&signals, SIGINT);
+        signal_fd_.reset(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+        loop_.watch_fd(signal_fd_.get(), true, false, [this](bool, bool) { on_signal(); });
+
+        if (config_.global.notify_listen) {
+            notify_ = make_notify_listener(*config_.global.notify_listen);
+            notify_endpoint_ = *config_.global.notify_listen;
+        }
+        scheduler_.apply(config_);
+        publish_config_values();
+        metrics_.set_reload_result(true, Clock::now());
+
+        std::string listen_error;
+        auto listen = parse_endpoint(flags_.listen, 9353, &listen_error, true, 0);
+        if (!listen) {
+            log::error("bad --web.listen-address", {{"error", listen_error}});
+            return 1;
+        }
+        HttpServerOptions http_options;
+        http_options.listen = *listen;
+        http_options.enable_lifecycle = flags_.enable_lifecycle;
+        http_options.web = flags_.web;
+        http_ = std::make_unique<HttpServer>(http_options, http_hooks());
+        alerts_.set_default_external_url(default_external_url(*listen, http_->port()));
+        log::info(
+            "soawatch started",
+            {{"version", SOAWATCH_VERSION},
+             {"revision", SOAWATCH_REVISION},
+             {"config", config_.path},
+             {"zones", std::to_string(config_.zones.size())},
+             {"listen", flags_.listen},
+             {"shard", flags_.shard.to_string()},
+             {"port", std::to_string(http_->port())},
+             {"tls", http_->tls() ? "on" : "off"},
+             {"basic_auth", flags_.web.basic_auth_users.empty() ? "off" : "on"},
+             {"basic_auth_users", std::to_string(flags_.web.basic_auth_users.size())},
+             {"web_config", flags_.web_config_file.empty() ? "none" : flags_.web_config_file},
+             {"lifecycle", flags_.enable_lifecycle ? "on" : "off"},
+             {"notify_listen",
+              config_.global.notify_listen ? config_.global.notify_listen->to_string() : "off"},
+             {"receivers", receiver_summary()}});
+
+        // Housekeeping: fresh stats for scrapes, idle probe channels closed.
+        schedule_housekeeping();
+        loop_.run();
+
+        log::info("shutting down");
+        scheduler_.stop();
+        // SIGTERM must end the agent within a second. A client still sending its request holds
+        // a civetweb worker for up to 2 s more: past the grace time the server is left as it
+        // is (destroying it only lets it go), and the process ends without waiting for it.
+        const bool http_stopped = http_->stop(std::chrono::milliseconds(300));
+        http_.reset();
+        // What is queued gets a short chance to go out: SIGTERM must stop us within a second.
+        dispatcher_.shutdown(std::chrono::milliseconds(600));
+        if (!http_stopped) {
+            log::warn("HTTP clients still connected; exiting without waiting for them");
+            std::_Exit(0);
+        }
+        return 0;
+    }
+
+  private:
+    static DiscoveryOptions discovery_options(const Config& config) {
+        DiscoveryOptions options;
+        options.resolvers = to_servers(config.global.resolvers);
+        options.timeout = config.global.probe.timeout;
+        return options;
+    }
+
+    void on_checked(const ZoneCheckResult& result, const ZoneStatus& status) {
+        const auto rules = zone_alert_rules_.find(status.zone);
+        alerts_.observe(status,
+                        rules == zone_alert_rules_.end() ? config_.alerting.rules : *rules->second,
+                        status.last_check.value_or(Clock::now()));
+        // The engine's timers and the notifications run from the housekeeping tick (1 s): with
+        // thousands of zones, a tick per check would rebuild the alert snapshot per check.
+        if (result.primary) metrics_.observe_probe(*result.primary);
+        for (const auto& obs : result.observations) metrics_.observe_probe(obs);
+        for (const auto& sample : status.new_propagations) {
+            metrics_.observe_propagation(sample);
+            log::info("serial propagated", {{"zone", status.zone},
+                                            {"nameserver", sample.nameserver},
+                                            {"address", sample.address},
+                                            {"serial", std::to_string(sample.serial)},
+                                            {"seconds", std::to_string(sample.seconds)}});
+        }
+    }
+
+    // Loop thread: what the alert engine says must go out now, to the dispatcher's queues.
+    void dispatch_alerts() {
+        for (auto& n : alerts_.tick(Clock::now())) dispatcher_.enqueue(std::move(n));
+        for (const Alert& a : alerts_.take_transitions()) {
+            log::Level level = a.state == AlertState::firing ? log::Level::warn : log::Level::info;
+            log::write(level, a.state == AlertState::firing ? "alert firing" : "alert resolved",
+                       {{"alertname", a.label("alertname")},
+                        {"zone", a.label("zone")},
+                        {"nameserver", a.label("nameserver")},
+                        {"address", a.label("address")},
+                        {"severity", a.label("severity")},
+                        {"summary", a.summary}});
+        }
+    }
+
+    // Zones with their own alerting rules (zones[].alerting), by name; the others use the
+    // global rules. Points into config_: rebuilt whenever config_ changes.
+    void index_alert_rules() {
+        zone_alert_rules_.clear();
+        for (const auto& z : config_.zones)
+            if (z.alert_rules) zone_alert_rules_.emplace(z.name, &*z.alert_rules);
+    }
+
+    std::string receiver_summary() const {
+        std::string out;
+        for (const auto& r : config_.alerting.receivers)
+            out += (out.empty() ? "" : ",") + r.name + "(" +
+                   std::string(receiver_type_name(r.type)) + ")";
+        return out.empty() ? "none" : out;
+    }
+
+    static std::string default_external_url(const Endpoint& listen, uint16_t port) {
+        if (listen.address.empty()) {  // any address: the host's name is what others can reach
+            char name[256] = {};
+            const std::string host =
+                ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
+            return "http://" + host + ":" + std::to_string(port);
+        }
+        return "http://" + Endpoint{listen.address, port}.to_string();  // IPv6 in brackets
+    }
+
+    void schedule_housekeeping() {
+        loop_.add_timer(std::chrono::seconds(1), [this] {
+            dispatch_alerts();
+            scheduler_.publish_stats();
+            if (++housekeeping_ticks_ % 300 == 0)
+                prober_.close_idle_channels(std::chrono::minutes(10));
+            schedule_housekeeping();
+        });
+    }
+
+    void on_signal() {
+        signalfd_siginfo info{};
+        while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
+            if (info.ssi_signo == SIGHUP) {
+                log::info("SIGHUP: reloading the configuration");
+                reload();
+            } else {
+                log::info("signal received, stopping", {{"signal", strsignal(info.ssi_signo)}});
+                stopping_ = true;
+                loop_.stop();
+            }
+        }
+    }
+
+    // Loop thread. A bad file (or a NOTIFY address that cannot be bound) changes nothing.
+    ReloadResult reload() {
+        try {
+            Config next = load_config(flags_.config_file);
+            keep_shard_zones(next, flags_.shard);
+            std::optional<WebConfig> web;
+            if (!flags_.web_config_file.empty()) web = load_web_config(flags_.web_config_file);
+            const auto& wanted = next.global.notify_listen;
+            const bool notify_changed = wanted.has_value() != (notify_ != nullptr) ||
+                                        (wanted && notify_endpoint_ != *wanted);
+            std::unique_ptr<NotifyListener> listener;
+            if (notify_changed && wanted) {
+                if (notify_) retire_notify_listener();  // frees the port if only the address moved
+                listener = make_notify_listener(*wanted);
+            }
+            discovery_.set_resolvers(to_servers(next.global.resolvers));
+            config_ = std::move(next);
+            if (notify_changed) {
+                if (notify_) retire_notify_listener();
+                notify_ = std::move(listener);
+                if (notify_) notify_endpoint_ = *config_.global.notify_listen;
+            }
+            scheduler_.apply(config_);
+            index_alert_rules();
+            alerts_.configure(config_.alerting);
+            dispatcher_.configure(config_.alerting);
+            std::set<std::string> zones;
+            for (const auto& z : config_.zones) zones.insert(z.name);
+            alerts_.retain_zones(zones, Clock::now());
+            dispatch_alerts();
+            publish_config_values();
+            if (web && http_) {
+                std::string why;
+                if (!http_->update_web_config(*web, &why)) log::warn(why);
+                flags_.web = std::move(*web);
+            }
+            metrics_.set_reload_result(true, Clock::now());
+            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())},
+                                                 {"receivers", receiver_summary()}});
+            return {true, {}};
+        } catch (const std::exception& e) {
+            metrics_.set_reload_result(false, Clock::now());
+            log::error("configuration reload failed; keeping the old one", {{"error", e.what()}});
+            return {false, e.what()};
+        }
+    }
+
+    // Loop thread: values HTTP threads need from the config, published atomically.
+    void publish_config_values() {
+        const auto& p = config_.global.probe;
+        // Discovery (up to 3 tries) and the probe's tries, with room for TCP fallback.
+        probe_budget_ms_ = (p.timeout * (p.retries + 1) * 3 + std::chrono::seconds(5)).count();
+    }
+
+    std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
+        return std::make_unique<NotifyListener>(
+            loop_, listen, [this](const std::string& zone, Clock::time_point when) {
+                return scheduler_.notify(zone, when);
+            });
+    }
+
+    void retire_notify_listener() {
+        notify_received_before_ += notify_->accepted();
+        notify_ignored_before_ += notify_->ignored();
+        notify_.reset();
+    }
+
+    HttpHooks http_hooks() {
+        HttpHooks hooks;
+        hooks.snapshot = [this] { return store_.snapshot(); };
+        hooks.write_metrics = [this](prom::StreamedText& out) {
+            // The snapshot is held until the last piece is sent; the loop goes on meanwhile.
+            if (!metrics_.render(*store_.snapshot(), out)) return;
+            append_alert_metrics(out.text(), *alerts_.snapshot(), dispatcher_.stats());
+        };
+        hooks.alerts = [this] { return alerts_.snapshot(); };
+        hooks.ready = [this] { return ready_.load(); };
+        // Only reached with --web.enable-lifecycle: the server answers 403 without it.
+        hooks.reload = [this]() -> ReloadResult {
+            auto promise = std::make_shared<std::promise<ReloadResult>>();
+            auto future = promise->get_future();
+            loop_.post([this, promise] { promise->set_value(reload()); });
+            if (!wait_for_loop(future, std::chrono::seconds(30), stopping_))
+                return {false, stopping_ ? "shutting down" : "reload timed out"};
+            return future.get();
+        };
+        hooks.probe = [this](const std::string& zone, const std::optional<Endpoint>& primary,
+                             std::string* error,
+                             int* status) { return probe(zone, primary, error, status); };
+        return hooks;
+    }
+
+    // HTTP thread: a one-off check of one zone on the loop, waited for here.
+    std::optional<std::string> probe(const std::string& zone,
+                                     const std::optional<Endpoint>& primary, std::string* error,
+                                     int* http_status) {
+        if (auto reason = dns::validate_name(zone); zone.empty() || !reason.empty()) {
+            *error = "invalid zone name: " + (zone.empty() ? std::string("empty") : reason);
+            *http_status = 400;
+            return std::nullopt;
+        }
+        constexpr int kMaxConcurrentProbes = 8;
+        if (probes_running_.fetch_add(1) >= kMaxConcurrentProbes) {
+            probes_running_.fetch_sub(1);
+            *error = "too many concurrent probes";
+            *http_status = 503;
+            return std::nullopt;
+        }
+        auto promise = std::make_shared<std::promise<std::string>>();
+        auto future = promise->get_future();
+        ZoneConfig zc;
+        zc.name = dns::canonical_name(zone);
+        zc.primary = primary;
+        const std::chrono::milliseconds budget(probe_budget_ms_.load());
+        loop_.post([this, zc, promise] {
+            checker_.check(make_check_spec(config_.global, zc), [promise](ZoneCheckResult result) {
+                ZoneStatus status = evaluate(nullptr, result);
+                promise->set_value(MetricsExporter::render_zone(status));
+            });
+        });
+        const bool ready = wait_for_loop(future, budget, stopping_);
+        probes_running_.fetch_sub(1);
+        if (!ready) {
+            *error = stopping_ ? "shutting down" : "probe timed out";
+            *http_status = stopping_ ? 503 : 504;
+            return std::nullopt;
+        }
+        return future.get();
+    }
+
+    AgentFlags flags_;
+    Config config_;
+    EventLoop loop_;
+    StatusStore store_;
+    MetricsExporter metrics_;
+    Discovery discovery_;
+    SoaProber prober_;
+    ZoneChecker checker_;
+    Scheduler scheduler_;
+    AlertEngine alerts_;
+    AlertDispatcher dispatcher_;
+    std::map<std::string, const AlertRuleSet*> zone_alert_rules_;
+    std::unique_ptr<NotifyListener> notify_;
+    Endpoint notify_endpoint_;
+    uint64_t notify_received_before_ = 0;
+    uint64_t notify_ignored_before_ = 0;
+    std::unique_ptr<HttpServer> http_;
+    UniqueFd signal_fd_;
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> stopping_{false};  // set on SIGTERM/SIGINT: HTTP threads stop waiting
+    std::atomic<int> probes_running_{0};
+    std::atomic<int64_t> probe_budget_ms_{30000};  // how long /probe waits; set from the config
+    uint64_t housekeeping_ticks_ = 0;
+};
+
+}  // namespace
+
+int run_agent_command(int argc, char** argv) {
+    int exit_code = 2;
+    auto flags = parse_agent_flags(argc, argv, &exit_code);
+    if (!flags) return exit_code;
+
+    Config config;
+    try {
+        config = load_config(flags->config_file);
+        if (!flags->web_config_file.empty()) flags->web = load_web_config(flags->web_config_file);
+    } catch (const std::exception& e) {
+        std::cerr << "soawatch: " << e.what() << '\n';
+        return 1;
+    }
+    const std::size_t all_zones = config.zones.size();
+    keep_shard_zones(config, flags->shard);
+    if (flags->config_check) {
+        std::cout << flags->config_file << ": valid, " << all_zones << " zone(s)";
+        if (flags->shard.count > 1)
+            std::cout << ", " << config.zones.size() << " in shard " << flags->shard.to_string();
+        std::cout << '\n';
+        if (!flags->web_config_file.empty()) std::cout << flags->web_config_file << ": valid\n";
+        return 0;
+    }
+
+    // Signals are read from a signalfd on the loop: block them before any thread starts so
+    // civetweb's workers inherit the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    // Buffers of 1 MiB and more (the /metrics texts: ~200 MB in all at 100,000 zones) straight
+    // from and back to the kernel. glibc's default threshold rises to 32 MiB once such buffers
+    // are freed, and the heap then keeps a whole scrape's worth of memory resident.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+
+    try {
+        Agent agent(std::move(*flags), std::move(config));
+        return agent.run();
+    } catch (const std::exception& e) {
+        log::error("cannot start", {{"error", e.what()}});
+        return 1;
+    }
+}
+
+}  // namespace soawatch

@@ -1,0 +1,9 @@
+#include <cstring>
+
+#include "agent/cli/commands.hpp"
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::strcmp(argv[1], "check") == 0)
+        return soawatch::run_check_command(argc - 2, argv + 2);
+    return soawatch::run_agent_command(argc - 1, argv + 1);
+}

@@ -1,0 +1,26 @@
+// Small text helpers shared by the JSON API and the status page. Pure functions, thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "agent/common/duration.hpp"  // human_duration
+
+namespace soawatch {
+
+// "2024-05-01T12:00:00Z": RFC 3339, UTC, whole seconds.
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
+// Appends text with & < > " ' replaced by character references, safe in HTML text and in
+// quoted attribute values.
+void append_html_escaped(std::string& out, std::string_view text);
+std::string html_escape(std::string_view text);
+
+// ASCII lower case (DNS names are case-insensitive in ASCII only, RFC 4343).
+std::string ascii_lower(std::string_view text);
+
+// True when two domain names are equal ignoring ASCII case and a trailing dot.
+bool same_domain_name(std::string_view a, std::string_view b);
+
+}  // namespace soawatch

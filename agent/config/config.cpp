@@ -1,0 +1,783 @@
+// Loading and validating the YAML configuration. Every check lives here and fails with exactly
+// one ConfigError naming file:line and the key as a dotted path; docs/CONFIG.md lists the keys
+// and tests/testdata/config/invalid-*.yml holds one input per error.
+#include "agent/config/config.hpp"
+
+#include <glob.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "agent/config/yaml_reader.hpp"
+#include "probes/dns_wire.hpp"
+
+namespace soawatch {
+namespace {
+
+std::string format_error(const std::string& file, int line, const std::string& key,
+                         const std::string& message) {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line);
+    out += ": ";
+    if (!key.empty()) out += key + ": ";
+    out += message;
+    return out;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string file, int line, std::string key, std::string message)
+    : std::runtime_error(format_error(file, line, key, message)),
+      file_(std::move(file)),
+      line_(line),
+      key_(std::move(key)),
+      message_(std::move(message)) {}
+
+ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone) {
+    ProbeSettings settings = global.probe;
+    if (zone.timeout) settings.timeout = *zone.timeout;
+    if (zone.retries) settings.retries = *zone.retries;
+    if (zone.port) settings.port = *zone.port;
+    return settings;
+}
+
+Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone) {
+    return zone.interval.value_or(global.interval);
+}
+
+const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone) {
+    return zone.alert_rules ? *zone.alert_rules : alerting.rules;
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace yaml;
+
+// ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
+
+constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
+constexpr std::array<std::string_view, 13> kGlobalKeys{"interval",
+                                                       "timeout",
+                                                       "retries",
+                                                       "port",
+                                                       "edns_udp_size",
+                                                       "ipv4",
+                                                       "ipv6",
+                                                       "resolvers",
+                                                       "notify_listen",
+                                                       "fast_reprobe_interval",
+                                                       "fast_reprobe_limit",
+                                                       "max_nameservers",
+                                                       "max_addresses"};
+constexpr std::array<std::string_view, 8> kZoneKeys{
+    "name", "primary", "nameservers", "interval", "timeout", "retries", "port", "alerting"};
+constexpr std::array<std::string_view, 1> kZonesFileKeys{"zones"};
+constexpr std::array<std::string_view, 8> kAlertingKeys{"for",
+                                                        "repeat_interval",
+                                                        "resend_interval",
+                                                        "external_url",
+                                                        "queue_capacity",
+                                                        "rules",
+                                                        "receivers",
+                                                        "route"};
+constexpr std::array<std::string_view, 1> kZoneAlertingKeys{"rules"};
+constexpr std::array<std::string_view, 7> kRuleKeys{
+    "enabled",        "for", "severity", "max_serial_behind", "max_lag", "consecutive_failures",
+    "expire_fraction"};
+constexpr std::array<std::string_view, 9> kReceiverKeys{
+    "name",    "type",    "url",          "url_file",     "url_env",
+    "headers", "timeout", "max_attempts", "send_resolved"};
+constexpr std::array<std::string_view, 2> kRouteKeys{"receivers", "group_by"};
+// The labels alerts carry, and so what notifications can be grouped by.
+constexpr std::array<std::string_view, 5> kAlertLabels{"alertname", "zone", "nameserver", "address",
+                                                       "severity"};
+
+constexpr Duration kMinInterval = 1s;
+constexpr Duration kMinTimeout = 1ms;
+constexpr Duration kMaxTimeout = 60s;
+constexpr int64_t kMaxRetries = 10;
+constexpr int64_t kMinEdnsUdpSize = 512;  // RFC 6891 6.2.5: below 512 is treated as 512
+constexpr int64_t kMaxEdnsUdpSize = 4096;
+constexpr Duration kMinFastReprobeInterval = 100ms;
+constexpr Duration kMaxFastReprobeLimit = 24h;
+constexpr int64_t kMaxMaxNameservers = 1000;
+constexpr int64_t kMaxMaxAddresses = 10000;
+constexpr uint16_t kResolverPort = 53;
+constexpr std::size_t kMaxFileBytes = 64u << 20;  // a zones file of 100k zones is ~5 MiB
+constexpr std::size_t kMaxSecretBytes = 64u << 10;
+constexpr Duration kMinRepeatInterval = 1s;
+constexpr Duration kMinResendInterval = 1s;
+constexpr Duration kMaxResendInterval = 1h;
+constexpr Duration kMinReceiverTimeout = 100ms;
+constexpr Duration kMaxReceiverTimeout = 5min;
+constexpr int64_t kMaxAttempts = 100;
+constexpr int64_t kMaxQueueCapacity = 100000;
+constexpr int64_t kMaxConsecutiveFailures = 1000;
+
+// glob(3) with its result freed on every path.
+class GlobResult {
+  public:
+    GlobResult() = default;
+    GlobResult(const GlobResult&) = delete;
+    GlobResult& operator=(const GlobResult&) = delete;
+    ~GlobResult() {
+        if (used_) globfree(&glob_);
+    }
+    glob_t* get() {
+        used_ = true;
+        return &glob_;
+    }
+    std::vector<std::string> paths() const {
+        std::vector<std::string> out;
+        for (std::size_t i = 0; used_ && i < glob_.gl_pathc; ++i)
+            out.emplace_back(glob_.gl_pathv[i]);
+        return out;
+    }
+
+  private:
+    glob_t glob_{};
+    bool used_ = false;
+};
+
+// glob(3) reports unreadable folders through a plain function; this carries the first one out.
+struct GlobFailure {
+    std::string path;
+    int error = 0;
+};
+thread_local GlobFailure glob_failure;
+
+int on_glob_error(const char* path, int error) {
+    // A folder that does not exist simply matches nothing.
+    if (error == ENOENT || error == ENOTDIR) return 0;
+    glob_failure = GlobFailure{path, error};
+    return 1;  // stop: an unreadable folder would silently drop zones
+}
+
+// ---- the loader ----
+
+struct Declaration {
+    std::shared_ptr<const std::string> file;
+    int line = 0;
+};
+
+class Loader {
+  public:
+    explicit Loader(Config& config) : config_(config) {}
+
+    void main_file(const std::string& text, const std::string& file) {
+        const Reader reader(file);
+        folder_ = folder_of(file);
+        const YAML::Node root = reader.parse(text);
+        if (!root.IsNull() && !root.IsMap()) {
+            reader.fail(
+                line_of(root), "",
+                "expected a mapping at the top level (global, alerting, zones, zones_files), got " +
+                    describe(root));
+        }
+        auto entries = reader.mapping(Field{root, "", line_of(root)}, kTopKeys,
+                                      [](std::string_view key) -> std::string {
+                                          if (contains(kGlobalKeys, key)) {
+                                              return "unknown key (it belongs under global)";
+                                          }
+                                          if (contains(kAlertingKeys, key)) {
+                                              return "unknown key (it belongs under alerting)";
+                                          }
+                                          return "";
+                                      });
+        // Global first: zones take their default port from it, whatever the order in the file.
+        if (const Field* f = find_field(entries, "global")) global(reader, *f);
+        // Alerting before zones: a zone's rule overrides start from the global rules.
+        if (const Field* f = find_field(entries, "alerting")) {
+            alerting(reader, *f);
+        }
+        if (const Field* f = find_field(entries, "zones")) zones(reader, *f);
+        if (const Field* f = find_field(entries, "zones_files")) {
+            for (const Field& item : reader.list(*f)) {
+                std::string pattern = reader.string(item, "a file pattern");
+                if (pattern.empty()) reader.fail(item, "empty file pattern");
+                config_.zones_files.push_back(pattern);
+                patterns_.push_back(PatternAt{std::move(pattern), item});
+            }
+        }
+    }
+
+    // Loads every file the zones_files patterns match, relative to the main file's folder.
+    void zones_files(const std::string& main_file) {
+        const Reader reader(main_file);
+        std::set<std::string> loaded;
+        for (const PatternAt& pattern : patterns_) {
+            const std::string resolved = resolve_pattern(folder_, pattern.pattern);
+            GlobResult result;
+            glob_failure = GlobFailure{};
+            const int status = glob(resolved.c_str(), 0, on_glob_error, result.get());
+            if (status == GLOB_NOMATCH) continue;
+            if (status == GLOB_ABORTED) {
+                reader.fail(pattern.field, "cannot read folder " + quoted(glob_failure.path) +
+                                               ": " + errno_text(glob_failure.error));
+            }
+            if (status != 0) reader.fail(pattern.field, "cannot expand pattern: out of memory");
+            for (const std::string& path : result.paths()) {
+                if (!loaded.insert(path).second) continue;  // matched by an earlier pattern
+                zones_file(read_file(path, kMaxFileBytes), path);
+            }
+        }
+    }
+
+  private:
+    struct PatternAt {
+        std::string pattern;
+        Field field;
+    };
+
+    void zones_file(const std::string& text, const std::string& file) {
+        const Reader reader(file);
+        const YAML::Node root = reader.parse(text);
+        if (!root.IsNull() && !root.IsMap()) {
+            reader.fail(line_of(root), "",
+                        "expected a mapping with zones at the top level, got " + describe(root));
+        }
+        auto entries = reader.mapping(Field{root, "", line_of(root)}, kZonesFileKeys,
+                                      [](std::string_view key) -> std::string {
+                                          if (contains(kTopKeys, key)) {
+                                              return "not allowed in a zones file (it holds "
+                                                     "only zones)";
+                                          }
+                                          return "";
+                                      });
+        if (const Field* f = find_field(entries, "zones")) zones(reader, *f);
+    }
+
+    void global(const Reader& reader, const Field& field) {
+        GlobalConfig& g = config_.global;
+        auto entries = reader.mapping(field, kGlobalKeys, no_hint);
+        if (const Field* f = find_field(entries, "interval"))
+            g.interval = reader.duration(*f, kMinInterval, {});
+        if (const Field* f = find_field(entries, "timeout")) {
+            g.probe.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
+        }
+        if (const Field* f = find_field(entries, "retries")) {
+            g.probe.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
+        }
+        if (const Field* f = find_field(entries, "port")) {
+            g.probe.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
+        }
+        if (const Field* f = find_field(entries, "edns_udp_size")) {
+            const int64_t size = reader.integer(*f, 0, kMaxEdnsUdpSize, "0, or 512..4096");
+            if (size != 0 && size < kMinEdnsUdpSize) {
+                reader.fail(*f, "out of range: " + f->node.Scalar() + " (allowed 0, or 512..4096)");
+            }
+            g.probe.edns_udp_size = static_cast<uint16_t>(size);
+        }
+        if (const Field* f = find_field(entries, "ipv4")) g.probe.ipv4 = reader.boolean(*f);
+        if (const Field* f = find_field(entries, "ipv6")) g.probe.ipv6 = reader.boolean(*f);
+        if (!g.probe.ipv4 && !g.probe.ipv6) {
+            // Both are true by default, so both were written: blame the later one.
+            const Field* a = find_field(entries, "ipv4");
+            const Field* b = find_field(entries, "ipv6");
+            reader.fail(a->line > b->line ? *a : *b, "at least one of ipv4 and ipv6 must be true");
+        }
+        if (const Field* f = find_field(entries, "resolvers")) {
+            for (const Field& item : reader.list(*f)) {
+                g.resolvers.push_back(reader.endpoint(item, kResolverPort));
+            }
+        }
+        if (const Field* f = find_field(entries, "notify_listen")) {
+            // Default port 0 stays 0 when none is written: a listener needs one.
+            Endpoint endpoint = reader.endpoint(*f, 0, true);
+            if (endpoint.port == 0) {
+                reader.fail(*f, "a port is required (IP:PORT, or :PORT for every address)");
+            }
+            g.notify_listen = std::move(endpoint);
+        }
+        if (const Field* f = find_field(entries, "fast_reprobe_interval")) {
+            g.fast_reprobe_interval =
+                reader.duration(*f, kMinFastReprobeInterval, g.interval, "at most global.interval");
+        }
+        if (const Field* f = find_field(entries, "fast_reprobe_limit")) {
+            g.fast_reprobe_limit = reader.duration(*f, Duration{0}, kMaxFastReprobeLimit);
+        }
+        if (const Field* f = find_field(entries, "max_nameservers")) {
+            g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
+        }
+        if (const Field* f = find_field(entries, "max_addresses")) {
+            g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
+        }
+    }
+
+    // ---- alerting ----
+
+    void alerting(const Reader& reader, const Field& field) {
+        AlertingConfig& a = config_.alerting;
+        auto entries = reader.mapping(field, kAlertingKeys, no_hint);
+        if (const Field* f = find_field(entries, "for"))
+            a.default_for = reader.duration(*f, Duration{0}, {});
+        a.rules = AlertRuleSet::defaults(a.default_for);
+        if (const Field* f = find_field(entries, "repeat_interval")) {
+            a.repeat_interval = reader.duration(*f, kMinRepeatInterval, {});
+        }
+        if (const Field* f = find_field(entries, "resend_interval")) {
+            a.resend_interval = reader.duration(*f, kMinResendInterval, kMaxResendInterval);
+        }
+        if (const Field* f = find_field(entries, "external_url")) {
+            a.external_url = reader.string(*f, "a URL");
+            if (const std::string problem = url_problem(a.external_url); !problem.empty()) {
+                reader.fail(*f, problem);
+            }
+            while (!a.external_url.empty() && a.external_url.back() == '/')
+                a.external_url.pop_back();
+        }
+        if (const Field* f = find_field(entries, "queue_capacity")) {
+            a.queue_capacity = static_cast<std::size_t>(reader.integer(*f, 1, kMaxQueueCapacity));
+        }
+        if (const Field* f = find_field(entries, "rules")) alert_rules(reader, *f, a.rules);
+        std::map<std::string, int> names;  // receiver name -> line
+        if (const Field* f = find_field(entries, "receivers")) {
+            for (const Field& item : reader.list(*f)) {
+                ReceiverConfig receiver = alert_receiver(reader, item);
+                if (const auto first = names.find(receiver.name); first != names.end()) {
+                    reader.fail(item, "duplicate receiver name " + quoted(receiver.name) +
+                                          " (first at line " + std::to_string(first->second) + ")");
+                }
+                names.emplace(receiver.name, item.line);
+                a.receivers.push_back(std::move(receiver));
+            }
+        }
+        if (const Field* f = find_field(entries, "route")) {
+            auto route = reader.mapping(*f, kRouteKeys, no_hint);
+            if (const auto it = route.find("receivers"); it != route.end()) {
+                std::set<std::string> seen;
+                for (const Field& item : reader.list(it->second)) {
+                    std::string name = reader.string(item, "a receiver name");
+                    if (!names.count(name)) {
+                        reader.fail(item, "no receiver named " + quoted(name) +
+                                              " (define it under alerting.receivers)");
+                    }
+                    if (!seen.insert(name).second) {
+                        reader.fail(item, "receiver " + quoted(name) + " listed twice");
+                    }
+                    a.route_receivers.push_back(std::move(name));
+                }
+            }
+            if (const auto it = route.find("group_by"); it != route.end()) {
+                a.group_by.clear();
+                const auto items = reader.list(it->second);
+                for (const Field& item : items) {
+                    std::string label = reader.string(item, "a label name");
+                    if (label == "..." && items.size() == 1) {
+                        a.group_by.push_back(label);
+                        continue;
+                    }
+                    if (!contains(kAlertLabels, label)) {
+                        reader.fail(item, "unknown label " + quoted(label) +
+                                              " (alertname, zone, nameserver, address, "
+                                              "severity, or \"...\" alone for all)");
+                    }
+                    a.group_by.push_back(std::move(label));
+                }
+            }
+        }
+    }
+
+    // Applies rules.<Name>: {...} entries on top of `into` (the defaults, or for a zone the
+    // global rules).
+    void alert_rules(const Reader& reader, const Field& field, AlertRuleSet& into) {
+        if (field.node.IsNull()) return;
+        if (!field.node.IsMap()) {
+            reader.fail(field, "expected a mapping of rule names, got " + describe(field.node));
+        }
+        std::set<std::string> seen;
+        for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+            const int key_line = line_of(it->first);
+            if (!it->first.IsScalar()) {
+                reader.fail(key_line, field.path,
+                            "expected a rule name, got " + describe(it->first));
+            }
+            const std::string name = it->first.Scalar();
+            const std::string path = join_path(field.path, name);
+            const auto rule = alert_rule_from_name(name);
+            if (!rule) {
+                reader.fail(key_line, path,
+                            "unknown rule (ZoneSerialMismatch, NameserverBehind, "
+                            "NameserverUnreachable, NameserverLame, ZoneExpiryRisk, "
+                            "PrimaryUnreachable)");
+            }
+            if (!seen.insert(name).second) reader.fail(key_line, path, "duplicate rule");
+            const YAML::Node value = it->second;
+            const Field rule_field{value, path, value.IsNull() ? key_line : line_of(value)};
+            alert_rule(reader, rule_field, *rule, into[*rule]);
+        }
+    }
+
+    void alert_rule(const Reader& reader, const Field& field, AlertRule rule,
+                    AlertRuleSettings& r) {
+        auto entries = reader.mapping(field, kRuleKeys, no_hint);
+        for (const auto& [key, f] : entries) {
+            if (!rule_reads(rule, key)) {
+                reader.fail(f, "not a setting of " + std::string(alert_rule_name(rule)) + " (" +
+                                   rule_settings(rule) + ")");
+            }
+            if (key == "enabled") {
+                r.enabled = reader.boolean(f);
+            } else if (key == "for") {
+                r.for_duration = reader.duration(f, Duration{0}, {});
+            } else if (key == "severity") {
+                r.severity = reader.string(f, "a severity");
+                if (r.severity.empty() || has_blank(r.severity)) {
+                    reader.fail(f, "a severity is one word, like warning or critical");
+                }
+            } else if (key == "max_serial_behind") {
+                r.max_serial_behind = static_cast<uint32_t>(reader.integer(f, 0, 2147483647));
+            } else if (key == "max_lag") {
+                r.max_lag = reader.duration(f, Duration{0}, {});
+            } else if (key == "consecutive_failures") {
+                r.consecutive_failures =
+                    static_cast<unsigned>(reader.integer(f, 1, kMaxConsecutiveFailures));
+            } else if (key == "expire_fraction") {
+                r.expire_fraction = reader.fraction(f, 0.0, 1.0);
+            }
+        }
+    }
+
+    static bool rule_reads(AlertRule rule, std::string_view key) {
+        if (key == "enabled" || key == "for" || key == "severity") return true;
+        switch (rule) {
+            case AlertRule::nameserver_behind:
+                return key == "max_serial_behind" || key == "max_lag";
+            case AlertRule::nameserver_unreachable:
+            case AlertRule::primary_unreachable:
+                return key == "consecutive_failures";
+            case AlertRule::zone_expiry_risk:
+                return key == "expire_fraction";
+            default:
+                return false;
+        }
+    }
+
+    static std::string rule_settings(AlertRule rule) {
+        std::string out = "enabled, for, severity";
+        for (const std::string_view key : kRuleKeys)
+            if (key != "enabled" && key != "for" && key != "severity" && rule_reads(rule, key))
+                out += ", " + std::string(key);
+        return out;
+    }
+
+    ReceiverConfig alert_receiver(const Reader& reader, const Field& item) {
+        ReceiverConfig r;
+        auto entries = reader.mapping(item, kReceiverKeys, no_hint);
+        const Field* name = find_field(entries, "name");
+        if (name == nullptr) reader.fail(item, "missing required key name");
+        r.name = reader.string(*name, "a receiver name");
+        if (r.name.empty() || has_blank(r.name)) {
+            reader.fail(*name, "a receiver name is one word without spaces");
+        }
+        const Field* type = find_field(entries, "type");
+        if (type == nullptr) reader.fail(item, "missing required key type");
+        const std::string type_name = reader.string(*type, "a receiver type");
+        if (type_name == "slack") {
+            r.type = ReceiverType::slack;
+        } else if (type_name == "webhook") {
+            r.type = ReceiverType::webhook;
+        } else if (type_name == "alertmanager") {
+            r.type = ReceiverType::alertmanager;
+        } else {
+            reader.fail(*type, "unknown receiver type " + quoted(type_name) +
+                                   " (slack, webhook, alertmanager)");
+        }
+        const Field* url = find_field(entries, "url");
+        const Field* url_file = find_field(entries, "url_file");
+        const Field* url_env = find_field(entries, "url_env");
+        const int given = (url != nullptr) + (url_file != nullptr) + (url_env != nullptr);
+        if (given != 1) {
+            reader.fail(item, given == 0 ? "missing the URL: one of url, url_file, url_env"
+                                         : "give only one of url, url_file, url_env");
+        }
+        const Field& url_field = url ? *url : url_file ? *url_file : *url_env;
+        r.url = secret(reader, url_field, url ? "" : url_file ? "_file" : "_env");
+        // The message never repeats the URL: it may hold a token.
+        if (const std::string problem = url_problem(r.url); !problem.empty()) {
+            reader.fail(url_field, problem);
+        }
+        if (r.type == ReceiverType::alertmanager) {
+            while (!r.url.empty() && r.url.back() == '/') r.url.pop_back();
+        }
+        if (const Field* f = find_field(entries, "headers")) {
+            auto headers = reader.mapping(
+                *f, std::array<std::string_view, 0>{},
+                [](std::string_view) { return std::string(); },
+                /*any_key=*/true);
+            for (const auto& [key, value] : headers) {
+                std::string header = key;
+                std::string how;
+                for (const char* suffix : {"_file", "_env"}) {
+                    const std::string_view sv(suffix);
+                    if (header.size() > sv.size() &&
+                        header.compare(header.size() - sv.size(), sv.size(), sv) == 0) {
+                        header.resize(header.size() - sv.size());
+                        how = suffix;
+                    }
+                }
+                if (!is_header_name(header)) {
+                    reader.fail(value, "not an HTTP header name: " + quoted(header));
+                }
+                std::string text = secret(reader, value, how);
+                if (text.find_first_of("\r\n") != std::string::npos ||
+                    text.find('\0') != text.npos) {
+                    reader.fail(value, "a header value cannot hold a line break");
+                }
+                r.headers.emplace_back(std::move(header), std::move(text));
+            }
+        }
+        if (const Field* f = find_field(entries, "timeout")) {
+            r.timeout = reader.duration(*f, kMinReceiverTimeout, kMaxReceiverTimeout);
+        }
+        if (const Field* f = find_field(entries, "max_attempts")) {
+            r.max_attempts = static_cast<unsigned>(reader.integer(*f, 1, kMaxAttempts));
+        }
+        if (const Field* f = find_field(entries, "send_resolved"))
+            r.send_resolved = reader.boolean(*f);
+        return r;
+    }
+
+    // A value written inline (how == ""), read from a file ("_file": the file's content, trailing
+    // white space removed) or from the environment ("_env": the variable's value). Messages name
+    // the file or variable, never the value.
+    std::string secret(const Reader& reader, const Field& field, const std::string& how) {
+        if (how.empty()) return reader.string(field);
+        if (how == "_env") {
+            const std::string variable = reader.string(field, "an environment variable name");
+            const char* value = variable.empty() ? nullptr : std::getenv(variable.c_str());
+            if (value == nullptr || *value == '\0') {
+                reader.fail(field, "environment variable " + quoted(variable) + " is not set");
+            }
+            return value;
+        }
+        std::string path = reader.string(field, "a file name");
+        if (!path.empty() && path.front() != '/') path = resolve_pattern(folder_, path);
+        std::string text;
+        try {
+            text = read_file(path, kMaxSecretBytes);
+        } catch (const ConfigError& e) {
+            reader.fail(field, e.message() + " (" + path + ")");
+        }
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+            text.pop_back();
+        }
+        if (text.empty()) reader.fail(field, "file " + quoted(path) + " is empty");
+        return text;
+    }
+
+    // Why a receiver or external URL cannot be used, or "". Only http and https are sent to.
+    static std::string url_problem(std::string_view url) {
+        std::string_view rest;
+        if (url.rfind("http://", 0) == 0) {
+            rest = url.substr(7);
+        } else if (url.rfind("https://", 0) == 0) {
+            rest = url.substr(8);
+        } else {
+            return "not an http:// or https:// URL";
+        }
+        if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') {
+            return "the URL has no host";
+        }
+        for (const char c : url) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (byte <= 0x20 || byte >= 0x7f) {
+                return "the URL holds a space or a non-ASCII character (percent-encode it)";
+            }
+        }
+        return "";
+    }
+
+    // RFC 9110 5.1: a token.
+    static bool is_header_name(std::string_view name) {
+        if (name.empty()) return false;
+        for (const char c : name) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (std::isalnum(byte)) continue;
+            if (std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void zones(const Reader& reader, const Field& field) {
+        for (const Field& item : reader.list(field)) config_.zones.push_back(zone(reader, item));
+    }
+
+    ZoneConfig zone(const Reader& reader, const Field& item) {
+        ZoneConfig zone;
+        zone.source_file = shared_file_name(reader);
+        if (item.node.IsScalar()) {  // "- example.com": just the name
+            set_name(reader, item, zone);
+            return zone;
+        }
+        if (!item.node.IsMap()) {
+            reader.fail(item, "expected a zone name or a mapping, got " + describe(item.node));
+        }
+        auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
+            if (contains(kGlobalKeys, key)) {
+                return "cannot be set per zone (only interval, timeout, retries, port and "
+                       "alerting can; set it under global)";
+            }
+            return "";
+        });
+        const Field* name = find_field(entries, "name");
+        if (name == nullptr) reader.fail(item, "missing required key name");
+        set_name(reader, *name, zone);
+
+        // The port first: primary and nameservers addresses default to it.
+        if (const Field* f = find_field(entries, "port"))
+            zone.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
+        const uint16_t port = zone.port.value_or(config_.global.probe.port);
+        if (const Field* f = find_field(entries, "primary"))
+            zone.primary = reader.endpoint(*f, port);
+        if (const Field* f = find_field(entries, "nameservers")) {
+            std::map<std::string, int> seen;  // entry -> line
+            std::vector<std::string> nameservers;
+            for (const Field& entry : reader.list(*f)) {
+                std::string ns = nameserver(reader, entry, port);
+                if (const auto first = seen.find(ns); first != seen.end()) {
+                    reader.fail(entry, "duplicate nameserver " + ns + " (first at line " +
+                                           std::to_string(first->second) + ")");
+                }
+                seen.emplace(ns, entry.line);
+                nameservers.push_back(std::move(ns));
+            }
+            zone.nameservers = nameserver_lists_.intern(std::move(nameservers));
+        }
+        if (const Field* f = find_field(entries, "interval"))
+            zone.interval = reader.duration(*f, kMinInterval, {});
+        if (const Field* f = find_field(entries, "timeout")) {
+            zone.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
+        }
+        if (const Field* f = find_field(entries, "retries")) {
+            zone.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
+        }
+        if (const Field* f = find_field(entries, "alerting")) {
+            auto overrides =
+                reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {
+                    if (contains(kAlertingKeys, key))
+                        return "cannot be set per zone (only rules can; set it under alerting)";
+                    return "";
+                });
+            if (const Field* rules_field = find_field(overrides, "rules")) {
+                AlertRuleSet rules = config_.alerting.rules;
+                alert_rules(reader, *rules_field, rules);
+                zone.alert_rules = std::make_shared<const AlertRuleSet>(std::move(rules));
+            }
+        }
+        return zone;
+    }
+
+    void set_name(const Reader& reader, const Field& field, ZoneConfig& zone) {
+        const std::string text = reader.string(field, "a zone name");
+        std::string reason = dns::validate_name(text);
+        if (reason.empty() && has_blank(text)) {
+            reason = "contains a space or control character (write it as \\DDD if meant)";
+        }
+        if (reason.empty() && is_ip_address(text)) reason = "an IP address, not a domain name";
+        if (!reason.empty())
+            reader.fail(field, "invalid zone name " + quoted(text) + ": " + reason);
+
+        zone.name = dns::canonical_name(text);
+        zone.source_line = field.line;
+        const auto [first, inserted] =
+            declared_.emplace(zone.name, Declaration{zone.source_file, field.line});
+        if (!inserted) {
+            reader.fail(field, "duplicate zone " + zone.name + " (first declared at " +
+                                   *first->second.file + ":" + std::to_string(first->second.line) +
+                                   ")");
+        }
+    }
+
+    // A nameservers entry: a host name (canonicalised) or IP[:PORT] (as "IP:PORT", the zone's
+    // port when none is written), so consumers read it back with parse_endpoint.
+    static std::string nameserver(const Reader& reader, const Field& field, uint16_t port) {
+        const std::string text = reader.string(field, "a host name or IP[:PORT]");
+        std::string error;
+        if (auto endpoint = parse_endpoint(text, port, &error)) return endpoint->to_string();
+
+        const std::size_t colon = text.find(':');
+        const bool address_like = !text.empty() && (text.front() == '[' || colon != text.npos ||
+                                                    last_label_numeric(text));
+        if (!address_like) {
+            std::string reason = dns::validate_name(text);
+            if (reason.empty() && has_blank(text)) reason = "contains a space or control character";
+            if (reason.empty()) return dns::canonical_name(text);
+            reader.fail(field,
+                        "neither a host name nor IP[:PORT]: " + quoted(text) + " (" + reason + ")");
+        }
+        // "ns1.example.com:53": a name with a port, which the zone's port replaces.
+        if (text.front() != '[' && colon != text.npos && text.find(':', colon + 1) == text.npos) {
+            const std::string host = text.substr(0, colon);
+            if (!host.empty() && !last_label_numeric(host) && dns::validate_name(host).empty() &&
+                !has_blank(host)) {
+                reader.fail(field, "a host name takes no port: " + quoted(text) +
+                                       " (set the zone's port instead)");
+            }
+        }
+        reader.fail(field, error);
+    }
+
+    static bool has_blank(std::string_view text) {
+        return std::any_of(text.begin(), text.end(), [](char c) {
+            const auto byte = static_cast<unsigned char>(c);
+            return byte <= 0x20 || byte == 0x7f;
+        });
+    }
+
+    // "198.51.100.300": no top-level domain is numeric, so this was meant as an address.
+    static bool last_label_numeric(std::string_view text) {
+        while (!text.empty() && text.back() == '.') text.remove_suffix(1);
+        const std::size_t dot = text.rfind('.');
+        const std::string_view label = dot == text.npos ? text : text.substr(dot + 1);
+        return !label.empty() && label.find_first_not_of("0123456789") == label.npos;
+    }
+
+    // The file's name, one string shared by every zone declared in it.
+    std::shared_ptr<const std::string> shared_file_name(const Reader& reader) {
+        if (!file_name_ || *file_name_ != reader.file())
+            file_name_ = std::make_shared<const std::string>(reader.file());
+        return file_name_;
+    }
+
+    Config& config_;
+    // The main file's: relative secret files and zones_files patterns are read from there.
+    std::string folder_;
+    std::vector<PatternAt> patterns_;
+    std::map<std::string, Declaration> declared_;   // canonical zone name -> first declaration
+    std::shared_ptr<const std::string> file_name_;  // the last file's, shared by its zones
+    StringListInterner nameserver_lists_;           // zones with the same nameservers share them
+};
+
+Config load_text(const std::string& text, const std::string& name, bool expand_zones_files) {
+    Config config;
+    config.path = name;
+    Loader loader(config);
+    loader.main_file(text, name);
+    if (expand_zones_files) loader.zones_files(name);
+    return config;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path) {
+    return load_text(read_file(path, kMaxFileBytes), path, true);
+}
+
+Config parse_config(const std::string& text, const std::string& name, bool expand_zones_files) {
+    return load_text(text, name, expand_zones_files);
+}
+
+}  // namespace soawatch

@@ -1,0 +1,96 @@
+// The agent's configuration (one YAML file plus optional zones_files), validated completely at
+// load. A bad file throws ConfigError naming file:line and the key; nothing half-loaded escapes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "agent/common/duration.hpp"
+#include "agent/common/shared_list.hpp"
+#include "agent/config/alert_config.hpp"
+#include "agent/config/endpoint.hpp"
+
+namespace soawatch {
+
+class ConfigError : public std::runtime_error {
+  public:
+    // what() is "file:line: key: message" (line 1-based; ":line" left out when unknown).
+    ConfigError(std::string file, int line, std::string key, std::string message);
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    const std::string& key() const { return key_; }
+    const std::string& message() const { return message_; }
+
+  private:
+    std::string file_;
+    int line_;
+    std::string key_;
+    std::string message_;
+};
+
+struct ProbeSettings {
+    Duration timeout{2000};         // per try
+    unsigned retries = 2;           // tries after the first
+    uint16_t port = 53;             // of the authoritative servers
+    uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
+    bool ipv4 = true;               // probe A addresses of NS names
+    bool ipv6 = true;               // probe AAAA addresses of NS names
+};
+
+struct GlobalConfig {
+    Duration interval{60000};               // how often each zone is checked
+    ProbeSettings probe;                    // timeout, retries, port, edns_udp_size, ipv4, ipv6
+    std::vector<Endpoint> resolvers;        // bootstrap recursive resolvers; empty: resolv.conf
+    std::optional<Endpoint> notify_listen;  // NOTIFY (RFC 1996) listener, off when absent
+    Duration fast_reprobe_interval{1000};   // re-probe period after a reference change
+    Duration fast_reprobe_limit{600000};    // give up fast re-probing after this long
+    unsigned max_nameservers = 32;          // NS names followed per zone (caps hostile NS sets)
+    unsigned max_addresses = 64;            // addresses probed per zone
+};
+
+struct ZoneConfig {
+    std::string name;                 // canonical: lower case, trailing dot
+    std::optional<Endpoint> primary;  // hidden primary: the reference when set
+    // Names or IP[:PORT]; empty means discover. Zones that list the same ones share the list.
+    SharedStringList nameservers;
+    std::optional<Duration> interval;  // per-zone overrides of global
+    std::optional<Duration> timeout;
+    std::optional<unsigned> retries;
+    std::optional<uint16_t> port;
+    // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
+    // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
+    std::shared_ptr<const AlertRuleSet> alert_rules;
+    // Where this zone was declared, for messages: one string per file, shared by its zones.
+    std::shared_ptr<const std::string> source_file;
+    int source_line = 0;
+};
+
+struct Config {
+    GlobalConfig global;
+    AlertingConfig alerting;
+    std::vector<ZoneConfig> zones;         // every zone, from the main file and zones_files
+    std::vector<std::string> zones_files;  // the patterns as written
+    std::string path;                      // the main file
+};
+
+// Loads and validates the file at `path` and every file its zones_files patterns match
+// (relative patterns are relative to the main file's folder). Throws ConfigError.
+Config load_config(const std::string& path);
+
+// Same, from text (for tests and /probe); `name` stands in for the file name in messages. With
+// expand_zones_files false the zones_files patterns are checked but no file is read: the config
+// fuzz target must never open what a fuzzed pattern names (a device, a FIFO).
+Config parse_config(const std::string& text, const std::string& name,
+                    bool expand_zones_files = true);
+
+// The settings a zone is probed with: the global ones with the zone's overrides applied.
+ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone);
+Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone);
+const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone);
+
+}  // namespace soawatch

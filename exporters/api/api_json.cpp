@@ -1,0 +1,143 @@
+#include "exporters/api/api_json.hpp"
+
+#include <cstddef>
+
+#include "agent/common/text_util.hpp"
+#include "probes/dns_wire.hpp"
+
+namespace soawatch {
+
+namespace {
+
+using nlohmann::json;
+
+json optional_time(const std::optional<Clock::time_point>& t) {
+    return t ? json(rfc3339(*t)) : json(nullptr);
+}
+
+json soa_to_json(const std::optional<dns::SoaRdata>& soa) {
+    if (!soa) return nullptr;
+    return json{{"mname", soa->mname},     {"rname", soa->rname}, {"serial", soa->serial},
+                {"refresh", soa->refresh}, {"retry", soa->retry}, {"expire", soa->expire},
+                {"minimum", soa->minimum}};
+}
+
+json server_to_json(const NameserverStatus& s) {
+    json errors = json::object();
+    for (ProbeError e : all_probe_errors) {
+        const uint64_t n = s.errors_by_reason[static_cast<std::size_t>(e)];
+        if (n != 0) errors[std::string(probe_error_name(e))] = n;
+    }
+    const bool has_soa = s.state != ServerState::unusable && s.soa.has_value();
+    return json{
+        {"nameserver", s.target.nameserver.empty() ? json(nullptr) : json(s.target.nameserver)},
+        {"address", s.target.address},
+        {"port", s.target.port},
+        {"is_primary", s.is_primary},
+        {"in_ns_set", s.in_ns_set},
+        {"state", server_state_name(s.state)},
+        {"serial", has_soa ? json(s.soa->serial) : json(nullptr)},
+        {"behind", s.serial_behind},
+        {"lag_seconds", s.lag_seconds},
+        {"behind_since", optional_time(s.behind_since)},
+        {"error", s.error == ProbeError::none ? json(nullptr) : json(probe_error_name(s.error))},
+        {"error_detail", s.error_detail},
+        {"answered", s.answered},
+        {"rcode", s.answered ? json(dns::rcode_name(s.rcode)) : json(nullptr)},
+        {"authoritative", s.authoritative},
+        {"transport", s.transport == Transport::tcp ? "tcp" : "udp"},
+        {"rtt_ms", s.answered ? json(s.rtt.count() * 1000) : json(nullptr)},
+        {"last_in_sync", optional_time(s.last_in_sync)},
+        {"last_success", optional_time(s.last_success)},
+        {"consecutive_failures", s.consecutive_failures},
+        {"last_propagation_seconds",
+         s.last_propagation_seconds ? json(*s.last_propagation_seconds) : json(nullptr)},
+        {"probes_total", s.probes_total},
+        {"probe_errors", std::move(errors)},
+        {"soa", has_soa ? soa_to_json(s.soa) : json(nullptr)},
+    };
+}
+
+}  // namespace
+
+json zone_to_json(const ZoneStatus& z) {
+    json servers = json::array();
+    for (const NameserverStatus& s : z.servers) servers.push_back(server_to_json(s));
+    return json{
+        {"zone", z.zone},
+        {"verdict", verdict_name(z.verdict)},
+        {"consistent", z.consistent},
+        {"reference_serial", z.reference_serial ? json(*z.reference_serial) : json(nullptr)},
+        {"reference_source", z.reference_from_primary ? "primary" : "newest"},
+        {"reference_soa", soa_to_json(z.reference_soa)},
+        {"last_check", optional_time(z.last_check)},
+        {"last_serial_change", optional_time(z.last_serial_change)},
+        {"check_duration_ms", z.check_duration.count() * 1000},
+        {"checks_total", z.checks_total},
+        {"reasons", z.reasons},
+        {"usable_nameservers", z.usable_servers},
+        {"unresolved_nameservers", z.unresolved_nameservers},
+        {"discovery_error", z.discovery_error.empty() ? json(nullptr) : json(z.discovery_error)},
+        {"discovery_from_cache", z.discovery_from_cache},
+        {"nameservers_capped", z.nameservers_capped},
+        {"fast_reprobe", z.fast_reprobe},
+        {"servers", std::move(servers)},
+    };
+}
+
+json snapshot_to_json(const Snapshot& snapshot) {
+    json zones = json::array();
+    for (const ZoneStatusPtr& z : snapshot.zones)
+        if (z) zones.push_back(zone_to_json(*z));
+    return json{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
+}
+
+std::string dump_snapshot_json(const Snapshot& snapshot) {
+    // What dump_json writes for the object: compact, keys in sorted order ("generated_at"
+    // before "zones"), array elements separated by a bare comma.
+    std::string out = "{\"generated_at\":";
+    out += dump_json(rfc3339(snapshot.taken));
+    out += ",\"zones\":[";
+    bool first = true;
+    for (const ZoneStatusPtr& z : snapshot.zones) {
+        if (!z) continue;
+        if (!first) out += ',';
+        first = false;
+        out += dump_json(zone_to_json(*z));
+    }
+    out += "]}";
+    return out;
+}
+
+json labels_json(const AlertLabels& labels) {
+    json out = json::object();
+    for (const auto& [name, value] : labels) out[name] = value;
+    return out;
+}
+
+json annotations_json(const Alert& a) {
+    return json{{"summary", a.summary}, {"description", a.description}};
+}
+
+json alerts_to_json(const AlertsSnapshot& alerts) {
+    json list = json::array();
+    for (const Alert& a : alerts.alerts) {
+        list.push_back(json{
+            {"labels", labels_json(a.labels)},
+            {"annotations", annotations_json(a)},
+            {"state", alert_state_name(a.state)},
+            {"activeAt", rfc3339(a.active_since)},
+            {"firingAt", optional_time(a.firing_since)},
+            {"for", format_duration(a.for_duration)},
+            {"fingerprint", a.fingerprint},
+            {"generatorURL", a.generator_url},
+        });
+    }
+    return json{{"alerts", std::move(list)}};
+}
+
+std::string dump_json(const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace soawatch

@@ -1,0 +1,655 @@
+#include "exporters/metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/common/text_util.hpp"
+#include "exporters/metrics/prom_text.hpp"
+
+namespace soawatch {
+
+namespace {
+
+// ---- per-zone families ------------------------------------------------------------------------
+
+enum ZoneFamily : std::size_t {
+    kZoneStatus,
+    kZoneConsistent,
+    kReferenceSerial,
+    kSoaSerial,
+    kSerialBehind,
+    kSerialLag,
+    kNameserverUp,
+    kPrimaryUp,
+    kPrimaryInfo,
+    kProbeErrors,
+    kLastSerialChange,
+    kLastCheck,
+    kSoaRefresh,
+    kSoaRetry,
+    kSoaExpire,
+    kSoaMinimum,
+    kSoaFieldsConsistent,
+    kLastPropagation,
+    kZoneAddresses,
+    kZoneUsable,
+    kZoneUnresolved,
+    kZoneCapped,
+    kZoneDiscoveryFromCache,
+    kZoneFamilyCount,
+};
+
+struct FamilyDef {
+    std::string_view name;
+    std::string_view help;
+    std::string_view type;
+};
+
+constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
+    {"soawatch_zone_status",
+     "Verdict of the zone's last check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.", "gauge"},
+    {"soawatch_zone_consistent",
+     "1 when every usable nameserver of the zone has the reference serial.", "gauge"},
+    {"soawatch_reference_serial", "The SOA serial every nameserver of the zone should have.",
+     "gauge"},
+    {"soawatch_soa_serial", "SOA serial the nameserver address answered in the last check.",
+     "gauge"},
+    {"soawatch_serial_behind",
+     "RFC 1982 serial steps the nameserver address is behind the reference, 0 when in sync.",
+     "gauge"},
+    {"soawatch_serial_lag_seconds",
+     "Seconds the nameserver address has lacked the reference serial, 0 when in sync.", "gauge"},
+    {"soawatch_nameserver_up",
+     "1 when the nameserver address answered authoritatively with the zone's SOA.", "gauge"},
+    {"soawatch_primary_up", "1 when the configured hidden primary answered with the SOA.", "gauge"},
+    {"soawatch_primary_info",
+     "1 for the configured hidden primary: the labels its per-address series carry (leave it out "
+     "of nameserver rules with: unless on (zone, nameserver, address) soawatch_primary_info).",
+     "gauge"},
+    {"soawatch_probe_errors_total", "Failed SOA probes of the nameserver address by reason.",
+     "counter"},
+    {"soawatch_last_serial_change_timestamp_seconds",
+     "Unix time the zone's reference serial last changed.", "gauge"},
+    {"soawatch_last_check_timestamp_seconds", "Unix time of the zone's last completed check.",
+     "gauge"},
+    {"soawatch_soa_refresh_seconds", "REFRESH timer of the zone's reference SOA.", "gauge"},
+    {"soawatch_soa_retry_seconds", "RETRY timer of the zone's reference SOA.", "gauge"},
+    {"soawatch_soa_expire_seconds", "EXPIRE timer of the zone's reference SOA.", "gauge"},
+    {"soawatch_soa_minimum_seconds", "MINIMUM (negative caching TTL) of the zone's reference SOA.",
+     "gauge"},
+    {"soawatch_soa_fields_consistent",
+     "1 when every usable nameserver's SOA has the reference MNAME, RNAME and timers.", "gauge"},
+    {"soawatch_last_propagation_seconds",
+     "Seconds the last new reference serial took to reach the nameserver address.", "gauge"},
+    {"soawatch_zone_nameserver_addresses", "Addresses of the zone's NS set being probed.", "gauge"},
+    {"soawatch_zone_usable_nameservers",
+     "Addresses of the zone's NS set that answered with a usable SOA.", "gauge"},
+    {"soawatch_zone_unresolved_nameservers", "NS names of the zone that resolved to no address.",
+     "gauge"},
+    {"soawatch_zone_nameservers_capped",
+     "1 when the zone has more NS names or addresses than global.max_nameservers or "
+     "global.max_addresses allow; the rest are not probed.",
+     "gauge"},
+    {"soawatch_zone_discovery_from_cache",
+     "1 when the resolver failed and the zone's nameservers come from the last good answer.",
+     "gauge"},
+}};
+
+double unix_seconds(Clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+bool usable(const NameserverStatus& s) {
+    return s.state != ServerState::unusable;
+}
+
+bool soa_fields_agree(const dns::SoaRdata& a, const dns::SoaRdata& b) {
+    return same_domain_name(a.mname, b.mname) && same_domain_name(a.rname, b.rname) &&
+           a.refresh == b.refresh && a.retry == b.retry && a.expire == b.expire &&
+           a.minimum == b.minimum;
+}
+
+// The zone label and the zone+nameserver+address labels, reused from zone to zone (their
+// strings keep their capacity).
+struct ZoneLabels {
+    prom::LabelSet zone;
+    prom::LabelSet address;
+
+    void set_zone(const ZoneStatus& z) {
+        zone.clear();
+        zone.add("zone", z.zone);
+    }
+    const prom::LabelSet& of(const NameserverStatus& s) {
+        address = zone;
+        address.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
+        return address;
+    }
+};
+
+bool primary_up(const ZoneStatus& z) {
+    return std::any_of(z.servers.begin(), z.servers.end(),
+                       [](const NameserverStatus& s) { return s.is_primary && usable(s); });
+}
+
+bool soa_fields_consistent(const ZoneStatus& z) {
+    return std::none_of(z.servers.begin(), z.servers.end(), [&](const NameserverStatus& s) {
+        return usable(s) && s.soa && !soa_fields_agree(*s.soa, *z.reference_soa);
+    });
+}
+
+uint64_t ns_set_addresses(const ZoneStatus& z) {
+    return static_cast<uint64_t>(std::count_if(
+        z.servers.begin(), z.servers.end(), [](const NameserverStatus& s) { return s.in_ns_set; }));
+}
+
+// Zone z's samples of family f (none when the zone has no such series). Without
+// `per_address`, the per-address families (soa_serial, serial_behind, serial_lag_seconds,
+// nameserver_up, probe_errors_total, last_propagation_seconds) are left out. Samples of one zone
+// come in the order of its servers.
+void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, bool per_address,
+                        ZoneLabels& l) {
+    using prom::append_sample;
+    const std::string_view name = kZoneFamilies[f].name;
+    const dns::SoaRdata* soa = z.reference_soa ? &*z.reference_soa : nullptr;
+    switch (f) {
+        case kSoaSerial:
+        case kSerialBehind:
+        case kSerialLag:
+        case kNameserverUp:
+        case kProbeErrors:
+        case kLastPropagation:
+            if (!per_address) return;
+            break;
+        default:
+            break;
+    }
+    l.set_zone(z);
+    switch (f) {
+        case kZoneStatus:
+            append_sample(out, name, l.zone, static_cast<uint64_t>(z.verdict));
+            return;
+        case kZoneConsistent:
+            append_sample(out, name, l.zone, uint64_t{z.consistent});
+            return;
+        case kReferenceSerial:
+            if (z.reference_serial) append_sample(out, name, l.zone, uint64_t{*z.reference_serial});
+            return;
+        case kSoaSerial:
+            for (const NameserverStatus& s : z.servers)
+                if (usable(s) && s.soa) append_sample(out, name, l.of(s), uint64_t{s.soa->serial});
+            return;
+        case kSerialBehind:
+            for (const NameserverStatus& s : z.servers)
+                append_sample(out, name, l.of(s), uint64_t{s.serial_behind});
+            return;
+        case kSerialLag:
+            for (const NameserverStatus& s : z.servers)
+                append_sample(out, name, l.of(s), s.lag_seconds);
+            return;
+        case kNameserverUp:
+            for (const NameserverStatus& s : z.servers)
+                append_sample(out, name, l.of(s), uint64_t{usable(s)});
+            return;
+        case kPrimaryUp:
+            if (z.has_primary) append_sample(out, name, l.zone, uint64_t{primary_up(z)});
+            return;
+        case kPrimaryInfo:
+            for (const NameserverStatus& s : z.servers)
+                if (s.is_primary) append_sample(out, name, l.of(s), uint64_t{1});
+            return;
+        case kProbeErrors:
+            for (const NameserverStatus& s : z.servers) {
+                bool labelled = false;
+                for (ProbeError e : all_probe_errors) {
+                    const uint64_t n = s.errors_by_reason[static_cast<std::size_t>(e)];
+                    if (n == 0) continue;
+                    if (!labelled) l.of(s);
+                    labelled = true;
+                    append_sample(out, name, l.address, "reason", probe_error_name(e), n);
+                }
+            }
+            return;
+        case kLastSerialChange:
+            if (z.last_serial_change)
+                append_sample(out, name, l.zone, unix_seconds(*z.last_serial_change));
+            return;
+        case kLastCheck:
+            if (z.last_check) append_sample(out, name, l.zone, unix_seconds(*z.last_check));
+            return;
+        case kSoaRefresh:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->refresh});
+            return;
+        case kSoaRetry:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->retry});
+            return;
+        case kSoaExpire:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->expire});
+            return;
+        case kSoaMinimum:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa->minimum});
+            return;
+        case kSoaFieldsConsistent:
+            if (soa) append_sample(out, name, l.zone, uint64_t{soa_fields_consistent(z)});
+            return;
+        case kLastPropagation:
+            for (const NameserverStatus& s : z.servers)
+                if (s.last_propagation_seconds)
+                    append_sample(out, name, l.of(s), *s.last_propagation_seconds);
+            return;
+        case kZoneAddresses:
+            append_sample(out, name, l.zone, ns_set_addresses(z));
+            return;
+        case kZoneUsable:
+            append_sample(out, name, l.zone, uint64_t{z.usable_servers});
+            return;
+        case kZoneUnresolved:
+            append_sample(out, name, l.zone, uint64_t{z.unresolved_nameservers.size()});
+            return;
+        case kZoneCapped:
+            append_sample(out, name, l.zone, uint64_t{z.nameservers_capped});
+            return;
+        case kZoneDiscoveryFromCache:
+            append_sample(out, name, l.zone, uint64_t{z.discovery_from_cache});
+            return;
+        case kZoneFamilyCount:
+            return;
+    }
+}
+
+// One family into `out`: its HELP and TYPE, then write_item(text, item) for each item, handed
+// on in pieces as they fill (only after a sample: a header never goes out alone). A family with
+// no samples is left out entirely. False when `out` stopped taking pieces.
+template <typename Items, typename WriteItem>
+bool write_family(prom::StreamedText& out, std::string_view name, std::string_view help,
+                  std::string_view type, const Items& items, WriteItem&& write_item) {
+    std::string& text = out.text();
+    const std::size_t header_at = text.size();
+    prom::append_family_header(text, name, help, type);
+    bool any = false;  // (offsets do not tell: a flush empties the text)
+    for (const auto& item : items) {
+        const std::size_t before = text.size();
+        write_item(text, item);
+        if (text.size() == before) continue;
+        any = true;
+        if (!out.flush_if_full()) return false;
+    }
+    if (!any) text.resize(header_at);
+    return true;
+}
+
+// Every per-zone family in turn, each with its HELP, TYPE and the samples of every zone: the
+// text format wants a family's samples together, so each family takes its own pass over the
+// zones and goes out in pieces as it is written (one pass writing every family would have to
+// hold all of them until the end: ~200 MB at 100,000 zones). Families with no series are left
+// out entirely. False when `out` stopped taking pieces.
+template <typename Zones>
+bool write_zone_families(const Zones& zones, PerAddressSeries per_address,
+                         prom::StreamedText& out) {
+    ZoneLabels labels;
+    for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
+        const auto family = static_cast<ZoneFamily>(f);
+        const bool written =
+            write_family(out, kZoneFamilies[f].name, kZoneFamilies[f].help, kZoneFamilies[f].type,
+                         zones, [&](std::string& text, const auto& zone) {
+                             if (!zone) return;
+                             const bool all = per_address == PerAddressSeries::all;
+                             append_zone_family(text, family, *zone,
+                                                all || zone->verdict != Verdict::ok, labels);
+                         });
+        if (!written) return false;
+    }
+    return true;
+}
+
+// Totals per nameserver address over every zone, always exported: with per-address series
+// limited to zones not in sync, these still show every address at a glance.
+struct AddressTotals {
+    std::array<uint64_t, 6> zones_by_state{};  // indexed by ServerState
+    std::array<uint64_t, kProbeErrorKinds> errors{};
+    double max_lag_seconds = 0;
+};
+
+constexpr ServerState kAllStates[] = {ServerState::reference,    ServerState::in_sync,
+                                      ServerState::behind,       ServerState::ahead,
+                                      ServerState::incomparable, ServerState::unusable};
+
+// Written in pieces like the zone families (one family after the other); the totals themselves
+// are one entry per address. False when `out` stopped taking pieces.
+bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, prom::StreamedText& out) {
+    // Keys point into the snapshot, which outlives this function.
+    std::map<std::pair<std::string_view, std::string_view>, AddressTotals> totals;
+    for (const ZoneStatusPtr& zone : zones) {
+        if (!zone) continue;
+        for (const NameserverStatus& s : zone->servers) {
+            AddressTotals& t = totals[{nameserver_label(s.target), s.target.address}];
+            ++t.zones_by_state[static_cast<std::size_t>(s.state)];
+            for (ProbeError e : all_probe_errors)
+                t.errors[static_cast<std::size_t>(e)] +=
+                    s.errors_by_reason[static_cast<std::size_t>(e)];
+            t.max_lag_seconds = std::max(t.max_lag_seconds, s.lag_seconds);
+        }
+    }
+    return write_family(out, "soawatch_nameserver_zones",
+                        "Zones in which the nameserver address is in this state.", "gauge", totals,
+                        [](std::string& text, const auto& entry) {
+                            const auto& [key, t] = entry;
+                            for (ServerState state : kAllStates)
+                                prom::append_sample(
+                                    text, "soawatch_nameserver_zones",
+                                    {{"nameserver", key.first},
+                                     {"address", key.second},
+                                     {"state", server_state_name(state)}},
+                                    t.zones_by_state[static_cast<std::size_t>(state)]);
+                        }) &&
+           write_family(
+               out, "soawatch_nameserver_max_serial_lag_seconds",
+               "The largest serial lag of the nameserver address among its zones.", "gauge", totals,
+               [](std::string& text, const auto& entry) {
+                   const auto& [key, t] = entry;
+                   prom::append_sample(text, "soawatch_nameserver_max_serial_lag_seconds",
+                                       {{"nameserver", key.first}, {"address", key.second}},
+                                       t.max_lag_seconds);
+               }) &&
+           write_family(
+               out, "soawatch_nameserver_probe_errors_total",
+               "Failed SOA probes of the nameserver address by reason, summed over the "
+               "zones watched now.",
+               "counter", totals, [](std::string& text, const auto& entry) {
+                   const auto& [key, t] = entry;
+                   for (ProbeError e : all_probe_errors)
+                       if (const uint64_t n = t.errors[static_cast<std::size_t>(e)]; n != 0)
+                           prom::append_sample(text, "soawatch_nameserver_probe_errors_total",
+                                               {{"nameserver", key.first},
+                                                {"address", key.second},
+                                                {"reason", probe_error_name(e)}},
+                                               n);
+               });
+}
+
+// ---- process metrics (/proc/self), as the Prometheus client libraries export them --------------
+
+struct ProcessStats {
+    bool ok = false;
+    double cpu_seconds = 0;
+    double start_time_seconds = 0;
+    double virtual_bytes = 0;
+    double resident_bytes = 0;
+};
+
+double boot_time_seconds() {
+    std::ifstream in("/proc/stat");
+    std::string key;
+    double value = 0;
+    while (in >> key) {
+        if (key == "btime" && (in >> value)) return value;
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return 0;
+}
+
+ProcessStats read_process_stats(double boot_time) {
+    ProcessStats stats;
+    std::ifstream in("/proc/self/stat");
+    std::string line;
+    if (!std::getline(in, line)) return stats;
+    // Field 2 (comm) may hold spaces and parentheses: the fields after it follow the last ')'.
+    const auto paren = line.rfind(')');
+    if (paren == std::string::npos) return stats;
+    std::istringstream fields(line.substr(paren + 1));
+    std::vector<std::string> f;  // f[0] is field 3 (state)
+    for (std::string token; fields >> token && f.size() < 22;) f.push_back(std::move(token));
+    if (f.size() < 22) return stats;
+    const auto field = [&](int n) {
+        return std::strtod(f[static_cast<std::size_t>(n - 3)].c_str(), nullptr);
+    };
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    if (ticks <= 0 || page <= 0) return stats;
+    stats.cpu_seconds = (field(14) + field(15)) / ticks;  // utime + stime
+    stats.start_time_seconds = boot_time + field(22) / ticks;
+    stats.virtual_bytes = field(23);
+    stats.resident_bytes = field(24) * page;
+    stats.ok = true;
+    return stats;
+}
+
+void append_gauge(std::string& out, std::string_view name, std::string_view help, double value,
+                  std::string_view type = "gauge") {
+    static const prom::LabelSet kNoLabels;
+    prom::append_family_header(out, name, help, type);
+    prom::append_sample(out, name, kNoLabels, value);
+}
+
+void append_process_metrics(std::string& out, double boot_time) {
+    const ProcessStats p = read_process_stats(boot_time);
+    if (p.ok) {
+        append_gauge(out, "process_cpu_seconds_total",
+                     "Total user and system CPU time spent in seconds.", p.cpu_seconds, "counter");
+        append_gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+                     p.resident_bytes);
+        append_gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                     p.virtual_bytes);
+        append_gauge(out, "process_start_time_seconds",
+                     "Start time of the process since unix epoch in seconds.",
+                     p.start_time_seconds);
+    }
+    std::error_code ec;
+    std::size_t fds = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec))
+        ++fds;
+    if (!ec)
+        append_gauge(out, "process_open_fds", "Number of open file descriptors.",
+                     static_cast<double>(fds));
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        append_gauge(out, "process_max_fds", "Maximum number of open file descriptors.",
+                     static_cast<double>(limit.rlim_cur));
+}
+
+void append_agent_stats(std::string& out, const AgentStats& s) {
+    append_gauge(out, "soawatch_dns_queries_sent_total",
+                 "DNS queries sent (every try, UDP and TCP).", static_cast<double>(s.queries_sent),
+                 "counter");
+    append_gauge(out, "soawatch_dns_queries_inflight", "DNS queries waiting for an answer.",
+                 static_cast<double>(s.queries_inflight));
+    append_gauge(out, "soawatch_zone_checks_total", "Zone checks completed.",
+                 static_cast<double>(s.checks_total), "counter");
+    append_gauge(out, "soawatch_discovery_errors_total", "Failed NS or address lookups.",
+                 static_cast<double>(s.discovery_errors), "counter");
+    append_gauge(out, "soawatch_notify_received_total",
+                 "DNS NOTIFY messages accepted for watched zones.",
+                 static_cast<double>(s.notify_received), "counter");
+    append_gauge(out, "soawatch_notify_ignored_total",
+                 "DNS NOTIFY messages ignored (unknown zone, malformed, or repeated within a "
+                 "second).",
+                 static_cast<double>(s.notify_ignored), "counter");
+    append_gauge(out, "soawatch_cycle_duration_seconds",
+                 "Duration of the last full round over all zones.", s.last_cycle_seconds);
+    append_gauge(out, "soawatch_schedule_delay_seconds",
+                 "Worst lateness of a zone check against its schedule.", s.max_check_delay_seconds);
+    append_gauge(out, "soawatch_zones_watched", "Zones being watched.",
+                 static_cast<double>(s.zones));
+    append_gauge(out, "soawatch_ready", "1 once the first round over all zones has completed.",
+                 s.first_round_done ? 1.0 : 0.0);
+}
+
+const prometheus::Histogram::BucketBoundaries kProbeDurationBuckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+const prometheus::Histogram::BucketBoundaries kPropagationBuckets{
+    0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
+
+}  // namespace
+
+// ---- MetricsExporter ----------------------------------------------------------------------------
+
+struct MetricsExporter::Impl {
+    struct Series {
+        prometheus::Histogram* histogram = nullptr;
+        MonoClock::time_point last_observed;
+    };
+
+    MetricsOptions options;
+    double boot_time = boot_time_seconds();
+    prometheus::Registry registry;
+    prometheus::Family<prometheus::Gauge>& build_info;
+    prometheus::Family<prometheus::Gauge>& reload_ok_family;
+    prometheus::Family<prometheus::Gauge>& reload_time_family;
+    prometheus::Gauge& reload_ok;
+    prometheus::Gauge& reload_time;
+    prometheus::Family<prometheus::Histogram>& probe_duration;
+    prometheus::Family<prometheus::Histogram>& propagation;
+
+    mutable std::mutex mutex;  // guards the maps below (the metrics themselves are thread-safe)
+    mutable std::unordered_map<std::string, Series> probe_series;        // ns \0 address
+    mutable std::unordered_map<std::string, Series> propagation_series;  // ns
+    mutable MonoClock::time_point last_prune = MonoClock::now();
+
+    explicit Impl(const BuildInfo& build, MetricsOptions opts)
+        : options(opts),
+          build_info(prometheus::BuildGauge()
+                         .Name("soawatch_build_info")
+                         .Help("Version and revision soawatch was built from; always 1.")
+                         .Register(registry)),
+          reload_ok_family(prometheus::BuildGauge()
+                               .Name("soawatch_config_last_reload_successful")
+                               .Help("1 when the last configuration (re)load succeeded.")
+                               .Register(registry)),
+          reload_time_family(prometheus::BuildGauge()
+                                 .Name("soawatch_config_last_reload_success_timestamp_seconds")
+                                 .Help("Unix time of the last successful configuration (re)load.")
+                                 .Register(registry)),
+          reload_ok(reload_ok_family.Add({})),
+          reload_time(reload_time_family.Add({})),
+          probe_duration(prometheus::BuildHistogram()
+                             .Name("soawatch_probe_duration_seconds")
+                             .Help("Round-trip time of answered SOA queries.")
+                             .Register(registry)),
+          propagation(prometheus::BuildHistogram()
+                          .Name("soawatch_propagation_seconds")
+                          .Help("Time from a new reference serial to the nameserver having it.")
+                          .Register(registry)) {
+        build_info
+            .Add({{"version", prom::valid_utf8(build.version)},
+                  {"revision", prom::valid_utf8(build.revision)}})
+            .Set(1);
+    }
+
+    // Caller holds mutex.
+    void prune_locked(MonoClock::time_point now) const {
+        if (now - last_prune < std::chrono::minutes(1)) return;
+        last_prune = now;
+        const auto expired = [&](const Series& s) {
+            return now - s.last_observed > options.histogram_idle_expiry;
+        };
+        for (auto it = probe_series.begin(); it != probe_series.end();) {
+            if (expired(it->second)) {
+                probe_duration.Remove(it->second.histogram);
+                it = probe_series.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = propagation_series.begin(); it != propagation_series.end();) {
+            if (expired(it->second)) {
+                propagation.Remove(it->second.histogram);
+                it = propagation_series.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+};
+
+MetricsExporter::MetricsExporter(BuildInfo build, MetricsOptions options)
+    : impl_(std::make_unique<Impl>(build, options)) {}
+
+MetricsExporter::~MetricsExporter() = default;
+
+void MetricsExporter::observe_probe(const SoaObservation& observation) {
+    if (!observation.answered) return;
+    const std::string_view ns = nameserver_label(observation.target);
+    std::string key;
+    key.reserve(ns.size() + 1 + observation.target.address.size());
+    key.append(ns).append(1, '\0').append(observation.target.address);
+
+    std::lock_guard lock(impl_->mutex);
+    auto [it, inserted] = impl_->probe_series.try_emplace(std::move(key));
+    if (inserted) {
+        it->second.histogram =
+            &impl_->probe_duration.Add({{"nameserver", prom::valid_utf8(ns)},
+                                        {"address", prom::valid_utf8(observation.target.address)}},
+                                       kProbeDurationBuckets);
+    }
+    it->second.last_observed = MonoClock::now();
+    it->second.histogram->Observe(observation.rtt.count());
+}
+
+void MetricsExporter::observe_propagation(const PropagationSample& sample) {
+    std::lock_guard lock(impl_->mutex);
+    auto [it, inserted] = impl_->propagation_series.try_emplace(sample.nameserver);
+    if (inserted) {
+        it->second.histogram = &impl_->propagation.Add(
+            {{"nameserver", prom::valid_utf8(sample.nameserver)}}, kPropagationBuckets);
+    }
+    it->second.last_observed = MonoClock::now();
+    it->second.histogram->Observe(sample.seconds);
+}
+
+void MetricsExporter::set_reload_result(bool ok, Clock::time_point when) {
+    std::lock_guard lock(impl_->mutex);  // the two gauges change together
+    impl_->reload_ok.Set(ok ? 1 : 0);
+    if (ok) impl_->reload_time.Set(unix_seconds(when));
+}
+
+bool MetricsExporter::render(const Snapshot& snapshot, prom::StreamedText& out) const {
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->prune_locked(MonoClock::now());
+    }
+    // The registry and its metrics lock themselves: probes keep being observed meanwhile. Its
+    // text is small (histograms per nameserver address).
+    std::ostringstream registry_text;
+    prometheus::TextSerializer().Serialize(registry_text, impl_->registry.Collect());
+    out.text() += std::move(registry_text).str();
+    append_agent_stats(out.text(), snapshot.stats);
+    append_process_metrics(out.text(), impl_->boot_time);
+    if (!out.flush_if_full()) return false;
+    return write_zone_families(snapshot.zones, impl_->options.per_address, out) &&
+           write_address_totals(snapshot.zones, out);
+}
+
+std::string MetricsExporter::render(const Snapshot& snapshot) const {
+    prom::StreamedText out;
+    render(snapshot, out);
+    return std::move(out).take();
+}
+
+std::string MetricsExporter::render_zone(const ZoneStatus& zone) {
+    const ZoneStatus* zones[] = {&zone};
+    prom::StreamedText out;
+    write_zone_families(zones, PerAddressSeries::all, out);
+    return std::move(out).take();
+}
+
+}  // namespace soawatch
