@@ -122,13 +122,20 @@ td.error { color: var(--bad); overflow-wrap: anywhere; }
 .none { color: var(--muted); }
 .noservers { color: var(--muted); margin: 0; padding: 10px 14px; }
 
+/* A phone: the line keeps state, zone, worst server and the JSON link (the opened zone shows
+   the rest); the server table scrolls sideways instead of breaking every word. */
 @media (max-width: 900px) {
   main, header { padding-left: 12px; padding-right: 12px; }
   .list-head { display: none; }
-  details.zone > summary { grid-template-columns: auto 1fr; row-gap: 2px; }
+  details.zone > summary { display: flex; flex-wrap: wrap; align-items: baseline; gap: 2px 8px; }
+  details.zone > summary .c-zone { flex: 1 1 50%; }
+  details.zone > summary .c-worst { flex: 1 1 60%; }
   details.zone > summary .c-serial, details.zone > summary .c-lag,
-  details.zone > summary .c-change { text-align: left; }
-  form.filter input { width: 100%; }
+  details.zone > summary .c-change { display: none; }
+  details.zone > summary .c-json { text-align: left; }
+  .zone-body { overflow-x: auto; }
+  .zone-body table { min-width: 760px; }
+  form.filter input { width: 100%; margin-left: 0; }
 }
 )css";
 
