@@ -60,7 +60,9 @@ void append_alerts_section(std::string& out, const AlertsSnapshot& alerts, Clock
     std::stable_sort(firing.begin(), firing.end(), [](const Alert* a, const Alert* b) {
         return (a->label("severity") == "critical") > (b->label("severity") == "critical");
     });
-    out += "<section class=\"alerts\" id=\"alerts\">\n<h2>";
+    // Only pending: nothing needs a person yet, so no red.
+    out += firing.empty() ? "<section class=\"alerts quiet\" id=\"alerts\">\n<h2>"
+                          : "<section class=\"alerts\" id=\"alerts\">\n<h2>";
     append_count(out, firing.size());
     out += firing.size() == 1 ? " alert firing" : " alerts firing";
     if (pending > 0) {
@@ -117,6 +119,14 @@ void append_summary(std::string& out, const Snapshot& snapshot, const ZoneSelect
     out += critical > 0 ? "><span class=\"badge critical\">" : "><span class=\"count\">";
     append_count(out, critical);
     out += " critical</span></a>";
+    const std::size_t warning = count_of(all, StateFilter::warning);
+    if (warning > 0) {
+        out += "<span class=\"sep\">&middot;</span><a ";
+        append_href(out, with_state({}, StateFilter::warning));
+        out += "><span class=\"count\">";
+        append_count(out, warning);
+        out += "</span> warning</a>";
+    }
     const std::size_t unknown = count_of(all, StateFilter::unknown);
     if (unknown > 0) {
         out += "<span class=\"sep\">&middot;</span><a ";

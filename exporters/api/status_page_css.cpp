@@ -40,6 +40,7 @@ main { padding: 8px 24px 32px; max-width: 1400px; }
 .badge.drift { color: var(--warn); background: var(--warn-bg); }
 .badge.down { color: var(--bad); background: var(--bad-bg); }
 section.alerts { margin: 16px 0; border: 1px solid var(--line); border-left: 6px solid var(--bad); border-radius: 6px; padding: 10px 14px; }
+section.alerts.quiet { border-left-color: var(--warn); }
 section.alerts h2 { margin: 0 0 6px; font-size: 16px; }
 section.alerts ul { margin: 0; padding-left: 0; list-style: none; }
 section.alerts li { margin: 4px 0; }

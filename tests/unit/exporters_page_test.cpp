@@ -98,6 +98,7 @@ TEST_CASE("page: out-of-sync and critical zones come first", "[exporters][page]"
     CHECK(contains(page, "<span class=\"count\">6</span> zones"));
     CHECK(contains(page, "2 critical</span>"));
     CHECK(contains(page, "<span class=\"count\">1</span> unknown"));
+    CHECK(contains(page, "<a href=\"?state=warning\"><span class=\"count\">1</span> warning</a>"));
 }
 
 TEST_CASE("page: server rows say what is wrong", "[exporters][page]") {
@@ -132,6 +133,8 @@ TEST_CASE("page: firing alerts come first, escaped, critical before warning", "[
         alert("NameserverLame", "warning", "soon", AlertState::pending)};
     const std::string page = render_status_page(snapshot_of({zone_in_sync()}), &alerts);
     CHECK(contains(page, "<h2>2 alerts firing<span class=\"since\">1 pending</span></h2>"));
+    CHECK(contains(page, "<section class=\"alerts\" id=\"alerts\">"));
+    CHECK(contains(page, "<a href=\"#alerts\"><span class=\"count\">2</span> alerts firing</a>"));
     CHECK(contains(page, "ns1 &lt;b&gt;is&lt;/b&gt; behind"));
     CHECK(page.find("PrimaryUnreachable") < page.find("NameserverBehind"));
     CHECK_FALSE(contains(page, ">soon<"));
@@ -139,6 +142,12 @@ TEST_CASE("page: firing alerts come first, escaped, critical before warning", "[
     CHECK(page.find("alerts firing") < page.find(">in-sync.test.<"));
     // Nothing pending or firing: no panel.
     CHECK_FALSE(contains(render_status_page(snapshot_of({zone_in_sync()}), nullptr), "firing"));
+    // Only pending: the panel says so without the red of a firing alert.
+    AlertsSnapshot pending;
+    pending.alerts = {alert("NameserverLame", "warning", "soon", AlertState::pending)};
+    const std::string quiet = render_status_page(snapshot_of({zone_in_sync()}), &pending);
+    CHECK(contains(quiet, "<section class=\"alerts quiet\" id=\"alerts\">\n<h2>0 alerts firing"));
+    CHECK_FALSE(contains(quiet, "href=\"#alerts\""));
     AlertsSnapshot none;
     CHECK_FALSE(
         contains(render_status_page(snapshot_of({zone_in_sync()}), &none), "alerts firing"));
