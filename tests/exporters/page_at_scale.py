@@ -123,7 +123,7 @@ class Browser:
         while True:
             for i, event in enumerate(self.events):
                 if event.get("method") == "Page.loadEventFired":
-                    del self.events[: i + 1]
+                    del self.events[i]  # the log entries before it stay for console()
                     return
             try:
                 self.events.append(self._read_message(deadline))
