@@ -296,7 +296,8 @@ std::string render_status_page(const Snapshot& snapshot, const AlertsSnapshot* a
         append_href(out, PageQuery{});
         out += ">Show every zone</a>.</p>\n";
     } else {
-        // Expanded: the one zone a search found, or the problems when there are few of them.
+        // Expanded: the zone searched for by its whole name (the link on each zone's name), the
+        // one zone a search found, or the problems when there are few of them.
         std::size_t problems = 0;
         for (const ZoneStatus* z : selection.zones)
             if (zone_urgency(*z) != Urgency::ok) ++problems;
@@ -304,7 +305,7 @@ std::string render_status_page(const Snapshot& snapshot, const AlertsSnapshot* a
         append_list_head(out);
         for (const ZoneStatus* z : selection.zones) {
             const bool open =
-                selection.zones.size() == 1 ||
+                selection.zones.size() == 1 || z->zone == query.name ||
                 (zone_urgency(*z) != Urgency::ok && problems <= options.max_expanded_problems);
             append_zone(out, *z, snapshot.taken, open);
         }

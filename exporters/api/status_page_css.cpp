@@ -96,6 +96,7 @@ details.zone > summary:hover { background: var(--hover); }
 details.zone[open] > summary { background: var(--panel); border-bottom: 1px solid var(--line); }
 .zone-name, .mono { font-family: var(--mono); }
 .c-zone { overflow-wrap: anywhere; }
+.c-zone a { color: var(--fg); }
 .c-worst { overflow-wrap: anywhere; }
 .c-worst .mono { margin-right: 4px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }

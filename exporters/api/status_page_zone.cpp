@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "agent/common/text_util.hpp"
+#include "exporters/api/page_query.hpp"
 
 namespace soawatch {
 
@@ -322,9 +323,15 @@ void append_zone(std::string& out, const ZoneStatus& z, Clock::time_point now, b
     out += "</span>";
     if (!z.consistent && z.reference_serial)
         out += "<span class=\"badge warning\">out of sync</span>";
-    out += "</span><span class=\"c-zone zone-name\">";
+    // The name links to the list filtered by it: a page that keeps this zone open across the
+    // page's refresh, to bookmark or to paste into a chat.
+    out += "</span><span class=\"c-zone zone-name\"><a href=\"";
+    PageQuery only_this;
+    only_this.name = z.zone;
+    append_html_escaped(out, page_query_string(only_this));
+    out += "\">";
     append_html_escaped(out, z.zone);
-    out += "</span><span class=\"c-serial num\">";
+    out += "</a></span><span class=\"c-serial num\">";
     if (z.reference_serial)
         append_number(out, *z.reference_serial);
     else

@@ -232,6 +232,12 @@ def run(browser, base, screenshot):
           "the filter does not show what it filters by")
     json_link = browser.js("document.querySelector('details.zone a.c-json').getAttribute('href')")
     check(json_link == "/api/v1/zones/z0005123.scale.test.", f"JSON link: {json_link}")
+    # A zone's name links to its own list, where it stays open across the page's refresh.
+    browser.navigate(base + "/")
+    browser.click_and_load("details.zone.ok .c-zone a", "follow an OK zone's name")
+    check(browser.js("location.search") == "?q=z0000000.scale.test.", browser.js("location.search"))
+    check(browser.js(ROWS) == ["z0000000.scale.test."], f"the zone's own list: {browser.js(ROWS)}")
+    check(browser.js("document.querySelector('details.zone').open") is True, "not open")
     checks += 1
 
     # The filter by state: picked in the form.

@@ -192,14 +192,21 @@ TEST_CASE("page: one line per zone that opens to its servers", "[exporters][page
     CHECK(contains(page, "<details class=\"zone critical\" open><summary>"));
     CHECK(contains(page, "<details class=\"zone ok\"><summary>"));
     // The line: state, name, reference serial, worst server, lag, last change, JSON.
-    CHECK(contains(page,
-                   "<span class=\"c-zone zone-name\">behind.test.</span><span class=\"c-serial "
-                   "num\">2024050103</span><span class=\"c-worst\"><span class=\"mono\">"
-                   "198.51.100.3</span> <span class=\"badge down\">timeout</span></span><span "
-                   "class=\"c-lag num\">30s</span><span class=\"c-change num\"><span "
-                   "title=\"2024-05-01T11:59:30Z\">30s ago</span></span><a class=\"c-json\" "
-                   "href=\"/api/v1/zones/behind.test.\">JSON</a></summary>"));
+    CHECK(contains(
+        page,
+        "<span class=\"c-zone zone-name\"><a href=\"?q=behind.test.\">behind.test.</a></span><span "
+        "class=\"c-serial "
+        "num\">2024050103</span><span class=\"c-worst\"><span class=\"mono\">"
+        "198.51.100.3</span> <span class=\"badge down\">timeout</span></span><span "
+        "class=\"c-lag num\">30s</span><span class=\"c-change num\"><span "
+        "title=\"2024-05-01T11:59:30Z\">30s ago</span></span><a class=\"c-json\" "
+        "href=\"/api/v1/zones/behind.test.\">JSON</a></summary>"));
     CHECK(contains(page, "<span class=\"c-worst\"><span class=\"none\">3 servers in sync</span>"));
+    // Markup from DNS in the link to the zone's own list: percent-encoded, then escaped.
+    ZoneStatus hostile = zone_in_sync();
+    hostile.zone = "\\<b\\>\".test.";
+    const std::string escaped = render_status_page(snapshot_of({hostile}));
+    CHECK(contains(escaped, "<a href=\"?q=%5C%3Cb%5C%3E%22.test.\">\\&lt;b\\&gt;&quot;.test.</a>"));
     // Filter form: a GET form that needs no script; the state links carry their counts.
     CHECK(contains(page, "<form class=\"filter\" method=\"get\" role=\"search\">"));
     CHECK(contains(page, "<option value=\"critical\">Critical (1)</option>"));
@@ -222,6 +229,20 @@ TEST_CASE("page: one line per zone that opens to its servers", "[exporters][page
     CHECK(contains(found, "value=\"in-sync\""));
     CHECK(contains(found, "<a class=\"clear\" href=\"?\">clear</a>"));
     CHECK_FALSE(contains(found, ">behind.test.<"));
+    // The link on a zone's name: the list filtered by that whole name, the zone open even when
+    // other names contain it.
+    ZoneStatus longer = zone_in_sync();
+    longer.zone = "not-in-sync.test.";
+    const std::string linked = render_status_page(snapshot_of({zone_in_sync(), longer}), nullptr,
+                                                  parse_page_query("q=in-sync.test."));
+    CHECK(contains(linked,
+                   "<details class=\"zone ok\" open><summary><span class=\"c-state\"><span "
+                   "class=\"badge ok\">OK</span></span><span class=\"c-zone "
+                   "zone-name\"><a href=\"?q=in-sync.test.\">in-sync.test.</a>"));
+    CHECK(contains(linked,
+                   "<details class=\"zone ok\"><summary><span class=\"c-state\"><span "
+                   "class=\"badge ok\">OK</span></span><span class=\"c-zone "
+                   "zone-name\"><a href=\"?q=not-in-sync.test.\">not-in-sync.test.</a>"));
     const std::string nothing = render_status_page(snapshot_of({zone_in_sync()}), nullptr,
                                                    parse_page_query("q=nope&state=critical"));
     CHECK(contains(nothing, "No zone matches this filter."));
