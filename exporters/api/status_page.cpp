@@ -58,8 +58,9 @@ section.alerts .since { color: var(--muted); font-size: 12px; margin-left: 6px; 
 .badge.down { color: var(--bad); background: var(--bad-bg); }
 .tag { font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; margin-left: 6px; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-col.c-ns { width: 21%; } col.c-addr { width: 14%; } col.c-serial { width: 10%; }
-col.c-state { width: 15%; } col.c-rtt { width: 8%; } col.c-prop { width: 10%; } col.c-err { width: 22%; }
+col.c-ns { width: 19%; } col.c-addr { width: 13%; } col.c-serial { width: 10%; }
+col.c-state { width: 13%; } col.c-rtt { width: 7%; } col.c-prop { width: 9%; }
+col.c-refresh { width: 12%; } col.c-err { width: 17%; }
 th, td { text-align: left; padding: 6px 14px; border-bottom: 1px solid var(--line); vertical-align: top; }
 tbody tr:last-child td { border-bottom: none; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
@@ -142,6 +143,27 @@ void append_state(std::string& out, const NameserverStatus& s) {
     }
 }
 
+// The secondary's own refresh clock (EDNS EXPIRE, RFC 7314): how long since it last reached its
+// primary and how long it would still serve the zone without it, or that it does not say.
+void append_refresh(std::string& out, const NameserverStatus& s) {
+    if (s.expired) {
+        out += "<span class=\"badge down\">expired</span>";
+    } else if (s.refresh_age && s.expire_remaining) {
+        out += s.refresh_failing ? "<span class=\"badge drift\" title=\"" : "<span title=\"";
+        out += "seconds since it last reached its primary; it expires the zone in ";
+        out += human_duration(*s.expire_remaining);
+        out += "\">";
+        out += human_duration(*s.refresh_age);
+        out += " ago</span><br><span class=\"none\">expires in ";
+        out += human_duration(*s.expire_remaining);
+        out += "</span>";
+    } else if (s.expire_supported && !*s.expire_supported) {
+        out += "<span class=\"none\">EXPIRE not supported</span>";
+    } else {
+        out += "<span class=\"none\">&mdash;</span>";
+    }
+}
+
 void append_server_row(std::string& out, const NameserverStatus& s) {
     out += "<tr><td class=\"mono\">";
     if (s.target.nameserver.empty())
@@ -177,6 +199,8 @@ void append_server_row(std::string& out, const NameserverStatus& s) {
         out += human_duration(*s.last_propagation_seconds);
     else
         out += "<span class=\"none\">&mdash;</span>";
+    out += "</td><td class=\"num\">";
+    append_refresh(out, s);
     out += "</td><td class=\"error\">";
     if (s.error != ProbeError::none) {
         append_html_escaped(out, probe_error_name(s.error));
@@ -253,10 +277,12 @@ void append_zone_section(std::string& out, const ZoneStatus& z, Clock::time_poin
     }
     out +=
         "<table><colgroup><col class=\"c-ns\"><col class=\"c-addr\"><col class=\"c-serial\">"
-        "<col class=\"c-state\"><col class=\"c-rtt\"><col class=\"c-prop\"><col class=\"c-err\">"
+        "<col class=\"c-state\"><col class=\"c-rtt\"><col class=\"c-prop\">"
+        "<col class=\"c-refresh\"><col class=\"c-err\">"
         "</colgroup><thead><tr><th>Nameserver</th><th>Address</th><th class=\"num\">Serial</th>"
         "<th>State</th><th class=\"num\">RTT</th><th class=\"num\" title=\"How long the last new "
         "serial took to arrive\">Propagation</th>"
+        "<th class=\"num\" title=\"Last refresh from its primary (EDNS EXPIRE)\">Refresh</th>"
         "<th>Error</th></tr></thead>\n<tbody>\n";
     for (const NameserverStatus& s : z.servers) append_server_row(out, s);
     out += "</tbody></table>\n</section>\n";
