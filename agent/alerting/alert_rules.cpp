@@ -231,10 +231,11 @@ void propagation_slow(const ZoneStatus& z, const NameserverStatus& s, const Aler
     if (s.is_primary) return;
     const double bound = propagation_bound(z, r);
     if (bound <= 0) return;
-    // Still on its way, or the last one that arrived.
+    // Still on its way to a server that answers (one that does not is NameserverUnreachable's
+    // or NameserverLame's), or the last one that arrived.
     double took = 0;
     bool pending = false;
-    if (s.propagation_pending_since) {
+    if (s.propagation_pending_since && s.state != ServerState::unusable) {
         took = Seconds(now - *s.propagation_pending_since).count();
         pending = true;
     }
