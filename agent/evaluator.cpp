@@ -54,9 +54,9 @@ const NameserverStatus* find_previous(const ZoneStatus* prev, const NameserverSt
 void assess_replication(const ZoneStatus* prev, ZoneStatus& z, const AlertRuleSet& rules) {
     track_expire(prev, z, rules);
     check_soa_fields(z);
-    if (z.reference_soa)
-        z.soa_timer_problems =
-            soa_timer_problems(*z.reference_soa, rules[AlertRule::soa_timers_unsafe]);
+    const SharedSoa& reference = z.reference_soa;  // const: writing access would unshare it
+    if (reference)
+        z.soa_timer_problems = soa_timer_problems(*reference, rules[AlertRule::soa_timers_unsafe]);
 }
 
 const AlertRuleSet& rules_of(const ZoneCheckResult& r) {

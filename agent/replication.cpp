@@ -43,7 +43,9 @@ double refresh_age_bound(const dns::SoaRdata& reference, const AlertRuleSettings
 }
 
 void track_expire(const ZoneStatus* previous, ZoneStatus& z, const AlertRuleSet& rules) {
-    const dns::SoaRdata* reference = z.reference_soa ? &*z.reference_soa : nullptr;
+    // Read through const: writing access would unshare the SOA copy the rows share.
+    const SharedSoa& reference_soa = z.reference_soa;
+    const dns::SoaRdata* reference = reference_soa ? &*reference_soa : nullptr;
     const Clock::time_point now = z.last_check.value_or(Clock::time_point{});
     const AlertRuleSettings& refresh_rule = rules[AlertRule::secondary_refresh_failing];
     const AlertRuleSettings& expiry_rule = rules[AlertRule::zone_expiry_risk];
@@ -84,13 +86,15 @@ void track_expire(const ZoneStatus* previous, ZoneStatus& z, const AlertRuleSet&
 }
 
 void check_soa_fields(ZoneStatus& z) {
-    if (!z.reference_soa || !z.reference_serial) return;
-    const dns::SoaRdata& ref = *z.reference_soa;
+    const SharedSoa& reference_soa = z.reference_soa;  // const: keep the copy shared
+    if (!reference_soa || !z.reference_serial) return;
+    const dns::SoaRdata& ref = *reference_soa;
     for (const auto& s : z.servers) {
         // Only the same version of the zone must agree: a server behind may still hold the
         // timers of its older version, which NameserverBehind already reports.
         if (s.state == ServerState::unusable || !s.soa || s.soa->serial != *z.reference_serial)
             continue;
+        if (&*s.soa == &ref) continue;  // the reference's own copy (SharedSoa::share_with)
         const dns::SoaRdata& got = *s.soa;
         if (!same_domain_name(got.mname, ref.mname))
             add_mismatch(z, s, "mname", got.mname, ref.mname);

@@ -98,6 +98,10 @@ TEST_CASE("replication: refresh age is the reference expire minus the EXPIRE ans
     CHECK(row(z, "10.0.0.10").expire_remaining == 60u);
     CHECK_FALSE(row(z, "10.0.0.10").refresh_age);
     CHECK(evaluate_alert_rules(z, kRules, T0).empty());
+    // Reading the reference SOA for these checks keeps it shared with the rows (one copy).
+    const ZoneStatus again = evaluate(&z, lab_round(T0 + 1s, 55, 58));
+    CHECK(&*row(again, "10.0.0.2").soa == &*again.reference_soa);
+    CHECK(&*again.reference_soa == &*z.reference_soa);
 }
 
 TEST_CASE("replication: a secondary cut off on a static zone, from in sync to expired",
