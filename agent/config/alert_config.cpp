@@ -5,8 +5,9 @@ namespace soawatch {
 namespace {
 
 constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
-    "ZoneSerialMismatch", "NameserverBehind", "NameserverUnreachable",
-    "NameserverLame",     "ZoneExpiryRisk",   "PrimaryUnreachable",
+    "ZoneSerialMismatch", "NameserverBehind",   "NameserverUnreachable",   "NameserverLame",
+    "ZoneExpiryRisk",     "PrimaryUnreachable", "SecondaryRefreshFailing", "PropagationSlow",
+    "SOAFieldsMismatch",  "SOATimersUnsafe",
 };
 
 }  // namespace

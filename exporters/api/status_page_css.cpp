@@ -111,9 +111,9 @@ details.zone[open] > summary { background: var(--panel); border-bottom: 1px soli
 table { width: 100%; border-collapse: collapse; table-layout: fixed; }
 /* Column widths from the head row (table-layout: fixed): nameserver, address, serial, state,
    RTT, propagation, error. */
-th:nth-child(1) { width: 20%; } th:nth-child(2) { width: 22%; } th:nth-child(3) { width: 10%; }
-th:nth-child(4) { width: 14%; } th:nth-child(5) { width: 7%; } th:nth-child(6) { width: 11%; }
-th:nth-child(7) { width: 16%; }
+th:nth-child(1) { width: 18%; } th:nth-child(2) { width: 19%; } th:nth-child(3) { width: 10%; }
+th:nth-child(4) { width: 13%; } th:nth-child(5) { width: 7%; } th:nth-child(6) { width: 9%; }
+th:nth-child(7) { width: 11%; } th:nth-child(8) { width: 13%; }
 th, td { text-align: left; padding: 5px 14px; border-top: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
 td.mono { overflow-wrap: anywhere; }
@@ -136,7 +136,7 @@ td.error { color: var(--bad); overflow-wrap: anywhere; }
   details.zone > summary .c-change { display: none; }
   details.zone > summary .c-json { text-align: left; }
   .zone-body { overflow-x: auto; }
-  .zone-body table { min-width: 760px; }
+  .zone-body table { min-width: 860px; }
   form.filter input { width: 100%; margin-left: 0; }
 }
 )css";

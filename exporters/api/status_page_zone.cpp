@@ -98,6 +98,27 @@ void append_address(std::string& out, const NameserverStatus& s) {
     }
 }
 
+// The secondary's own refresh clock (EDNS EXPIRE, RFC 7314): how long since it last reached its
+// primary and how long it would still serve the zone without it, or that it does not say.
+void append_refresh(std::string& out, const NameserverStatus& s) {
+    if (s.expired) {
+        out += "<span class=\"badge down\">expired</span>";
+    } else if (s.refresh_age && s.expire_remaining) {
+        out += s.refresh_failing ? "<span class=\"badge drift\" title=\"" : "<span title=\"";
+        out += "seconds since it last reached its primary; it expires the zone in ";
+        out += human_duration(*s.expire_remaining);
+        out += "\">";
+        out += human_duration(*s.refresh_age);
+        out += " ago</span><br><span class=\"none\">expires in ";
+        out += human_duration(*s.expire_remaining);
+        out += "</span>";
+    } else if (s.expire_supported && !*s.expire_supported) {
+        out += "<span class=\"none\">EXPIRE not supported</span>";
+    } else {
+        out += kNone;
+    }
+}
+
 void append_server_row(std::string& out, const NameserverStatus& s) {
     out += "<tr><td class=\"mono\">";
     if (s.target.nameserver.empty())
@@ -129,6 +150,8 @@ void append_server_row(std::string& out, const NameserverStatus& s) {
         out += human_duration(*s.last_propagation_seconds);
     else
         out += kNone;
+    out += "</td><td class=\"num\">";
+    append_refresh(out, s);
     out += "</td><td class=\"error\">";
     if (s.error != ProbeError::none) {
         append_html_escaped(out, probe_error_name(s.error));
@@ -189,6 +212,7 @@ void append_server_table(std::string& out, const ZoneStatus& z) {
         "<table><thead><tr><th>Nameserver</th><th>Address</th><th class=\"num\">Serial</th>"
         "<th>State</th><th class=\"num\">RTT</th><th class=\"num\" title=\"How long the last new "
         "serial took to arrive\">Propagation</th>"
+        "<th class=\"num\" title=\"Last refresh from its primary (EDNS EXPIRE)\">Refresh</th>"
         "<th>Error</th></tr></thead>\n<tbody>\n";
     for (const NameserverStatus& s : z.servers) append_server_row(out, s);
     out += "</tbody></table>\n";

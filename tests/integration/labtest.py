@@ -23,8 +23,9 @@ LAB = os.path.join(SRC, "deploy", "lab", "lab")
 class Lab:
     """One lab instance; `up` starts it, `down` stops every process it started (by PID)."""
 
-    def __init__(self, zones=0):
+    def __init__(self, zones=0, timers=None):
         self.zones = zones
+        self.timers = timers  # "REFRESH,RETRY,EXPIRE" of every zone, or the lab's defaults
         self.env = {}
 
     def run(self, *args, check=True, timeout=180):
@@ -36,7 +37,8 @@ class Lab:
         return proc.stdout.strip()
 
     def up(self):
-        self.run("up", "--zones", self.zones, timeout=300)
+        self.run("up", "--zones", self.zones,
+                 *(["--timers", self.timers] if self.timers else []), timeout=300)
         for line in self.run("env").splitlines():
             if "=" in line:
                 key, _, value = line.partition("=")
