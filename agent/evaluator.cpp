@@ -46,6 +46,64 @@ const NameserverStatus* find_previous(const ZoneStatus* prev, const NameserverSt
     return nullptr;
 }
 
+// The newest serial (RFC 1982) among this round's usable answers, or none.
+const SoaObservation* newest_usable(const std::vector<const SoaObservation*>& observations) {
+    const SoaObservation* newest = nullptr;
+    for (const auto* obs : observations) {
+        if (!obs->usable()) continue;
+        if (!newest || compare_serials(newest->soa->serial, obs->soa->serial) == SerialOrder::less)
+            newest = obs;
+    }
+    return newest;
+}
+
+// The one serial every address answered this round; none when an address is unusable or two
+// disagree.
+std::optional<uint32_t> agreed_serial(const std::vector<const SoaObservation*>& observations) {
+    std::optional<uint32_t> agreed;
+    for (const auto* obs : observations) {
+        if (!obs->usable() || (agreed && *agreed != obs->soa->serial)) return std::nullopt;
+        agreed = obs->soa->serial;
+    }
+    return agreed;
+}
+
+// The reference without a (answering) primary: the newest serial seen. This round's newest
+// answer replaces the previous reference only when it is newer (RFC 1982 section 3.2); an
+// older one means the servers that had the reference are unusable or have not been asked yet
+// this round, so the reference stays and those behind keep counting their lag. It moves back
+// only after every address has agreed on one older serial for kReferenceRollbackRounds rounds
+// in a row (a deliberate rollback; z.rolled_back_from tells the caller to log it).
+std::optional<uint32_t> newest_seen_reference(
+    const ZoneStatus* prev, const std::vector<const SoaObservation*>& observations, ZoneStatus& z) {
+    const SoaObservation* newest = newest_usable(observations);
+    const bool have_previous = prev && prev->reference_serial && !prev->reference_from_primary;
+    if (!have_previous) {
+        if (!newest) return std::nullopt;
+        z.reference_soa = newest->soa;
+        return newest->soa->serial;
+    }
+    const uint32_t kept = *prev->reference_serial;
+    if (newest && compare_serials(kept, newest->soa->serial) == SerialOrder::less) {
+        z.reference_soa = newest->soa;
+        return newest->soa->serial;
+    }
+    if (const auto agreed = agreed_serial(observations); agreed && *agreed != kept) {
+        z.rollback_serial = agreed;
+        z.rollback_rounds = prev->rollback_serial == agreed ? prev->rollback_rounds + 1 : 1;
+        if (z.rollback_rounds >= kReferenceRollbackRounds) {
+            z.rolled_back_from = kept;
+            z.rollback_serial.reset();
+            z.rollback_rounds = 0;
+            z.reference_soa = newest->soa;
+            return *agreed;
+        }
+    }
+    z.reference_soa =
+        newest && newest->soa->serial == kept ? SharedSoa(newest->soa) : prev->reference_soa;
+    return kept;
+}
+
 }  // namespace
 
 ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
@@ -98,18 +156,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             z.reference_from_primary = true;
         }
     }
-    // Without a primary, or when it has never answered yet, the newest serial (RFC 1982) among
-    // the nameservers is the reference: the servers can still be compared with each other.
-    if (!ref) {
-        for (const auto* obs : observations) {
-            if (!obs->usable()) continue;
-            uint32_t serial = obs->soa->serial;
-            if (!ref || compare_serials(*ref, serial) == SerialOrder::less) {
-                ref = serial;
-                z.reference_soa = obs->soa;
-            }
-        }
-    }
+    // Without a primary, or when it has never answered yet, the newest serial (RFC 1982) seen
+    // among the nameservers is the reference: the servers can still be compared with each other.
+    if (!ref) ref = newest_seen_reference(prev, observations, z);
     z.reference_serial = ref;
 
     // When did the current reference first appear?

@@ -7,9 +7,17 @@
 
 namespace soawatch {
 
+// Without a hidden primary, the reference moves back to an older serial only when every
+// nameserver address (none unusable) has answered that same older serial for this many rounds
+// in a row: a deliberate rollback (a zone restored from an older copy), not a server that
+// dropped a probe.
+inline constexpr unsigned kReferenceRollbackRounds = 3;
+
 // `previous` may be null (first round). The rules, also in the README:
 // - reference: the hidden primary's serial when configured (its last known serial while it is
-//   unreachable), else the newest serial (RFC 1982) among the usable nameservers;
+//   unreachable), else the newest serial (RFC 1982) seen: kept across rounds in which the
+//   servers that have it are unusable, moved forward by any newer serial, and moved back only
+//   by a deliberate rollback (kReferenceRollbackRounds above);
 // - each address: in_sync, behind by N steps, ahead, incomparable (RFC 1982 undefined) or
 //   unusable with its error kind; lag = time since it first lacked the reference;
 // - propagation: when the reference moves, each address that did not yet have the new serial is

@@ -169,6 +169,12 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     zone.notify_at.reset();
 
     auto status = std::make_shared<ZoneStatus>(evaluate(zone.status.get(), result));
+    if (status->rolled_back_from && status->reference_serial)
+        log::warn("reference serial moved back: every nameserver answered the older serial for " +
+                      std::to_string(kReferenceRollbackRounds) + " checks in a row",
+                  {{"zone", name},
+                   {"from", std::to_string(*status->rolled_back_from)},
+                   {"to", std::to_string(*status->reference_serial)}});
     const auto now = Mono::now();
 
     // Keep re-probing fast while a new serial is on its way to some address.

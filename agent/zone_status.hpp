@@ -148,6 +148,13 @@ struct ZoneStatus {
     SharedSoa reference_soa;                              // the SOA that defines the reference
     std::optional<Clock::time_point> reference_seen;      // first sighting of the current reference
     std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
+    // Without a primary: an older serial every address has agreed on, and for how many rounds
+    // in a row (a deliberate rollback once it reaches kReferenceRollbackRounds).
+    std::optional<uint32_t> rollback_serial;
+    unsigned rollback_rounds = 0;
+    // Set in the round the reference moved back to an older serial by that rule: the serial it
+    // moved back from (the scheduler logs it).
+    std::optional<uint32_t> rolled_back_from;
 
     std::vector<NameserverStatus> servers;  // sorted: primary first, then by name, address
     std::vector<std::string> unresolved_nameservers;  // "name (reason)": NS names without address

@@ -173,3 +173,100 @@ TEST_CASE("unresolved NS names are a warning", "[evaluator]") {
     CHECK(z.verdict == Verdict::warning);
     CHECK(z.reasons.back() == "nameserver ns9.example.test. (no A or AAAA records) has no address");
 }
+
+TEST_CASE("without a primary, a newest server that drops a probe keeps the reference",
+          "[evaluator]") {
+    // ns1 has 9, ns2 and ns3 lag at 7 for 300 s; then ns1 times out once, then answers again.
+    auto z1 =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 9, T0), ok("ns2.", "10.0.0.2", 7, T0),
+                                     ok("ns3.", "10.0.0.3", 7, T0)}));
+    auto z2 = evaluate(&z1, round(T0 + 300s, {ok("ns1.", "10.0.0.1", 9, T0 + 300s),
+                                              ok("ns2.", "10.0.0.2", 7, T0 + 300s),
+                                              ok("ns3.", "10.0.0.3", 7, T0 + 300s)}));
+    REQUIRE(server(z2, "10.0.0.2").lag_seconds == Approx(300));
+    const auto change = z2.last_serial_change;
+    auto z3 =
+        evaluate(&z2, round(T0 + 330s, {failed("ns1.", "10.0.0.1", ProbeError::timeout, T0 + 330s),
+                                        ok("ns2.", "10.0.0.2", 7, T0 + 330s),
+                                        ok("ns3.", "10.0.0.3", 7, T0 + 330s)}));
+    CHECK(z3.reference_serial == 9u);
+    CHECK_FALSE(z3.consistent);
+    CHECK(z3.last_serial_change == change);
+    CHECK(server(z3, "10.0.0.2").state == ServerState::behind);
+    CHECK(server(z3, "10.0.0.2").serial_behind == 2);
+    CHECK(server(z3, "10.0.0.2").lag_seconds == Approx(330));
+    CHECK(server(z3, "10.0.0.3").lag_seconds == Approx(330));
+    CHECK(z3.rolled_back_from == std::nullopt);
+    // Flapping for many rounds changes nothing: the lag keeps counting.
+    ZoneStatus z = z3;
+    for (int i = 1; i <= 6; ++i) {
+        const auto at = T0 + 330s + i * 30s;
+        auto next =
+            evaluate(&z, round(at, {i % 2 ? ok("ns1.", "10.0.0.1", 9, at)
+                                          : failed("ns1.", "10.0.0.1", ProbeError::timeout, at),
+                                    ok("ns2.", "10.0.0.2", 7, at), ok("ns3.", "10.0.0.3", 7, at)}));
+        z = std::move(next);
+        CHECK(z.reference_serial == 9u);
+        CHECK_FALSE(z.consistent);
+        CHECK(z.last_serial_change == change);
+        CHECK(server(z, "10.0.0.2").lag_seconds == Approx(330 + i * 30));
+        CHECK(z.verdict == Verdict::warning);
+    }
+    CHECK(server(z, "10.0.0.2").last_propagation_seconds == std::nullopt);
+}
+
+TEST_CASE("without a primary, the reference stays while only older servers answer", "[evaluator]") {
+    auto z =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 9, T0), ok("ns2.", "10.0.0.2", 9, T0),
+                                     ok("ns3.", "10.0.0.3", 8, T0)}));
+    for (int i = 1; i <= 10; ++i) {
+        const auto at = T0 + i * 60s;
+        auto next = evaluate(&z, round(at, {failed("ns1.", "10.0.0.1", ProbeError::timeout, at),
+                                            failed("ns2.", "10.0.0.2", ProbeError::timeout, at),
+                                            ok("ns3.", "10.0.0.3", 8, at)}));
+        z = std::move(next);
+    }
+    CHECK(z.reference_serial == 9u);
+    CHECK_FALSE(z.consistent);
+    CHECK(server(z, "10.0.0.3").state == ServerState::behind);
+    CHECK(server(z, "10.0.0.3").lag_seconds == Approx(600));
+    CHECK(z.verdict == Verdict::critical);  // one usable NS name of three
+}
+
+TEST_CASE("without a primary, a deliberate rollback is followed after every server agrees",
+          "[evaluator]") {
+    auto all_at = [](uint32_t serial, Clock::time_point at) {
+        return round(at, {ok("ns1.", "10.0.0.1", serial, at), ok("ns2.", "10.0.0.2", serial, at)});
+    };
+    auto z = evaluate(nullptr, all_at(9, T0));
+    // Every server answers 5 (the zone was restored from an older copy): the reference holds for
+    // kRollbackRounds - 1 rounds, then moves back, once.
+    for (unsigned i = 1; i < kReferenceRollbackRounds; ++i) {
+        auto next = evaluate(&z, all_at(5, T0 + i * 60s));
+        z = std::move(next);
+        CHECK(z.reference_serial == 9u);
+        CHECK_FALSE(z.consistent);
+    }
+    auto rolled = evaluate(&z, all_at(5, T0 + kReferenceRollbackRounds * 60s));
+    CHECK(rolled.reference_serial == 5u);
+    CHECK(rolled.rolled_back_from == 9u);
+    CHECK(rolled.consistent);
+    CHECK(rolled.verdict == Verdict::ok);
+    CHECK(rolled.last_serial_change == T0 + kReferenceRollbackRounds * 60s);
+    auto after = evaluate(&rolled, all_at(5, T0 + (kReferenceRollbackRounds + 1) * 60s));
+    CHECK(after.rolled_back_from == std::nullopt);
+    CHECK(after.reference_serial == 5u);
+
+    // A round in which one server is unusable or disagrees starts the count again.
+    auto y = evaluate(nullptr, all_at(9, T0));
+    for (unsigned i = 1; i <= 3 * kReferenceRollbackRounds; ++i) {
+        const auto at = T0 + i * 60s;
+        auto r = i % kReferenceRollbackRounds
+                     ? all_at(5, at)
+                     : round(at, {ok("ns1.", "10.0.0.1", 5, at),
+                                  failed("ns2.", "10.0.0.2", ProbeError::timeout, at)});
+        auto next = evaluate(&y, r);
+        y = std::move(next);
+        CHECK(y.reference_serial == 9u);
+    }
+}
