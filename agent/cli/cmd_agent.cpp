@@ -383,10 +383,7 @@ class Agent {
             const bool notify_changed = wanted.has_value() != (notify_ != nullptr) ||
                                         (wanted && notify_endpoint_ != *wanted);
             std::unique_ptr<NotifyListener> listener;
-            if (notify_changed && wanted) {
-                if (notify_) retire_notify_listener();  // frees the port if only the address moved
-                listener = make_notify_listener(*wanted);
-            }
+            if (notify_changed && wanted) listener = bind_notify_listener(*wanted);
             discovery_.set_resolvers(to_servers(next.global.resolvers));
             config_ = std::move(next);
             if (notify_changed) {
@@ -431,6 +428,30 @@ class Agent {
             loop_, listen, [this](const std::string& zone, Clock::time_point when) {
                 return scheduler_.notify(zone, when);
             });
+    }
+
+    // The listener a reload asks for, bound before the old one is retired so that a failure
+    // keeps the old one. Only when the old listener may itself hold the port (same port, other
+    // address: 127.0.0.1:5300 -> :5300) is it closed first, and bound again if the new one
+    // still cannot be. Throws std::runtime_error with the reason.
+    std::unique_ptr<NotifyListener> bind_notify_listener(const Endpoint& wanted) {
+        try {
+            return make_notify_listener(wanted);
+        } catch (const std::runtime_error&) {
+            if (!notify_ || notify_->port() != wanted.port) throw;
+        }
+        retire_notify_listener();
+        try {
+            return make_notify_listener(wanted);
+        } catch (const std::runtime_error&) {
+            try {
+                notify_ = make_notify_listener(notify_endpoint_);
+            } catch (const std::runtime_error& e) {
+                log::error("NOTIFY listener lost: its old address cannot be bound again",
+                           {{"address", notify_endpoint_.to_string()}, {"error", e.what()}});
+            }
+            throw;
+        }
     }
 
     void retire_notify_listener() {
