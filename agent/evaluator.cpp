@@ -11,12 +11,6 @@ namespace soawatch {
 
 namespace {
 
-using Seconds = std::chrono::duration<double>;
-
-double seconds_between(Clock::time_point from, Clock::time_point to) {
-    return std::max(0.0, Seconds(to - from).count());
-}
-
 std::string describe(const NameserverStatus& s) {
     if (s.is_primary) return "primary " + s.target.address;
     if (s.target.nameserver.empty()) return s.target.address;
@@ -110,9 +104,10 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
     ZoneStatus z;
     z.zone = r.zone;
     z.has_primary = r.primary.has_value();
-    const Clock::time_point now = r.finished;
-    z.last_check = now;
-    z.check_duration = r.finished - r.started;
+    // Durations from the monotonic side of each Instant, timestamps from the wall side.
+    const Instant now = r.finished;
+    z.last_check = now.wall;
+    z.check_duration = r.finished.mono - r.started.mono;
     z.checks_total = (prev ? prev->checks_total : 0) + 1;
     z.unresolved_nameservers = r.unresolved;
     z.discovery_error = r.discovery_error;
@@ -163,16 +158,16 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
 
     // When did the current reference first appear?
     const bool changed = ref && prev && prev->reference_serial && *ref != *prev->reference_serial;
-    std::optional<Clock::time_point> first_sighting;
+    std::optional<Instant> first_sighting;
     for (const auto* obs : observations)
         if (ref && obs->usable() && obs->soa->serial == *ref)
-            if (!first_sighting || obs->at < *first_sighting) first_sighting = obs->at;
+            if (!first_sighting || obs->at.mono < first_sighting->mono) first_sighting = obs->at;
     // A NOTIFY that triggered this round announces the change: time propagation from it.
-    const bool signalled =
-        changed && r.change_signal && first_sighting && *r.change_signal <= *first_sighting;
+    const bool signalled = changed && r.change_signal && first_sighting &&
+                           r.change_signal->mono <= first_sighting->mono;
     if (changed) {
         z.reference_seen = signalled ? r.change_signal : first_sighting;
-        z.last_serial_change = z.reference_seen;
+        if (z.reference_seen) z.last_serial_change = z.reference_seen->wall;
     } else if (prev && prev->reference_serial && ref) {
         z.reference_seen = prev->reference_seen;
         z.last_serial_change = prev->last_serial_change;
@@ -181,7 +176,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         // Before any change was seen, the best known bound is when this serial was first seen:
         // dashboards and "zone unchanged for N days" rules need a value from the first round.
         z.last_serial_change =
-            prev && prev->last_serial_change ? prev->last_serial_change : z.reference_seen;
+            prev && prev->last_serial_change ? prev->last_serial_change : z.reference_seen->wall;
     }
 
     // Per address: state, lag, propagation.
@@ -211,7 +206,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             continue;
         }
         s.consecutive_failures = 0;
-        s.last_success = obs.at;
+        s.last_success = obs.at.wall;
         if (!ref) continue;  // cannot happen: a usable row always yields a reference (above)
         const uint32_t serial = obs.soa->serial;
         const bool has_ref = serial == *ref;
@@ -242,7 +237,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
                 s.serial_behind = 0;
                 s.lag_seconds = 0;
                 s.behind_since.reset();
-                s.last_in_sync = obs.at;
+                s.last_in_sync = obs.at.wall;
                 break;
             case SerialOrder::less:
                 s.state = ServerState::behind;

@@ -112,7 +112,7 @@ void NotifyListener::on_readable() {
         if (repeated(request.zone, now)) {
             ++ignored_;  // the zone is being checked already; answered, not handed on
             log::debug("NOTIFY repeated within a second", {{"zone", request.zone}});
-        } else if ((watched = handler_(request.zone, Clock::now()))) {
+        } else if ((watched = handler_(request.zone, Instant::now()))) {
             ++accepted_;
             last_handled_[request.zone] = now;
             log::info("NOTIFY received", {{"zone", request.zone}});

@@ -132,7 +132,7 @@ void Scheduler::run_due() {
     arm_wake();
 }
 
-bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
+bool Scheduler::notify(const std::string& zone_name, Instant when) {
     auto it = zones_.find(zone_name);
     if (it == zones_.end()) return false;
     Zone& zone = *it->second;

@@ -44,7 +44,7 @@ class Scheduler {
 
     // Loop thread. A NOTIFY (RFC 1996) for `zone` arrived at `when`: check it now and keep
     // re-probing until its nameservers have the new serial. Returns false for unknown zones.
-    bool notify(const std::string& zone, Clock::time_point when);
+    bool notify(const std::string& zone, Instant when);
 
     // Loop thread. Stops scheduling; checks in flight finish but publish nothing.
     void stop();
@@ -75,7 +75,7 @@ class Scheduler {
         // The last round (round_) in which it had its regular check; 0 (round_ starts at 1):
         // none yet.
         uint64_t round = 0;
-        std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
+        std::optional<Instant> notify_at;  // NOTIFY not yet consumed by a check
         std::optional<EventLoop::Clock::time_point> fast_until;
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;

@@ -60,7 +60,7 @@ struct ZoneChecker::Round {
     // before probe_all returns cannot complete the round early).
     void finish_one() {
         if (--pending > 0) return;
-        result.finished = Clock::now();
+        result.finished = Instant::now();
         done(std::move(result));
     }
 };
@@ -70,7 +70,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     round->done = std::move(done);
     auto& result = round->result;
     result.zone = spec.zone;
-    result.started = Clock::now();
+    result.started = Instant::now();
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
                                                          const DiscoveredNameserver& ns) {

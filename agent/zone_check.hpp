@@ -54,9 +54,9 @@ struct ZoneCheckResult {
     // Set when there were more NS names or addresses than the limits (the rest were skipped):
     // "2000 NS names, 32 followed (global.max_nameservers)"; empty when nothing was capped.
     std::string capped_detail;
-    Clock::time_point started;
-    Clock::time_point finished;
-    std::optional<Clock::time_point> change_signal;  // a NOTIFY that triggered this check
+    Instant started;
+    Instant finished;
+    std::optional<Instant> change_signal;  // a NOTIFY that triggered this check
 };
 
 class ZoneChecker {

@@ -424,10 +424,10 @@ class Agent {
     }
 
     std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
-        return std::make_unique<NotifyListener>(
-            loop_, listen, [this](const std::string& zone, Clock::time_point when) {
-                return scheduler_.notify(zone, when);
-            });
+        return std::make_unique<NotifyListener>(loop_, listen,
+                                                [this](const std::string& zone, Instant when) {
+                                                    return scheduler_.notify(zone, when);
+                                                });
     }
 
     // The listener a reload asks for, bound before the old one is retired so that a failure

@@ -39,7 +39,7 @@ json server_to_json(const NameserverStatus& s) {
         {"serial", has_soa ? json(s.soa->serial) : json(nullptr)},
         {"behind", s.serial_behind},
         {"lag_seconds", s.lag_seconds},
-        {"behind_since", optional_time(s.behind_since)},
+        {"behind_since", s.behind_since ? json(rfc3339(s.behind_since->wall)) : json(nullptr)},
         {"error", s.error == ProbeError::none ? json(nullptr) : json(probe_error_name(s.error))},
         {"error_detail", s.error_detail},
         {"answered", s.answered},

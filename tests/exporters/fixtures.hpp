@@ -80,7 +80,7 @@ inline ZoneStatus zone_behind() {
     auto ns2 = server("ns2.behind.test.", "198.51.100.2", ServerState::behind, 2024050101);
     ns2.serial_behind = 2;
     ns2.lag_seconds = 30;
-    ns2.behind_since = fixture_now() - std::chrono::seconds(30);
+    ns2.behind_since = Instant{fixture_now() - std::chrono::seconds(30), MonoClock::now()};
     ns2.last_in_sync = fixture_now() - std::chrono::seconds(31);
     z.servers.push_back(ns2);
     auto dead = server("", "198.51.100.3", ServerState::unusable, std::nullopt);

@@ -62,7 +62,7 @@ TEST_CASE("reference change times propagation to each lagging server", "[evaluat
     CHECK(z2.last_serial_change == T0 + 60s);
     CHECK(z2.new_propagations.empty());  // ns1 had it before we could time it
     CHECK(server(z2, "10.0.0.2").state == ServerState::behind);
-    CHECK(server(z2, "10.0.0.2").propagation_pending_since == T0 + 60s);
+    CHECK(server(z2, "10.0.0.2").propagation_pending_since->wall == T0 + 60s);
     auto z3 = evaluate(
         &z2,
         round(T0 + 63s, {ok("ns1.", "10.0.0.1", 2, T0 + 63s), ok("ns2.", "10.0.0.2", 2, T0 + 63s)},
@@ -83,7 +83,7 @@ TEST_CASE("a NOTIFY signal times propagation even for servers that already have 
         T0 + 10s,
         {ok("ns1.", "10.0.0.1", 2, T0 + 10s + 200ms), ok("ns2.", "10.0.0.2", 2, T0 + 10s + 300ms)},
         ok("", "10.0.0.10", 2, T0 + 10s + 100ms));
-    r.change_signal = T0 + 10s;
+    r.change_signal = instant(T0 + 10s);
     auto z2 = evaluate(&z1, r);
     REQUIRE(z2.new_propagations.size() == 2);
     CHECK(z2.new_propagations[0].seconds == Approx(0.2));
@@ -269,4 +269,26 @@ TEST_CASE("without a primary, a deliberate rollback is followed after every serv
         y = std::move(next);
         CHECK(y.reference_serial == 9u);
     }
+}
+
+TEST_CASE("a step of the wall clock changes no lag and no propagation time", "[evaluator]") {
+    // 30 s pass between rounds on the monotonic clock; the wall clock is stepped (NTP) back an
+    // hour, then forward two: durations follow the monotonic clock, timestamps the wall clock.
+    const Instant a = instant(T0);
+    const Instant b{T0 - 1h + 30s, a.mono + 30s};
+    const Instant c{T0 + 2h + 60s, a.mono + 60s};
+    const Instant d{T0 + 2h + 90s, a.mono + 90s};
+    auto z1 =
+        evaluate(nullptr, round(a, {ok("ns1.", "10.0.0.1", 7, a), ok("ns2.", "10.0.0.2", 7, a)}));
+    auto z2 = evaluate(&z1, round(b, {ok("ns1.", "10.0.0.1", 9, b), ok("ns2.", "10.0.0.2", 7, b)}));
+    CHECK(z2.reference_serial == 9u);
+    CHECK(z2.last_serial_change == b.wall);
+    CHECK(server(z2, "10.0.0.2").lag_seconds == 0);
+    auto z3 = evaluate(&z2, round(c, {ok("ns1.", "10.0.0.1", 9, c), ok("ns2.", "10.0.0.2", 7, c)}));
+    CHECK(server(z3, "10.0.0.2").lag_seconds == Approx(30));
+    CHECK(z3.check_duration.count() == 0);
+    auto z4 = evaluate(&z3, round(d, {ok("ns1.", "10.0.0.1", 9, d), ok("ns2.", "10.0.0.2", 9, d)}));
+    REQUIRE(z4.new_propagations.size() == 1);
+    CHECK(z4.new_propagations[0].seconds == Approx(60));
+    CHECK(server(z4, "10.0.0.2").last_in_sync == d.wall);
 }

@@ -86,7 +86,7 @@ TEST_CASE("NOTIFY listener on :PORT answers over IPv4 and IPv6 loopback", "[noti
     }
     EventLoop loop;
     std::vector<std::string> zones;
-    NotifyListener listener(loop, Endpoint{"", 0}, [&](const std::string& zone, Clock::time_point) {
+    NotifyListener listener(loop, Endpoint{"", 0}, [&](const std::string& zone, Instant) {
         zones.push_back(zone);
         return true;
     });
@@ -102,10 +102,10 @@ TEST_CASE("NOTIFY listener on :PORT answers over IPv4 and IPv6 loopback", "[noti
 TEST_CASE("NOTIFY listener on an address in use fails with the reason", "[notify]") {
     EventLoop loop;
     NotifyListener first(loop, Endpoint{"127.0.0.1", 0},
-                         [](const std::string&, Clock::time_point) { return true; });
+                         [](const std::string&, Instant) { return true; });
     try {
         NotifyListener second(loop, Endpoint{"127.0.0.1", first.port()},
-                              [](const std::string&, Clock::time_point) { return true; });
+                              [](const std::string&, Instant) { return true; });
         FAIL("the second listener bound a port in use");
     } catch (const std::runtime_error& e) {
         CHECK(std::string(e.what()) ==
