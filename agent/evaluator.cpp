@@ -11,6 +11,9 @@ namespace soawatch {
 
 namespace {
 
+// Serials compare in RFC 1982 arithmetic, where 1 is newer than 4294967295: the messages say so.
+constexpr const char* kSerialArithmetic = " in RFC 1982 serial arithmetic";
+
 std::string describe(const NameserverStatus& s) {
     if (s.is_primary) return "primary " + s.target.address;
     if (s.target.nameserver.empty()) return s.target.address;
@@ -100,7 +103,12 @@ std::optional<uint32_t> newest_seen_reference(
 
 }  // namespace
 
-ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
+VerdictPolicy verdict_policy(const GlobalConfig& global) {
+    return {global.min_usable_nameservers,
+            global.min_usable_nameservers_severity == RedundancySeverity::critical};
+}
+
+ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const VerdictPolicy& policy) {
     ZoneStatus z;
     z.zone = r.zone;
     z.has_primary = r.primary.has_value();
@@ -287,14 +295,17 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         if (s.state != ServerState::unusable) usable_names.emplace(nameserver_label(s.target));
         switch (s.state) {
             case ServerState::behind:
-                warning.push_back(describe(s) + " is " + std::to_string(s.serial_behind) +
-                                  " serial(s) behind (" + std::to_string(s.soa->serial) + " < " +
-                                  std::to_string(*ref) + ") for " + human_duration(s.lag_seconds));
+                // A first look (a one-shot check) knows no duration: none is claimed.
+                warning.push_back(
+                    describe(s) + " is " + std::to_string(s.serial_behind) + " serial(s) behind (" +
+                    std::to_string(s.soa->serial) + " < " + std::to_string(*ref) +
+                    kSerialArithmetic + ")" +
+                    (s.probes_total > 1 ? " for " + human_duration(s.lag_seconds) : ""));
                 break;
             case ServerState::ahead:
                 warning.push_back(describe(s) + " is ahead of the reference (" +
                                   std::to_string(s.soa->serial) + " > " + std::to_string(*ref) +
-                                  ")");
+                                  kSerialArithmetic + ")");
                 break;
             case ServerState::incomparable:
                 warning.push_back(describe(s) + " has serial " + std::to_string(s.soa->serial) +
@@ -321,18 +332,27 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
                           "); the rest were not probed");
 
     if (ns_rows_total == 0) {
-        z.verdict = Verdict::unknown;
+        // Nothing to compare; but an unusable primary is CRITICAL on its own (the zone cannot
+        // be updated), and CRITICAL outranks UNKNOWN: a zone whose primary answers NXDOMAIN
+        // (it does not exist there) is CRITICAL, not UNKNOWN.
+        z.verdict = critical.empty() ? Verdict::unknown : Verdict::critical;
+        z.reasons = std::move(critical);
         z.reasons.push_back("no nameserver address known" +
                             (z.discovery_error.empty() ? "" : ": " + z.discovery_error));
-        z.reasons.insert(z.reasons.end(), critical.begin(), critical.end());
         return z;
     }
     if (usable_names.empty()) {
-        critical.insert(critical.begin(), "no nameserver answers");
-    } else if (usable_names.size() < 2) {
-        critical.insert(critical.begin(), "only " + std::to_string(usable_names.size()) +
-                                              " nameserver answers; at least 2 are needed "
-                                              "(RFC 2182)");
+        critical.insert(critical.begin(), "no nameserver is usable");
+    } else if (usable_names.size() < policy.min_usable_nameservers) {
+        // "Usable", not "answers": a server that answers REFUSED or without authority answers.
+        const std::size_t n = usable_names.size();
+        auto& list = policy.below_min_usable_is_critical ? critical : warning;
+        list.insert(list.begin(),
+                    "only " + std::to_string(n) +
+                        (n == 1 ? " nameserver is usable" : " nameservers are usable") +
+                        "; min_usable_nameservers is " +
+                        std::to_string(policy.min_usable_nameservers) +
+                        " (RFC 2182 section 5 asks for at least 2)");
     }
     z.verdict = !critical.empty()  ? Verdict::critical
                 : !warning.empty() ? Verdict::warning

@@ -168,7 +168,8 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     result.change_signal = zone.notify_at;
     zone.notify_at.reset();
 
-    auto status = std::make_shared<ZoneStatus>(evaluate(zone.status.get(), result));
+    auto status =
+        std::make_shared<ZoneStatus>(evaluate(zone.status.get(), result, verdict_policy(global_)));
     if (status->rolled_back_from && status->reference_serial)
         log::warn("reference serial moved back: every nameserver answered the older serial for " +
                       std::to_string(kReferenceRollbackRounds) + " checks in a row",

@@ -66,7 +66,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 13> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 15> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -78,7 +78,9 @@ constexpr std::array<std::string_view, 13> kGlobalKeys{"interval",
                                                        "fast_reprobe_interval",
                                                        "fast_reprobe_limit",
                                                        "max_nameservers",
-                                                       "max_addresses"};
+                                                       "max_addresses",
+                                                       "min_usable_nameservers",
+                                                       "min_usable_nameservers_severity"};
 constexpr std::array<std::string_view, 8> kZoneKeys{
     "name", "primary", "nameservers", "interval", "timeout", "retries", "port", "alerting"};
 constexpr std::array<std::string_view, 1> kZonesFileKeys{"zones"};
@@ -311,6 +313,20 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "max_addresses")) {
             g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
+        }
+        if (const Field* f = find_field(entries, "min_usable_nameservers")) {
+            g.min_usable_nameservers =
+                static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
+        }
+        if (const Field* f = find_field(entries, "min_usable_nameservers_severity")) {
+            const std::string severity = reader.string(*f, "a severity");
+            if (severity == "critical") {
+                g.min_usable_nameservers_severity = RedundancySeverity::critical;
+            } else if (severity == "warning") {
+                g.min_usable_nameservers_severity = RedundancySeverity::warning;
+            } else {
+                reader.fail(*f, "unknown severity " + quoted(severity) + " (critical, warning)");
+            }
         }
     }
 

@@ -22,6 +22,20 @@ json soa_to_json(const std::optional<dns::SoaRdata>& soa) {
                 {"minimum", soa->minimum}};
 }
 
+// RFC 1982 steps behind the reference: 0 in sync, null where no count applies (unusable, ahead,
+// incomparable): 0 would read as "in sync".
+json behind_steps(const NameserverStatus& s) {
+    switch (s.state) {
+        case ServerState::behind:
+            return s.serial_behind;
+        case ServerState::in_sync:
+        case ServerState::reference:
+            return 0;
+        default:
+            return nullptr;
+    }
+}
+
 json server_to_json(const NameserverStatus& s) {
     json errors = json::object();
     for (ProbeError e : all_probe_errors) {
@@ -37,7 +51,7 @@ json server_to_json(const NameserverStatus& s) {
         {"in_ns_set", s.in_ns_set},
         {"state", server_state_name(s.state)},
         {"serial", has_soa ? json(s.soa->serial) : json(nullptr)},
-        {"behind", s.serial_behind},
+        {"behind", behind_steps(s)},
         {"lag_seconds", s.lag_seconds},
         {"behind_since", s.behind_since ? json(rfc3339(s.behind_since->wall)) : json(nullptr)},
         {"error", s.error == ProbeError::none ? json(nullptr) : json(probe_error_name(s.error))},

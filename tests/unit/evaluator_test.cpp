@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "agent/common/duration.hpp"
 #include "agent/evaluator.hpp"
 #include "tests/support/zone_rounds.hpp"
 
@@ -122,7 +123,7 @@ TEST_CASE("fewer than two usable nameservers is CRITICAL; one of three down is W
                                              failed("ns2.", "10.0.0.2", ProbeError::timeout, T0)}));
     CHECK(none.verdict == Verdict::critical);
     CHECK_FALSE(none.consistent);
-    CHECK(none.reasons[0] == "no nameserver answers");
+    CHECK(none.reasons[0] == "no nameserver is usable");
 }
 
 TEST_CASE("two addresses of one NS name count as one nameserver", "[evaluator]") {
@@ -291,4 +292,75 @@ TEST_CASE("a step of the wall clock changes no lag and no propagation time", "[e
     REQUIRE(z4.new_propagations.size() == 1);
     CHECK(z4.new_propagations[0].seconds == Approx(60));
     CHECK(server(z4, "10.0.0.2").last_in_sync == d.wall);
+}
+
+TEST_CASE("min_usable_nameservers and its severity decide what lost redundancy is", "[evaluator]") {
+    const auto r = round(
+        T0, {ok("ns1.", "10.0.0.1", 5, T0), failed("ns2.", "10.0.0.2", ProbeError::refused, T0)});
+    const std::string below =
+        "only 1 nameserver is usable; min_usable_nameservers is 2 (RFC 2182 section 5 asks for "
+        "at least 2)";
+    // The default: 2, CRITICAL below.
+    auto strict = evaluate(nullptr, r);
+    CHECK(strict.verdict == Verdict::critical);
+    REQUIRE(strict.reasons.size() == 2);
+    CHECK(strict.reasons[0] == below);
+    CHECK(strict.reasons[1] == "ns2. (10.0.0.2) is unusable: refused");
+    // 2, WARNING below: the same reasons, a warning.
+    auto relaxed = evaluate(nullptr, r, VerdictPolicy{2, false});
+    CHECK(relaxed.verdict == Verdict::warning);
+    CHECK(relaxed.reasons == strict.reasons);
+    // 1: one usable NS name is enough; the unusable one is still a warning.
+    auto one = evaluate(nullptr, r, VerdictPolicy{1, true});
+    CHECK(one.verdict == Verdict::warning);
+    CHECK(one.reasons == std::vector<std::string>{"ns2. (10.0.0.2) is unusable: refused"});
+    // 3: two of three usable is below.
+    auto three = evaluate(nullptr,
+                          round(T0, {ok("ns1.", "10.0.0.1", 5, T0), ok("ns2.", "10.0.0.2", 5, T0),
+                                     failed("ns3.", "10.0.0.3", ProbeError::timeout, T0)}),
+                          VerdictPolicy{3, true});
+    CHECK(three.verdict == Verdict::critical);
+    CHECK(three.reasons[0] ==
+          "only 2 nameservers are usable; min_usable_nameservers is 3 (RFC 2182 section 5 asks "
+          "for at least 2)");
+    // None usable is CRITICAL whatever the policy: the zone does not resolve.
+    auto none = evaluate(nullptr,
+                         round(T0, {failed("ns1.", "10.0.0.1", ProbeError::timeout, T0),
+                                    failed("ns2.", "10.0.0.2", ProbeError::refused, T0)}),
+                         VerdictPolicy{1, false});
+    CHECK(none.verdict == Verdict::critical);
+    CHECK(none.reasons[0] == "no nameserver is usable");
+}
+
+TEST_CASE("messages: RFC 1982 named, no duration claimed on a first look", "[evaluator]") {
+    auto first = [](Clock::time_point at) {
+        return round(
+            at, {ok("ns1.", "10.0.0.1", 2026010101, at), ok("ns2.", "10.0.0.2", 2026010100, at)});
+    };
+    auto z1 = evaluate(nullptr, first(T0));
+    CHECK(z1.reasons == std::vector<std::string>{
+                            "ns2. (10.0.0.2) is 1 serial(s) behind (2026010100 < 2026010101 in "
+                            "RFC 1982 serial arithmetic)"});
+    auto z2 = evaluate(&z1, first(T0 + 30s));
+    CHECK(z2.reasons == std::vector<std::string>{
+                            "ns2. (10.0.0.2) is 1 serial(s) behind (2026010100 < 2026010101 in "
+                            "RFC 1982 serial arithmetic) for " +
+                            human_duration(30)});
+    auto ahead = evaluate(
+        nullptr,
+        round(T0, {ok("ns1.", "10.0.0.1", 2026010104, T0), ok("ns2.", "10.0.0.2", 4294967295u, T0)},
+              ok("", "10.0.0.10", 4294967295u, T0)));
+    CHECK(ahead.reasons ==
+          std::vector<std::string>{"ns1. (10.0.0.1) is ahead of the reference (2026010104 > "
+                                   "4294967295 in RFC 1982 serial arithmetic)"});
+}
+
+TEST_CASE("an unusable primary is CRITICAL even when no nameserver is known", "[evaluator]") {
+    auto r = round(T0, {}, failed("", "10.0.0.10", ProbeError::nxdomain, T0));
+    r.discovery_error = "example.test. does not exist (NXDOMAIN)";
+    auto z = evaluate(nullptr, r);
+    CHECK(z.verdict == Verdict::critical);
+    CHECK(z.reasons == std::vector<std::string>{
+                           "primary 10.0.0.10 is unusable: nxdomain",
+                           "no nameserver address known: example.test. does not exist (NXDOMAIN)"});
 }

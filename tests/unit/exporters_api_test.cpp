@@ -60,6 +60,7 @@ TEST_CASE("api: a zone with one server behind and one unusable", "[exporters][ap
     CHECK(dead["address"] == "198.51.100.3");
     CHECK(dead["state"] == "unusable");
     CHECK(dead["serial"].is_null());
+    CHECK(dead["behind"].is_null());
     CHECK(dead["error"] == "timeout");
     CHECK(dead["error_detail"] == "no answer after 3 tries");
     CHECK(dead["rcode"].is_null());
