@@ -154,13 +154,12 @@ void Scheduler::run_check(const std::string& name, Zone& zone) {
     const double delay = std::chrono::duration<double>(started - zone.scheduled_for).count();
     round_max_delay_ = std::max(round_max_delay_, delay);
     const uint64_t generation = zone.generation;
-    checker_.check(zone.spec, [this, name, generation, started](ZoneCheckResult result) {
-        on_checked(name, generation, std::move(result), started);
+    checker_.check(zone.spec, [this, name, generation](ZoneCheckResult result) {
+        on_checked(name, generation, std::move(result));
     });
 }
 
-void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
-                           Mono::time_point started) {
+void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result) {
     auto it = zones_.find(name);
     if (stopped_ || it == zones_.end() || it->second->generation != generation) return;
     Zone& zone = *it->second;
@@ -235,7 +234,6 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     }
     schedule(name, zone, when);
     publish_stats();
-    (void)started;
 }
 
 void Scheduler::publish_stats() {

@@ -87,8 +87,7 @@ class Scheduler {
     void arm_wake();
     void run_due();
     void run_check(const std::string& name, Zone& zone);
-    void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
-                    EventLoop::Clock::time_point started);
+    void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result);
 
     EventLoop& loop_;
     ZoneChecker& checker_;

@@ -105,16 +105,10 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
                             });
         return;
     }
-    if (spec.nameserver_names.empty()) {
-        probe_all(std::move(round), spec, *spec.nameserver_addresses);  // no lookup needed
-        return;
-    }
-
     // Configured addresses only (the usual case at scale): nothing to wait for, so neither a
-    // copy of the spec nor a join.
+    // copy of the spec nor a join. (Without names there are addresses: else spec.discovers().)
     if (spec.nameserver_names.empty()) {
-        static const std::vector<ProbeTarget> kNone;
-        probe_all(round, spec, spec.nameserver_addresses ? *spec.nameserver_addresses : kNone);
+        probe_all(std::move(round), spec, *spec.nameserver_addresses);
         return;
     }
 

@@ -534,12 +534,14 @@ class Loader {
             for (const auto& [key, value] : headers) {
                 std::string header = key;
                 std::string how;
+                // One suffix, the last: "X_env_file" is the header X_env read from a file.
                 for (const char* suffix : {"_file", "_env"}) {
                     const std::string_view sv(suffix);
                     if (header.size() > sv.size() &&
                         header.compare(header.size() - sv.size(), sv.size(), sv) == 0) {
                         header.resize(header.size() - sv.size());
                         how = suffix;
+                        break;
                     }
                 }
                 if (!is_header_name(header)) {
