@@ -40,6 +40,7 @@ struct ProbeSettings {
     uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
     bool ipv4 = true;               // probe A addresses of NS names
     bool ipv6 = true;               // probe AAAA addresses of NS names
+    bool operator==(const ProbeSettings&) const = default;
 };
 
 // How bad a zone is when fewer NS names than global.min_usable_nameservers answer usably.
