@@ -322,8 +322,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     }
     z.consistent = any_usable && all_match;
     z.usable_servers = static_cast<unsigned>(usable_names.size());
-    for (const auto& name : z.unresolved_nameservers)
-        warning.push_back("nameserver " + name + " has no address");
+    for (const auto& ns : z.unresolved_nameservers)
+        warning.push_back("nameserver " + ns.name + " has no address (" + ns.detail + ")");
     if (z.discovery_from_cache)
         warning.push_back("discovery failed (" + z.discovery_error +
                           "); using the last good answer");

@@ -80,7 +80,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
             r.discovery_error = "addresses of " + ns.name + ": " + ns.stale;
         }
         if (ns.addresses.empty()) {
-            round->result.unresolved.push_back(ns.name + " (" + ns.error + ")");
+            round->result.unresolved.push_back({ns.name, ns.error_kind, ns.error});
             return;
         }
         for (const auto& address : ns.addresses) targets.push_back({ns.name, address, port});

@@ -46,9 +46,9 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
 
 struct ZoneCheckResult {
     std::string zone;
-    std::optional<SoaObservation> primary;     // when a primary is configured
-    std::vector<SoaObservation> observations;  // one per nameserver address
-    std::vector<std::string> unresolved;       // "ns.example. (reason)": names with no address
+    std::optional<SoaObservation> primary;         // when a primary is configured
+    std::vector<SoaObservation> observations;      // one per nameserver address
+    std::vector<UnresolvedNameserver> unresolved;  // NS names with no address
     std::string discovery_error;
     bool discovery_from_cache = false;
     // Set when there were more NS names or addresses than the limits (the rest were skipped):

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 
 namespace soawatch {
@@ -157,10 +158,10 @@ struct ZoneStatus {
     std::optional<uint32_t> rolled_back_from;
 
     std::vector<NameserverStatus> servers;  // sorted: primary first, then by name, address
-    std::vector<std::string> unresolved_nameservers;  // "name (reason)": NS names without address
-    std::string discovery_error;                      // why discovery failed (empty when it worked)
-    bool discovery_from_cache = false;                // the resolver failed; last good answer used
-    bool nameservers_capped = false;  // more NS names/addresses than the configured caps
+    std::vector<UnresolvedNameserver> unresolved_nameservers;  // NS names without address
+    std::string discovery_error;        // why discovery failed (empty when it worked)
+    bool discovery_from_cache = false;  // the resolver failed; last good answer used
+    bool nameservers_capped = false;    // more NS names/addresses than the configured caps
 
     bool consistent = false;  // every usable nameserver has the reference serial
     Verdict verdict = Verdict::unknown;

@@ -229,8 +229,9 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
                             s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s),
                             state_text(s)});
         }
-        for (const auto& name : z.unresolved_nameservers)
-            rows.push_back({z.zone, name.substr(0, name.find(' ')), "-", "-", "-", "no_address"});
+        for (const auto& ns : z.unresolved_nameservers)
+            rows.push_back(
+                {z.zone, ns.name, "-", "-", "-", std::string(address_error_name(ns.error))});
         if (z.servers.empty() && z.unresolved_nameservers.empty())
             rows.push_back({z.zone, "-", "-", "-", "-", "no_nameservers"});
     }

@@ -72,6 +72,15 @@ json server_to_json(const NameserverStatus& s) {
     };
 }
 
+// Name, error kind and detail as fields: a machine need not parse "name (reason)".
+json unresolved_to_json(const std::vector<UnresolvedNameserver>& list) {
+    json out = json::array();
+    for (const auto& ns : list)
+        out.push_back(
+            {{"name", ns.name}, {"error", address_error_name(ns.error)}, {"detail", ns.detail}});
+    return out;
+}
+
 }  // namespace
 
 json zone_to_json(const ZoneStatus& z) {
@@ -90,7 +99,7 @@ json zone_to_json(const ZoneStatus& z) {
         {"checks_total", z.checks_total},
         {"reasons", z.reasons},
         {"usable_nameservers", z.usable_servers},
-        {"unresolved_nameservers", z.unresolved_nameservers},
+        {"unresolved_nameservers", unresolved_to_json(z.unresolved_nameservers)},
         {"discovery_error", z.discovery_error.empty() ? json(nullptr) : json(z.discovery_error)},
         {"discovery_from_cache", z.discovery_from_cache},
         {"nameservers_capped", z.nameservers_capped},

@@ -96,7 +96,8 @@ inline ZoneStatus zone_behind() {
     z.reasons = {"ns2.behind.test. (198.51.100.2) is 2 serials behind for 30s",
                  "198.51.100.3 does not answer: timeout"};
     z.usable_servers = 2;
-    z.unresolved_nameservers = {"ns4.behind.test. (NXDOMAIN)"};
+    z.unresolved_nameservers = {{"ns4.behind.test.", AddressError::nxdomain,
+                                 "A: ns4.behind.test. does not exist (NXDOMAIN)"}};
     z.checks_total = 3;
     return z;
 }

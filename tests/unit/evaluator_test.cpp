@@ -169,10 +169,10 @@ TEST_CASE("a server ahead of the primary is reported", "[evaluator]") {
 
 TEST_CASE("unresolved NS names are a warning", "[evaluator]") {
     auto r = round(T0, {ok("ns1.", "10.0.0.1", 5, T0), ok("ns2.", "10.0.0.2", 5, T0)});
-    r.unresolved = {"ns9.example.test. (no A or AAAA records)"};
+    r.unresolved = {{"ns9.example.test.", AddressError::no_address, "no A or AAAA records"}};
     auto z = evaluate(nullptr, r);
     CHECK(z.verdict == Verdict::warning);
-    CHECK(z.reasons.back() == "nameserver ns9.example.test. (no A or AAAA records) has no address");
+    CHECK(z.reasons.back() == "nameserver ns9.example.test. has no address (no A or AAAA records)");
 }
 
 TEST_CASE("without a primary, a newest server that drops a probe keeps the reference",

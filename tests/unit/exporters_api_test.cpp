@@ -20,7 +20,10 @@ TEST_CASE("api: a zone with one server behind and one unusable", "[exporters][ap
     CHECK(z["last_check"] == "2024-05-01T11:59:59Z");
     CHECK(z["last_serial_change"] == "2024-05-01T11:59:30Z");
     CHECK(z["reasons"].size() == 2);
-    CHECK(z["unresolved_nameservers"] == json::array({"ns4.behind.test. (NXDOMAIN)"}));
+    CHECK(z["unresolved_nameservers"] ==
+          json::array({{{"name", "ns4.behind.test."},
+                        {"error", "nxdomain"},
+                        {"detail", "A: ns4.behind.test. does not exist (NXDOMAIN)"}}}));
     CHECK(z["discovery_error"].is_null());
     CHECK(z["usable_nameservers"] == 2);
     REQUIRE(z["servers"].size() == 3);
