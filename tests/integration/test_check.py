@@ -250,14 +250,21 @@ def test_bad_arguments_exit_unknown():
     for args, message in [
         (["check"], "no zone given"),
         (["check", "--timeout", "5x", "example.test"], "--timeout: not a duration"),
-        (["check", "--port", "70000", "example.test"], "--port: 70000 is out of range"),
+        (["check", "--port", "70000", "example.test"],
+         "--port: out of range: 70000 (allowed 1..65535)"),
+        (["check", "--edns-bufsize=65535", "example.test"],
+         "--edns-bufsize: out of range: 65535 (allowed 0, or 512..4096)"),
+        (["check", "--timeout=2h", "example.test"], "--timeout: out of range: 2h (allowed 1ms..1m)"),
         (["check", "--resolver", "not-an-ip", "example.test"], "--resolver"),
-        (["check", "--bogus", "example.test"], "unknown option --bogus"),
+        (["check", "--bogus", "example.test"], "unknown flag --bogus"),
         (["check", "a..b"], "invalid zone name"),
     ]:
         rc, out, err = soawatch(*args)
         assert rc == UNKNOWN, (args, rc, out, err)
         assert err.count("\n") == 1 and message in err, (args, err)
+    # Help is printed on stdout with exit 0 (no exit() inside the parser).
+    rc, out, err = soawatch("check", "--help")
+    assert rc == 0 and out.startswith("Usage: soawatch check") and not err, (rc, err)
 
 
 if __name__ == "__main__":
