@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "agent/scheduler.hpp"
@@ -174,20 +175,28 @@ TEST_CASE("scheduler: fast re-probing gives up after fast_reprobe_limit", "[sche
 TEST_CASE("scheduler: a NOTIFY during a running check starts another that carries it",
           "[scheduler]") {
     SerialServer a, b;
-    a.delay_ms = 300;
-    b.delay_ms = 300;
+    a.delay_ms = 500;
+    b.delay_ms = 500;
     SchedulerRig rig;
     rig.scheduler.apply(parse_config("global: { interval: 1h, timeout: 2s, retries: 0 }\nzones:\n" +
                                          zone_yaml("z.test", {&a, &b}),
                                      "test.yml"));
-    // The first check is out (its queries reached the servers): the primary announces 2.
-    REQUIRE(
-        rig.run_until([&] { return a.server.udp_queries() == 1 && b.server.udp_queries() == 1; }));
-    a.serial = 2;
-    b.serial = 2;
-    const Instant notified = Instant::now();
-    REQUIRE(rig.scheduler.notify("z.test.", notified));
+    // 100 ms in, the first check is out (answers take 500 ms): the primary announces 2. (A loop
+    // timer: the loop need not wake when a query reaches a server.)
+    Instant notified;
+    std::optional<std::size_t> checks_at_notify;
+    bool handed = false;
+    rig.loop.add_timer(100ms, [&] {
+        checks_at_notify = rig.checks.size();
+        a.serial = 2;
+        b.serial = 2;
+        notified = Instant::now();
+        handed = rig.scheduler.notify("z.test.", notified);
+    });
     REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 2; }));
+    CHECK(handed);
+    CHECK(checks_at_notify == 0u);
+    CHECK(a.server.udp_queries() == 2);
     // The running check answered 1 (its queries left before the NOTIFY) and does not consume
     // it; the check that follows at once sees 2 and times propagation from the NOTIFY.
     CHECK_FALSE(rig.checks[0].first.change_signal.has_value());
@@ -201,29 +210,33 @@ TEST_CASE("scheduler: a NOTIFY during a running check starts another that carrie
 TEST_CASE("scheduler: a reload adds, removes and changes zones while checks are in flight",
           "[scheduler]") {
     SerialServer a, b, c;
-    a.delay_ms = 200;
-    b.delay_ms = 200;
+    a.delay_ms = 500;  // per query, one at a time: the first answer comes after 500 ms
+    b.delay_ms = 500;
     c.serial = 5;
     SchedulerRig rig;
-    const std::string global = "global: { interval: 1h, timeout: 2s, retries: 0 }\nzones:\n";
+    const std::string global = "global: { interval: 1h, timeout: 3s, retries: 0 }\nzones:\n";
     rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
                                          zone_yaml("removed.test", {&a, &b}) +
                                          zone_yaml("changed.test", {&a, &b}),
                                      "test.yml"));
-    // Every first check is out; none has come back (a and b take 200 ms per query, one at a
-    // time: the first answer is still being made).
-    REQUIRE(rig.run_until([&] { return a.server.udp_queries() >= 1; }));
-    REQUIRE(rig.checks.empty());
-    rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
-                                         zone_yaml("changed.test", {&c}) +
-                                         zone_yaml("added.test", {&c}),
-                                     "test.yml"));
+    // The reload comes 50 ms later (a loop timer: the loop need not wake for it otherwise),
+    // with every first check out and none back.
+    std::optional<std::size_t> checks_at_reload;
+    rig.loop.add_timer(50ms, [&] {
+        checks_at_reload = rig.checks.size();
+        rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
+                                             zone_yaml("changed.test", {&c}) +
+                                             zone_yaml("added.test", {&c}),
+                                         "test.yml"));
+    });
     REQUIRE(rig.run_until([&] {
         return rig.checks_of("kept.test.") >= 1 && rig.checks_of("added.test.") >= 1 &&
                rig.store.zone("changed.test.") &&
                rig.store.zone("changed.test.")->reference_serial == 5u;
     }));
-    rig.run_for(300ms);                          // the removed zone's answers have long come back
+    CHECK(checks_at_reload == 0u);
+    CHECK(a.server.udp_queries() == 3);          // the removed zone's query was out
+    rig.run_for(1500ms);                         // a has answered every query it had by now
     CHECK(rig.checks_of("removed.test.") == 0);  // its check in flight published nothing
     CHECK(rig.store.zone("removed.test.") == nullptr);
     CHECK(rig.store.zone("kept.test.")->reference_serial == 1u);
