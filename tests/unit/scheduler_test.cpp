@@ -65,15 +65,21 @@ TEST_CASE("scheduler: the first round ends when every zone was checked, not afte
 namespace {
 
 // A zone's server for scheduler tests: answers the serial it had when the query came, after
-// `delay` (one query at a time: the fake server has one thread).
+// `delay`, and not before the test lets it go while `hold` is set (one query at a time: the
+// fake server has one thread). `seen` counts the queries whose serial was taken.
 struct SerialServer {
     std::atomic<uint32_t> serial{1};
     std::atomic<int> delay_ms{0};
+    std::atomic<bool> hold{false};
+    std::atomic<int> seen{0};
     FakeDnsServer server{[this](const FakeQuery& q) {
         const uint32_t answer = serial.load();
+        ++seen;
+        while (hold.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
         return AnswerBuilder(q.wire).aa().soa(answer).build();
     }};
+    ~SerialServer() { hold = false; }  // before the server's thread is joined
     std::string address() const { return "\"127.0.0.1:" + std::to_string(server.port()) + "\""; }
 };
 
@@ -104,6 +110,17 @@ struct SchedulerRig {
         loop.run_until([&] { return done() || expired; });
         loop.cancel_timer(timer);
         return done();
+    }
+    // Runs `then` on the loop as soon as `ready` holds (polled every 5 ms by a loop timer: the
+    // loop does not wake when a fake server's thread changes something).
+    void once(std::function<bool()> ready, std::function<void()> then) {
+        loop.add_timer(5ms, [this, ready, then] {
+            if (ready()) {
+                then();
+            } else {
+                once(ready, then);
+            }
+        });
     }
     void run_for(std::chrono::milliseconds span) {
         bool over = false;
@@ -175,24 +192,26 @@ TEST_CASE("scheduler: fast re-probing gives up after fast_reprobe_limit", "[sche
 TEST_CASE("scheduler: a NOTIFY during a running check starts another that carries it",
           "[scheduler]") {
     SerialServer a, b;
-    a.delay_ms = 500;
-    b.delay_ms = 500;
+    a.hold = true;  // the first check's answers wait for the NOTIFY
+    b.hold = true;
     SchedulerRig rig;
-    rig.scheduler.apply(parse_config("global: { interval: 1h, timeout: 2s, retries: 0 }\nzones:\n" +
+    rig.scheduler.apply(parse_config("global: { interval: 1h, timeout: 5s, retries: 0 }\nzones:\n" +
                                          zone_yaml("z.test", {&a, &b}),
                                      "test.yml"));
-    // 100 ms in, the first check is out (answers take 500 ms): the primary announces 2. (A loop
-    // timer: the loop need not wake when a query reaches a server.)
+    // Both servers took serial 1 for the first check, which is held: the primary announces 2.
     Instant notified;
     std::optional<std::size_t> checks_at_notify;
     bool handed = false;
-    rig.loop.add_timer(100ms, [&] {
-        checks_at_notify = rig.checks.size();
-        a.serial = 2;
-        b.serial = 2;
-        notified = Instant::now();
-        handed = rig.scheduler.notify("z.test.", notified);
-    });
+    rig.once([&] { return a.seen == 1 && b.seen == 1; },
+             [&] {
+                 checks_at_notify = rig.checks.size();
+                 a.serial = 2;
+                 b.serial = 2;
+                 notified = Instant::now();
+                 handed = rig.scheduler.notify("z.test.", notified);
+                 a.hold = false;
+                 b.hold = false;
+             });
     REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 2; }));
     CHECK(handed);
     CHECK(checks_at_notify == 0u);
@@ -210,33 +229,38 @@ TEST_CASE("scheduler: a NOTIFY during a running check starts another that carrie
 TEST_CASE("scheduler: a reload adds, removes and changes zones while checks are in flight",
           "[scheduler]") {
     SerialServer a, b, c;
-    a.delay_ms = 500;  // per query, one at a time: the first answer comes after 500 ms
-    b.delay_ms = 500;
+    a.hold = true;  // no answer before the reload
+    b.hold = true;
+    a.delay_ms = 50;
+    b.delay_ms = 50;
     c.serial = 5;
     SchedulerRig rig;
-    const std::string global = "global: { interval: 1h, timeout: 3s, retries: 0 }\nzones:\n";
+    const std::string global = "global: { interval: 1h, timeout: 5s, retries: 0 }\nzones:\n";
     rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
                                          zone_yaml("removed.test", {&a, &b}) +
                                          zone_yaml("changed.test", {&a, &b}),
                                      "test.yml"));
-    // The reload comes 50 ms later (a loop timer: the loop need not wake for it otherwise),
-    // with every first check out and none back.
+    // The reload comes with every first check out (a and b hold the first query each, the
+    // others wait behind it) and none back; then the servers answer.
     std::optional<std::size_t> checks_at_reload;
-    rig.loop.add_timer(50ms, [&] {
-        checks_at_reload = rig.checks.size();
-        rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
-                                             zone_yaml("changed.test", {&c}) +
-                                             zone_yaml("added.test", {&c}),
-                                         "test.yml"));
-    });
+    rig.once([&] { return a.seen >= 1 && b.seen >= 1; },
+             [&] {
+                 checks_at_reload = rig.checks.size();
+                 rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
+                                                      zone_yaml("changed.test", {&c}) +
+                                                      zone_yaml("added.test", {&c}),
+                                                  "test.yml"));
+                 a.hold = false;
+                 b.hold = false;
+             });
     REQUIRE(rig.run_until([&] {
         return rig.checks_of("kept.test.") >= 1 && rig.checks_of("added.test.") >= 1 &&
                rig.store.zone("changed.test.") &&
                rig.store.zone("changed.test.")->reference_serial == 5u;
     }));
     CHECK(checks_at_reload == 0u);
-    CHECK(a.server.udp_queries() == 3);          // the removed zone's query was out
-    rig.run_for(1500ms);                         // a has answered every query it had by now
+    CHECK(a.server.udp_queries() == 3);  // the removed zone's query was out
+    rig.run_for(500ms);                  // a has answered every query it had by now (3 x 50 ms)
     CHECK(rig.checks_of("removed.test.") == 0);  // its check in flight published nothing
     CHECK(rig.store.zone("removed.test.") == nullptr);
     CHECK(rig.store.zone("kept.test.")->reference_serial == 1u);
