@@ -40,7 +40,11 @@ struct ProbeSettings {
     uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
     bool ipv4 = true;               // probe A addresses of NS names
     bool ipv6 = true;               // probe AAAA addresses of NS names
+    bool operator==(const ProbeSettings&) const = default;
 };
+
+// How bad a zone is when fewer NS names than global.min_usable_nameservers answer usably.
+enum class RedundancySeverity { warning, critical };
 
 struct GlobalConfig {
     Duration interval{60000};               // how often each zone is checked
@@ -51,6 +55,10 @@ struct GlobalConfig {
     Duration fast_reprobe_limit{600000};    // give up fast re-probing after this long
     unsigned max_nameservers = 32;          // NS names followed per zone (caps hostile NS sets)
     unsigned max_addresses = 64;            // addresses probed per zone
+    // NS names with a usable address a zone needs (RFC 2182 section 5 asks for two); below it
+    // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
+    unsigned min_usable_nameservers = 2;
+    RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
 };
 
 struct ZoneConfig {
