@@ -173,6 +173,7 @@ struct ProbeJob : ParkedConnection {
 // callback), freed when the request completes.
 struct RequestState {
     std::string raw_uri;              // as sent: path and query string, undecoded
+    bool headers_seen = false;        // the access handler's first call is done
     bool answered = false;            // a response is queued (later calls only drain a body)
     std::shared_ptr<ProbeJob> probe;  // set while /probe waits for its check
 };
@@ -222,6 +223,13 @@ std::size_t header_bytes(const Request& request) {
         },
         &total);
     return total;
+}
+
+// Content-Length other than 0, or Transfer-Encoding.
+bool announces_body(const Request& request) {
+    if (request.header(MHD_HTTP_HEADER_TRANSFER_ENCODING) != nullptr) return true;
+    const char* length = request.header(MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return length != nullptr && std::string_view(length) != "0";
 }
 
 // A body no endpoint takes: over the limit, or chunked (of unknown length).
@@ -363,15 +371,29 @@ struct HttpServer::Impl {
         if (state->answered) return MHD_YES;
         Request request{connection, method != nullptr ? method : "", url != nullptr ? url : "",
                         version != nullptr ? version : "", state};
+        // Without a body the answer comes on the next call (at once): answered on the first,
+        // libmicrohttpd would close the connection, which keep-alive clients should keep. A
+        // request with a body is answered on the first, before any of it is read.
+        if (!state->headers_seen) {
+            state->headers_seen = true;
+            if (!announces_body(request)) return MHD_YES;
+        }
         const auto policy = self->current_policy();
         if (state->probe) return self->answer_probe(request, *policy);
 
         Response r;
         try {
             r = admit(request, *policy);
-            if (r.status == 0 && header_bytes(request) > kMaxRequestHeaderBytes)
+            // Oversized requests end their connection: what comes next on it is not trusted
+            // to be a request.
+            if (r.status == 0 && header_bytes(request) > kMaxRequestHeaderBytes) {
                 r = text(431, "request header fields too large");
-            if (r.status == 0 && has_large_body(request)) r = text(413, "request body too large");
+                r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
+            }
+            if (r.status == 0 && has_large_body(request)) {
+                r = text(413, "request body too large");
+                r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
+            }
             if (r.status == 0 && request.path == "/probe") {
                 if (request.method != "GET" && request.method != "HEAD")
                     r = method_not_allowed("GET, HEAD");
