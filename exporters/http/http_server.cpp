@@ -37,6 +37,7 @@
 #include "exporters/http/tls_context.hpp"
 #include "exporters/http/tls_session.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/unique_fd.hpp"
 
 namespace soawatch {
 
@@ -755,7 +756,8 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
     // No new connections; parked ones come back (libmicrohttpd must not stop with suspended
     // connections) and their work is told to end. The event threads never wait on a client,
     // so the daemon stops at once.
-    MHD_quiesce_daemon(impl_->daemon.get());
+    // The listening socket is ours to close once quiesced, after the daemon has stopped.
+    const UniqueFd listener(MHD_quiesce_daemon(impl_->daemon.get()));
     impl_->parked.cancel_all();
     impl_->daemon.reset();
     if (impl_->background.join_all(grace)) return true;

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -785,4 +786,26 @@ TEST_CASE("https: max_version is enforced", "[exporters][tls]") {
     CHECK(r.status == 200);
     o.tls_min_version = CURL_SSLVERSION_TLSv1_3;
     CHECK_THROWS(http_request(f.url("/healthz"), o));
+}
+
+TEST_CASE("http: a stopped server leaves no descriptor open", "[exporters][http]") {
+    const auto open_descriptors = [] {
+        return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                             std::filesystem::directory_iterator());
+    };
+    FakeAgent agent;
+    {
+        HttpServer warm_up(local_options(), agent.hooks());  // libraries' own descriptors
+        CHECK(http_request("http://127.0.0.1:" + std::to_string(warm_up.port()) + "/healthz")
+                  .status == 200);
+    }
+    const auto before = open_descriptors();
+    for (int i = 0; i < 3; ++i) {
+        HttpServer server(local_options(), agent.hooks());
+        CHECK(
+            http_request("http://127.0.0.1:" + std::to_string(server.port()) + "/healthz").status ==
+            200);
+        CHECK(server.stop(std::chrono::seconds(5)));
+    }
+    CHECK(open_descriptors() == before);
 }
