@@ -93,7 +93,18 @@ struct Response {
     Headers headers;  // Allow, WWW-Authenticate, Retry-After
     // Set: the body is written by this, after `body`, and sent while it is written.
     std::function<void(prom::StreamedText&)> writer = {};
+    // Set: the answer is this one's, made on a background thread while the connection is
+    // parked (work that waits for the agent or grows with the zones never runs on an event
+    // thread).
+    std::function<Response()> deferred = {};
 };
+
+// An answer made later, off the event thread.
+Response later(std::function<Response()> work) {
+    Response r{0, kTextType, {}, {}};
+    r.deferred = std::move(work);
+    return r;
+}
 
 Response text(int status, std::string body) {
     if (body.empty() || body.back() != '\n') body += '\n';
@@ -160,23 +171,21 @@ std::string client_address(MHD_Connection* connection) {
     return text;
 }
 
-// A /probe waiting for its DNS check on a background thread, its connection parked meanwhile.
-struct ProbeJob : ParkedConnection {
+// A deferred answer being made on a background thread, its connection parked meanwhile.
+struct DeferredJob : ParkedConnection {
     using ParkedConnection::ParkedConnection;
     std::mutex mutex;
-    bool done = false;                // guarded by mutex
-    std::optional<std::string> body;  // guarded by mutex
-    std::string error;                // guarded by mutex
-    int status = 400;                 // guarded by mutex
+    bool done = false;  // guarded by mutex
+    Response result;    // guarded by mutex
 };
 
 // One request, as the routes see it. Created when its request line arrives (libmicrohttpd's URI
 // callback), freed when the request completes.
 struct RequestState {
-    std::string raw_uri;              // as sent: path and query string, undecoded
-    bool headers_seen = false;        // the access handler's first call is done
-    bool answered = false;            // a response is queued (later calls only drain a body)
-    std::shared_ptr<ProbeJob> probe;  // set while /probe waits for its check
+    std::string raw_uri;                    // as sent: path and query string, undecoded
+    bool headers_seen = false;              // the access handler's first call is done
+    bool answered = false;                  // a response is queued (later calls only drain a body)
+    std::shared_ptr<DeferredJob> deferred;  // set while its answer is made elsewhere
 };
 
 struct Request {
@@ -380,7 +389,7 @@ struct HttpServer::Impl {
             if (!announces_body(request)) return MHD_YES;
         }
         const auto policy = self->current_policy();
-        if (state->probe) return self->answer_probe(request, *policy);
+        if (state->deferred) return self->answer_deferred(request, *policy);
 
         Response r;
         try {
@@ -395,14 +404,11 @@ struct HttpServer::Impl {
                 r = text(413, "request body too large");
                 r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
             }
-            if (r.status == 0 && request.path == "/probe") {
-                if (request.method != "GET" && request.method != "HEAD")
-                    r = method_not_allowed("GET, HEAD");
-                else
-                    r = self->start_probe(request);
-                if (r.status == 0) return MHD_YES;  // parked until the check is done
-            }
             if (r.status == 0) r = self->route(request);
+            if (r.deferred) {
+                r = self->defer(request, std::move(r.deferred));
+                if (r.status == 0) return MHD_YES;  // parked until the answer is made
+            }
         } catch (const std::exception& e) {
             r = text(500, std::string("internal error: ") + e.what());
         } catch (...) {
@@ -491,9 +497,47 @@ struct HttpServer::Impl {
                                   response.get());
     }
 
-    // /probe: parks the connection and runs the check on a background thread. Status 0: parked;
-    // else the answer (a bad request).
-    Response start_probe(const Request& request) {
+    // Parks the connection and makes the answer with `work` on a background thread. Status 0:
+    // parked; else the answer (the server stops).
+    Response defer(const Request& request, std::function<Response()> work) {
+        auto job = std::make_shared<DeferredJob>(request.connection);
+        parked.add(job);
+        if (!job->park()) return text(503, "shutting down");
+        request.state->deferred = job;
+        background.start([job, work = std::move(work)] {
+            Response r;
+            try {
+                r = work();
+            } catch (const std::exception& e) {
+                r = text(500, std::string("internal error: ") + e.what());
+            } catch (...) {
+                r = text(500, "internal error");
+            }
+            {
+                std::lock_guard lock(job->mutex);
+                job->done = true;
+                job->result = std::move(r);
+            }
+            job->unpark();
+        });
+        return Response{0, kTextType, {}, {}};
+    }
+
+    // The connection is back: its answer is made, or the server stops.
+    MHD_Result answer_deferred(const Request& request, const AccessPolicy& policy) {
+        RequestState* state = request.state;
+        const std::shared_ptr<DeferredJob> job = std::move(state->deferred);
+        state->answered = true;
+        Response r;
+        {
+            std::lock_guard lock(job->mutex);
+            r = job->done ? std::move(job->result) : text(503, "shutting down");
+        }
+        return send(request, std::move(r), policy.headers);
+    }
+
+    // GET /probe: the query checked here, the check itself waited for on a background thread.
+    Response probe(const Request& request) const {
         if (!hooks.probe) return text(501, "probing is not available");
         bool too_long = false;
         const auto zone_param = request.query("zone", &too_long);
@@ -509,50 +553,16 @@ struct HttpServer::Impl {
         std::chrono::milliseconds deadline{0};
         if (!scrape_deadline(request, &deadline))
             return text(400, "invalid X-Prometheus-Scrape-Timeout-Seconds");
-        auto job = std::make_shared<ProbeJob>(request.connection);
-        parked.add(job);
-        if (!job->park()) return text(503, "shutting down");
-        request.state->probe = job;
-        background.start([job, probe = hooks.probe, zone = *zone_param, primary, deadline] {
+        return later([probe = hooks.probe, zone = *zone_param, primary, deadline] {
             std::string error;
             int status = 400;
-            std::optional<std::string> body;
-            try {
-                body = probe(zone, primary, deadline, &error, &status);
-            } catch (const std::exception& e) {
-                error = std::string("internal error: ") + e.what();
-                status = 500;
+            auto body = probe(zone, primary, deadline, &error, &status);
+            if (!body) {
+                if (status < 400 || status > 599) status = 400;
+                return text(status, error.empty() ? "probe failed" : error);
             }
-            {
-                std::lock_guard lock(job->mutex);
-                job->done = true;
-                job->body = std::move(body);
-                job->error = std::move(error);
-                job->status = status;
-            }
-            job->unpark();
+            return Response{200, kMetricsType, std::move(*body), {}};
         });
-        return Response{0, kTextType, {}, {}};
-    }
-
-    // The connection of a /probe is back: its check ended, or the server stops.
-    MHD_Result answer_probe(const Request& request, const AccessPolicy& policy) {
-        RequestState* state = request.state;
-        const std::shared_ptr<ProbeJob> job = std::move(state->probe);
-        state->answered = true;
-        Response r;
-        {
-            std::lock_guard lock(job->mutex);
-            if (!job->done) {
-                r = text(503, "shutting down");
-            } else if (!job->body) {
-                const int status = job->status < 400 || job->status > 599 ? 400 : job->status;
-                r = text(status, job->error.empty() ? "probe failed" : job->error);
-            } else {
-                r = Response{200, kMetricsType, std::move(*job->body), {}};
-            }
-        }
-        return send(request, std::move(r), policy.headers);
     }
 
     Response route(const Request& request) const {
@@ -563,7 +573,7 @@ struct HttpServer::Impl {
         if (path == "/-/reload") {
             if (method != "POST") return method_not_allowed("POST");
             if (!enable_lifecycle) return text(403, std::string(kLifecycleDisabled));
-            return reload();
+            return later([this] { return reload(); });
         }
 
         // Every other route is read-only. The method is checked before the handler runs: a
@@ -577,20 +587,29 @@ struct HttpServer::Impl {
     // The handler of a read-only path; empty when no route has that path.
     std::function<Response()> read_only_handler(const Request& request,
                                                 std::string_view path) const {
-        if (path == "/") return [this, &request] { return status_page(request); };
+        if (path == "/") {
+            return [this, query = std::string(request.raw_query())] {
+                return later([this, query] { return status_page(query); });
+            };
+        }
         if (path == kStatusPageCssPath)
             return [] { return Response{200, kCssType, std::string(kStatusPageCss), {}}; };
         if (path == "/metrics") return [this] { return metrics(); };
+        if (path == "/probe") return [this, &request] { return probe(request); };
         if (path == "/healthz") return [] { return text(200, "ok"); };
         if (path == "/readyz") {
             return [this] {
                 return hooks.ready && hooks.ready() ? text(200, "ready") : text(503, "not ready");
             };
         }
-        if (path == kAlertsPath) return [this] { return alerts(); };
-        if (path == kZonesPath || path == kZonePrefix) return [this] { return zones(); };
-        if (path.starts_with(kZonePrefix))
-            return [this, name = path.substr(kZonePrefix.size())] { return zone(name); };
+        if (path == kAlertsPath) return [this] { return later([this] { return alerts(); }); };
+        if (path == kZonesPath || path == kZonePrefix)
+            return [this] { return later([this] { return zones(); }); };
+        if (path.starts_with(kZonePrefix)) {
+            return [this, name = std::string(path.substr(kZonePrefix.size()))] {
+                return later([this, name] { return zone(name); });
+            };
+        }
         return nullptr;
     }
 
@@ -599,8 +618,8 @@ struct HttpServer::Impl {
         return hooks.snapshot();
     }
 
-    // request.raw_query() holds the page's query string (filters, paging) as sent.
-    Response status_page(const Request& /*request*/) const {
+    // `query`: the page's query string as sent (filters, paging).
+    Response status_page(const std::string& /*query*/) const {
         const SnapshotPtr snap = snapshot();
         if (!snap) return text(503, "no status yet");
         const AlertsSnapshotPtr alerts = hooks.alerts ? hooks.alerts() : nullptr;

@@ -809,3 +809,58 @@ TEST_CASE("http: a stopped server leaves no descriptor open", "[exporters][http]
     }
     CHECK(open_descriptors() == before);
 }
+
+TEST_CASE("http: a reload, page or API answer that waits never holds up /healthz",
+          "[exporters][http]") {
+    FakeAgent agent;
+    std::mutex gate_mutex;
+    std::condition_variable gate;
+    bool released = false;
+    std::atomic<int> waiting{0};
+    const auto wait_for_gate = [&] {
+        ++waiting;
+        std::unique_lock lock(gate_mutex);
+        gate.wait(lock, [&] { return released; });
+    };
+    HttpHooks hooks = agent.hooks();
+    hooks.reload = [&] {
+        wait_for_gate();
+        return ReloadResult{true, ""};
+    };
+    hooks.snapshot = [&] {
+        wait_for_gate();
+        return agent.snapshot;
+    };
+    HttpServer server(local_options(), hooks);  // 2 threads
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    const std::vector<std::pair<std::string, std::string>> slow = {
+        {"POST", "/-/reload"},
+        {"POST", "/-/reload"},
+        {"GET", "/api/v1/zones"},
+        {"GET", "/api/v1/zones/example.test"},
+        {"GET", "/"}};
+    std::vector<std::thread> clients;
+    std::atomic<int> answered{0};
+    for (const auto& [method, path] : slow) {
+        clients.emplace_back([&, method = method, path = path] {
+            if (http_request(base + path, method).status == 200) ++answered;
+        });
+    }
+    for (int i = 0; i < 500 && waiting < static_cast<int>(slow.size()); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(waiting == static_cast<int>(slow.size()));
+    for (const char* path : {"/healthz", "/readyz", "/metrics", "/static/soawatch.css"}) {
+        INFO(path);
+        const auto start = std::chrono::steady_clock::now();
+        CHECK(http_request(base + path).status != 0);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+    }
+    CHECK(answered == 0);
+    {
+        std::lock_guard lock(gate_mutex);
+        released = true;
+    }
+    gate.notify_all();
+    for (auto& t : clients) t.join();
+    CHECK(answered == static_cast<int>(slow.size()));
+}
