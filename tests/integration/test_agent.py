@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.parse
 
-from labtest import Agent, Lab, Prometheus, canonical_zone, eventually, main
+from labtest import Agent, Lab, Prometheus, canonical_zone, eventually, http, main
 
 lab = Lab(zones=3)
 work = None
@@ -238,6 +238,11 @@ def test_probes_of_a_silent_server_never_hold_up_healthz_and_metrics():
         for status, _, body in results:
             assert status == 200, (status, body)
             assert 'soawatch_zone_status{zone="example.test."' in body, body
+        # Prometheus' scrape timeout bounds the wait, as with blackbox_exporter: 2 s less 0.5 s,
+        # where the check itself needs 6 s (two 3 s tries of the silent primary).
+        status, _, body = http(f"{prober.url}/probe?zone=example.test&primary={primary}",
+                               headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"}, timeout=10)
+        assert status == 504 and body == "probe timed out\n", (status, body)
     finally:
         prober.stop()
         silent.close()
