@@ -179,8 +179,10 @@ struct DeferredJob : ParkedConnection {
     Response result;    // guarded by mutex
 };
 
-// One request, as the routes see it. Created when its request line arrives (libmicrohttpd's URI
-// callback), freed when the request completes.
+// The request being served on a connection, reset when its request line arrives (libmicrohttpd's
+// URI callback). It belongs to the connection (libmicrohttpd's socket context, from its start to
+// its close), not to the request: a request cut short before its headers end gets no completion
+// notice, so state owned per request would leak with every such client.
 struct RequestState {
     std::string raw_uri;                    // as sent: path and query string, undecoded
     bool headers_seen = false;              // the access handler's first call is done
@@ -338,25 +340,37 @@ struct HttpServer::Impl {
         self->last_log = std::move(message);
     }
 
-    // The request line has arrived: its state, with the URI as sent (the query undecoded).
-    static void* on_uri(void* /*cls*/, const char* uri, MHD_Connection* /*connection*/) {
-        auto state = std::make_unique<RequestState>();
+    // The request line has arrived: the connection's request state, reset, with the URI as
+    // sent (the query undecoded).
+    static void* on_uri(void* /*cls*/, const char* uri, MHD_Connection* connection) {
+        const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (info == nullptr || info->socket_context == nullptr) return nullptr;
+        auto* state = static_cast<RequestState*>(info->socket_context);
+        *state = RequestState{};
         if (uri != nullptr) state->raw_uri = uri;
-        return state.release();  // freed in on_completed
+        return state;
     }
 
     static void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** req_cls,
                              MHD_RequestTerminationCode /*why*/) {
-        const std::unique_ptr<RequestState> state(static_cast<RequestState*>(*req_cls));
+        if (auto* state = static_cast<RequestState*>(*req_cls)) *state = RequestState{};
         *req_cls = nullptr;
     }
 
-    // A TLS connection begins before its handshake: the client certificate policy goes on its
-    // session (libmicrohttpd itself only knows "ask when a CA is given").
-    static void on_connection(void* cls, MHD_Connection* connection, void** /*socket_context*/,
+    // A connection starts (its request state is made) or closes (and its state goes). A TLS
+    // connection starts before its handshake: the client certificate policy goes on its session
+    // (libmicrohttpd itself only knows "ask when a CA is given").
+    static void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
                               MHD_ConnectionNotificationCode code) {
         auto* self = static_cast<Impl*>(cls);
-        if (code != MHD_CONNECTION_NOTIFY_STARTED || !self->tls) return;
+        if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+            const std::unique_ptr<RequestState> state(static_cast<RequestState*>(*socket_context));
+            *socket_context = nullptr;
+            return;
+        }
+        *socket_context = std::make_unique<RequestState>().release();  // freed when it closes
+        if (!self->tls) return;
         const MHD_ConnectionInfo* info =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         if (info != nullptr && info->tls_session != nullptr)
