@@ -757,13 +757,19 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
     using UriFn = void* (*)(void*, const char*, MHD_Connection*);
     using CompletedFn = void (*)(void*, MHD_Connection*, void**, MHD_RequestTerminationCode);
     using NotifyFn = void (*)(void*, MHD_Connection*, void**, MHD_ConnectionNotificationCode);
-    impl.daemon.reset(MHD_start_daemon(
-        flags, listen.port, nullptr, nullptr, &Impl::on_request, impl_.get(),
-        MHD_OPTION_EXTERNAL_LOGGER, static_cast<LoggerFn>(&Impl::log_message), impl_.get(),
-        MHD_OPTION_URI_LOG_CALLBACK, static_cast<UriFn>(&Impl::on_uri), impl_.get(),
-        MHD_OPTION_NOTIFY_COMPLETED, static_cast<CompletedFn>(&Impl::on_completed), impl_.get(),
-        MHD_OPTION_NOTIFY_CONNECTION, static_cast<NotifyFn>(&Impl::on_connection), impl_.get(),
-        MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END));
+    const auto start = [&](unsigned with_flags) {
+        return MHD_start_daemon(
+            with_flags, listen.port, nullptr, nullptr, &Impl::on_request, impl_.get(),
+            MHD_OPTION_EXTERNAL_LOGGER, static_cast<LoggerFn>(&Impl::log_message), impl_.get(),
+            MHD_OPTION_URI_LOG_CALLBACK, static_cast<UriFn>(&Impl::on_uri), impl_.get(),
+            MHD_OPTION_NOTIFY_COMPLETED, static_cast<CompletedFn>(&Impl::on_completed), impl_.get(),
+            MHD_OPTION_NOTIFY_CONNECTION, static_cast<NotifyFn>(&Impl::on_connection), impl_.get(),
+            MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END);
+    };
+    impl.daemon.reset(start(flags));
+    // "Every address" on a host without IPv6: every IPv4 address.
+    if (!impl.daemon && listen.address.empty())
+        impl.daemon.reset(start(flags & ~static_cast<unsigned>(MHD_USE_DUAL_STACK)));
     if (!impl.daemon) {
         std::string reason;
         {
