@@ -59,9 +59,11 @@ constexpr std::size_t kMaxRequestHeaderBytes = 8192;
 // kMaxRequestHeaderBytes and this get our 431; beyond it, libmicrohttpd answers 431 itself.
 constexpr std::size_t kConnectionMemory = 64 * 1024;
 // Connections at once, and from one client address (a slow or stuck client holds no thread,
-// only one of these). Generous: a Prometheus multi-target /probe job opens one per target.
+// only one of these). Generous per address: a Prometheus multi-target /probe job keeps one
+// connection per target open (closed after request_timeout idle), all from one address; half
+// the slots still leaves the other half to everyone else.
 constexpr unsigned kMaxConnections = 1024;
-constexpr unsigned kMaxConnectionsPerClient = 256;
+constexpr unsigned kMaxConnectionsPerClient = kMaxConnections / 2;
 // Prometheus sends its scrape timeout; the probe answers this much earlier, as
 // blackbox_exporter's default --timeout-offset does, so the answer arrives in time.
 constexpr std::chrono::milliseconds kScrapeTimeoutOffset{500};
