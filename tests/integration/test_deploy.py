@@ -156,7 +156,7 @@ def test_runtime_group_provides_every_library():
             needed[m.group(1)] = m.group(2)
     # Sanitizer runtimes belong to the test build only (tests/run.sh builds with ASan).
     needed = {k: v for k, v in needed.items() if not re.match(r"lib(asan|ubsan|lsan|tsan)", k)}
-    # Libraries that dlopen() others name them in their strings (civetweb: libssl, libcrypto).
+    # Libraries that dlopen() others name them in their strings.
     ldconfig = {}
     for line in run(["ldconfig", "-p"]).stdout.splitlines():
         m = re.match(r"\s*(\S+) \((.*?)\) => (\S+)", line)
