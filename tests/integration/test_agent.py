@@ -261,13 +261,6 @@ def teardown():
 
 if __name__ == "__main__":
     try:
-        main([test_ready_after_first_round, test_metrics_pass_promtool,
-              test_prometheus_scrapes_the_truth, test_lagging_secondary_behind_then_propagated,
-              test_notify_times_propagation_to_the_second, test_api_and_probe_endpoints,
-              test_status_page_in_chromium_shows_the_lagging_server,
-              test_status_page_shows_markup_from_dns_as_text,
-              test_reload_keeps_old_config_on_error_and_applies_good_one,
-              test_probes_of_a_silent_server_never_hold_up_healthz_and_metrics,
-              test_sigterm_stops_within_a_second], lab=lab)
+        main(lab=lab)
     finally:
         teardown()
