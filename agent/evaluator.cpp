@@ -15,12 +15,6 @@ namespace {
 // Serials compare in RFC 1982 arithmetic, where 1 is newer than 4294967295: the messages say so.
 constexpr const char* kSerialArithmetic = " in RFC 1982 serial arithmetic";
 
-std::string describe(const NameserverStatus& s) {
-    if (s.is_primary) return "primary " + s.target.address;
-    if (s.target.nameserver.empty()) return s.target.address;
-    return s.target.nameserver + " (" + s.target.address + ")";
-}
-
 NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     NameserverStatus s;
     s.target = obs.target;
@@ -305,7 +299,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
         }
         if (s.is_primary) {
             if (s.state == ServerState::unusable)
-                critical.push_back(describe(s) +
+                critical.push_back(describe_server(s) +
                                    " is unusable: " + std::string(probe_error_name(s.error)) +
                                    (s.error_detail.empty() ? "" : " (" + s.error_detail + ")"));
             continue;
@@ -316,22 +310,23 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             case ServerState::behind:
                 // A first look (a one-shot check) knows no duration: none is claimed.
                 warning.push_back(
-                    describe(s) + " is " + std::to_string(s.serial_behind) + " serial(s) behind (" +
-                    std::to_string(s.soa->serial) + " < " + std::to_string(*ref) +
-                    kSerialArithmetic + ")" +
+                    describe_server(s) + " is " + std::to_string(s.serial_behind) +
+                    " serial(s) behind (" + std::to_string(s.soa->serial) + " < " +
+                    std::to_string(*ref) + kSerialArithmetic + ")" +
                     (s.probes_total > 1 ? " for " + human_duration(s.lag_seconds) : ""));
                 break;
             case ServerState::ahead:
-                warning.push_back(describe(s) + " is ahead of the reference (" +
+                warning.push_back(describe_server(s) + " is ahead of the reference (" +
                                   std::to_string(s.soa->serial) + " > " + std::to_string(*ref) +
                                   kSerialArithmetic + ")");
                 break;
             case ServerState::incomparable:
-                warning.push_back(describe(s) + " has serial " + std::to_string(s.soa->serial) +
+                warning.push_back(describe_server(s) + " has serial " +
+                                  std::to_string(s.soa->serial) +
                                   ", which RFC 1982 cannot order against " + std::to_string(*ref));
                 break;
             case ServerState::unusable:
-                warning.push_back(describe(s) +
+                warning.push_back(describe_server(s) +
                                   " is unusable: " + std::string(probe_error_name(s.error)) +
                                   (s.error_detail.empty() ? "" : " (" + s.error_detail + ")"));
                 break;

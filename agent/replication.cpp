@@ -31,12 +31,6 @@ void add_mismatch(ZoneStatus& z, const NameserverStatus& s, std::string field, s
 
 }  // namespace
 
-std::string describe_server(const NameserverStatus& s) {
-    if (s.is_primary) return "the primary " + s.target.address;
-    if (s.target.nameserver.empty()) return s.target.address;
-    return s.target.nameserver + " (" + s.target.address + ")";
-}
-
 double refresh_age_bound(const dns::SoaRdata& reference, const AlertRuleSettings& rule) {
     return static_cast<double>(reference.refresh) +
            static_cast<double>(rule.tolerated_retries) * static_cast<double>(reference.retry);

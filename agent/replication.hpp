@@ -33,7 +33,4 @@ void replication_findings(const ZoneStatus& zone, const AlertRuleSet& rules,
 // The refresh age tolerated by SecondaryRefreshFailing: SOA refresh + tolerated_retries x retry.
 double refresh_age_bound(const dns::SoaRdata& reference, const AlertRuleSettings& rule);
 
-// "ns1.example. (192.0.2.1)", or the address alone, or "the primary 192.0.2.53".
-std::string describe_server(const NameserverStatus& s);
-
 }  // namespace soawatch

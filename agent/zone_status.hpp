@@ -25,10 +25,43 @@ enum class ServerState {
     incomparable,  // RFC 1982 leaves the comparison undefined (difference of exactly 2^31)
     unusable,      // no usable SOA this round: see `error`
 };
+// One row per ServerState, in enum order: the name used by metrics, logs, JSON and alerts.
+struct ServerStateInfo {
+    ServerState state;
+    std::string_view name;
+};
+inline constexpr std::array<ServerStateInfo, 6> kServerStates{{
+    {ServerState::reference, "reference"},
+    {ServerState::in_sync, "in_sync"},
+    {ServerState::behind, "behind"},
+    {ServerState::ahead, "ahead"},
+    {ServerState::incomparable, "incomparable"},
+    {ServerState::unusable, "unusable"},
+}};
+static_assert(kServerStates.back().state == ServerState::unusable, "the table covers the enum");
 std::string_view server_state_name(ServerState s);
 
 // Nagios/Icinga plugin conventions: the exit code of `soawatch check`.
 enum class Verdict { ok = 0, warning = 1, critical = 2, unknown = 3 };
+// One row per Verdict, in enum order: the plugin name (output, JSON, alerts), the status page's
+// CSS class, and the rank that picks the worst of several zones (CRITICAL > WARNING > UNKNOWN >
+// OK: an unusable zone outranks one that could not be checked, the plugin convention).
+struct VerdictInfo {
+    Verdict verdict;
+    std::string_view name;
+    std::string_view css_class;
+    int severity_rank;
+};
+inline constexpr std::array<VerdictInfo, 4> kVerdicts{{
+    {Verdict::ok, "OK", "ok", 0},
+    {Verdict::warning, "WARNING", "warning", 2},
+    {Verdict::critical, "CRITICAL", "critical", 3},
+    {Verdict::unknown, "UNKNOWN", "unknown", 1},
+}};
+static_assert(kVerdicts.back().verdict == Verdict::unknown, "the table covers the enum");
+constexpr const VerdictInfo& verdict_info(Verdict v) {
+    return kVerdicts[static_cast<std::size_t>(v)];
+}
 std::string_view verdict_name(Verdict v);  // "OK", "WARNING", "CRITICAL", "UNKNOWN"
 
 // Failed probes of one address by ProbeError (indexed by the enum's value; [0] unused). Most
@@ -146,6 +179,10 @@ struct NameserverStatus {
     // When its last EXPIRE answer says it stops serving the zone (kept while it is unusable).
     std::optional<Clock::time_point> expires_at;
 };
+
+// How messages (the zone's reasons, alert texts) name a server: "ns1.example. (192.0.2.1)",
+// "192.0.2.1" where it has no NS name, "primary 192.0.2.53" for the hidden primary.
+std::string describe_server(const NameserverStatus& s);
 
 // A field in which a server's SOA differs from the reference SOA at the same serial.
 struct SoaFieldMismatch {

@@ -1,6 +1,7 @@
 #include "agent/alerting/alert_engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <tuple>
@@ -55,15 +56,12 @@ Clock::time_point fires_at(const Alert& a) {
 }  // namespace
 
 std::string_view alert_state_name(AlertState state) {
-    switch (state) {
-        case AlertState::pending:
-            return "pending";
-        case AlertState::firing:
-            return "firing";
-        case AlertState::resolved:
-            return "resolved";
-    }
-    return "pending";
+    // In enum order; the names of Alertmanager's webhook `status` and of /api/v1/alerts.
+    static constexpr std::array<std::string_view, 3> kNames{"pending", "firing", "resolved"};
+    static_assert(static_cast<std::size_t>(AlertState::resolved) + 1 == kNames.size(),
+                  "the table covers the enum");
+    const auto i = static_cast<std::size_t>(state);
+    return i < kNames.size() ? kNames[i] : "pending";
 }
 
 const std::string& Alert::label(std::string_view name) const {

@@ -12,13 +12,6 @@ namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-// "ns1.example. (192.0.2.1)", "192.0.2.1", "the primary 192.0.2.53".
-std::string who(const NameserverStatus& s) {
-    if (s.is_primary) return "the primary " + s.target.address;
-    if (s.target.nameserver.empty()) return s.target.address;
-    return s.target.nameserver + " (" + s.target.address + ")";
-}
-
 std::string error_text(const NameserverStatus& s) {
     std::string text(probe_error_name(s.error));
     if (!s.error_detail.empty()) text += " (" + s.error_detail + ")";
@@ -52,7 +45,7 @@ void serial_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
     std::map<uint32_t, std::vector<std::string>> serving;
     for (const auto& s : z.servers)
         if (!s.is_primary && s.state != ServerState::unusable && s.soa)
-            serving[s.soa->serial].push_back(who(s));
+            serving[s.soa->serial].push_back(describe_server(s));
     if (serving.size() < 2) return;
     AlertCondition c = make(AlertRule::zone_serial_mismatch, nullptr);
     c.summary = z.zone + " is served with " + std::to_string(serving.size()) + " different serials";
@@ -75,12 +68,12 @@ void nameserver_behind(const ZoneStatus& z, const NameserverStatus& s, const Ale
     const double max_lag = Seconds(r.max_lag).count();
     if (s.serial_behind <= r.max_serial_behind && s.lag_seconds <= max_lag) return;
     AlertCondition c = make(AlertRule::nameserver_behind, &s);
-    c.summary =
-        who(s) + " is " + std::to_string(s.serial_behind) + " serial(s) behind on " + z.zone;
-    c.description = who(s) + " serves serial " + std::to_string(s.soa->serial) + " for " + z.zone +
-                    ", " + std::to_string(s.serial_behind) + " step(s) behind the reference " +
-                    reference_text(z) + ", and has lacked the reference for " +
-                    human_duration(s.lag_seconds) +
+    c.summary = describe_server(s) + " is " + std::to_string(s.serial_behind) +
+                " serial(s) behind on " + z.zone;
+    c.description = describe_server(s) + " serves serial " + std::to_string(s.soa->serial) +
+                    " for " + z.zone + ", " + std::to_string(s.serial_behind) +
+                    " step(s) behind the reference " + reference_text(z) +
+                    ", and has lacked the reference for " + human_duration(s.lag_seconds) +
                     ". Its zone transfers (NOTIFY, IXFR/AXFR) are not getting through.";
     out.push_back(std::move(c));
 }
@@ -91,8 +84,8 @@ void nameserver_unreachable(const ZoneStatus& z, const NameserverStatus& s,
     if (s.is_primary || s.state != ServerState::unusable || !is_unreachable_error(s.error)) return;
     if (s.consecutive_failures < r.consecutive_failures) return;
     AlertCondition c = make(AlertRule::nameserver_unreachable, &s);
-    c.summary = who(s) + " does not answer for " + z.zone;
-    c.description = who(s) + " gave no answer to the last " +
+    c.summary = describe_server(s) + " does not answer for " + z.zone;
+    c.description = describe_server(s) + " gave no answer to the last " +
                     std::to_string(s.consecutive_failures) + " SOA queries for " + z.zone + ": " +
                     error_text(s) + ".";
     if (s.last_success) {
@@ -110,8 +103,8 @@ void nameserver_lame(const ZoneStatus& z, const NameserverStatus& s, const Alert
         is_unreachable_error(s.error))
         return;
     AlertCondition c = make(AlertRule::nameserver_lame, &s);
-    c.summary = who(s) + " is lame for " + z.zone;
-    c.description = who(s) + " answers for " + z.zone +
+    c.summary = describe_server(s) + " is lame for " + z.zone;
+    c.description = describe_server(s) + " answers for " + z.zone +
                     " but not with an authoritative SOA: " + error_text(s) +
                     ". Resolvers that pick it get no usable answer for the zone.";
     out.push_back(std::move(c));
@@ -135,8 +128,9 @@ void expiry_risk_from_expire(const ZoneStatus& z, const NameserverStatus& s,
         if (remaining <= 0 || expire - remaining <= r.expire_fraction * expire) return;
     }
     AlertCondition c = make(AlertRule::zone_expiry_risk, &s);
-    c.summary = who(s) + " stops serving " + z.zone + " in " + human_duration(remaining);
-    c.description = who(s) + " answers EDNS EXPIRE " +
+    c.summary =
+        describe_server(s) + " stops serving " + z.zone + " in " + human_duration(remaining);
+    c.description = describe_server(s) + " answers EDNS EXPIRE " +
                     std::to_string(static_cast<uint64_t>(remaining)) + ": it has not refreshed " +
                     z.zone + " from its primary for " +
                     human_duration(std::max(0.0, expire - remaining)) + " of the SOA expire " +
@@ -168,12 +162,13 @@ void expiry_risk(const ZoneStatus& z, const NameserverStatus& s, const AlertRule
     const double expire = z.reference_soa->expire;
     if (stale <= r.expire_fraction * expire) return;
     AlertCondition c = make(AlertRule::zone_expiry_risk, &s);
-    c.summary =
-        who(s) + " may stop serving " + z.zone + " (SOA expire " + human_duration(expire) + ")";
+    c.summary = describe_server(s) + " may stop serving " + z.zone + " (SOA expire " +
+                human_duration(expire) + ")";
     const int percent = static_cast<int>(stale * 100 / expire);
-    c.description = who(s) + " has been without the reference serial " + reference_text(z) +
-                    " for " + human_duration(stale) + ", " + std::to_string(percent) +
-                    "% of the zone's SOA expire time of " + human_duration(expire) + " (it is " +
+    c.description = describe_server(s) + " has been without the reference serial " +
+                    reference_text(z) + " for " + human_duration(stale) + ", " +
+                    std::to_string(percent) + "% of the zone's SOA expire time of " +
+                    human_duration(expire) + " (it is " +
                     (s.state == ServerState::unusable ? "unusable: " + error_text(s)
                                                       : std::string(server_state_name(s.state))) +
                     "). When expire passes without a successful refresh, it stops answering "
@@ -206,10 +201,11 @@ void secondary_refresh_failing(const ZoneStatus& z, const NameserverStatus& s,
     if (s.is_primary || !s.refresh_failing || !s.refresh_age || !z.reference_soa) return;
     const dns::SoaRdata& soa = *z.reference_soa;
     AlertCondition c = make(AlertRule::secondary_refresh_failing, &s);
-    c.summary = who(s) + " has not refreshed " + z.zone + " for " + human_duration(*s.refresh_age);
+    c.summary = describe_server(s) + " has not refreshed " + z.zone + " for " +
+                human_duration(*s.refresh_age);
     c.description =
-        who(s) + " last reached its primary for " + z.zone + " " + human_duration(*s.refresh_age) +
-        " ago (its EDNS EXPIRE answer: " +
+        describe_server(s) + " last reached its primary for " + z.zone + " " +
+        human_duration(*s.refresh_age) + " ago (its EDNS EXPIRE answer: " +
         (s.expire_remaining ? std::to_string(*s.expire_remaining) : std::string("?")) +
         " s left of the SOA expire " + std::to_string(soa.expire) + "), more than refresh " +
         std::to_string(soa.refresh) + " + " + std::to_string(r.tolerated_retries) + " x retry " +
@@ -245,11 +241,11 @@ void propagation_slow(const ZoneStatus& z, const NameserverStatus& s, const Aler
     }
     if (took <= bound) return;
     AlertCondition c = make(AlertRule::propagation_slow, &s);
-    c.summary = "new serials of " + z.zone + " reach " + who(s) + " slowly";
+    c.summary = "new serials of " + z.zone + " reach " + describe_server(s) + " slowly";
     c.description = std::string(pending ? "The new serial " : "The last new serial ") +
                     reference_text(z) + (pending ? " has been on its way to " : " took ") +
-                    (pending ? who(s) + " for " + human_duration(took)
-                             : human_duration(took) + " to reach " + who(s)) +
+                    (pending ? describe_server(s) + " for " + human_duration(took)
+                             : human_duration(took) + " to reach " + describe_server(s)) +
                     ", over the bound of " + human_duration(bound) +
                     (r.max_propagation.count() > 0 ? "" : " (SOA refresh / 2)") +
                     ": NOTIFY (RFC 1996) is not getting through and only the refresh timer "

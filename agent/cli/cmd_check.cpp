@@ -99,20 +99,6 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
     }
 }
 
-int severity_rank(Verdict v) {
-    switch (v) {
-        case Verdict::ok:
-            return 0;
-        case Verdict::unknown:
-            return 1;
-        case Verdict::warning:
-            return 2;
-        case Verdict::critical:
-            return 3;
-    }
-    return 1;
-}
-
 // What one round cost, for --stats.
 struct RoundStats {
     std::size_t zones = 0;
@@ -271,7 +257,8 @@ int run_check_command(int argc, char** argv) {
 
     Verdict worst = Verdict::ok;
     for (const auto& z : results)
-        if (severity_rank(z->verdict) > severity_rank(worst)) worst = z->verdict;
+        if (verdict_info(z->verdict).severity_rank > verdict_info(worst).severity_rank)
+            worst = z->verdict;
 
     if (options.json) {
         nlohmann::json doc;

@@ -10,20 +10,6 @@ namespace soawatch {
 
 namespace {
 
-std::string_view verdict_class(Verdict v) {
-    switch (v) {
-        case Verdict::ok:
-            return "ok";
-        case Verdict::warning:
-            return "warning";
-        case Verdict::critical:
-            return "critical";
-        case Verdict::unknown:
-            return "unknown";
-    }
-    return "unknown";
-}
-
 double seconds_between(Clock::time_point from, Clock::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
@@ -335,7 +321,7 @@ void append_ago(std::string& out, Clock::time_point t, Clock::time_point now) {
 }
 
 void append_zone(std::string& out, const ZoneStatus& z, Clock::time_point now, bool open) {
-    const std::string_view cls = verdict_class(z.verdict);
+    const std::string_view cls = verdict_info(z.verdict).css_class;
     out += "<details class=\"zone ";
     out += cls;
     out += open ? "\" open>" : "\">";
