@@ -14,6 +14,7 @@
 #include "agent/common/shared_list.hpp"
 #include "agent/config/alert_config.hpp"
 #include "agent/config/endpoint.hpp"
+#include "probes/tsig.hpp"
 
 namespace soawatch {
 
@@ -42,6 +43,16 @@ struct ProbeSettings {
     bool ipv6 = true;               // probe AAAA addresses of NS names
 };
 
+// transfer_check: the transfer audit (docs/CONFIG.md). Every nameserver address and the hidden
+// primary are asked for an unsigned AXFR (it must be refused) once per interval; with a key, the
+// primary is also asked for a TSIG-signed IXFR (it must be served). Shared: 100,000 zones that
+// use the global one hold one copy.
+struct TransferCheckConfig {
+    Duration interval{3600000};       // 1m..24h
+    std::optional<tsig::Key> tsig;  // the key the secondaries use; none: no keyed check
+};
+using TransferCheckPtr = std::shared_ptr<const TransferCheckConfig>;
+
 struct GlobalConfig {
     Duration interval{60000};               // how often each zone is checked
     ProbeSettings probe;                    // timeout, retries, port, edns_udp_size, ipv4, ipv6
@@ -51,6 +62,7 @@ struct GlobalConfig {
     Duration fast_reprobe_limit{600000};    // give up fast re-probing after this long
     unsigned max_nameservers = 32;          // NS names followed per zone (caps hostile NS sets)
     unsigned max_addresses = 64;            // addresses probed per zone
+    TransferCheckPtr transfer_check;        // null: no transfer audit
 };
 
 struct ZoneConfig {
@@ -65,6 +77,8 @@ struct ZoneConfig {
     // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
     // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
     std::shared_ptr<const AlertRuleSet> alert_rules;
+    // zones[].transfer_check: replaces the global one when set (null inside: off for the zone).
+    std::optional<TransferCheckPtr> transfer_check;
     // Where this zone was declared, for messages: one string per file, shared by its zones.
     std::shared_ptr<const std::string> source_file;
     int source_line = 0;
@@ -91,6 +105,8 @@ Config parse_config(const std::string& text, const std::string& name,
 // The settings a zone is probed with: the global ones with the zone's overrides applied.
 ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone);
 Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone);
+// The zone's transfer_check, else the global one; null when the audit is off for the zone.
+TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const ZoneConfig& zone);
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone);
 
 }  // namespace soawatch
