@@ -26,6 +26,7 @@ struct ZoneCheckSpec {
     ProbeSettings probe;
     unsigned max_nameservers = 32;
     unsigned max_addresses = 64;
+    TransferCheckPtr transfer_check;  // null: no transfer audit for this zone
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 

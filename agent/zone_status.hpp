@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "probes/observation.hpp"
+#include "probes/transfer_observation.hpp"
 
 namespace soawatch {
 
@@ -137,6 +138,15 @@ struct PropagationSample {
     double seconds = 0;
 };
 
+// The latest transfer audit of a zone (transfer_check): what each address answered to an
+// unsigned AXFR, and the hidden primary to a TSIG-signed IXFR. Shared between the statuses of
+// one zone until the next audit.
+struct TransferAudit {
+    Clock::time_point at;                            // when the last request finished
+    std::vector<TransferObservation> axfr;           // one per address: primary first, then NS set
+    std::optional<TransferObservation> signed_ixfr;  // of the primary, when a key is configured
+};
+
 struct ZoneStatus {
     std::string zone;  // canonical, trailing dot
     bool has_primary = false;
@@ -168,6 +178,13 @@ struct ZoneStatus {
     std::vector<PropagationSample> new_propagations;
     // True while the zone is being re-probed fast after a reference change or a NOTIFY.
     bool fast_reprobe = false;
+
+    // The latest transfer audit; null while the audit is off or has not finished yet. Its
+    // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
+    // and number of reasons are kept so a new audit replaces the old findings.
+    std::shared_ptr<const TransferAudit> transfer;
+    Verdict evaluated_verdict = Verdict::unknown;
+    std::size_t evaluated_reasons = 0;
 };
 
 using ZoneStatusPtr = std::shared_ptr<const ZoneStatus>;

@@ -52,6 +52,8 @@ struct TransferProber::Probe {
     Callback done;
 };
 
+TransferProber::TransferProber(EventLoop& loop) : loop_(loop) {}
+
 TransferProber::~TransferProber() {
     for (auto& [id, probe] : probes_) {
         loop_.unwatch_fd(probe->fd.get());

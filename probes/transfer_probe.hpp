@@ -22,7 +22,7 @@ class TransferProber {
   public:
     using Callback = std::function<void(TransferObservation)>;
 
-    explicit TransferProber(EventLoop& loop) : loop_(loop) {}
+    explicit TransferProber(EventLoop& loop);
     ~TransferProber();  // outstanding probes are dropped: their callbacks never run
     TransferProber(const TransferProber&) = delete;
     TransferProber& operator=(const TransferProber&) = delete;

@@ -59,6 +59,9 @@ Options:
                              queries (default 1232)
   -4                         probe IPv4 addresses only
   -6                         probe IPv6 addresses only
+  --transfer-check           also ask every address and the primary for an AXFR without TSIG
+                             (it must be refused: an open one makes the zone WARNING); with
+                             --config.file, the file's transfer_check decides instead
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --stats                    print one line about the round on stderr: zones, probes, seconds,
@@ -156,6 +159,9 @@ CheckOptions parse_check_args(int argc, char** argv) {
         } else if (arg == "-6") {
             o.probe_options = true;
             only6 = true;
+        } else if (arg == "--transfer-check") {
+            o.probe_options = true;
+            o.global.transfer_check = std::make_shared<const TransferCheckConfig>();
         } else if (arg == "--json") {
             o.json = true;
         } else if (arg == "--summary") {
@@ -301,6 +307,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     Discovery discovery(loop, discovery_options);
     SoaProber prober(loop);
     ZoneChecker checker(discovery, prober);
+    TransferProber transfer_prober(loop);
+    TransferAuditor auditor(transfer_prober);
     StatusStore store;
     Scheduler scheduler(loop, checker, store,
                         [&stats](const ZoneCheckResult& r, const ZoneStatus&) {
@@ -311,11 +319,13 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
                                 stats.timeouts += r.primary->error == ProbeError::timeout;
                         });
     scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    scheduler.set_transfer_auditor(&auditor);
 
     const double cpu_before = cpu_seconds_now();
     const auto started = EventLoop::Clock::now();
     scheduler.apply(config);
-    loop.run_until([&] { return scheduler.first_round_done(); });
+    // The transfer audits start after their zone's check: wait for those too.
+    loop.run_until([&] { return scheduler.first_round_done() && scheduler.audits_running() == 0; });
     stats.seconds = std::chrono::duration<double>(EventLoop::Clock::now() - started).count();
     stats.cpu_seconds = cpu_seconds_now() - cpu_before;
     stats.zones = config.zones.size();

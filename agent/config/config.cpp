@@ -84,12 +84,12 @@ constexpr std::array<std::string_view, 14> kGlobalKeys{"interval",
                                                        "max_nameservers",
                                                        "max_addresses",
                                                        "transfer_check"};
-constexpr std::array<std::string_view, 9> kZoneKeys{
-    "name",    "primary", "nameservers", "interval",      "timeout",
-    "retries", "port",    "alerting",    "transfer_check"};
+constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
+                                                    "interval", "timeout",  "retries",
+                                                    "port",     "alerting", "transfer_check"};
 constexpr std::array<std::string_view, 3> kTransferCheckKeys{"enabled", "interval", "tsig"};
 constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
-                                                     "secret_env"};
+                                                    "secret_env"};
 constexpr Duration kMinTransferCheckInterval = 1min;
 constexpr Duration kMaxTransferCheckInterval = 24h;
 constexpr std::array<std::string_view, 1> kZonesFileKeys{"zones"};
@@ -353,9 +353,9 @@ class Loader {
         if (name == nullptr) reader.fail(field, "missing required key name");
         const std::string text = reader.string(*name, "a key name");
         if (std::string reason = dns::validate_name(text); !reason.empty() || has_blank(text)) {
-            reader.fail(*name, "invalid key name " + quoted(text) + ": " +
-                                   (reason.empty() ? "contains a space or control character"
-                                                   : reason));
+            reader.fail(*name,
+                        "invalid key name " + quoted(text) + ": " +
+                            (reason.empty() ? "contains a space or control character" : reason));
         }
         key.name = dns::canonical_name(text);
         if (const Field* f = find_field(entries, "algorithm")) {
@@ -369,8 +369,9 @@ class Loader {
         const Field* file = find_field(entries, "secret_file");
         const Field* env = find_field(entries, "secret_env");
         if ((file == nullptr) == (env == nullptr)) {
-            reader.fail(field, file == nullptr ? "missing the secret: one of secret_file, secret_env"
-                                               : "give only one of secret_file, secret_env");
+            reader.fail(field, file == nullptr
+                                   ? "missing the secret: one of secret_file, secret_env"
+                                   : "give only one of secret_file, secret_env");
         }
         const Field& secret_field = file ? *file : *env;
         auto decoded = tsig::decode_base64(secret(reader, secret_field, file ? "_file" : "_env"));

@@ -48,7 +48,7 @@ struct ProbeSettings {
 // primary is also asked for a TSIG-signed IXFR (it must be served). Shared: 100,000 zones that
 // use the global one hold one copy.
 struct TransferCheckConfig {
-    Duration interval{3600000};       // 1m..24h
+    Duration interval{3600000};     // 1m..24h
     std::optional<tsig::Key> tsig;  // the key the secondaries use; none: no keyed check
 };
 using TransferCheckPtr = std::shared_ptr<const TransferCheckConfig>;
