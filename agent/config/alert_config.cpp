@@ -5,8 +5,15 @@ namespace soawatch {
 namespace {
 
 constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
-    "ZoneSerialMismatch", "NameserverBehind", "NameserverUnreachable",
-    "NameserverLame",     "ZoneExpiryRisk",   "PrimaryUnreachable",
+    "ZoneSerialMismatch",
+    "NameserverBehind",
+    "NameserverUnreachable",
+    "NameserverLame",
+    "ZoneExpiryRisk",
+    "PrimaryUnreachable",
+    // Transfer audit:
+    "ZoneTransferOpen",
+    "PrimaryTransferBroken",
 };
 
 }  // namespace

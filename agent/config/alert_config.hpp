@@ -24,12 +24,16 @@ enum class AlertRule : std::size_t {
     nameserver_lame,         // answers, but without authority, REFUSED, SERVFAIL, without SOA
     zone_expiry_risk,        // lacking the reference for a large part of the SOA expire time
     primary_unreachable,     // the configured hidden primary does not answer
+    // Transfer audit (transfer_check):
+    zone_transfer_open,       // an address answers an unsigned AXFR from anyone with the zone
+    primary_transfer_broken,  // the primary does not serve a TSIG-signed IXFR with the key
 };
-inline constexpr std::size_t kAlertRuleCount = 6;
+inline constexpr std::size_t kAlertRuleCount = 8;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,   AlertRule::nameserver_behind,
     AlertRule::nameserver_unreachable, AlertRule::nameserver_lame,
     AlertRule::zone_expiry_risk,       AlertRule::primary_unreachable,
+    AlertRule::zone_transfer_open,     AlertRule::primary_transfer_broken,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...

@@ -56,6 +56,8 @@ enum ZoneFamily : std::size_t {
     kZoneUnresolved,
     kZoneCapped,
     kZoneDiscoveryFromCache,
+    kTransferOpen,
+    kTransferTsigOk,
     kZoneFamilyCount,
 };
 
@@ -112,6 +114,13 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "gauge"},
     {"soawatch_zone_discovery_from_cache",
      "1 when the resolver failed and the zone's nameservers come from the last good answer.",
+     "gauge"},
+    {"soawatch_transfer_open",
+     "1 when an unsigned AXFR from soawatch is answered with the zone (transfer_check), 0 when "
+     "refused or failed.",
+     "gauge"},
+    {"soawatch_transfer_tsig_ok",
+     "1 when a TSIG-signed IXFR of the hidden primary with the transfer_check key verifies.",
      "gauge"},
 }};
 
@@ -270,6 +279,22 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             return;
         case kZoneDiscoveryFromCache:
             append_sample(out, name, l.zone, uint64_t{z.discovery_from_cache});
+            return;
+        case kTransferOpen:
+            if (!z.transfer) return;
+            for (const TransferObservation& obs : z.transfer->axfr) {
+                l.address = l.zone;
+                l.address.add("nameserver", nameserver_label(obs.target))
+                    .add("address", obs.target.address);
+                append_sample(out, name, l.address, uint64_t{obs.result == TransferResult::open});
+            }
+            return;
+        case kTransferTsigOk:
+            if (!z.transfer || !z.transfer->signed_ixfr) return;
+            l.address = l.zone;
+            l.address.add("address", z.transfer->signed_ixfr->target.address);
+            append_sample(out, name, l.address,
+                          uint64_t{z.transfer->signed_ixfr->result == TransferResult::ok});
             return;
         case kZoneFamilyCount:
             return;

@@ -321,7 +321,8 @@ def test_promtool_checks_rules_and_config():
     tests = read(prom_dir, "soawatch.rules.test.yml")
     alerts = re.findall(r"^\s+- alert: (\S+)", rules, re.M)
     for name in ("ZoneSerialMismatch", "NameserverBehind", "NameserverUnreachable",
-                 "NameserverLame", "ZoneExpiryRisk", "PrimaryUnreachable"):
+                 "NameserverLame", "ZoneExpiryRisk", "PrimaryUnreachable",
+                 "ZoneTransferOpen", "PrimaryTransferBroken"):
         assert name in alerts, name
     for name in alerts:
         cases = re.findall(rf"alertname: {name}\n\s+exp_alerts:( \[\])?", tests)

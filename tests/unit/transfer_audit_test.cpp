@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
+#include "agent/alerting/alert_rules.hpp"
+
 using soawatch::apply_transfer_findings;
 using soawatch::TransferAudit;
 using soawatch::TransferObservation;
@@ -72,4 +74,37 @@ TEST_CASE("unit: transfer findings raise OK to WARNING and are replaced by the n
     CHECK(status.verdict == Verdict::critical);
     REQUIRE(status.reasons.size() == 2);
     CHECK(status.reasons[0] == "the primary does not answer");
+}
+
+TEST_CASE("unit: transfer alerts name the open address and the primary's keyed result",
+          "[transfer]") {
+    ZoneStatus status;
+    status.zone = "example.test.";
+    auto audit = std::make_shared<TransferAudit>();
+    audit->axfr = {observed("", "192.0.2.1", TransferResult::refused),
+                   observed("ns1.example.", "192.0.2.11", TransferResult::open)};
+    audit->axfr[1].serial = 7;
+    audit->signed_ixfr = observed("", "192.0.2.1", TransferResult::badkey);
+    audit->signed_ixfr->detail = "the server answers TSIG BADKEY";
+    status.transfer = audit;
+    auto rules = soawatch::AlertRuleSet::defaults(soawatch::Duration{60000});
+    const auto conditions = soawatch::evaluate_alert_rules(status, rules, soawatch::Clock::now());
+    REQUIRE(conditions.size() == 2);
+    CHECK(conditions[0].rule == soawatch::AlertRule::zone_transfer_open);
+    CHECK(conditions[0].nameserver == "ns1.example.");
+    CHECK(conditions[0].address == "192.0.2.11");
+    CHECK(conditions[0].summary ==
+          "ns1.example. (192.0.2.11) hands example.test. to anyone (open AXFR)");
+    CHECK(conditions[1].rule == soawatch::AlertRule::primary_transfer_broken);
+    CHECK(conditions[1].address == "192.0.2.1");
+    CHECK(conditions[1].summary ==
+          "the primary 192.0.2.1 does not serve example.test. with the secondaries' key (badkey)");
+    CHECK(soawatch::alert_rule_name(soawatch::AlertRule::zone_transfer_open) == "ZoneTransferOpen");
+    CHECK(soawatch::alert_rule_from_name("PrimaryTransferBroken") ==
+          soawatch::AlertRule::primary_transfer_broken);
+    CHECK(rules[soawatch::AlertRule::zone_transfer_open].severity == "warning");
+
+    rules[soawatch::AlertRule::zone_transfer_open].enabled = false;
+    audit->signed_ixfr->result = TransferResult::ok;
+    CHECK(soawatch::evaluate_alert_rules(status, rules, soawatch::Clock::now()).empty());
 }
