@@ -35,6 +35,11 @@ uint64_t unix_seconds(Clock::time_point t) {
         std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
 }
 
+// Requests to one address and port share a queue.
+std::string address_key(const ProbeTarget& target) {
+    return target.address + " " + std::to_string(target.port);
+}
+
 }  // namespace
 
 struct TransferProber::Probe {
@@ -46,6 +51,7 @@ struct TransferProber::Probe {
     bool connected = false;
     uint16_t query_id = 0;
     std::optional<tsig::Key> key;
+    uint32_t serial = 0;  // signed_ixfr: signed when it starts (its time must be now)
     std::vector<uint8_t> request_mac;
     EventLoop::TimerId timer = 0;
     MonoClock::time_point started;
@@ -74,7 +80,7 @@ void TransferProber::axfr(const std::string& zone, const ProbeTarget& target,
     probe->request.insert(probe->request.end(), message.begin(), message.end());
     probe->done = std::move(done);
     if (message.empty()) probe->request.clear();
-    start(std::move(probe), timeout);
+    enqueue(std::move(probe), timeout);
 }
 
 void TransferProber::signed_ixfr(const std::string& zone, uint32_t serial, const tsig::Key& key,
@@ -86,24 +92,66 @@ void TransferProber::signed_ixfr(const std::string& zone, uint32_t serial, const
     probe->obs.kind = TransferKind::signed_ixfr;
     probe->query_id = random_id();
     probe->key = key;
+    probe->serial = serial;
     probe->done = std::move(done);
-    const auto message = build_ixfr_request(probe->query_id, probe->obs.zone, serial);
-    auto signed_message = message.empty()
-                              ? tsig::SignedMessage{}
-                              : tsig::sign_request(message, key, unix_seconds(Clock::now()));
-    if (!signed_message.wire.empty()) {
-        const auto size = signed_message.wire.size();
-        probe->request.assign({static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size)});
-        probe->request.insert(probe->request.end(), signed_message.wire.begin(),
-                              signed_message.wire.end());
-        probe->request_mac = std::move(signed_message.mac);
+    enqueue(std::move(probe), timeout);
+}
+
+void TransferProber::enqueue(std::unique_ptr<Probe> probe, std::chrono::milliseconds timeout) {
+    const std::string key = address_key(probe->obs.target);
+    AddressQueue& queue = addresses_[key];
+    queue.waiting.push_back({std::move(probe), timeout});
+    ++waiting_total_;
+    mark_ready(key, queue);
+    pump();
+}
+
+void TransferProber::mark_ready(const std::string& key, AddressQueue& queue) {
+    if (queue.ready || queue.waiting.empty() || queue.inflight >= kMaxPerAddress) return;
+    queue.ready = true;
+    ready_.push_back(key);
+}
+
+// Starts waiting requests while there is room, one address after the other. Re-entered from
+// finish() (a request that fails at once): the outer call goes on.
+void TransferProber::pump() {
+    if (pumping_) return;
+    pumping_ = true;
+    while (probes_.size() < kMaxInflight && !ready_.empty()) {
+        const std::string key = std::move(ready_.front());
+        ready_.pop_front();
+        auto it = addresses_.find(key);
+        if (it == addresses_.end()) continue;
+        it->second.ready = false;
+        if (it->second.waiting.empty() || it->second.inflight >= kMaxPerAddress) continue;
+        Waiting next = std::move(it->second.waiting.front());
+        it->second.waiting.pop_front();
+        --waiting_total_;
+        ++it->second.inflight;
+        start(std::move(next.probe), next.timeout);
+        it = addresses_.find(key);  // start() may have finished it, and changed the map
+        if (it != addresses_.end()) mark_ready(key, it->second);
     }
-    start(std::move(probe), timeout);
+    pumping_ = false;
 }
 
 void TransferProber::start(std::unique_ptr<Probe> probe, std::chrono::milliseconds timeout) {
     const uint64_t id = next_id_++;
     probe->started = MonoClock::now();
+    if (probe->key) {
+        // Signed now, not when queued: the server checks the time against its fudge.
+        const auto message = build_ixfr_request(probe->query_id, probe->obs.zone, probe->serial);
+        auto signed_message =
+            message.empty() ? tsig::SignedMessage{}
+                            : tsig::sign_request(message, *probe->key, unix_seconds(Clock::now()));
+        if (!signed_message.wire.empty()) {
+            const auto size = signed_message.wire.size();
+            probe->request.assign({static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size)});
+            probe->request.insert(probe->request.end(), signed_message.wire.begin(),
+                                  signed_message.wire.end());
+            probe->request_mac = std::move(signed_message.mac);
+        }
+    }
     Probe& p = *probe;
     probes_.emplace(id, std::move(probe));
     if (p.request.empty()) return finish(id, TransferResult::malformed, "invalid zone name or key");
@@ -235,7 +283,17 @@ void TransferProber::finish(uint64_t id, TransferResult result, std::string deta
     auto done = std::move(probe->done);
     TransferObservation obs = std::move(probe->obs);
     probe.reset();  // the socket closes before the callback runs
+    const std::string key = address_key(obs.target);
+    if (auto queue = addresses_.find(key); queue != addresses_.end()) {
+        --queue->second.inflight;
+        mark_ready(key, queue->second);
+        // Nothing left for the address: forgotten (discovery changes addresses over time). Not
+        // while pump() holds an iterator into the map.
+        if (!pumping_ && queue->second.inflight == 0 && !queue->second.ready)
+            addresses_.erase(queue);
+    }
     done(std::move(obs));
+    pump();
 }
 
 }  // namespace soawatch
