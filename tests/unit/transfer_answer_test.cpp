@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "probes/dns_wire.hpp"
@@ -140,4 +143,25 @@ TEST_CASE("unit: transfer answer to a signed IXFR: TSIG errors win over the rcod
                                           obs);
     CHECK(obs.result == TransferResult::badsig);
     CHECK(obs.detail == "answer: the answer's MAC does not verify with the key");
+}
+
+TEST_CASE("unit: transfer answers captured from the lab's servers", "[transfer]") {
+    // fuzz/corpus/transfer_answer: first messages as BIND, NSD and Knot sent them (ID 0x1234).
+    const auto read = [](const std::string& name) {
+        std::ifstream in(std::string(SOAWATCH_SOURCE_DIR) + "/fuzz/corpus/transfer_answer/" + name,
+                         std::ios::binary);
+        return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+    };
+    TransferObservation obs;
+    for (const char* refused : {"seed-bind-axfr-refused.bin", "seed-nsd-axfr-refused.bin",
+                                "seed-knot-axfr-refused.bin"}) {
+        soawatch::classify_axfr_answer(read(refused), "example.test.", 0x1234, obs);
+        CHECK(obs.result == TransferResult::refused);
+    }
+    // Knot serves an open AXFR without the AA bit: open all the same.
+    for (const char* open : {"seed-nsd-axfr-open.bin", "seed-knot-axfr-open.bin"}) {
+        soawatch::classify_axfr_answer(read(open), "example.test.", 0x1234, obs);
+        CHECK(obs.result == TransferResult::open);
+        CHECK(obs.serial == 2026120500u);
+    }
 }
