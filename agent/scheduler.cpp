@@ -65,9 +65,12 @@ void Scheduler::apply(const Config& config) {
             if (!spec.transfer_check) {  // audit turned off: forget its findings
                 zone->audit.reset();
                 zone->audit_due.reset();
-            } else if (zone->audit_due && zone->spec.transfer_check &&
-                       spec.transfer_check->interval < zone->spec.transfer_check->interval) {
-                zone->audit_due.reset();  // a shorter interval: audit at the next check
+            } else if (zone->audit_due &&
+                       (!zone->spec.transfer_check ||
+                        spec.transfer_check->interval < zone->spec.transfer_check->interval ||
+                        spec.transfer_check->tsig != zone->spec.transfer_check->tsig)) {
+                // Turned on, a shorter interval or another key: audit at the next check.
+                zone->audit_due.reset();
             }
             zone->spec = std::move(spec);
             if (zone->interval != interval) {

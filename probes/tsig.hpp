@@ -38,6 +38,7 @@ struct Key {
     std::string name;  // canonical (lower case, trailing dot)
     Algorithm algorithm = Algorithm::hmac_sha256;
     std::vector<uint8_t> secret;
+    bool operator==(const Key&) const = default;
 };
 
 // RFC 4648 base64 (the form of tsig-keygen's and knotc's secrets): padding required when the
