@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/common/duration.hpp"
+#include "agent/replication.hpp"
 #include "agent/serial.hpp"
 
 namespace soawatch {
@@ -36,6 +37,8 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.transport = obs.transport;
     s.soa = obs.soa;
     s.rtt = obs.rtt;
+    s.expire_asked = obs.expire_asked;
+    s.expire_remaining = obs.expire_remaining;
     return s;
 }
 
@@ -44,6 +47,21 @@ const NameserverStatus* find_previous(const ZoneStatus* prev, const NameserverSt
     for (const auto& p : prev->servers)
         if (p.is_primary == s.is_primary && p.target == s.target) return &p;
     return nullptr;
+}
+
+// Replication beyond the serial (agent/replication.hpp): EDNS EXPIRE per address, the SOA's
+// other fields and its timers, with the thresholds of the zone's rules.
+void assess_replication(const ZoneStatus* prev, ZoneStatus& z, const AlertRuleSet& rules) {
+    track_expire(prev, z, rules);
+    check_soa_fields(z);
+    const SharedSoa& reference = z.reference_soa;  // const: writing access would unshare it
+    if (reference)
+        z.soa_timer_problems = soa_timer_problems(*reference, rules[AlertRule::soa_timers_unsafe]);
+}
+
+const AlertRuleSet& rules_of(const ZoneCheckResult& r) {
+    static const AlertRuleSet defaults = AlertRuleSet::defaults(Duration{60000});
+    return r.rules ? *r.rules : defaults;
 }
 
 }  // namespace
@@ -220,6 +238,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
     // previous status' copy: a zone in sync holds one SOA.
     if (prev) z.reference_soa.share_with(prev->reference_soa);
     for (auto& s : z.servers) s.soa.share_with(z.reference_soa);
+    assess_replication(prev, z, rules_of(r));
 
     // Consistency and the verdict.
     std::set<std::string> usable_names;
@@ -275,6 +294,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
     if (z.nameservers_capped)
         warning.push_back("more nameservers than the configured limits (" + r.capped_detail +
                           "); the rest were not probed");
+
+    replication_findings(z, rules_of(r), critical, warning);
 
     if (ns_rows_total == 0) {
         z.verdict = Verdict::unknown;

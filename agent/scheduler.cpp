@@ -53,8 +53,10 @@ void Scheduler::apply(const Config& config) {
     const auto now = Mono::now();
     std::map<std::string, std::unique_ptr<Zone>> next;
     NameserverLists nameserver_lists;
+    const auto global_rules = std::make_shared<const AlertRuleSet>(config.alerting.rules);
     for (const auto& zc : config.zones) {
         auto spec = make_check_spec(config.global, zc, &nameserver_lists);
+        spec.rules = zc.alert_rules ? zc.alert_rules : global_rules;
         auto interval =
             std::chrono::duration_cast<Mono::duration>(effective_interval(config.global, zc));
         auto it = zones_.find(zc.name);

@@ -71,6 +71,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     round->done = std::move(done);
     auto& result = round->result;
     result.zone = spec.zone;
+    result.rules = spec.rules;
     result.started = Clock::now();
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,

@@ -26,6 +26,9 @@ struct ZoneCheckSpec {
     ProbeSettings probe;
     unsigned max_nameservers = 32;
     unsigned max_addresses = 64;
+    // The zone's effective alert rules: their thresholds also decide the replication findings
+    // of the verdict (agent/replication.hpp). Null: the defaults.
+    std::shared_ptr<const AlertRuleSet> rules;
     TransferCheckPtr transfer_check;  // null: no transfer audit for this zone
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
@@ -58,6 +61,7 @@ struct ZoneCheckResult {
     Clock::time_point started;
     Clock::time_point finished;
     std::optional<Clock::time_point> change_signal;  // a NOTIFY that triggered this check
+    std::shared_ptr<const AlertRuleSet> rules;       // the spec's (null: the defaults)
 };
 
 class ZoneChecker {

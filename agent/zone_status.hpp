@@ -101,14 +101,20 @@ struct NameserverStatus {
     ProbeTarget target;       // nameserver name ("" when given as an address), address, port
     bool is_primary = false;  // the configured hidden primary (not necessarily in the NS set)
     bool in_ns_set = true;    // listed in the zone's NS RRset (false for a hidden primary)
+    std::optional<bool> expire_supported;  // the last usable answer carried EXPIRE (or not)
     ServerState state = ServerState::unusable;
 
     // Last probe.
     ProbeError error = ProbeError::none;
     std::string error_detail;
     bool answered = false;
+    // (EDNS EXPIRE flags, described below, sit in the padding here: 300,000 rows at scale.)
+    bool expire_asked = false;
+    bool expired = false;
     unsigned rcode = 0;
     bool authoritative = false;
+    bool refresh_failing = false;
+    bool expiry_near = false;
     Transport transport = Transport::udp;
     SharedSoa soa;  // of the last usable answer this round
     std::chrono::duration<double> rtt{0};
@@ -128,6 +134,26 @@ struct NameserverStatus {
     // Failed probes by ProbeError (indexed by the enum's value; [0] unused), cumulative while
     // the zone and address stay watched: soawatch_probe_errors_total{reason}.
     ErrorCounts errors_by_reason;
+
+    // EDNS EXPIRE (RFC 7314), kept by agent/replication.cpp (with the flags above:
+    // expire_supported: the last usable answer carried the option, or not; expire_asked: the
+    // probe carried it (EDNS on); expired: unusable once expires_at has passed, the zone expired
+    // there; refresh_failing: refresh age beyond SecondaryRefreshFailing's bound; expiry_near:
+    // the EXPIRE-based ZoneExpiryRisk, most of expire used up).
+    std::optional<uint32_t> expire_remaining;  // this round: seconds before it expires the zone
+    // Reference SOA expire - remaining: how long since this secondary last reached its primary.
+    std::optional<uint32_t> refresh_age;
+    // When its last EXPIRE answer says it stops serving the zone (kept while it is unusable).
+    std::optional<Clock::time_point> expires_at;
+};
+
+// A field in which a server's SOA differs from the reference SOA at the same serial.
+struct SoaFieldMismatch {
+    std::string nameserver;  // label: name, or address where none
+    std::string address;
+    std::string field;      // "mname", "rname", "refresh", "retry", "expire", "minimum"
+    std::string value;      // what that server answers
+    std::string reference;  // what the reference SOA has
 };
 
 // A measured propagation: a new reference serial reached one nameserver address.
@@ -179,6 +205,11 @@ struct ZoneStatus {
     // True while the zone is being re-probed fast after a reference change or a NOTIFY.
     bool fast_reprobe = false;
 
+    // The SOA beyond the serial (agent/replication.cpp): servers whose SOA at the reference
+    // serial differs from the reference SOA, and the sanity rules the reference SOA's timers
+    // fail (one sentence each; empty: sane, or no reference SOA).
+    std::vector<SoaFieldMismatch> soa_field_mismatches;
+    std::vector<std::string> soa_timer_problems;
     // The latest transfer audit; null while the audit is off or has not finished yet. Its
     // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
     // and number of reasons are kept so a new audit replaces the old findings.

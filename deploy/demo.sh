@@ -25,7 +25,9 @@ bin="$src/build/soawatch"
 lab="$src/deploy/lab/lab"
 
 export LAB_DIR="${LAB_DIR:-$src/.lab}"
-"$lab" up --zones "$zones"
+# SOA refresh 60 s, retry 30 s (expire 14 days): each secondary's refresh clock (EDNS EXPIRE)
+# shows a cut-off secondary within two minutes.
+"$lab" up --zones "$zones" --timers 60,30,1209600
 eval "$("$lab" env)"
 
 cleanup() {
@@ -76,6 +78,11 @@ The lab bumps a random zone every 15 s; try a fault in another shell, for exampl
 (NameserverBehind fires 30 s later, and resolves after the fix):
   LAB_DIR=$LAB_DIR $lab break-xfr ns1 && LAB_DIR=$LAB_DIR $lab bump example.test
   LAB_DIR=$LAB_DIR $lab fix-xfr ns1
+Or cut a secondary off from the primary on a zone that does not change: its serial stays
+current, its refresh age (the "Refresh" column, soawatch_refresh_age_seconds) grows, and
+SecondaryRefreshFailing fires after refresh + 2 x retry (2 min, plus the 30 s "for"):
+  LAB_DIR=$LAB_DIR $lab isolate ns2
+  LAB_DIR=$LAB_DIR $lab unisolate ns2
 or open AXFR to anyone on one server (ZoneTransferOpen at the next transfer audit, within 1m):
   LAB_DIR=$LAB_DIR $lab open-xfr ns2; LAB_DIR=$LAB_DIR $lab close-xfr ns2
 Ctrl-C stops the agent and the lab.

@@ -28,10 +28,13 @@ struct ChannelOptions {
     bool tcp = false;                    // every query over TCP (ARES_FLAG_USEVC)
     std::chrono::milliseconds timeout{2000};
     unsigned tries = 1;  // c-ares tries per query; probes retry themselves so they can count
-    // Every query sent on the channel ends with an OPT record without options (11 bytes: what
-    // dns::build_query adds for an EDNS size). Only then may c-ares' EDNS mode be on: it reads
-    // UDP answers past 512 bytes, and on a FORMERR without OPT it retries the query without its
-    // last 11 bytes (RFC 6891 7), which would cut the question of a query without OPT.
+    // Every query sent on the channel ends with an OPT record (what dns::build_query adds for an
+    // EDNS size). Only then may c-ares' EDNS mode be on: it reads UDP answers past 512 bytes, and
+    // on a FORMERR without OPT it retries the query without its last 11 bytes and with ARCOUNT 0
+    // (RFC 6891 7), which would cut the question of a query without OPT. An OPT carrying the
+    // 4-byte EDNS EXPIRE option (the SOA probe's) leaves 4 bytes after the question in that
+    // retry: outside every counted section, which parsers skip (BIND logs "trailing garbage"
+    // and answers); the question stays whole.
     bool edns_queries = false;
     // More queries wait in a queue: the answers to a burst must fit the socket's receive buffer
     // (see kUdpReceiveBuffer) and the server's. A channel whose server stopped answering (only

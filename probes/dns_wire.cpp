@@ -27,6 +27,24 @@ uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
            uint32_t{w[pos + 3]};
 }
 
+// The EDNS EXPIRE value among the options of an OPT RDATA (RFC 6891 6.1.2: a sequence of
+// {OPTION-CODE, OPTION-LENGTH, OPTION-DATA}). An option running past the RDATA ends the walk: a
+// broken option list costs the option, never the answer, whose SOA is still good.
+std::optional<uint32_t> edns_expire_option(std::span<const uint8_t> options) {
+    std::size_t pos = 0;
+    while (options.size() - pos >= 4) {
+        const uint16_t code = read_u16(options, pos);
+        const std::size_t length = read_u16(options, pos + 2);
+        pos += 4;
+        if (options.size() - pos < length) return std::nullopt;
+        // RFC 7314 2: the answer's option holds the 32-bit expire value; any other length is
+        // not an answer we can read.
+        if (code == ednsopt::EXPIRE && length == 4) return read_u32(options, pos);
+        pos += length;
+    }
+    return std::nullopt;
+}
+
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
     out.push_back(static_cast<uint8_t>(v >> 8));
     out.push_back(static_cast<uint8_t>(v & 0xff));
@@ -381,6 +399,7 @@ class Parser {
                 if (!additional || m.edns_udp_size || rr.owner != ".") return true;
                 m.edns_udp_size = rr.rclass;
                 m.header.rcode = (static_cast<unsigned>(rr.ttl >> 24) << 4) | m.header.rcode;
+                m.edns_expire = edns_expire_option(std::span(wire_).subspan(start, end - start));
                 return true;
             }
             default:
@@ -447,9 +466,11 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
 }
 
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
-                                 bool recursion_desired, uint16_t edns_udp_size) {
+                                 bool recursion_desired, uint16_t edns_udp_size, bool edns_expire) {
+    const bool expire_option = edns_udp_size > 0 && edns_expire;
     std::vector<uint8_t> out;
-    out.reserve(header_size + qname.size() + 2 + 4 + (edns_udp_size > 0 ? 11 : 0));
+    out.reserve(header_size + qname.size() + 2 + 4 + (edns_udp_size > 0 ? 11 : 0) +
+                (expire_option ? 4 : 0));
     put_u16(out, id);
     out.push_back(recursion_desired ? 0x01 : 0x00);  // QR=0, opcode QUERY, RD
     out.push_back(0x00);
@@ -466,7 +487,11 @@ std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t q
         put_u16(out, edns_udp_size);
         put_u16(out, 0);
         put_u16(out, 0);
-        put_u16(out, 0);  // RDLENGTH
+        put_u16(out, expire_option ? 4 : 0);  // RDLENGTH
+        if (expire_option) {                  // RFC 7314 2: OPTION-LENGTH 0 in a query
+            put_u16(out, ednsopt::EXPIRE);
+            put_u16(out, 0);
+        }
     }
     return out;
 }

@@ -25,6 +25,11 @@ inline constexpr uint16_t OPT = 41;
 }  // namespace rrtype
 inline constexpr uint16_t class_IN = 1;
 
+// EDNS option codes (RFC 6891 6.1.2, IANA "DNS EDNS0 Option Codes").
+namespace ednsopt {
+inline constexpr uint16_t EXPIRE = 9;  // RFC 7314
+}  // namespace ednsopt
+
 namespace opcode {
 inline constexpr uint8_t QUERY = 0;
 inline constexpr uint8_t NOTIFY = 4;  // RFC 1996
@@ -103,6 +108,10 @@ struct Message {
     // From the first OPT record (root owner) in the additional section, which also stays in
     // `additional`; its extended rcode bits are already merged into header.rcode.
     std::optional<uint16_t> edns_udp_size;
+    // The EDNS EXPIRE option of that OPT record (RFC 7314 2): seconds before the answering
+    // server would expire the zone. Absent when the server sent none, or one whose length is not
+    // 4 (the option is then ignored, as RFC 7314 3 has a client ignore what it cannot use).
+    std::optional<uint32_t> edns_expire;
 };
 
 enum class ParseError {
@@ -136,9 +145,12 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
 
 // Builds a query for (qname, qtype, IN). recursion_desired sets RD. edns_udp_size > 0 adds an
 // OPT pseudo-record (RFC 6891) advertising that UDP payload size; 0 sends a plain RFC 1035
-// query. Returns an empty vector when qname is not a valid domain name.
+// query. With edns_expire (and EDNS on) the OPT record carries an empty EDNS EXPIRE option
+// (RFC 7314 2: a query's option has no data). Returns an empty vector when qname is not a valid
+// domain name.
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
-                                 bool recursion_desired, uint16_t edns_udp_size = 0);
+                                 bool recursion_desired, uint16_t edns_udp_size = 0,
+                                 bool edns_expire = false);
 
 // Builds the answer to a NOTIFY (RFC 1996 section 4.7): the request's ID and question,
 // opcode NOTIFY, QR and AA set, the given rcode, no other sections. Returns empty if the

@@ -71,6 +71,10 @@ struct SoaObservation {
     bool fell_back_to_tcp = false;         // the UDP answer was truncated (TC) and TCP was used
     std::optional<dns::SoaRdata> soa;      // present exactly when error == none
     uint32_t soa_ttl = 0;
+    // EDNS EXPIRE (RFC 7314): the query carried the option (EDNS on), and the seconds before
+    // this server would expire the zone, when a usable answer carried the option.
+    bool expire_asked = false;
+    std::optional<uint32_t> expire_remaining;
     std::chrono::duration<double> rtt{0};  // of the try that answered (UDP + TCP when fallen back)
     unsigned tries = 0;                    // queries sent (1 + retries used)
     Clock::time_point at;                  // when the answer (or the final failure) came

@@ -45,6 +45,7 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.authoritative = false;
     obs.soa.reset();
     obs.soa_ttl = 0;
+    obs.expire_remaining.reset();
 
     auto parsed = dns::parse_message(wire, kMaxRecords);
     if (!parsed.ok() && transport == Transport::udp && cut_in_transit(wire, parsed.error))
@@ -115,6 +116,9 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     }
     obs.soa = *soa->soa;
     obs.soa_ttl = soa->ttl;
+    // RFC 7314 2: a secondary answers the seconds left before it expires the zone, a primary
+    // the SOA expire value. Only a usable answer counts: the value is about the zone served.
+    obs.expire_remaining = msg.edns_expire;
     return false;
 }
 

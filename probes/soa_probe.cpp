@@ -38,8 +38,10 @@ std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t e
     auto query = std::make_shared<SoaQuery>();
     query->zone = plainly_canonical(zone) ? std::string(zone) : dns::canonical_name(zone);
     query->edns_udp_size = edns_udp_size;
-    // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1).
-    query->wire = dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size);
+    // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1). With EDNS,
+    // an empty EXPIRE option asks each secondary how long it would still serve the zone without
+    // reaching its primary (RFC 7314 2); servers that do not know it ignore it (RFC 6891 6.1.2).
+    query->wire = dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size, true);
     return query;
 }
 
@@ -53,6 +55,7 @@ void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& 
     auto attempt = std::make_unique<Attempt>();
     attempt->obs.zone = query->zone;
     attempt->obs.target = target;
+    attempt->obs.expire_asked = query->edns_udp_size > 0;
     attempt->options = options;
     attempt->options.edns_udp_size = query->edns_udp_size;
     attempt->done = std::move(done);
@@ -147,7 +150,10 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
 void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
     --inflight_;
     attempt->obs.at = Clock::now();
-    if (attempt->obs.error != ProbeError::none) attempt->obs.soa.reset();
+    if (attempt->obs.error != ProbeError::none) {
+        attempt->obs.soa.reset();
+        attempt->obs.expire_remaining.reset();
+    }
     attempt->done(std::move(attempt->obs));
 }
 

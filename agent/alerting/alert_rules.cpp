@@ -117,9 +117,45 @@ void nameserver_lame(const ZoneStatus& z, const NameserverStatus& s, const Alert
     out.push_back(std::move(c));
 }
 
+// ZoneExpiryRisk from the secondary's own clock: its EDNS EXPIRE answer (RFC 7314), or, while
+// it does not answer, the moment its last answer said it would expire the zone.
+void expiry_risk_from_expire(const ZoneStatus& z, const NameserverStatus& s,
+                             const AlertRuleSettings& r, Clock::time_point now,
+                             std::vector<AlertCondition>& out) {
+    const double expire = z.reference_soa->expire;
+    double remaining = 0;
+    if (s.expire_remaining) {
+        if (!s.expiry_near) return;
+        remaining = *s.expire_remaining;
+    } else {
+        // Unusable now: the countdown it last gave goes on; once it ran out, NameserverLame
+        // says the zone expired there.
+        if (!s.expires_at || s.expired) return;
+        remaining = Seconds(*s.expires_at - now).count();
+        if (remaining <= 0 || expire - remaining <= r.expire_fraction * expire) return;
+    }
+    AlertCondition c = make(AlertRule::zone_expiry_risk, &s);
+    c.summary = who(s) + " stops serving " + z.zone + " in " + human_duration(remaining);
+    c.description = who(s) + " answers EDNS EXPIRE " +
+                    std::to_string(static_cast<uint64_t>(remaining)) + ": it has not refreshed " +
+                    z.zone + " from its primary for " +
+                    human_duration(std::max(0.0, expire - remaining)) + " of the SOA expire " +
+                    human_duration(expire) + ", and stops answering for the zone in " +
+                    human_duration(remaining) +
+                    " (RFC 1035 3.3.13, RFC 7314) unless it reaches its primary, whatever "
+                    "serial it serves now.";
+    out.push_back(std::move(c));
+}
+
 void expiry_risk(const ZoneStatus& z, const NameserverStatus& s, const AlertRuleSettings& r,
                  Clock::time_point now, std::vector<AlertCondition>& out) {
     if (s.is_primary || !z.reference_soa || z.reference_soa->expire == 0) return;
+    // A server that answers EXPIRE is judged by its own clock; the rule below (time without
+    // the reference serial) only for servers that do not.
+    if (s.expire_supported.value_or(false)) {
+        expiry_risk_from_expire(z, s, r, now, out);
+        return;
+    }
     if (s.state == ServerState::in_sync || s.state == ServerState::ahead ||
         s.state == ServerState::reference)
         return;
@@ -160,6 +196,98 @@ void primary_unreachable(const ZoneStatus& z, const NameserverStatus& s, const A
         (z.reference_from_primary && z.reference_serial ? std::to_string(*z.reference_serial)
                                                         : std::string("(none known)")) +
         ".";
+    out.push_back(std::move(c));
+}
+
+// ---- replication beyond the serial (issue 10 parts 1 and 3) ----------------------------------
+
+void secondary_refresh_failing(const ZoneStatus& z, const NameserverStatus& s,
+                               const AlertRuleSettings& r, std::vector<AlertCondition>& out) {
+    if (s.is_primary || !s.refresh_failing || !s.refresh_age || !z.reference_soa) return;
+    const dns::SoaRdata& soa = *z.reference_soa;
+    AlertCondition c = make(AlertRule::secondary_refresh_failing, &s);
+    c.summary = who(s) + " has not refreshed " + z.zone + " for " + human_duration(*s.refresh_age);
+    c.description =
+        who(s) + " last reached its primary for " + z.zone + " " + human_duration(*s.refresh_age) +
+        " ago (its EDNS EXPIRE answer: " +
+        (s.expire_remaining ? std::to_string(*s.expire_remaining) : std::string("?")) +
+        " s left of the SOA expire " + std::to_string(soa.expire) + "), more than refresh " +
+        std::to_string(soa.refresh) + " + " + std::to_string(r.tolerated_retries) + " x retry " +
+        std::to_string(soa.retry) + ". It serves " +
+        (s.soa ? "serial " + std::to_string(s.soa->serial) : std::string("the zone")) + " (" +
+        std::string(server_state_name(s.state)) +
+        ") but its refresh queries or transfers fail: it stops answering for the zone when "
+        "expire runs out.";
+    out.push_back(std::move(c));
+}
+
+double propagation_bound(const ZoneStatus& z, const AlertRuleSettings& r) {
+    if (r.max_propagation.count() > 0) return Seconds(r.max_propagation).count();
+    return z.reference_soa ? z.reference_soa->refresh / 2.0 : 0;
+}
+
+void propagation_slow(const ZoneStatus& z, const NameserverStatus& s, const AlertRuleSettings& r,
+                      Clock::time_point now, std::vector<AlertCondition>& out) {
+    if (s.is_primary) return;
+    const double bound = propagation_bound(z, r);
+    if (bound <= 0) return;
+    // Still on its way to a server that answers (one that does not is NameserverUnreachable's
+    // or NameserverLame's), or the last one that arrived.
+    double took = 0;
+    bool pending = false;
+    if (s.propagation_pending_since && s.state != ServerState::unusable) {
+        took = Seconds(now - *s.propagation_pending_since).count();
+        pending = true;
+    }
+    if (!pending || took <= bound) {
+        pending = false;
+        took = s.last_propagation_seconds.value_or(0);
+    }
+    if (took <= bound) return;
+    AlertCondition c = make(AlertRule::propagation_slow, &s);
+    c.summary = "new serials of " + z.zone + " reach " + who(s) + " slowly";
+    c.description = std::string(pending ? "The new serial " : "The last new serial ") +
+                    reference_text(z) + (pending ? " has been on its way to " : " took ") +
+                    (pending ? who(s) + " for " + human_duration(took)
+                             : human_duration(took) + " to reach " + who(s)) +
+                    ", over the bound of " + human_duration(bound) +
+                    (r.max_propagation.count() > 0 ? "" : " (SOA refresh / 2)") +
+                    ": NOTIFY (RFC 1996) is not getting through and only the refresh timer "
+                    "brings changes there.";
+    out.push_back(std::move(c));
+}
+
+void soa_fields_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    if (z.soa_field_mismatches.empty()) return;
+    AlertCondition c = make(AlertRule::soa_fields_mismatch, nullptr);
+    std::map<std::string, int> fields;
+    for (const auto& m : z.soa_field_mismatches) ++fields[m.field];
+    std::string names;
+    for (const auto& [field, n] : fields) names += (names.empty() ? "" : ", ") + field;
+    c.summary = "SOA " + names + " of " + z.zone + " differ between servers";
+    c.description = "At the reference serial " + reference_text(z) +
+                    ", servers answer SOA fields other than the reference SOA's: ";
+    bool first = true;
+    for (const auto& m : z.soa_field_mismatches) {
+        c.description += std::string(first ? "" : "; ") + m.nameserver + " (" + m.address + ") " +
+                         m.field + " " + m.value + " vs " + m.reference;
+        first = false;
+    }
+    c.description +=
+        ". The same version of a zone should be the same everywhere: a server with its own "
+        "copy (a second primary, a stale signer) gives resolvers different timers.";
+    out.push_back(std::move(c));
+}
+
+void soa_timers_unsafe(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    if (z.soa_timer_problems.empty()) return;
+    AlertCondition c = make(AlertRule::soa_timers_unsafe, nullptr);
+    c.summary = "SOA timers of " + z.zone + " are unsafe";
+    c.description = "The reference SOA of " + z.zone + " fails " +
+                    std::to_string(z.soa_timer_problems.size()) + " sanity rule(s): ";
+    for (std::size_t i = 0; i < z.soa_timer_problems.size(); ++i)
+        c.description += (i ? "; " : "") + z.soa_timer_problems[i];
+    c.description += ".";
     out.push_back(std::move(c));
 }
 
@@ -230,7 +358,13 @@ std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const A
             expiry_risk(zone, s, rules[AlertRule::zone_expiry_risk], now, out);
         if (enabled(AlertRule::primary_unreachable))
             primary_unreachable(zone, s, rules[AlertRule::primary_unreachable], out);
+        if (enabled(AlertRule::secondary_refresh_failing))
+            secondary_refresh_failing(zone, s, rules[AlertRule::secondary_refresh_failing], out);
+        if (enabled(AlertRule::propagation_slow))
+            propagation_slow(zone, s, rules[AlertRule::propagation_slow], now, out);
     }
+    if (enabled(AlertRule::soa_fields_mismatch)) soa_fields_mismatch(zone, out);
+    if (enabled(AlertRule::soa_timers_unsafe)) soa_timers_unsafe(zone, out);
     // Transfer audit:
     if (enabled(AlertRule::zone_transfer_open)) transfer_open(zone, out);
     if (enabled(AlertRule::primary_transfer_broken)) primary_transfer_broken(zone, out);

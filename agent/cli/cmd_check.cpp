@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/cli/commands.hpp"
+#include "agent/common/duration.hpp"
 #include "agent/common/log.hpp"
 #include "agent/config/config.hpp"
 #include "agent/scheduler.hpp"
@@ -222,9 +223,18 @@ std::string rtt_text(const NameserverStatus& s) {
     return buf;
 }
 
+// The secondary's own refresh clock (EDNS EXPIRE, RFC 7314): "12s ago" since it last reached
+// its primary, "expired", "no EXPIRE" where it does not answer the option, "-" where unknown.
+std::string refresh_text(const NameserverStatus& s) {
+    if (s.expired) return "expired";
+    if (s.refresh_age) return human_duration(*s.refresh_age) + " ago";
+    if (s.expire_supported && !*s.expire_supported) return "no EXPIRE";
+    return "-";
+}
+
 void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
     std::vector<std::vector<std::string>> rows;
-    rows.push_back({"zone", "nameserver", "address", "serial", "rtt", "state"});
+    rows.push_back({"zone", "nameserver", "address", "serial", "rtt", "state", "refreshed"});
     for (const auto& zone : zones) {
         const ZoneStatus& z = *zone;
         for (const auto& s : z.servers) {
@@ -232,13 +242,14 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
             if (address.find(':') != std::string::npos) address = "[" + address + "]";
             if (s.target.port != 53) address += ":" + std::to_string(s.target.port);
             rows.push_back({z.zone, s.is_primary ? "(primary)" : s.target.nameserver, address,
-                            s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s),
-                            state_text(s)});
+                            s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s), state_text(s),
+                            s.is_primary ? "-" : refresh_text(s)});
         }
         for (const auto& name : z.unresolved_nameservers)
-            rows.push_back({z.zone, name.substr(0, name.find(' ')), "-", "-", "-", "no_address"});
+            rows.push_back(
+                {z.zone, name.substr(0, name.find(' ')), "-", "-", "-", "no_address", "-"});
         if (z.servers.empty() && z.unresolved_nameservers.empty())
-            rows.push_back({z.zone, "-", "-", "-", "-", "no_nameservers"});
+            rows.push_back({z.zone, "-", "-", "-", "-", "no_nameservers", "-"});
     }
     std::vector<std::size_t> width(rows[0].size(), 0);
     for (const auto& row : rows)

@@ -11,6 +11,10 @@ constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
     "NameserverLame",
     "ZoneExpiryRisk",
     "PrimaryUnreachable",
+    "SecondaryRefreshFailing",
+    "PropagationSlow",
+    "SOAFieldsMismatch",
+    "SOATimersUnsafe",
     // Transfer audit:
     "ZoneTransferOpen",
     "PrimaryTransferBroken",

@@ -24,16 +24,23 @@ enum class AlertRule : std::size_t {
     nameserver_lame,         // answers, but without authority, REFUSED, SERVFAIL, without SOA
     zone_expiry_risk,        // lacking the reference for a large part of the SOA expire time
     primary_unreachable,     // the configured hidden primary does not answer
+    // Replication beyond the serial (EDNS EXPIRE, SOA fields and timers): issue 10 parts 1, 3.
+    secondary_refresh_failing,  // a secondary's refresh age (EDNS EXPIRE) beyond its timers
+    propagation_slow,           // a new serial took longer than the bound to reach an address
+    soa_fields_mismatch,        // servers with the reference serial differ in other SOA fields
+    soa_timers_unsafe,          // the reference SOA's timers fail the sanity rules
     // Transfer audit (transfer_check):
     zone_transfer_open,       // an address answers an unsigned AXFR from anyone with the zone
     primary_transfer_broken,  // the primary does not serve a TSIG-signed IXFR with the key
 };
-inline constexpr std::size_t kAlertRuleCount = 8;
+inline constexpr std::size_t kAlertRuleCount = 12;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
-    AlertRule::zone_serial_mismatch,   AlertRule::nameserver_behind,
-    AlertRule::nameserver_unreachable, AlertRule::nameserver_lame,
-    AlertRule::zone_expiry_risk,       AlertRule::primary_unreachable,
-    AlertRule::zone_transfer_open,     AlertRule::primary_transfer_broken,
+    AlertRule::zone_serial_mismatch,      AlertRule::nameserver_behind,
+    AlertRule::nameserver_unreachable,    AlertRule::nameserver_lame,
+    AlertRule::zone_expiry_risk,          AlertRule::primary_unreachable,
+    AlertRule::secondary_refresh_failing, AlertRule::propagation_slow,
+    AlertRule::soa_fields_mismatch,       AlertRule::soa_timers_unsafe,
+    AlertRule::zone_transfer_open,        AlertRule::primary_transfer_broken,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...
@@ -48,6 +55,12 @@ struct AlertRuleSettings {
     Duration max_lag{0};                // NameserverBehind: lag tolerated
     unsigned consecutive_failures = 1;  // NameserverUnreachable, PrimaryUnreachable
     double expire_fraction = 0.5;       // ZoneExpiryRisk: share of the SOA expire time
+    // SecondaryRefreshFailing: refresh age tolerated = SOA refresh + this many SOA retries.
+    unsigned tolerated_retries = 2;
+    Duration max_propagation{0};  // PropagationSlow: 0 means the SOA refresh / 2
+    // SOATimersUnsafe: the least SOA expire and the largest SOA minimum (negative TTL) accepted.
+    Duration min_expire{7LL * 24 * 3600 * 1000};
+    Duration max_minimum{24LL * 3600 * 1000};
 };
 
 // One setting per rule, indexed by AlertRule.

@@ -102,9 +102,12 @@ constexpr std::array<std::string_view, 8> kAlertingKeys{"for",
                                                         "receivers",
                                                         "route"};
 constexpr std::array<std::string_view, 1> kZoneAlertingKeys{"rules"};
-constexpr std::array<std::string_view, 7> kRuleKeys{
-    "enabled",        "for", "severity", "max_serial_behind", "max_lag", "consecutive_failures",
-    "expire_fraction"};
+constexpr std::array<std::string_view, 11> kRuleKeys{"enabled",         "for",
+                                                     "severity",        "max_serial_behind",
+                                                     "max_lag",         "consecutive_failures",
+                                                     "expire_fraction", "tolerated_retries",
+                                                     "max_propagation", "min_expire",
+                                                     "max_minimum"};
 constexpr std::array<std::string_view, 9> kReceiverKeys{
     "name",    "type",    "url",          "url_file",     "url_env",
     "headers", "timeout", "max_attempts", "send_resolved"};
@@ -475,7 +478,8 @@ class Loader {
                 reader.fail(key_line, path,
                             "unknown rule (ZoneSerialMismatch, NameserverBehind, "
                             "NameserverUnreachable, NameserverLame, ZoneExpiryRisk, "
-                            "PrimaryUnreachable)");
+                            "PrimaryUnreachable, SecondaryRefreshFailing, PropagationSlow, "
+                            "SOAFieldsMismatch, SOATimersUnsafe)");
             }
             if (!seen.insert(name).second) reader.fail(key_line, path, "duplicate rule");
             const YAML::Node value = it->second;
@@ -510,6 +514,14 @@ class Loader {
                     static_cast<unsigned>(reader.integer(f, 1, kMaxConsecutiveFailures));
             } else if (key == "expire_fraction") {
                 r.expire_fraction = reader.fraction(f, 0.0, 1.0);
+            } else if (key == "tolerated_retries") {
+                r.tolerated_retries = static_cast<unsigned>(reader.integer(f, 0, 100));
+            } else if (key == "max_propagation") {
+                r.max_propagation = reader.duration(f, Duration{0}, Duration{7LL * 24 * 3600000});
+            } else if (key == "min_expire") {
+                r.min_expire = reader.duration(f, Duration{0}, Duration{365LL * 24 * 3600000});
+            } else if (key == "max_minimum") {
+                r.max_minimum = reader.duration(f, Duration{1000}, Duration{7LL * 24 * 3600000});
             }
         }
     }
@@ -524,6 +536,12 @@ class Loader {
                 return key == "consecutive_failures";
             case AlertRule::zone_expiry_risk:
                 return key == "expire_fraction";
+            case AlertRule::secondary_refresh_failing:
+                return key == "tolerated_retries";
+            case AlertRule::propagation_slow:
+                return key == "max_propagation";
+            case AlertRule::soa_timers_unsafe:
+                return key == "min_expire" || key == "max_minimum";
             default:
                 return false;
         }

@@ -55,7 +55,26 @@ json server_to_json(const NameserverStatus& s) {
         {"probes_total", s.probes_total},
         {"probe_errors", std::move(errors)},
         {"soa", has_soa ? soa_to_json(s.soa) : json(nullptr)},
+        // EDNS EXPIRE (RFC 7314): null where unknown (no usable answer with EDNS yet).
+        {"expire_supported", s.expire_supported ? json(*s.expire_supported) : json(nullptr)},
+        {"expire_remaining_seconds",
+         s.expire_remaining ? json(*s.expire_remaining) : json(nullptr)},
+        {"refresh_age_seconds", s.refresh_age ? json(*s.refresh_age) : json(nullptr)},
+        {"expires_at", optional_time(s.expires_at)},
+        {"expired", s.expired},
+        {"refresh_failing", s.refresh_failing},
     };
+}
+
+json field_mismatches_json(const ZoneStatus& z) {
+    json out = json::array();
+    for (const auto& m : z.soa_field_mismatches)
+        out.push_back(json{{"nameserver", m.nameserver},
+                           {"address", m.address},
+                           {"field", m.field},
+                           {"value", m.value},
+                           {"reference", m.reference}});
+    return out;
 }
 
 json transfer_observation_to_json(const TransferObservation& obs) {
@@ -114,6 +133,10 @@ json zone_to_json(const ZoneStatus& z) {
         {"discovery_from_cache", z.discovery_from_cache},
         {"nameservers_capped", z.nameservers_capped},
         {"fast_reprobe", z.fast_reprobe},
+        {"soa_fields_consistent", z.soa_field_mismatches.empty()},
+        {"soa_field_mismatches", field_mismatches_json(z)},
+        {"soa_timers_sane", z.reference_soa ? json(z.soa_timer_problems.empty()) : json(nullptr)},
+        {"soa_timer_problems", z.soa_timer_problems},
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
     };

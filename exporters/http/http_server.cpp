@@ -45,7 +45,7 @@ constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr std::string_view kCssType = "text/css; charset=utf-8";
 constexpr std::string_view kContentSecurityPolicy =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'";
+    "form-action 'self'; frame-ancestors 'none'";  // 'self': the status page's filter form
 // No endpoint reads a request body; anything larger is refused without reading it.
 constexpr long long kMaxRequestBody = 4096;
 // The request line and every header together (civetweb's max_request_size): beyond it, 431.
@@ -468,7 +468,7 @@ struct HttpServer::Impl {
     // The handler of a read-only path; empty when no route has that path.
     std::function<Response()> read_only_handler(const mg_request_info* ri,
                                                 std::string_view path) const {
-        if (path == "/") return [this] { return status_page(); };
+        if (path == "/") return [this, ri] { return status_page(ri->query_string); };
         if (path == kStatusPageCssPath)
             return [] { return Response{200, kCssType, std::string(kStatusPageCss), {}}; };
         if (path == "/metrics") return [this] { return metrics(); };
@@ -491,11 +491,12 @@ struct HttpServer::Impl {
         return hooks.snapshot();
     }
 
-    Response status_page() const {
+    Response status_page(const char* query_string) const {
         const SnapshotPtr snap = snapshot();
         if (!snap) return text(503, "no status yet");
         const AlertsSnapshotPtr alerts = hooks.alerts ? hooks.alerts() : nullptr;
-        return Response{200, kHtmlType, render_status_page(*snap, alerts.get()), {}};
+        const PageQuery query = parse_page_query(query_string ? query_string : "");
+        return Response{200, kHtmlType, render_status_page(*snap, alerts.get(), query), {}};
     }
 
     Response metrics() const {

@@ -56,6 +56,9 @@ enum ZoneFamily : std::size_t {
     kZoneUnresolved,
     kZoneCapped,
     kZoneDiscoveryFromCache,
+    kExpireRemaining,
+    kRefreshAge,
+    kSoaTimersSane,
     kTransferOpen,
     kTransferTsigOk,
     kZoneFamilyCount,
@@ -115,6 +118,18 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_zone_discovery_from_cache",
      "1 when the resolver failed and the zone's nameservers come from the last good answer.",
      "gauge"},
+    {"soawatch_expire_remaining_seconds",
+     "EDNS EXPIRE (RFC 7314) the nameserver address answered: seconds before it would expire the "
+     "zone; absent where it does not answer the option.",
+     "gauge"},
+    {"soawatch_refresh_age_seconds",
+     "Reference SOA expire minus the EDNS EXPIRE answered: seconds since that secondary last "
+     "reached its primary.",
+     "gauge"},
+    {"soawatch_soa_timers_sane",
+     "1 when the reference SOA's timers pass the sanity rules (retry < refresh, expire > refresh "
+     "+ retry, expire and minimum within SOATimersUnsafe's limits).",
+     "gauge"},
     {"soawatch_transfer_open",
      "1 when an unsigned AXFR from soawatch is answered with the zone (transfer_check), 0 when "
      "refused or failed.",
@@ -130,12 +145,6 @@ double unix_seconds(Clock::time_point t) {
 
 bool usable(const NameserverStatus& s) {
     return s.state != ServerState::unusable;
-}
-
-bool soa_fields_agree(const dns::SoaRdata& a, const dns::SoaRdata& b) {
-    return same_domain_name(a.mname, b.mname) && same_domain_name(a.rname, b.rname) &&
-           a.refresh == b.refresh && a.retry == b.retry && a.expire == b.expire &&
-           a.minimum == b.minimum;
 }
 
 // The zone label and the zone+nameserver+address labels, reused from zone to zone (their
@@ -160,10 +169,10 @@ bool primary_up(const ZoneStatus& z) {
                        [](const NameserverStatus& s) { return s.is_primary && usable(s); });
 }
 
+// Servers at the reference serial agree with the reference SOA (agent/replication.cpp decides,
+// so the metric, the API and SOAFieldsMismatch say the same).
 bool soa_fields_consistent(const ZoneStatus& z) {
-    return std::none_of(z.servers.begin(), z.servers.end(), [&](const NameserverStatus& s) {
-        return usable(s) && s.soa && !soa_fields_agree(*s.soa, *z.reference_soa);
-    });
+    return z.soa_field_mismatches.empty();
 }
 
 uint64_t ns_set_addresses(const ZoneStatus& z) {
@@ -187,6 +196,8 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kNameserverUp:
         case kProbeErrors:
         case kLastPropagation:
+        case kExpireRemaining:
+        case kRefreshAge:
             if (!per_address) return;
             break;
         default:
@@ -279,6 +290,18 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             return;
         case kZoneDiscoveryFromCache:
             append_sample(out, name, l.zone, uint64_t{z.discovery_from_cache});
+            return;
+        case kExpireRemaining:
+            for (const NameserverStatus& s : z.servers)
+                if (s.expire_remaining)
+                    append_sample(out, name, l.of(s), uint64_t{*s.expire_remaining});
+            return;
+        case kRefreshAge:
+            for (const NameserverStatus& s : z.servers)
+                if (s.refresh_age) append_sample(out, name, l.of(s), uint64_t{*s.refresh_age});
+            return;
+        case kSoaTimersSane:
+            if (soa) append_sample(out, name, l.zone, uint64_t{z.soa_timer_problems.empty()});
             return;
         case kTransferOpen:
             if (!z.transfer) return;

@@ -23,8 +23,9 @@ LAB = os.path.join(SRC, "deploy", "lab", "lab")
 class Lab:
     """One lab instance; `up` starts it, `down` stops every process it started (by PID)."""
 
-    def __init__(self, zones=0):
+    def __init__(self, zones=0, timers=None):
         self.zones = zones
+        self.timers = timers  # "REFRESH,RETRY,EXPIRE" of every zone, or the lab's defaults
         self.env = {}
 
     def run(self, *args, check=True, timeout=180):
@@ -36,7 +37,8 @@ class Lab:
         return proc.stdout.strip()
 
     def up(self):
-        self.run("up", "--zones", self.zones, timeout=300)
+        self.run("up", "--zones", self.zones,
+                 *(["--timers", self.timers] if self.timers else []), timeout=300)
         for line in self.run("env").splitlines():
             if "=" in line:
                 key, _, value = line.partition("=")
@@ -112,9 +114,30 @@ def eventually(predicate, timeout=30, interval=0.5, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
-def main(tests, lab=None):
-    """Runs the test functions in order (they share the lab), prints a ctest-friendly summary
-    and exits non-zero when any failed. The lab is stopped whatever happens."""
+def collect_tests(module_name="__main__"):
+    """Every function named test_* that the script defines, in the order they are written (the
+    tests share one lab, so order is part of a script's contract). Collected, never listed by
+    hand, so a new test cannot be left out."""
+    module = sys.modules[module_name]
+    found = [f for name, f in vars(module).items()
+             if name.startswith("test_") and callable(f) and getattr(f, "__module__", None) == module_name]
+    return sorted(found, key=lambda f: f.__code__.co_firstlineno)
+
+
+def main(tests=None, lab=None):
+    """Runs the script's tests (collect_tests(); the names given on the command line only, when
+    there are any) in order, sharing the lab; prints a ctest-friendly summary and exits non-zero
+    when any failed. The lab is stopped whatever happens."""
+    if tests is None:
+        tests = collect_tests()
+        wanted = sys.argv[1:]
+        unknown = set(wanted) - {t.__name__ for t in tests}
+        if unknown:
+            sys.exit(f"no such test: {', '.join(sorted(unknown))}")
+        if wanted:
+            tests = [t for t in tests if t.__name__ in wanted]
+    if not tests:
+        sys.exit("no test collected")
     passed = failed = 0
     try:
         if lab is not None:

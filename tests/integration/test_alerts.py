@@ -153,7 +153,7 @@ def test_nameserver_behind_fires_once_after_for():
     # And on the status page, above the zones.
     page = agent.get("/")[2]
     assert "alert firing" in page or "alerts firing" in page, page[:2000]
-    assert page.index("NameserverBehind") < page.index("<section class=\"zone"), page[:3000]
+    assert page.index("NameserverBehind") < page.index("<details class=\"zone"), page[:3000]
     # Alertmanager has it, active.
     eventually(lambda: am_active(alertname="NameserverBehind", **ns1), timeout=15,
                what="the alert active in alertmanager")

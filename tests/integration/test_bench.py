@@ -1,7 +1,8 @@
 """bench/run --smoke: the benchmark harness works end to end on a small scale lab (Knot with
 1,000 zones on three loopback addresses, dnsperf, the agent's full cycle and daemon, Debian's
 blackbox_exporter) and writes its table and JSON. Nothing about speed is asserted: the full run
-is a command in the README, not a test. Time budget: about 30 s (1 minute under sanitizers)."""
+is a command in the README, not a test. Then bench/page on the same scale: the status page over
+HTTP. Time budget: about 45 s (1.5 minutes under sanitizers)."""
 
 import json
 import os
@@ -43,5 +44,17 @@ def test_json_has_every_measurement():
     assert doc["table"] in run["out"]
 
 
+def test_page_bench_smoke():
+    # bench/page on 1,000 zones: three pages over HTTP, the search a fraction of a full page.
+    proc = subprocess.run([os.path.join(SRC, "bench", "page"), "--sizes", "1000", "--requests",
+                           "1", "--soawatch", BIN], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+    rows = {line.split("|")[2].strip(): int(line.split("|")[3].replace(",", ""))
+            for line in proc.stdout.splitlines() if line.startswith("| 1,000 |")}
+    assert set(rows) == {"first page", "search by name", "last page of the OK zones"}, proc.stdout
+    assert 0 < rows["search by name"] < rows["first page"] / 5, rows
+
+
 if __name__ == "__main__":
-    main([test_smoke_run_succeeds, test_table_is_printed, test_json_has_every_measurement])
+    main([test_smoke_run_succeeds, test_table_is_printed, test_json_has_every_measurement,
+          test_page_bench_smoke])

@@ -322,7 +322,8 @@ def test_promtool_checks_rules_and_config():
     alerts = re.findall(r"^\s+- alert: (\S+)", rules, re.M)
     for name in ("ZoneSerialMismatch", "NameserverBehind", "NameserverUnreachable",
                  "NameserverLame", "ZoneExpiryRisk", "PrimaryUnreachable",
-                 "ZoneTransferOpen", "PrimaryTransferBroken"):
+                 "SecondaryRefreshFailing", "PropagationSlow", "SOAFieldsMismatch",
+                 "SOATimersUnsafe", "ZoneTransferOpen", "PrimaryTransferBroken"):
         assert name in alerts, name
     for name in alerts:
         cases = re.findall(rf"alertname: {name}\n\s+exp_alerts:( \[\])?", tests)

@@ -23,7 +23,10 @@ inline SoaObservation ok(const std::string& ns, const std::string& addr, uint32_
     soa.mname = "primary.example.test.";
     soa.rname = "hostmaster.example.test.";
     soa.serial = serial;
+    soa.refresh = 3600;  // timers that pass the sanity rules (SOATimersUnsafe)
+    soa.retry = 600;
     soa.expire = 1209600;
+    soa.minimum = 300;
     o.soa = soa;
     o.at = at;
     return o;

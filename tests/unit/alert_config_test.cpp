@@ -145,7 +145,17 @@ TEST_CASE("alerting: each error has its one message", "[alerting][config]") {
         {"alerting: {rules: {NameserverBehnd: {for: 1m}}}",
          "test.yml:1: alerting.rules.NameserverBehnd: unknown rule (ZoneSerialMismatch, "
          "NameserverBehind, NameserverUnreachable, NameserverLame, ZoneExpiryRisk, "
-         "PrimaryUnreachable)"},
+         "PrimaryUnreachable, SecondaryRefreshFailing, PropagationSlow, SOAFieldsMismatch, "
+         "SOATimersUnsafe)"},
+        {"alerting: {rules: {SecondaryRefreshFailing: {tolerated_retries: 101}}}",
+         "test.yml:1: alerting.rules.SecondaryRefreshFailing.tolerated_retries: out of range: "
+         "101 (allowed 0..100)"},
+        {"alerting: {rules: {PropagationSlow: {expire_fraction: 0.2}}}",
+         "test.yml:1: alerting.rules.PropagationSlow.expire_fraction: not a setting of "
+         "PropagationSlow (enabled, for, severity, max_propagation)"},
+        {"alerting: {rules: {SOATimersUnsafe: {max_minimum: 0s}}}",
+         "test.yml:1: alerting.rules.SOATimersUnsafe.max_minimum: out of range: 0s (allowed "
+         "1s..1w)"},
         {"alerting: {rules: {NameserverLame: {max_lag: 1m}}}",
          "test.yml:1: alerting.rules.NameserverLame.max_lag: not a setting of NameserverLame "
          "(enabled, for, severity)"},
@@ -255,4 +265,35 @@ TEST_CASE("alerting: secret files are read relative to the main file, never echo
         error_of("alerting: {receivers: [{name: a, type: slack, url_file: bad}]}");
     CHECK(bad.find("sEcReT") == std::string::npos);
     CHECK(bad.find("not an http:// or https:// URL") != std::string::npos);
+}
+
+TEST_CASE("alerting: the replication rules' settings and defaults", "[alerting][config]") {
+    const Config defaults = parse_config("zones: [{name: a.test}]\n", "test.yml");
+    const AlertRuleSet& d = defaults.alerting.rules;
+    CHECK(d[AlertRule::secondary_refresh_failing].tolerated_retries == 2u);
+    CHECK(d[AlertRule::secondary_refresh_failing].severity == "warning");
+    CHECK(d[AlertRule::zone_expiry_risk].expire_fraction == 0.5);
+    CHECK(d[AlertRule::propagation_slow].max_propagation == 0s);
+    CHECK(d[AlertRule::soa_timers_unsafe].min_expire == 7 * 24h);
+    CHECK(d[AlertRule::soa_timers_unsafe].max_minimum == 24h);
+    CHECK(d[AlertRule::soa_fields_mismatch].enabled);
+
+    const Config c = parse_config(R"(
+alerting:
+  rules:
+    SecondaryRefreshFailing: {tolerated_retries: 5, for: 0s}
+    PropagationSlow: {max_propagation: 10m}
+    SOATimersUnsafe: {min_expire: 3d, max_minimum: 3h, severity: info}
+    SOAFieldsMismatch: {enabled: false}
+zones: [{name: a.test}]
+)",
+                                  "test.yml");
+    const AlertRuleSet& r = c.alerting.rules;
+    CHECK(r[AlertRule::secondary_refresh_failing].tolerated_retries == 5u);
+    CHECK(r[AlertRule::secondary_refresh_failing].for_duration == 0s);
+    CHECK(r[AlertRule::propagation_slow].max_propagation == 10min);
+    CHECK(r[AlertRule::soa_timers_unsafe].min_expire == 72h);
+    CHECK(r[AlertRule::soa_timers_unsafe].max_minimum == 3h);
+    CHECK(r[AlertRule::soa_timers_unsafe].severity == "info");
+    CHECK_FALSE(r[AlertRule::soa_fields_mismatch].enabled);
 }

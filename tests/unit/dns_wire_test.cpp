@@ -257,6 +257,36 @@ TEST_CASE("EDNS OPT record: UDP size and extended rcode", "[dns_wire]") {
     }
 }
 
+TEST_CASE("EDNS EXPIRE option (RFC 7314) in answers", "[dns_wire]") {
+    const auto with_opt_rdata = [](std::string_view rdlength_and_options) {
+        return parse(hex(cat({"1234 8400 0001 0000 0000 0001", question_example_soa,
+                              "00 0029 04d0 00000000", rdlength_and_options})));
+    };
+    SECTION("the value of a 4-byte EXPIRE option, after another option") {
+        const auto r = with_opt_rdata("0010 000a 0004 01020304 0009 0004 00015180");
+        REQUIRE(r.ok());
+        REQUIRE(r.message.edns_expire);
+        CHECK(*r.message.edns_expire == 86400u);
+    }
+    SECTION("zero is a value: the zone expires now") {
+        const auto r = with_opt_rdata("0008 0009 0004 00000000");
+        REQUIRE(r.ok());
+        CHECK(r.message.edns_expire == 0u);
+    }
+    SECTION("no option, an empty EXPIRE (an echo of the query's), a wrong length: none") {
+        CHECK_FALSE(with_opt_rdata("0000").message.edns_expire);
+        CHECK_FALSE(with_opt_rdata("0004 0009 0000").message.edns_expire);
+        CHECK_FALSE(with_opt_rdata("0006 0009 0002 0102").message.edns_expire);
+    }
+    SECTION("an option running past the RDATA costs the option, not the answer") {
+        const auto r = with_opt_rdata("0006 0009 0004 0102");
+        REQUIRE(r.ok());
+        CHECK(*r.message.edns_udp_size == 1232);
+        CHECK_FALSE(r.message.edns_expire);
+        CHECK_FALSE(with_opt_rdata("0003 000900").message.edns_expire);
+    }
+}
+
 TEST_CASE("TC bit and the other header flags", "[dns_wire]") {
     SECTION("TC set") {
         const auto r = parse(hex(cat({"1234 8600 0001 0000 0000 0000", question_example_soa})));
@@ -665,6 +695,17 @@ TEST_CASE("build_query", "[dns_wire]") {
         REQUIRE(r.message.additional.size() == 1);
         CHECK(r.message.additional[0].type == dns::rrtype::OPT);
         CHECK(r.message.additional[0].ttl == 0);
+    }
+    SECTION("EDNS query with an empty EXPIRE option (RFC 7314 2)") {
+        const auto q = dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 1232, true);
+        CHECK(q == hex("0009 0000 0001 0000 0000 0001"
+                       "01 61 04 74657374 00 0006 0001"
+                       "00 0029 04d0 00000000 0004 0009 0000"));
+        REQUIRE(dns::parse_message(q).ok());
+    }
+    SECTION("no EXPIRE option without EDNS") {
+        CHECK(dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 0, true) ==
+              dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 0));
     }
     SECTION("root") {
         CHECK(dns::build_query(1, ".", dns::rrtype::NS, false) ==

@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* kCsp =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'";
+    "form-action 'self'; frame-ancestors 'none'";
 
 ZoneStatus zone_example() {
     ZoneStatus z = zone_in_sync();
@@ -217,11 +217,17 @@ TEST_CASE("http: the status page and its stylesheet", "[exporters][http]") {
           std::string::npos);
     CHECK(page.body.find("behind.test.") != std::string::npos);
     CHECK(page.body.find("<script") == std::string::npos);
+    // The query string reaches the page: a filter by name and state.
+    const HttpReply filtered = http_request(f.url("/?q=EXAMPLE&state=ok"));
+    CHECK(filtered.status == 200);
+    CHECK(filtered.body.find(">example.test.<") != std::string::npos);
+    CHECK(filtered.body.find(">behind.test.<") == std::string::npos);
+    CHECK(filtered.body.find("value=\"example\"") != std::string::npos);
 
     const HttpReply css = http_request(f.url("/static/soawatch.css"));
     CHECK(css.status == 200);
     CHECK(css.header("content-type") == "text/css; charset=utf-8");
-    CHECK(css.body.find("section.zone") != std::string::npos);
+    CHECK(css.body.find("details.zone") != std::string::npos);
     check_security_headers(css);
 }
 

@@ -288,3 +288,66 @@ TEST_CASE("probe: an invalid zone name fails without a query", "[probe]") {
     CHECK(result->error == ProbeError::malformed);
     CHECK(prober.queries_sent() == 0);
 }
+
+TEST_CASE("probe: the query asks for EDNS EXPIRE and the answer's value is kept (RFC 7314)",
+          "[probe]") {
+    // The empty EXPIRE option inside the query's OPT record.
+    const auto asks_expire = [](const FakeQuery& q) {
+        const auto parsed = dns::parse_message(q.wire);
+        return parsed.ok() && parsed.message.additional.size() == 1 &&
+               parsed.message.additional[0].rdata == std::vector<uint8_t>{0, 9, 0, 0};
+    };
+    const auto answer = [](const FakeQuery& q, bool with_expire) {
+        auto wire = AnswerBuilder(q.wire).aa().soa(5).build();
+        // OPT: root, size 1232, RDLENGTH 8: EXPIRE, length 4, 3600 seconds left.
+        const std::vector<uint8_t> opt = {0, 0, 41, 4, 208, 0, 0, 0,  0, 0,
+                                          8, 0, 9,  0, 4,   0, 0, 14, 16};
+        const std::vector<uint8_t> bare = {0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0};
+        const auto& rr = with_expire ? opt : bare;
+        wire.insert(wire.end(), rr.begin(), rr.end());
+        wire[11] = 1;  // ARCOUNT
+        return wire;
+    };
+    SECTION("a server that answers it") {
+        bool asked = false;
+        FakeDnsServer server([&](const FakeQuery& q) {
+            asked = asks_expire(q);
+            return answer(q, true);
+        });
+        auto obs = probe_once(server.port());
+        CHECK(asked);
+        CHECK(obs.error == ProbeError::none);
+        CHECK(obs.expire_asked);
+        CHECK(obs.expire_remaining == 3600u);
+    }
+    SECTION("a server that ignores it (NSD, PowerDNS)") {
+        FakeDnsServer server([&](const FakeQuery& q) { return answer(q, false); });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::none);
+        CHECK(obs.expire_asked);
+        CHECK_FALSE(obs.expire_remaining);
+    }
+    SECTION("EDNS off: no OPT, so no option and nothing asked") {
+        bool has_opt = true;
+        FakeDnsServer server([&](const FakeQuery& q) {
+            has_opt = (q.wire[10] << 8 | q.wire[11]) > 0;
+            return AnswerBuilder(q.wire).aa().soa(5).build();
+        });
+        SoaProbeOptions plain;
+        plain.edns_udp_size = 0;
+        auto obs = probe_once(server.port(), plain);
+        CHECK_FALSE(has_opt);
+        CHECK_FALSE(obs.expire_asked);
+        CHECK_FALSE(obs.expire_remaining);
+    }
+    SECTION("an error answer carries no value") {
+        FakeDnsServer server([&](const FakeQuery& q) {
+            auto wire = answer(q, true);
+            wire[3] = static_cast<uint8_t>((wire[3] & 0xf0) | 2);  // SERVFAIL
+            return wire;
+        });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::servfail);
+        CHECK_FALSE(obs.expire_remaining);
+    }
+}
