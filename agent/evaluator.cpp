@@ -12,11 +12,8 @@ namespace soawatch {
 
 namespace {
 
-using Seconds = std::chrono::duration<double>;
-
-double seconds_between(Clock::time_point from, Clock::time_point to) {
-    return std::max(0.0, Seconds(to - from).count());
-}
+// Serials compare in RFC 1982 arithmetic, where 1 is newer than 4294967295: the messages say so.
+constexpr const char* kSerialArithmetic = " in RFC 1982 serial arithmetic";
 
 std::string describe(const NameserverStatus& s) {
     if (s.is_primary) return "primary " + s.target.address;
@@ -64,15 +61,79 @@ const AlertRuleSet& rules_of(const ZoneCheckResult& r) {
     return r.rules ? *r.rules : defaults;
 }
 
+// The newest serial (RFC 1982) among this round's usable answers, or none.
+const SoaObservation* newest_usable(const std::vector<const SoaObservation*>& observations) {
+    const SoaObservation* newest = nullptr;
+    for (const auto* obs : observations) {
+        if (!obs->usable()) continue;
+        if (!newest || compare_serials(newest->soa->serial, obs->soa->serial) == SerialOrder::less)
+            newest = obs;
+    }
+    return newest;
+}
+
+// The one serial every address answered this round; none when an address is unusable or two
+// disagree.
+std::optional<uint32_t> agreed_serial(const std::vector<const SoaObservation*>& observations) {
+    std::optional<uint32_t> agreed;
+    for (const auto* obs : observations) {
+        if (!obs->usable() || (agreed && *agreed != obs->soa->serial)) return std::nullopt;
+        agreed = obs->soa->serial;
+    }
+    return agreed;
+}
+
+// The reference without a (answering) primary: the newest serial seen. This round's newest
+// answer replaces the previous reference only when it is newer (RFC 1982 section 3.2); an
+// older one means the servers that had the reference are unusable or have not been asked yet
+// this round, so the reference stays and those behind keep counting their lag. It moves back
+// only after every address has agreed on one older serial for kReferenceRollbackRounds rounds
+// in a row (a deliberate rollback; z.rolled_back_from tells the caller to log it).
+std::optional<uint32_t> newest_seen_reference(
+    const ZoneStatus* prev, const std::vector<const SoaObservation*>& observations, ZoneStatus& z) {
+    const SoaObservation* newest = newest_usable(observations);
+    const bool have_previous = prev && prev->reference_serial && !prev->reference_from_primary;
+    if (!have_previous) {
+        if (!newest) return std::nullopt;
+        z.reference_soa = newest->soa;
+        return newest->soa->serial;
+    }
+    const uint32_t kept = *prev->reference_serial;
+    if (newest && compare_serials(kept, newest->soa->serial) == SerialOrder::less) {
+        z.reference_soa = newest->soa;
+        return newest->soa->serial;
+    }
+    if (const auto agreed = agreed_serial(observations); agreed && *agreed != kept) {
+        z.rollback_serial = agreed;
+        z.rollback_rounds = prev->rollback_serial == agreed ? prev->rollback_rounds + 1 : 1;
+        if (z.rollback_rounds >= kReferenceRollbackRounds) {
+            z.rolled_back_from = kept;
+            z.rollback_serial.reset();
+            z.rollback_rounds = 0;
+            z.reference_soa = newest->soa;
+            return *agreed;
+        }
+    }
+    z.reference_soa =
+        newest && newest->soa->serial == kept ? SharedSoa(newest->soa) : prev->reference_soa;
+    return kept;
+}
+
 }  // namespace
 
-ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
+VerdictPolicy verdict_policy(const GlobalConfig& global) {
+    return {global.min_usable_nameservers,
+            global.min_usable_nameservers_severity == RedundancySeverity::critical};
+}
+
+ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const VerdictPolicy& policy) {
     ZoneStatus z;
     z.zone = r.zone;
     z.has_primary = r.primary.has_value();
-    const Clock::time_point now = r.finished;
-    z.last_check = now;
-    z.check_duration = r.finished - r.started;
+    // Durations from the monotonic side of each Instant, timestamps from the wall side.
+    const Instant now = r.finished;
+    z.last_check = now.wall;
+    z.check_duration = r.finished.mono - r.started.mono;
     z.checks_total = (prev ? prev->checks_total : 0) + 1;
     z.unresolved_nameservers = r.unresolved;
     z.discovery_error = r.discovery_error;
@@ -116,32 +177,23 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             z.reference_from_primary = true;
         }
     }
-    // Without a primary, or when it has never answered yet, the newest serial (RFC 1982) among
-    // the nameservers is the reference: the servers can still be compared with each other.
-    if (!ref) {
-        for (const auto* obs : observations) {
-            if (!obs->usable()) continue;
-            uint32_t serial = obs->soa->serial;
-            if (!ref || compare_serials(*ref, serial) == SerialOrder::less) {
-                ref = serial;
-                z.reference_soa = obs->soa;
-            }
-        }
-    }
+    // Without a primary, or when it has never answered yet, the newest serial (RFC 1982) seen
+    // among the nameservers is the reference: the servers can still be compared with each other.
+    if (!ref) ref = newest_seen_reference(prev, observations, z);
     z.reference_serial = ref;
 
     // When did the current reference first appear?
     const bool changed = ref && prev && prev->reference_serial && *ref != *prev->reference_serial;
-    std::optional<Clock::time_point> first_sighting;
+    std::optional<Instant> first_sighting;
     for (const auto* obs : observations)
         if (ref && obs->usable() && obs->soa->serial == *ref)
-            if (!first_sighting || obs->at < *first_sighting) first_sighting = obs->at;
+            if (!first_sighting || obs->at.mono < first_sighting->mono) first_sighting = obs->at;
     // A NOTIFY that triggered this round announces the change: time propagation from it.
-    const bool signalled =
-        changed && r.change_signal && first_sighting && *r.change_signal <= *first_sighting;
+    const bool signalled = changed && r.change_signal && first_sighting &&
+                           r.change_signal->mono <= first_sighting->mono;
     if (changed) {
         z.reference_seen = signalled ? r.change_signal : first_sighting;
-        z.last_serial_change = z.reference_seen;
+        if (z.reference_seen) z.last_serial_change = z.reference_seen->wall;
     } else if (prev && prev->reference_serial && ref) {
         z.reference_seen = prev->reference_seen;
         z.last_serial_change = prev->last_serial_change;
@@ -150,7 +202,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         // Before any change was seen, the best known bound is when this serial was first seen:
         // dashboards and "zone unchanged for N days" rules need a value from the first round.
         z.last_serial_change =
-            prev && prev->last_serial_change ? prev->last_serial_change : z.reference_seen;
+            prev && prev->last_serial_change ? prev->last_serial_change : z.reference_seen->wall;
     }
 
     // Per address: state, lag, propagation.
@@ -180,7 +232,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
             continue;
         }
         s.consecutive_failures = 0;
-        s.last_success = obs.at;
+        s.last_success = obs.at.wall;
         if (!ref) continue;  // cannot happen: a usable row always yields a reference (above)
         const uint32_t serial = obs.soa->serial;
         const bool has_ref = serial == *ref;
@@ -211,7 +263,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
                 s.serial_behind = 0;
                 s.lag_seconds = 0;
                 s.behind_since.reset();
-                s.last_in_sync = obs.at;
+                s.last_in_sync = obs.at.wall;
                 break;
             case SerialOrder::less:
                 s.state = ServerState::behind;
@@ -262,14 +314,17 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
         if (s.state != ServerState::unusable) usable_names.emplace(nameserver_label(s.target));
         switch (s.state) {
             case ServerState::behind:
-                warning.push_back(describe(s) + " is " + std::to_string(s.serial_behind) +
-                                  " serial(s) behind (" + std::to_string(s.soa->serial) + " < " +
-                                  std::to_string(*ref) + ") for " + human_duration(s.lag_seconds));
+                // A first look (a one-shot check) knows no duration: none is claimed.
+                warning.push_back(
+                    describe(s) + " is " + std::to_string(s.serial_behind) + " serial(s) behind (" +
+                    std::to_string(s.soa->serial) + " < " + std::to_string(*ref) +
+                    kSerialArithmetic + ")" +
+                    (s.probes_total > 1 ? " for " + human_duration(s.lag_seconds) : ""));
                 break;
             case ServerState::ahead:
                 warning.push_back(describe(s) + " is ahead of the reference (" +
                                   std::to_string(s.soa->serial) + " > " + std::to_string(*ref) +
-                                  ")");
+                                  kSerialArithmetic + ")");
                 break;
             case ServerState::incomparable:
                 warning.push_back(describe(s) + " has serial " + std::to_string(s.soa->serial) +
@@ -286,8 +341,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
     }
     z.consistent = any_usable && all_match;
     z.usable_servers = static_cast<unsigned>(usable_names.size());
-    for (const auto& name : z.unresolved_nameservers)
-        warning.push_back("nameserver " + name + " has no address");
+    for (const auto& ns : z.unresolved_nameservers)
+        warning.push_back("nameserver " + ns.name + " has no address (" + ns.detail + ")");
     if (z.discovery_from_cache)
         warning.push_back("discovery failed (" + z.discovery_error +
                           "); using the last good answer");
@@ -298,18 +353,27 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r) {
     replication_findings(z, rules_of(r), critical, warning);
 
     if (ns_rows_total == 0) {
-        z.verdict = Verdict::unknown;
+        // Nothing to compare; but an unusable primary is CRITICAL on its own (the zone cannot
+        // be updated), and CRITICAL outranks UNKNOWN: a zone whose primary answers NXDOMAIN
+        // (it does not exist there) is CRITICAL, not UNKNOWN.
+        z.verdict = critical.empty() ? Verdict::unknown : Verdict::critical;
+        z.reasons = std::move(critical);
         z.reasons.push_back("no nameserver address known" +
                             (z.discovery_error.empty() ? "" : ": " + z.discovery_error));
-        z.reasons.insert(z.reasons.end(), critical.begin(), critical.end());
         return z;
     }
     if (usable_names.empty()) {
-        critical.insert(critical.begin(), "no nameserver answers");
-    } else if (usable_names.size() < 2) {
-        critical.insert(critical.begin(), "only " + std::to_string(usable_names.size()) +
-                                              " nameserver answers; at least 2 are needed "
-                                              "(RFC 2182)");
+        critical.insert(critical.begin(), "no nameserver is usable");
+    } else if (usable_names.size() < policy.min_usable_nameservers) {
+        // "Usable", not "answers": a server that answers REFUSED or without authority answers.
+        const std::size_t n = usable_names.size();
+        auto& list = policy.below_min_usable_is_critical ? critical : warning;
+        list.insert(list.begin(),
+                    "only " + std::to_string(n) +
+                        (n == 1 ? " nameserver is usable" : " nameservers are usable") +
+                        "; min_usable_nameservers is " +
+                        std::to_string(policy.min_usable_nameservers) +
+                        " (RFC 2182 section 5 asks for at least 2)");
     }
     z.verdict = !critical.empty()  ? Verdict::critical
                 : !warning.empty() ? Verdict::warning

@@ -13,31 +13,58 @@
 
 namespace soawatch {
 
-NotifyListener::NotifyListener(EventLoop& loop, const Endpoint& listen, Handler handler)
-    : loop_(loop), handler_(std::move(handler)) {
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-    int family = AF_INET;
+namespace {
+
+// The socket and address to bind for `listen`. ":PORT" (no address) is every local address of
+// both families: one IPv6 socket with IPV6_V6ONLY off takes IPv4 too (as v4-mapped addresses),
+// or an IPv4 socket where the host has no IPv6.
+UniqueFd open_socket(const Endpoint& listen, sockaddr_storage& addr, socklen_t& len) {
+    auto open = [](int family) {
+        return UniqueFd(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    };
+    if (listen.address.empty()) {
+        UniqueFd fd = open(AF_INET6);
+        const int off = 0;
+        if (fd && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0) {
+            auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = htons(listen.port);
+            a6->sin6_addr = in6addr_any;
+            len = sizeof(sockaddr_in6);
+            return fd;
+        }
+        auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(listen.port);
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+        len = sizeof(sockaddr_in);
+        return open(AF_INET);
+    }
     if (listen.address.find(':') != std::string::npos) {
         auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons(listen.port);
         if (inet_pton(AF_INET6, listen.address.c_str(), &a6->sin6_addr) != 1)
             throw std::runtime_error("notify_listen: bad address " + listen.address);
-        family = AF_INET6;
         len = sizeof(sockaddr_in6);
-    } else {
-        auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons(listen.port);
-        if (listen.address.empty()) {
-            a4->sin_addr.s_addr = htonl(INADDR_ANY);
-        } else if (inet_pton(AF_INET, listen.address.c_str(), &a4->sin_addr) != 1) {
-            throw std::runtime_error("notify_listen: bad address " + listen.address);
-        }
-        len = sizeof(sockaddr_in);
+        return open(AF_INET6);
     }
-    fd_.reset(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(listen.port);
+    if (inet_pton(AF_INET, listen.address.c_str(), &a4->sin_addr) != 1)
+        throw std::runtime_error("notify_listen: bad address " + listen.address);
+    len = sizeof(sockaddr_in);
+    return open(AF_INET);
+}
+
+}  // namespace
+
+NotifyListener::NotifyListener(EventLoop& loop, const Endpoint& listen, Handler handler)
+    : loop_(loop), handler_(std::move(handler)) {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    fd_ = open_socket(listen, addr, len);
     if (!fd_)
         throw std::runtime_error(std::string("notify_listen: socket: ") + std::strerror(errno));
     if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0)
@@ -85,7 +112,7 @@ void NotifyListener::on_readable() {
         if (repeated(request.zone, now)) {
             ++ignored_;  // the zone is being checked already; answered, not handed on
             log::debug("NOTIFY repeated within a second", {{"zone", request.zone}});
-        } else if ((watched = handler_(request.zone, Clock::now()))) {
+        } else if ((watched = handler_(request.zone, Instant::now()))) {
             ++accepted_;
             last_handled_[request.zone] = now;
             log::info("NOTIFY received", {{"zone", request.zone}});

@@ -21,7 +21,7 @@ namespace soawatch {
 class NotifyListener {
   public:
     // Returns true when the zone is watched (the NOTIFY is then answered NOERROR).
-    using Handler = std::function<bool(const std::string& zone, Clock::time_point when)>;
+    using Handler = std::function<bool(const std::string& zone, Instant when)>;
 
     // Binds the UDP socket; throws std::runtime_error with a one-line reason when it cannot.
     NotifyListener(EventLoop& loop, const Endpoint& listen, Handler handler);

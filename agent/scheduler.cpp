@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 #include "agent/common/log.hpp"
 #include "agent/evaluator.hpp"
@@ -18,6 +19,16 @@ Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
     if (ticks <= 0) return Mono::duration::zero();
     const auto h = std::hash<std::string>{}(zone);
     return std::chrono::milliseconds(static_cast<int64_t>(h % static_cast<uint64_t>(ticks)));
+}
+
+// Whether two specs of a zone probe the same servers the same way.
+bool probes_the_same(const ZoneCheckSpec& a, const ZoneCheckSpec& b) {
+    const auto same_list = [](const auto& x, const auto& y) {
+        return x == y || (x && y && *x == *y);
+    };
+    return a.primary == b.primary && same_list(a.nameserver_addresses, b.nameserver_addresses) &&
+           a.nameserver_names == b.nameserver_names && a.probe == b.probe &&
+           a.max_nameservers == b.max_nameservers && a.max_addresses == b.max_addresses;
 }
 
 }  // namespace
@@ -64,6 +75,7 @@ void Scheduler::apply(const Config& config) {
             // A zone that stays keeps its state, its slot and any fast re-probe.
             auto zone = std::move(it->second);
             zones_.erase(it);
+            const bool probes_changed = !probes_the_same(zone->spec, spec);
             if (!spec.transfer_check) {  // audit turned off: forget its findings
                 zone->audit.reset();
                 zone->audit_due.reset();
@@ -75,10 +87,19 @@ void Scheduler::apply(const Config& config) {
                 zone->audit_due.reset();
             }
             zone->spec = std::move(spec);
-            if (zone->interval != interval) {
-                zone->interval = interval;
-                if (!zone->running)
-                    schedule(zc.name, *zone, std::min(zone->next_due, now + interval));
+            const bool interval_changed = zone->interval != interval;
+            zone->interval = interval;
+            if (probes_changed) {
+                // Other servers or settings: its status describes what is no longer watched,
+                // so it is checked again soon (after the check in flight, if any).
+                if (zone->running) {
+                    zone->recheck_after_run = true;
+                } else {
+                    const auto window = std::min<Mono::duration>(interval, first_round_window_);
+                    schedule(zc.name, *zone, now + spread_offset(zc.name, window));
+                }
+            } else if (interval_changed && !zone->running) {
+                schedule(zc.name, *zone, std::min(zone->next_due, now + interval));
             }
             next.emplace(zc.name, std::move(zone));
             continue;
@@ -144,7 +165,7 @@ void Scheduler::run_due() {
     arm_wake();
 }
 
-bool Scheduler::notify(const std::string& zone_name, Clock::time_point when) {
+bool Scheduler::notify(const std::string& zone_name, Instant when) {
     auto it = zones_.find(zone_name);
     if (it == zones_.end()) return false;
     Zone& zone = *it->second;
@@ -162,25 +183,32 @@ void Scheduler::run_check(const std::string& name, Zone& zone) {
     zone.ticket = 0;
     if (zone.running) return;
     zone.running = true;
+    zone.running_notify = std::exchange(zone.notify_at, std::nullopt);
     const auto started = Mono::now();
     const double delay = std::chrono::duration<double>(started - zone.scheduled_for).count();
     round_max_delay_ = std::max(round_max_delay_, delay);
     const uint64_t generation = zone.generation;
-    checker_.check(zone.spec, [this, name, generation, started](ZoneCheckResult result) {
-        on_checked(name, generation, std::move(result), started);
+    checker_.check(zone.spec, [this, name, generation](ZoneCheckResult result) {
+        on_checked(name, generation, std::move(result));
     });
 }
 
-void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
-                           Mono::time_point started) {
+void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result) {
     auto it = zones_.find(name);
     if (stopped_ || it == zones_.end() || it->second->generation != generation) return;
     Zone& zone = *it->second;
     zone.running = false;
-    result.change_signal = zone.notify_at;
-    zone.notify_at.reset();
+    result.change_signal = zone.running_notify;
+    zone.running_notify.reset();
 
-    auto status = std::make_shared<ZoneStatus>(evaluate(zone.status.get(), result));
+    auto status =
+        std::make_shared<ZoneStatus>(evaluate(zone.status.get(), result, verdict_policy(global_)));
+    if (status->rolled_back_from && status->reference_serial)
+        log::warn("reference serial moved back: every nameserver answered the older serial for " +
+                      std::to_string(kReferenceRollbackRounds) + " checks in a row",
+                  {{"zone", name},
+                   {"from", std::to_string(*status->rolled_back_from)},
+                   {"to", std::to_string(*status->reference_serial)}});
     const auto now = Mono::now();
 
     // Keep re-probing fast while a new serial is on its way to some address.
@@ -245,7 +273,6 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     }
     schedule(name, zone, when);
     publish_stats();
-    (void)started;
 }
 
 void Scheduler::maybe_audit(const std::string& name, Zone& zone) {

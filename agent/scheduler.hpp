@@ -45,7 +45,7 @@ class Scheduler {
 
     // Loop thread. A NOTIFY (RFC 1996) for `zone` arrived at `when`: check it now and keep
     // re-probing until its nameservers have the new serial. Returns false for unknown zones.
-    bool notify(const std::string& zone, Clock::time_point when);
+    bool notify(const std::string& zone, Instant when);
 
     // Loop thread. Stops scheduling; checks in flight finish but publish nothing.
     void stop();
@@ -83,11 +83,16 @@ class Scheduler {
         EventLoop::Clock::time_point next_due{};  // the regular schedule
         uint64_t ticket = 0;                      // of its pending entry in due_; 0: none pending
         bool running = false;
-        bool recheck_after_run = false;  // a NOTIFY came while a check was running
+        // A NOTIFY came, or the zone's settings changed, while a check was running.
+        bool recheck_after_run = false;
         // The last round (round_) in which it had its regular check; 0 (round_ starts at 1):
         // none yet.
         uint64_t round = 0;
-        std::optional<Clock::time_point> notify_at;  // NOTIFY not yet consumed by a check
+        std::optional<Instant> notify_at;  // NOTIFY not yet consumed by a check
+        // The NOTIFY the running check started with. One that arrives during the check stays
+        // in notify_at for the check after it: the running one's queries may have left before
+        // the change, and consuming it there would lose the start of the propagation timing.
+        std::optional<Instant> running_notify;
         std::optional<EventLoop::Clock::time_point> fast_until;
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
@@ -103,8 +108,7 @@ class Scheduler {
     void arm_wake();
     void run_due();
     void run_check(const std::string& name, Zone& zone);
-    void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result,
-                    EventLoop::Clock::time_point started);
+    void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result);
     void maybe_audit(const std::string& name, Zone& zone);
     void on_audited(const std::string& name, uint64_t generation,
                     std::shared_ptr<const TransferAudit> audit);

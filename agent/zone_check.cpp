@@ -61,7 +61,7 @@ struct ZoneChecker::Round {
     // before probe_all returns cannot complete the round early).
     void finish_one() {
         if (--pending > 0) return;
-        result.finished = Clock::now();
+        result.finished = Instant::now();
         done(std::move(result));
     }
 };
@@ -72,7 +72,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
-    result.started = Clock::now();
+    result.started = Instant::now();
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
                                                          const DiscoveredNameserver& ns) {
@@ -82,7 +82,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
             r.discovery_error = "addresses of " + ns.name + ": " + ns.stale;
         }
         if (ns.addresses.empty()) {
-            round->result.unresolved.push_back(ns.name + " (" + ns.error + ")");
+            round->result.unresolved.push_back({ns.name, ns.error_kind, ns.error});
             return;
         }
         for (const auto& address : ns.addresses) targets.push_back({ns.name, address, port});
@@ -107,16 +107,10 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
                             });
         return;
     }
-    if (spec.nameserver_names.empty()) {
-        probe_all(std::move(round), spec, *spec.nameserver_addresses);  // no lookup needed
-        return;
-    }
-
     // Configured addresses only (the usual case at scale): nothing to wait for, so neither a
-    // copy of the spec nor a join.
+    // copy of the spec nor a join. (Without names there are addresses: else spec.discovers().)
     if (spec.nameserver_names.empty()) {
-        static const std::vector<ProbeTarget> kNone;
-        probe_all(round, spec, spec.nameserver_addresses ? *spec.nameserver_addresses : kNone);
+        probe_all(std::move(round), spec, *spec.nameserver_addresses);
         return;
     }
 

@@ -50,18 +50,18 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
 
 struct ZoneCheckResult {
     std::string zone;
-    std::optional<SoaObservation> primary;     // when a primary is configured
-    std::vector<SoaObservation> observations;  // one per nameserver address
-    std::vector<std::string> unresolved;       // "ns.example. (reason)": names with no address
+    std::optional<SoaObservation> primary;         // when a primary is configured
+    std::vector<SoaObservation> observations;      // one per nameserver address
+    std::vector<UnresolvedNameserver> unresolved;  // NS names with no address
     std::string discovery_error;
     bool discovery_from_cache = false;
     // Set when there were more NS names or addresses than the limits (the rest were skipped):
     // "2000 NS names, 32 followed (global.max_nameservers)"; empty when nothing was capped.
     std::string capped_detail;
-    Clock::time_point started;
-    Clock::time_point finished;
-    std::optional<Clock::time_point> change_signal;  // a NOTIFY that triggered this check
-    std::shared_ptr<const AlertRuleSet> rules;       // the spec's (null: the defaults)
+    Instant started;
+    Instant finished;
+    std::optional<Instant> change_signal;       // a NOTIFY that triggered this check
+    std::shared_ptr<const AlertRuleSet> rules;  // the spec's (null: the defaults)
 };
 
 class ZoneChecker {

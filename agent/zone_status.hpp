@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/transfer_observation.hpp"
 
@@ -122,14 +123,14 @@ struct NameserverStatus {
     // Tracking across rounds (kept by the Evaluator from the previous status).
     uint32_t serial_behind = 0;  // RFC 1982 steps behind the reference; 0 unless behind
     double lag_seconds = 0;      // how long it has not had the reference serial; 0 when in sync
-    std::optional<Clock::time_point> behind_since;   // first round it lacked the reference
+    std::optional<Instant> behind_since;             // first round it lacked the reference
     std::optional<Clock::time_point> last_in_sync;   // last round it had the reference
     std::optional<Clock::time_point> last_success;   // last usable answer
     unsigned consecutive_failures = 0;               // unusable rounds in a row
     std::optional<double> last_propagation_seconds;  // time the last new reference took to arrive
     // Set while this address lacks a reference serial whose arrival we can time: the moment
     // that serial was first seen (or announced by NOTIFY). Cleared when it arrives.
-    std::optional<Clock::time_point> propagation_pending_since;
+    std::optional<Instant> propagation_pending_since;
     uint64_t probes_total = 0;
     // Failed probes by ProbeError (indexed by the enum's value; [0] unused), cumulative while
     // the zone and address stay watched: soawatch_probe_errors_total{reason}.
@@ -182,14 +183,21 @@ struct ZoneStatus {
     // without a primary and while a configured primary has never answered.
     bool reference_from_primary = false;
     SharedSoa reference_soa;                              // the SOA that defines the reference
-    std::optional<Clock::time_point> reference_seen;      // first sighting of the current reference
+    std::optional<Instant> reference_seen;                // first sighting of the current reference
     std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
+    // Without a primary: an older serial every address has agreed on, and for how many rounds
+    // in a row (a deliberate rollback once it reaches kReferenceRollbackRounds).
+    std::optional<uint32_t> rollback_serial;
+    unsigned rollback_rounds = 0;
+    // Set in the round the reference moved back to an older serial by that rule: the serial it
+    // moved back from (the scheduler logs it).
+    std::optional<uint32_t> rolled_back_from;
 
     std::vector<NameserverStatus> servers;  // sorted: primary first, then by name, address
-    std::vector<std::string> unresolved_nameservers;  // "name (reason)": NS names without address
-    std::string discovery_error;                      // why discovery failed (empty when it worked)
-    bool discovery_from_cache = false;                // the resolver failed; last good answer used
-    bool nameservers_capped = false;  // more NS names/addresses than the configured caps
+    std::vector<UnresolvedNameserver> unresolved_nameservers;  // NS names without address
+    std::string discovery_error;        // why discovery failed (empty when it worked)
+    bool discovery_from_cache = false;  // the resolver failed; last good answer used
+    bool nameservers_capped = false;    // more NS names/addresses than the configured caps
 
     bool consistent = false;  // every usable nameserver has the reference serial
     Verdict verdict = Verdict::unknown;

@@ -8,6 +8,20 @@
 
 namespace soawatch {
 
+std::string_view address_error_name(AddressError e) {
+    switch (e) {
+        case AddressError::none:
+            return "none";
+        case AddressError::nxdomain:
+            return "nxdomain";
+        case AddressError::no_address:
+            return "no_address";
+        case AddressError::resolver:
+            return "resolver";
+    }
+    return "unknown";
+}
+
 namespace {
 
 constexpr std::size_t kMaxCnameHops = 16;
@@ -72,7 +86,8 @@ void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback do
     const std::string key = cache_key(type, canonical);
     auto now = EventLoop::Clock::now();
     if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > now) {
-        done(Answer{it->second.values, it->second.error, it->second.from_cache});
+        done(Answer{it->second.values, it->second.error, it->second.from_cache,
+                    it->second.nxdomain});
         return;
     }
     auto [waiting, first] = waiting_.try_emplace(key);
@@ -133,6 +148,7 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
         const auto& msg = parsed.message;
         if (msg.header.rcode == dns::rcode::NXDOMAIN) {
             answer.error = name + " does not exist (NXDOMAIN)";
+            answer.nxdomain = true;
         } else if (msg.header.rcode != dns::rcode::NOERROR) {
             resolver_failed = true;
             answer.error =
@@ -180,11 +196,13 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
         answer.from_cache = true;
         entry.values = entry.last_good_values;
         entry.error = answer.error;
+        entry.nxdomain = false;
         entry.from_cache = true;
         entry.expires = now + std::chrono::seconds(5);
     } else {
         entry.values = answer.values;
         entry.error = answer.error;
+        entry.nxdomain = answer.nxdomain;
         entry.from_cache = false;
         entry.expires = now + (resolver_failed ? std::chrono::seconds(5) : ttl);
         if (!resolver_failed) {
@@ -203,6 +221,7 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         DiscoveredNameserver ns;
         std::vector<std::string> v4, v6;
         std::vector<std::string> errors;
+        bool resolver_failed = false;    // some lookup failed for another reason than NXDOMAIN
         std::vector<std::string> stale;  // lookups answered from the last good answer
         int pending = 0;
         AddressCallback done;
@@ -220,7 +239,10 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         if (join->ns.addresses.empty()) {
             if (join->errors.empty()) {
                 join->ns.error = "no A or AAAA records";
+                join->ns.error_kind = AddressError::no_address;
             } else {
+                join->ns.error_kind =
+                    join->resolver_failed ? AddressError::resolver : AddressError::nxdomain;
                 for (const auto& e : join->errors)
                     join->ns.error += (join->ns.error.empty() ? "" : "; ") + e;
             }
@@ -231,6 +253,7 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         lookup(name, dns::rrtype::A, [join, finish](Answer a) {
             join->v4 = std::move(a.values);
             if (!a.error.empty()) join->errors.push_back("A: " + a.error);
+            if (!a.error.empty() && !a.nxdomain) join->resolver_failed = true;
             if (a.from_cache) join->stale.push_back("A: " + a.error);
             finish();
         });
@@ -238,6 +261,7 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
         lookup(name, dns::rrtype::AAAA, [join, finish](Answer a) {
             join->v6 = std::move(a.values);
             if (!a.error.empty()) join->errors.push_back("AAAA: " + a.error);
+            if (!a.error.empty() && !a.nxdomain) join->resolver_failed = true;
             if (a.from_cache) join->stale.push_back("AAAA: " + a.error);
             finish();
         });

@@ -18,10 +18,28 @@
 
 namespace soawatch {
 
+// Why an NS name has no address, for machines (the API's unresolved_nameservers[].error).
+enum class AddressError {
+    none,
+    nxdomain,    // the name does not exist
+    no_address,  // it exists, with no A or AAAA records (of the families probed)
+    resolver,    // the resolver failed (timeout, SERVFAIL, REFUSED, a broken answer)
+};
+std::string_view address_error_name(AddressError e);  // "nxdomain", "no_address", "resolver"
+
+// An NS name of a zone that resolved to no address.
+struct UnresolvedNameserver {
+    std::string name;  // canonical
+    AddressError error = AddressError::none;
+    std::string detail;  // for people: "A: ns9.example. does not exist (NXDOMAIN); AAAA: ..."
+    bool operator==(const UnresolvedNameserver&) const = default;
+};
+
 struct DiscoveredNameserver {
     std::string name;                    // canonical
     std::vector<std::string> addresses;  // textual; IPv4 first, then IPv6
     std::string error;                   // why no address was found (empty when some were)
+    AddressError error_kind = AddressError::none;
     // Set when the resolver failed and `addresses` are the last good answer: why it failed.
     std::string stale;
 };
@@ -74,10 +92,12 @@ class Discovery {
         std::vector<std::string> values;  // NS targets or addresses
         std::string error;                // empty on success (an empty NODATA answer is success)
         bool from_cache = false;
+        bool nxdomain = false;  // the error is the name's nonexistence, not the resolver's
     };
     struct CacheEntry {
         std::vector<std::string> values;
         std::string error;
+        bool nxdomain = false;
         EventLoop::Clock::time_point expires{};
         // `values` are the last good answer, served while the resolver fails (`error` says how):
         // every lookup answered from this entry says so, not just the one that failed.

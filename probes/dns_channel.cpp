@@ -91,17 +91,19 @@ std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOpt
     }
     opts.sock_state_cb = &DnsChannel::on_sock_state;
     opts.sock_state_cb_data = channel.get();
-    int rc = ares_init_options(&channel->channel_, &opts, optmask);
+    ares_channel raw = nullptr;
+    int rc = ares_init_options(&raw, &opts, optmask);
     if (rc != ARES_SUCCESS) {
         if (error) *error = std::string("c-ares init: ") + ares_strerror(rc);
         return nullptr;
     }
+    channel->channel_.reset(raw);
 
     static const ares_socket_functions functions = {
         &DnsChannel::sock_open,     &DnsChannel::sock_close, &DnsChannel::sock_connect,
         &DnsChannel::sock_recvfrom, &DnsChannel::sock_sendv,
     };
-    ares_set_socket_functions(channel->channel_, &functions, channel.get());
+    ares_set_socket_functions(channel->channel_.get(), &functions, channel.get());
 
     if (!options.servers.empty()) {
         std::vector<ares_addr_port_node> nodes(options.servers.size());
@@ -120,7 +122,7 @@ std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOpt
             node.tcp_port = server.port;
             node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
         }
-        rc = ares_set_servers_ports(channel->channel_, nodes.data());
+        rc = ares_set_servers_ports(channel->channel_.get(), nodes.data());
         if (rc != ARES_SUCCESS) {
             if (error) *error = std::string("c-ares servers: ") + ares_strerror(rc);
             return nullptr;
@@ -134,7 +136,8 @@ DnsChannel::~DnsChannel() {
     *alive_ = nullptr;
     if (timer_) loop_.cancel_timer(timer_);
     // ares_destroy runs the callbacks of outstanding queries with ARES_EDESTRUCTION.
-    if (channel_) ares_destroy(channel_);
+    // Here, not at member destruction: the callbacks need this object whole.
+    channel_.reset();
     for (auto& pending : queue_) {
         DnsReply reply;
         reply.status = ARES_EDESTRUCTION;
@@ -167,8 +170,8 @@ void DnsChannel::start(std::unique_ptr<Pending> pending, std::span<const uint8_t
     }
     // Ownership passes to c-ares until on_answer, which always runs exactly once. ares_send
     // copies the message before it sends (and maybe calls back), so message_ may be reused.
-    ares_send(channel_, message_.data(), static_cast<int>(message_.size()), &DnsChannel::on_answer,
-              pending.release());
+    ares_send(channel_.get(), message_.data(), static_cast<int>(message_.size()),
+              &DnsChannel::on_answer, pending.release());
     schedule_timeout();
 }
 
@@ -201,7 +204,7 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
 }
 
 void DnsChannel::process(ares_socket_t read_fd, ares_socket_t write_fd) {
-    ares_process_fd(channel_, read_fd, write_fd);
+    ares_process_fd(channel_.get(), read_fd, write_fd);
     schedule_timeout();
 }
 
@@ -213,7 +216,7 @@ void DnsChannel::schedule_timeout() {
     // armed. The timer's callback clears timer_ before it processes.
     if (timer_ || destroying_) return;
     timeval tv{};
-    timeval* next = ares_timeout(channel_, nullptr, &tv);
+    timeval* next = ares_timeout(channel_.get(), nullptr, &tv);
     if (!next) return;  // nothing outstanding
     const auto now = EventLoop::Clock::now();
     auto due = now + std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec);

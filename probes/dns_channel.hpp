@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "probes/event_loop.hpp"
@@ -95,8 +96,14 @@ class DnsChannel {
     static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec* vec, int count,
                                    void* user);
 
+    // Owns the c-ares channel: ares_destroy on every way out, an early return of create() too.
+    struct AresChannelDestroy {
+        void operator()(ares_channel channel) const { ares_destroy(channel); }
+    };
+    using AresChannel = std::unique_ptr<std::remove_pointer_t<ares_channel>, AresChannelDestroy>;
+
     EventLoop& loop_;
-    ares_channel channel_ = nullptr;
+    AresChannel channel_;
     std::size_t max_inflight_;
     std::size_t max_inflight_silent_;
     unsigned timeouts_since_answer_ = 0;

@@ -9,25 +9,19 @@
 
 namespace soawatch {
 
-EventLoop::EventLoop() {
-    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd_ < 0) {
-        int err = errno;
-        close(epoll_fd_);
-        throw std::system_error(err, std::generic_category(), "eventfd");
-    }
+EventLoop::EventLoop()
+    : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    // Members own what they opened: a throw here closes whichever of the two was opened.
+    if (!epoll_fd_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+    if (!wake_fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = wake_fd_;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+    ev.data.fd = wake_fd_.get();
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev) != 0)
+        throw std::system_error(errno, std::generic_category(), "epoll_ctl(eventfd)");
 }
 
-EventLoop::~EventLoop() {
-    close(wake_fd_);
-    close(epoll_fd_);
-}
+EventLoop::~EventLoop() = default;
 
 EventLoop::TimerId EventLoop::add_timer(Clock::time_point when, std::function<void()> fn) {
     TimerId id = next_timer_id_++;
@@ -50,17 +44,17 @@ void EventLoop::watch_fd(int fd, bool read, bool write, FdHandler handler) {
     ev.data.fd = fd;
     auto it = fd_handlers_.find(fd);
     if (it == fd_handlers_.end()) {
-        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
-            epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+        if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
+            epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev);
         fd_handlers_.emplace(fd, std::move(handler));
     } else {
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+        epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev);
         it->second = std::move(handler);
     }
 }
 
 void EventLoop::unwatch_fd(int fd) {
-    if (fd_handlers_.erase(fd) > 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    if (fd_handlers_.erase(fd) > 0) epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
 void EventLoop::post(std::function<void()> fn) {
@@ -69,7 +63,7 @@ void EventLoop::post(std::function<void()> fn) {
         posted_.push_back(std::move(fn));
     }
     uint64_t one = 1;
-    [[maybe_unused]] auto n = write(wake_fd_, &one, sizeof one);
+    [[maybe_unused]] auto n = write(wake_fd_.get(), &one, sizeof one);
 }
 
 void EventLoop::stop() {
@@ -78,7 +72,7 @@ void EventLoop::stop() {
         stop_requested_ = true;
     }
     uint64_t one = 1;
-    [[maybe_unused]] auto n = write(wake_fd_, &one, sizeof one);
+    [[maybe_unused]] auto n = write(wake_fd_.get(), &one, sizeof one);
 }
 
 void EventLoop::run() {
@@ -104,12 +98,12 @@ void EventLoop::run_until(const std::function<bool()>& done) {
 void EventLoop::run_once(int max_wait_ms) {
     constexpr int kMaxEvents = 256;
     epoll_event events[kMaxEvents];
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, max_wait_ms);
+    int n = epoll_wait(epoll_fd_.get(), events, kMaxEvents, max_wait_ms);
     for (int i = 0; i < n; ++i) {
         int fd = events[i].data.fd;
-        if (fd == wake_fd_) {
+        if (fd == wake_fd_.get()) {
             uint64_t count;
-            [[maybe_unused]] auto r = read(wake_fd_, &count, sizeof count);
+            [[maybe_unused]] auto r = read(wake_fd_.get(), &count, sizeof count);
             continue;
         }
         auto it = fd_handlers_.find(fd);

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "probes/unique_fd.hpp"
+
 namespace soawatch {
 
 class EventLoop {
@@ -56,8 +58,8 @@ class EventLoop {
     void run_due_timers();
     void run_posted();
 
-    int epoll_fd_ = -1;
-    int wake_fd_ = -1;
+    UniqueFd epoll_fd_;
+    UniqueFd wake_fd_;  // eventfd: post() and stop() from other threads wake the loop
     bool stopping_ = false;
     TimerId next_timer_id_ = 1;
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timer_heap_;

@@ -16,6 +16,22 @@ namespace soawatch {
 using Clock = std::chrono::system_clock;
 using MonoClock = std::chrono::steady_clock;
 
+// A moment as both clocks saw it. Durations (lag, propagation, check time) come from the
+// monotonic clock, which an NTP step cannot move (a step of the wall clock would make them
+// negative or huge); the wall clock is only for timestamps shown to people.
+struct Instant {
+    Clock::time_point wall{};
+    MonoClock::time_point mono{};
+    static Instant now() { return {Clock::now(), MonoClock::now()}; }
+    bool operator==(const Instant&) const = default;
+};
+
+// Seconds from `from` to `to` on the monotonic clock; 0 when `to` is not later.
+inline double seconds_between(const Instant& from, const Instant& to) {
+    const std::chrono::duration<double> d = to.mono - from.mono;
+    return d.count() > 0 ? d.count() : 0.0;
+}
+
 // Why a probe gave no usable SOA. Each has its own counter (soawatch_probe_errors_total{reason}).
 enum class ProbeError {
     none,
@@ -77,7 +93,7 @@ struct SoaObservation {
     std::optional<uint32_t> expire_remaining;
     std::chrono::duration<double> rtt{0};  // of the try that answered (UDP + TCP when fallen back)
     unsigned tries = 0;                    // queries sent (1 + retries used)
-    Clock::time_point at;                  // when the answer (or the final failure) came
+    Instant at;                            // when the answer (or the final failure) came
     bool usable() const { return error == ProbeError::none; }
 };
 

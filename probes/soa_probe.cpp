@@ -64,7 +64,7 @@ void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& 
     if (attempt->query->wire.empty()) {
         attempt->obs.error = ProbeError::malformed;
         attempt->obs.detail = "invalid zone name";
-        attempt->obs.at = Clock::now();
+        attempt->obs.at = Instant::now();
         attempt->done(std::move(attempt->obs));
         return;
     }
@@ -149,7 +149,7 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
 
 void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
     --inflight_;
-    attempt->obs.at = Clock::now();
+    attempt->obs.at = Instant::now();
     if (attempt->obs.error != ProbeError::none) {
         attempt->obs.soa.reset();
         attempt->obs.expire_remaining.reset();

@@ -162,7 +162,7 @@ void expiry_risk(const ZoneStatus& z, const NameserverStatus& s, const AlertRule
     // Time without the reference serial: since it last had it, else since it fell behind. A
     // secondary's own expire timer runs from its last successful refresh, which is no later.
     std::optional<Clock::time_point> since = s.last_in_sync;
-    if (!since || (s.behind_since && *s.behind_since < *since)) since = s.behind_since;
+    if (s.behind_since && (!since || s.behind_since->wall < *since)) since = s.behind_since->wall;
     if (!since) return;
     const double stale = std::max(0.0, Seconds(now - *since).count());
     const double expire = z.reference_soa->expire;
@@ -236,7 +236,7 @@ void propagation_slow(const ZoneStatus& z, const NameserverStatus& s, const Aler
     double took = 0;
     bool pending = false;
     if (s.propagation_pending_since && s.state != ServerState::unusable) {
-        took = Seconds(now - *s.propagation_pending_since).count();
+        took = Seconds(now - s.propagation_pending_since->wall).count();
         pending = true;
     }
     if (!pending || took <= bound) {

@@ -21,7 +21,9 @@
 
 #include "agent/alerting/alert_engine.hpp"
 #include "agent/cli/commands.hpp"
+#include "agent/cli/flags.hpp"
 #include "agent/common/log.hpp"
+#include "agent/common/quoted.hpp"
 #include "agent/config/config.hpp"
 #include "agent/config/shard.hpp"
 #include "agent/evaluator.hpp"
@@ -78,89 +80,76 @@ struct AgentFlags {
     PerAddressSeries per_address = PerAddressSeries::all;
 };
 
+// The agent's flags, read by the flags module `soawatch check` uses too. Returns the flags, or
+// nothing with *exit_code set: 0 after --help or --version (printed here, never exit()ed), 2
+// after a bad flag (its message printed).
 std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
     AgentFlags f;
-    for (int i = 0; i < argc; ++i) {
-        std::string arg = argv[i];
-        std::string value;
-        bool has_value = false;
-        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-            has_value = true;
-        }
-        auto take = [&]() -> std::optional<std::string> {
-            if (has_value) return value;
-            if (i + 1 < argc) return std::string(argv[++i]);
-            std::cerr << "soawatch: " << arg << " needs a value\n";
-            return std::nullopt;
+    bool help = false, version = false;
+    const auto value_of = [](std::string& field) {
+        return [&field](const std::string& v) {
+            field = v;
+            return std::string();
         };
-        if (arg == "-h" || arg == "--help") {
-            std::cout << kAgentUsage;
-            *exit_code = 0;
-            return std::nullopt;
-        } else if (arg == "--version") {
+    };
+    const auto on = [](bool& flag) {
+        return [&flag](const std::string&) {
+            flag = true;
+            return std::string();
+        };
+    };
+    const std::vector<Flag> flags = {
+        {"help", 'h', false, on(help)},
+        {"version", 0, false, on(version)},
+        {"config.file", 0, true, value_of(f.config_file)},
+        {"config.check", 0, false, on(f.config_check)},
+        {"web.listen-address", 0, true, value_of(f.listen)},
+        {"web.config.file", 0, true, value_of(f.web_config_file)},
+        {"web.enable-lifecycle", 0, false, on(f.enable_lifecycle)},
+        {"shard", 0, true,
+         [&f](const std::string& v) {
+             std::string error;
+             if (auto shard = parse_shard(v, &error)) f.shard = *shard;
+             return error;
+         }},
+        {"log.level", 0, true,
+         [](const std::string& v) {
+             return log::set_level(v)
+                        ? std::string()
+                        : "unknown level " + quoted(v) + " (debug, info, warn, error)";
+         }},
+        {"log.format", 0, true,
+         [](const std::string& v) {
+             return log::set_format(v) ? std::string()
+                                       : "unknown format " + quoted(v) + " (logfmt, json)";
+         }},
+        {"metrics.per-address", 0, true,
+         [&f](const std::string& v) {
+             if (v == "all") {
+                 f.per_address = PerAddressSeries::all;
+             } else if (v == "not-in-sync") {
+                 f.per_address = PerAddressSeries::not_in_sync;
+             } else {
+                 return "unknown value " + quoted(v) + " (all, not-in-sync)";
+             }
+             return std::string();
+         }},
+    };
+    const ParsedFlags parsed = parse_flags(std::vector<std::string>(argv, argv + argc), flags);
+    std::string error = parsed.error;
+    if (error.empty() && !parsed.operands.empty())
+        error = "unexpected argument " + quoted(parsed.operands.front());
+    if (!error.empty()) {
+        std::cerr << "soawatch: " << error << " (see soawatch --help)\n";
+        *exit_code = 2;
+        return std::nullopt;
+    }
+    if (help || version) {
+        if (help) std::cout << kAgentUsage;
+        if (version && !help)
             std::cout << "soawatch " << SOAWATCH_VERSION << " (" << SOAWATCH_REVISION << ")\n";
-            *exit_code = 0;
-            return std::nullopt;
-        } else if (arg == "--config.file") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            f.config_file = *v;
-        } else if (arg == "--config.check") {
-            f.config_check = true;
-        } else if (arg == "--web.listen-address") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            f.listen = *v;
-        } else if (arg == "--web.config.file") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            f.web_config_file = *v;
-        } else if (arg == "--web.enable-lifecycle") {
-            f.enable_lifecycle = true;
-        } else if (arg == "--shard") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            std::string error;
-            auto shard = parse_shard(*v, &error);
-            if (!shard) {
-                std::cerr << "soawatch: --shard: " << error << '\n';
-                return std::nullopt;
-            }
-            f.shard = *shard;
-        } else if (arg == "--log.level") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            if (!log::set_level(*v)) {
-                std::cerr << "soawatch: --log.level: unknown level \"" << *v
-                          << "\" (debug, info, warn, error)\n";
-                return std::nullopt;
-            }
-        } else if (arg == "--metrics.per-address") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            if (*v == "all") {
-                f.per_address = PerAddressSeries::all;
-            } else if (*v == "not-in-sync") {
-                f.per_address = PerAddressSeries::not_in_sync;
-            } else {
-                std::cerr << "soawatch: --metrics.per-address: unknown value \"" << *v
-                          << "\" (all, not-in-sync)\n";
-                return std::nullopt;
-            }
-        } else if (arg == "--log.format") {
-            auto v = take();
-            if (!v) return std::nullopt;
-            if (!log::set_format(*v)) {
-                std::cerr << "soawatch: --log.format: unknown format \"" << *v
-                          << "\" (logfmt, json)\n";
-                return std::nullopt;
-            }
-        } else {
-            std::cerr << "soawatch: unknown flag " << arg << " (see soawatch --help)\n";
-            return std::nullopt;
-        }
+        *exit_code = 0;
+        return std::nullopt;
     }
     return f;
 }
@@ -392,10 +381,7 @@ class Agent {
             const bool notify_changed = wanted.has_value() != (notify_ != nullptr) ||
                                         (wanted && notify_endpoint_ != *wanted);
             std::unique_ptr<NotifyListener> listener;
-            if (notify_changed && wanted) {
-                if (notify_) retire_notify_listener();  // frees the port if only the address moved
-                listener = make_notify_listener(*wanted);
-            }
+            if (notify_changed && wanted) listener = bind_notify_listener(*wanted);
             discovery_.set_resolvers(to_servers(next.global.resolvers));
             config_ = std::move(next);
             if (notify_changed) {
@@ -436,10 +422,34 @@ class Agent {
     }
 
     std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
-        return std::make_unique<NotifyListener>(
-            loop_, listen, [this](const std::string& zone, Clock::time_point when) {
-                return scheduler_.notify(zone, when);
-            });
+        return std::make_unique<NotifyListener>(loop_, listen,
+                                                [this](const std::string& zone, Instant when) {
+                                                    return scheduler_.notify(zone, when);
+                                                });
+    }
+
+    // The listener a reload asks for, bound before the old one is retired so that a failure
+    // keeps the old one. Only when the old listener may itself hold the port (same port, other
+    // address: 127.0.0.1:5300 -> :5300) is it closed first, and bound again if the new one
+    // still cannot be. Throws std::runtime_error with the reason.
+    std::unique_ptr<NotifyListener> bind_notify_listener(const Endpoint& wanted) {
+        try {
+            return make_notify_listener(wanted);
+        } catch (const std::runtime_error&) {
+            if (!notify_ || notify_->port() != wanted.port) throw;
+        }
+        retire_notify_listener();
+        try {
+            return make_notify_listener(wanted);
+        } catch (const std::runtime_error&) {
+            try {
+                notify_ = make_notify_listener(notify_endpoint_);
+            } catch (const std::runtime_error& e) {
+                log::error("NOTIFY listener lost: its old address cannot be bound again",
+                           {{"address", notify_endpoint_.to_string()}, {"error", e.what()}});
+            }
+            throw;
+        }
     }
 
     void retire_notify_listener() {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/cli/check_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/common/duration.hpp"
 #include "agent/common/log.hpp"
@@ -31,172 +32,6 @@ namespace soawatch {
 namespace {
 
 constexpr int kExitUnknown = 3;
-
-const char* const kUsage = R"(Usage: soawatch check [options] ZONE...
-       soawatch check --config.file=FILE [--json] [--summary] [--stats]
-
-Asks every authoritative nameserver address of each ZONE for its SOA (RD=0, straight to the
-address, UDP with TCP on truncation), compares the serials (RFC 1982) and prints one row per
-address with a verdict. Exit codes follow the Nagios/Icinga plugin conventions:
-0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the worst zone decides: CRITICAL > WARNING > UNKNOWN > OK).
-
-With --config.file, every zone of the agent's configuration file is checked once, with its
-settings (nameservers, primary, port, timeout, retries, resolvers), all at once, through the
-agent's own scheduler, prober and evaluator.
-
-Options:
-  --config.file FILE         check every zone of this agent configuration file (no ZONE
-                             arguments and no probe options below then)
-  --resolver IP[:PORT]       recursive resolver for discovering NS names and their addresses
-                             (repeatable; default: the system's /etc/resolv.conf)
-  --port N                   port of the authoritative servers (default 53)
-  --primary IP[:PORT]        hidden primary: its serial is the reference (default: the newest
-                             serial seen among the nameservers)
-  --nameserver NAME_OR_IP    probe this nameserver instead of discovering the NS set
-                             (repeatable; IP[:PORT] or a host name resolved via --resolver)
-  --timeout DURATION         per-try timeout, e.g. 500ms, 2s (default 2s)
-  --retries N                tries after the first on timeout (default 2)
-  --edns-bufsize N           EDNS UDP payload size to advertise; 0 sends plain RFC 1035
-                             queries (default 1232)
-  -4                         probe IPv4 addresses only
-  -6                         probe IPv6 addresses only
-  --transfer-check           also ask every address and the primary for an AXFR without TSIG
-                             (it must be refused: an open one makes the zone WARNING); with
-                             --config.file, the file's transfer_check decides instead
-  --json                     print the result as one JSON document
-  --summary                  print the first line and the zones that are not OK, no table
-  --stats                    print one line about the round on stderr: zones, probes, seconds,
-                             probes per second, CPU seconds, peak memory
-  -h, --help                 show this help
-)";
-
-struct CheckOptions {
-    std::vector<Endpoint> resolvers;
-    GlobalConfig global;
-    std::optional<std::string> primary_text;
-    std::vector<std::string> nameservers;
-    std::vector<std::string> zones;
-    std::optional<std::string> config_file;
-    bool probe_options = false;  // any option that --config.file replaces
-    bool json = false;
-    bool summary = false;
-    bool stats = false;
-};
-
-class UsageError : public std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-unsigned parse_unsigned(const std::string& flag, const std::string& value, unsigned max) {
-    if (value.empty() || value.size() > 10 ||
-        !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        throw UsageError(flag + ": not a number: \"" + value + "\"");
-    unsigned long n = std::stoul(value);
-    if (n > max)
-        throw UsageError(flag + ": " + value + " is out of range (0.." + std::to_string(max) + ")");
-    return static_cast<unsigned>(n);
-}
-
-CheckOptions parse_check_args(int argc, char** argv) {
-    CheckOptions o;
-    bool only4 = false, only6 = false;
-    std::vector<std::string> args(argv, argv + argc);
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        std::string arg = args[i];
-        std::string value;
-        bool has_inline = false;
-        if (arg.rfind("--", 0) == 0) {
-            if (auto eq = arg.find('='); eq != std::string::npos) {
-                value = arg.substr(eq + 1);
-                arg = arg.substr(0, eq);
-                has_inline = true;
-            }
-        }
-        auto need_value = [&]() -> std::string {
-            if (has_inline) return value;
-            if (i + 1 >= args.size()) throw UsageError(arg + ": needs a value");
-            return args[++i];
-        };
-        if (arg == "-h" || arg == "--help") {
-            std::cout << kUsage;
-            std::exit(0);
-        } else if (arg == "--config.file") {
-            o.config_file = need_value();
-        } else if (arg == "--resolver") {
-            o.probe_options = true;
-            std::string error;
-            auto ep = parse_endpoint(need_value(), 53, &error);
-            if (!ep) throw UsageError("--resolver: " + error);
-            o.resolvers.push_back(*ep);
-        } else if (arg == "--port") {
-            o.probe_options = true;
-            unsigned port = parse_unsigned(arg, need_value(), 65535);
-            if (port == 0) throw UsageError("--port: 0 is not a port");
-            o.global.probe.port = static_cast<uint16_t>(port);
-        } else if (arg == "--primary") {
-            o.probe_options = true;
-            o.primary_text = need_value();
-        } else if (arg == "--nameserver") {
-            o.probe_options = true;
-            o.nameservers.push_back(need_value());
-        } else if (arg == "--timeout") {
-            o.probe_options = true;
-            std::string v = need_value();
-            auto d = parse_duration(v);
-            if (!d || d->count() <= 0)
-                throw UsageError("--timeout: not a duration: \"" + v + "\" (use e.g. 500ms, 2s)");
-            o.global.probe.timeout = *d;
-        } else if (arg == "--retries") {
-            o.probe_options = true;
-            o.global.probe.retries = parse_unsigned(arg, need_value(), 10);
-        } else if (arg == "--edns-bufsize") {
-            o.probe_options = true;
-            unsigned size = parse_unsigned(arg, need_value(), 65535);
-            if (size != 0 && size < 512) throw UsageError("--edns-bufsize: 0 or 512..65535");
-            o.global.probe.edns_udp_size = static_cast<uint16_t>(size);
-        } else if (arg == "-4") {
-            o.probe_options = true;
-            only4 = true;
-        } else if (arg == "-6") {
-            o.probe_options = true;
-            only6 = true;
-        } else if (arg == "--transfer-check") {
-            o.probe_options = true;
-            o.global.transfer_check = std::make_shared<const TransferCheckConfig>();
-        } else if (arg == "--json") {
-            o.json = true;
-        } else if (arg == "--summary") {
-            o.summary = true;
-        } else if (arg == "--stats") {
-            o.stats = true;
-        } else if (!arg.empty() && arg[0] == '-') {
-            throw UsageError("unknown option " + arg + " (see soawatch check --help)");
-        } else {
-            std::string reason = dns::validate_name(arg);
-            if (!reason.empty()) throw UsageError("invalid zone name \"" + arg + "\": " + reason);
-            o.zones.push_back(dns::canonical_name(arg));
-        }
-    }
-    if (o.json && o.summary) throw UsageError("--json and --summary exclude each other");
-    if (o.config_file) {
-        if (!o.zones.empty() || o.probe_options)
-            throw UsageError(
-                "--config.file: zones and probe settings come from the file; give no ZONE "
-                "arguments and no probe options with it");
-        return o;
-    }
-    if (only4 && only6) throw UsageError("-4 and -6 exclude each other");
-    if (only4) o.global.probe.ipv6 = false;
-    if (only6) o.global.probe.ipv4 = false;
-    if (o.zones.empty()) throw UsageError("no zone given (see soawatch check --help)");
-    for (const auto& ns : o.nameservers) {
-        std::string error;
-        if (!parse_endpoint(ns, o.global.probe.port, &error) && !dns::validate_name(ns).empty())
-            throw UsageError("--nameserver: \"" + ns + "\" is neither an IP[:PORT] nor a name");
-    }
-    o.global.resolvers = o.resolvers;
-    return o;
-}
 
 std::string state_text(const NameserverStatus& s) {
     std::string text;
@@ -245,9 +80,9 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
                             s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s), state_text(s),
                             s.is_primary ? "-" : refresh_text(s)});
         }
-        for (const auto& name : z.unresolved_nameservers)
+        for (const auto& ns : z.unresolved_nameservers)
             rows.push_back(
-                {z.zone, name.substr(0, name.find(' ')), "-", "-", "-", "no_address", "-"});
+                {z.zone, ns.name, "-", "-", "-", std::string(address_error_name(ns.error)), "-"});
         if (z.servers.empty() && z.unresolved_nameservers.empty())
             rows.push_back({z.zone, "-", "-", "-", "-", "no_nameservers", "-"});
     }
@@ -386,12 +221,16 @@ std::optional<Config> config_from_arguments(const CheckOptions& options) {
 }  // namespace
 
 int run_check_command(int argc, char** argv) {
-    CheckOptions options;
-    try {
-        options = parse_check_args(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "soawatch check: " << e.what() << '\n';
+    const ParsedCheckOptions parsed =
+        parse_check_options(std::vector<std::string>(argv, argv + argc));
+    if (!parsed.error.empty()) {
+        std::cerr << "soawatch check: " << parsed.error << " (see soawatch check --help)\n";
         return kExitUnknown;
+    }
+    const CheckOptions& options = parsed.options;
+    if (options.help) {
+        std::cout << kCheckUsage;
+        return 0;
     }
 
     Config config;
@@ -443,7 +282,13 @@ int run_check_command(int argc, char** argv) {
         doc["verdict"] = verdict_name(worst);
         doc["exit_code"] = static_cast<int>(worst);
         doc["zones"] = nlohmann::json::array();
-        for (const auto& z : results) doc["zones"].push_back(zone_to_json(*z));
+        for (const auto& z : results) {
+            auto zone = zone_to_json(*z);
+            // One look knows no history: when the reference last changed is unknown, not the
+            // moment of this check.
+            zone["last_serial_change"] = nullptr;
+            doc["zones"].push_back(std::move(zone));
+        }
         std::cout << doc.dump(2) << '\n';
         return static_cast<int>(worst);
     }

@@ -70,7 +70,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 14> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 16> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -83,6 +83,8 @@ constexpr std::array<std::string_view, 14> kGlobalKeys{"interval",
                                                        "fast_reprobe_limit",
                                                        "max_nameservers",
                                                        "max_addresses",
+                                                       "min_usable_nameservers",
+                                                       "min_usable_nameservers_severity",
                                                        "transfer_check"};
 constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
                                                     "interval", "timeout",  "retries",
@@ -117,11 +119,7 @@ constexpr std::array<std::string_view, 5> kAlertLabels{"alertname", "zone", "nam
                                                        "severity"};
 
 constexpr Duration kMinInterval = 1s;
-constexpr Duration kMinTimeout = 1ms;
-constexpr Duration kMaxTimeout = 60s;
-constexpr int64_t kMaxRetries = 10;
-constexpr int64_t kMinEdnsUdpSize = 512;  // RFC 6891 6.2.5: below 512 is treated as 512
-constexpr int64_t kMaxEdnsUdpSize = 4096;
+// timeout, retries, port and edns_udp_size: setting_ranges.hpp (the command line takes them too).
 constexpr Duration kMinFastReprobeInterval = 100ms;
 constexpr Duration kMaxFastReprobeLimit = 24h;
 constexpr int64_t kMaxMaxNameservers = 1000;
@@ -277,20 +275,16 @@ class Loader {
         if (const Field* f = find_field(entries, "interval"))
             g.interval = reader.duration(*f, kMinInterval, {});
         if (const Field* f = find_field(entries, "timeout")) {
-            g.probe.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
+            g.probe.timeout = reader.duration(*f, kTimeoutRange);
         }
         if (const Field* f = find_field(entries, "retries")) {
-            g.probe.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
+            g.probe.retries = static_cast<unsigned>(reader.integer(*f, kRetriesRange));
         }
         if (const Field* f = find_field(entries, "port")) {
-            g.probe.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
+            g.probe.port = static_cast<uint16_t>(reader.integer(*f, kPortRange));
         }
         if (const Field* f = find_field(entries, "edns_udp_size")) {
-            const int64_t size = reader.integer(*f, 0, kMaxEdnsUdpSize, "0, or 512..4096");
-            if (size != 0 && size < kMinEdnsUdpSize) {
-                reader.fail(*f, "out of range: " + f->node.Scalar() + " (allowed 0, or 512..4096)");
-            }
-            g.probe.edns_udp_size = static_cast<uint16_t>(size);
+            g.probe.edns_udp_size = static_cast<uint16_t>(reader.integer(*f, kEdnsUdpSizeRange));
         }
         if (const Field* f = find_field(entries, "ipv4")) g.probe.ipv4 = reader.boolean(*f);
         if (const Field* f = find_field(entries, "ipv6")) g.probe.ipv6 = reader.boolean(*f);
@@ -325,6 +319,20 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "max_addresses")) {
             g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
+        }
+        if (const Field* f = find_field(entries, "min_usable_nameservers")) {
+            g.min_usable_nameservers =
+                static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
+        }
+        if (const Field* f = find_field(entries, "min_usable_nameservers_severity")) {
+            const std::string severity = reader.string(*f, "a severity");
+            if (severity == "critical") {
+                g.min_usable_nameservers_severity = RedundancySeverity::critical;
+            } else if (severity == "warning") {
+                g.min_usable_nameservers_severity = RedundancySeverity::warning;
+            } else {
+                reader.fail(*f, "unknown severity " + quoted(severity) + " (critical, warning)");
+            }
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             g.transfer_check = transfer_check(reader, *f);
@@ -602,12 +610,14 @@ class Loader {
             for (const auto& [key, value] : headers) {
                 std::string header = key;
                 std::string how;
+                // One suffix, the last: "X_env_file" is the header X_env read from a file.
                 for (const char* suffix : {"_file", "_env"}) {
                     const std::string_view sv(suffix);
                     if (header.size() > sv.size() &&
                         header.compare(header.size() - sv.size(), sv.size(), sv) == 0) {
                         header.resize(header.size() - sv.size());
                         how = suffix;
+                        break;
                     }
                 }
                 if (!is_header_name(header)) {
@@ -722,7 +732,7 @@ class Loader {
 
         // The port first: primary and nameservers addresses default to it.
         if (const Field* f = find_field(entries, "port"))
-            zone.port = static_cast<uint16_t>(reader.integer(*f, 1, 65535));
+            zone.port = static_cast<uint16_t>(reader.integer(*f, kPortRange));
         const uint16_t port = zone.port.value_or(config_.global.probe.port);
         if (const Field* f = find_field(entries, "primary"))
             zone.primary = reader.endpoint(*f, port);
@@ -743,10 +753,10 @@ class Loader {
         if (const Field* f = find_field(entries, "interval"))
             zone.interval = reader.duration(*f, kMinInterval, {});
         if (const Field* f = find_field(entries, "timeout")) {
-            zone.timeout = reader.duration(*f, kMinTimeout, kMaxTimeout);
+            zone.timeout = reader.duration(*f, kTimeoutRange);
         }
         if (const Field* f = find_field(entries, "retries")) {
-            zone.retries = static_cast<unsigned>(reader.integer(*f, 0, kMaxRetries));
+            zone.retries = static_cast<unsigned>(reader.integer(*f, kRetriesRange));
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             zone.transfer_check = transfer_check(reader, *f);

@@ -41,8 +41,11 @@ struct ProbeSettings {
     uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
     bool ipv4 = true;               // probe A addresses of NS names
     bool ipv6 = true;               // probe AAAA addresses of NS names
+    bool operator==(const ProbeSettings&) const = default;
 };
 
+// How bad a zone is when fewer NS names than global.min_usable_nameservers answer usably.
+enum class RedundancySeverity { warning, critical };
 // transfer_check: the transfer audit (docs/CONFIG.md). Every nameserver address and the hidden
 // primary are asked for an unsigned AXFR (it must be refused) once per interval; with a key, the
 // primary is also asked for a TSIG-signed IXFR (it must be served). Shared: 100,000 zones that
@@ -62,7 +65,11 @@ struct GlobalConfig {
     Duration fast_reprobe_limit{600000};    // give up fast re-probing after this long
     unsigned max_nameservers = 32;          // NS names followed per zone (caps hostile NS sets)
     unsigned max_addresses = 64;            // addresses probed per zone
-    TransferCheckPtr transfer_check;        // null: no transfer audit
+    // NS names with a usable address a zone needs (RFC 2182 section 5 asks for two); below it
+    // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
+    unsigned min_usable_nameservers = 2;
+    RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
+    TransferCheckPtr transfer_check;  // null: no transfer audit
 };
 
 struct ZoneConfig {

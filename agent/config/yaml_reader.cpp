@@ -250,6 +250,21 @@ int64_t Reader::integer(const Field& field, int64_t min, int64_t max) const {
     return integer(field, min, max, std::to_string(min) + ".." + std::to_string(max));
 }
 
+int64_t Reader::integer(const Field& field, const IntegerRange& range) const {
+    if (!is_plain_scalar(field.node))
+        fail(field, "expected an integer, got " + describe(field.node));
+    const IntegerSetting parsed = parse_integer_setting(field.node.Scalar(), range);
+    if (!parsed.error.empty()) fail(field, parsed.error);
+    return parsed.value;
+}
+
+Duration Reader::duration(const Field& field, const DurationRange& range) const {
+    const std::string text = string(field, "a duration (e.g. 500ms, 2s, 1m)");
+    const DurationSetting parsed = parse_duration_setting(text, range);
+    if (!parsed.error.empty()) fail(field, parsed.error);
+    return parsed.value;
+}
+
 double Reader::fraction(const Field& field, double min_exclusive, double max) const {
     const std::string& text = field.node.Scalar();
     const bool plain = is_plain_scalar(field.node) && !text.empty() &&

@@ -19,6 +19,7 @@
 
 #include "agent/common/quoted.hpp"
 #include "agent/config/config.hpp"
+#include "agent/config/setting_ranges.hpp"
 
 namespace soawatch::yaml {
 
@@ -129,6 +130,9 @@ class Reader {
     bool boolean(const Field& field) const;
     int64_t integer(const Field& field, int64_t min, int64_t max, const std::string& allowed) const;
     int64_t integer(const Field& field, int64_t min, int64_t max) const;
+    // A setting the command line takes too: the range and the message are shared with it.
+    int64_t integer(const Field& field, const IntegerRange& range) const;
+    Duration duration(const Field& field, const DurationRange& range) const;
     // A decimal number in (min, max] ("0.5", "1", ".25").
     double fraction(const Field& field, double min_exclusive, double max) const;
     Duration duration(const Field& field) const;

@@ -22,6 +22,20 @@ json soa_to_json(const std::optional<dns::SoaRdata>& soa) {
                 {"minimum", soa->minimum}};
 }
 
+// RFC 1982 steps behind the reference: 0 in sync, null where no count applies (unusable, ahead,
+// incomparable): 0 would read as "in sync".
+json behind_steps(const NameserverStatus& s) {
+    switch (s.state) {
+        case ServerState::behind:
+            return s.serial_behind;
+        case ServerState::in_sync:
+        case ServerState::reference:
+            return 0;
+        default:
+            return nullptr;
+    }
+}
+
 json server_to_json(const NameserverStatus& s) {
     json errors = json::object();
     for (ProbeError e : all_probe_errors) {
@@ -37,9 +51,9 @@ json server_to_json(const NameserverStatus& s) {
         {"in_ns_set", s.in_ns_set},
         {"state", server_state_name(s.state)},
         {"serial", has_soa ? json(s.soa->serial) : json(nullptr)},
-        {"behind", s.serial_behind},
+        {"behind", behind_steps(s)},
         {"lag_seconds", s.lag_seconds},
-        {"behind_since", optional_time(s.behind_since)},
+        {"behind_since", s.behind_since ? json(rfc3339(s.behind_since->wall)) : json(nullptr)},
         {"error", s.error == ProbeError::none ? json(nullptr) : json(probe_error_name(s.error))},
         {"error_detail", s.error_detail},
         {"answered", s.answered},
@@ -74,6 +88,15 @@ json field_mismatches_json(const ZoneStatus& z) {
                            {"field", m.field},
                            {"value", m.value},
                            {"reference", m.reference}});
+    return out;
+}
+
+// Name, error kind and detail as fields: a machine need not parse "name (reason)".
+json unresolved_to_json(const std::vector<UnresolvedNameserver>& list) {
+    json out = json::array();
+    for (const auto& ns : list)
+        out.push_back(
+            {{"name", ns.name}, {"error", address_error_name(ns.error)}, {"detail", ns.detail}});
     return out;
 }
 
@@ -128,7 +151,7 @@ json zone_to_json(const ZoneStatus& z) {
         {"checks_total", z.checks_total},
         {"reasons", z.reasons},
         {"usable_nameservers", z.usable_servers},
-        {"unresolved_nameservers", z.unresolved_nameservers},
+        {"unresolved_nameservers", unresolved_to_json(z.unresolved_nameservers)},
         {"discovery_error", z.discovery_error.empty() ? json(nullptr) : json(z.discovery_error)},
         {"discovery_from_cache", z.discovery_from_cache},
         {"nameservers_capped", z.nameservers_capped},

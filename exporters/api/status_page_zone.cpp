@@ -294,9 +294,9 @@ void append_zone_detail(std::string& out, const ZoneStatus& z, Clock::time_point
             append_html_escaped(out, z.discovery_error);
             out += "</li>";
         }
-        for (const std::string& ns : z.unresolved_nameservers) {
+        for (const auto& ns : z.unresolved_nameservers) {
             out += "<li>no address for ";
-            append_html_escaped(out, ns);
+            append_html_escaped(out, ns.name + " (" + ns.detail + ")");
             out += "</li>";
         }
         out += "</ul>\n";

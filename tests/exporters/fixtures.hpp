@@ -80,7 +80,7 @@ inline ZoneStatus zone_behind() {
     auto ns2 = server("ns2.behind.test.", "198.51.100.2", ServerState::behind, 2024050101);
     ns2.serial_behind = 2;
     ns2.lag_seconds = 30;
-    ns2.behind_since = fixture_now() - std::chrono::seconds(30);
+    ns2.behind_since = Instant{fixture_now() - std::chrono::seconds(30), MonoClock::now()};
     ns2.last_in_sync = fixture_now() - std::chrono::seconds(31);
     z.servers.push_back(ns2);
     auto dead = server("", "198.51.100.3", ServerState::unusable, std::nullopt);
@@ -96,7 +96,8 @@ inline ZoneStatus zone_behind() {
     z.reasons = {"ns2.behind.test. (198.51.100.2) is 2 serials behind for 30s",
                  "198.51.100.3 does not answer: timeout"};
     z.usable_servers = 2;
-    z.unresolved_nameservers = {"ns4.behind.test. (NXDOMAIN)"};
+    z.unresolved_nameservers = {{"ns4.behind.test.", AddressError::nxdomain,
+                                 "A: ns4.behind.test. does not exist (NXDOMAIN)"}};
     z.checks_total = 3;
     return z;
 }

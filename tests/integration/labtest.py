@@ -250,19 +250,19 @@ class Agent:
     """The soawatch daemon under test, on an ephemeral port found from its start-up log.
     With TLS (a web config with tls_server_config) give context, an ssl.SSLContext trusting its
     CA; with basic auth give credentials; both are then used by get() and metrics(). prefix:
-    a command that execs the agent (setpriv ...)."""
+    a command that execs the agent (setpriv ...); binary: another copy of the agent to run."""
 
     # Class defaults, for subclasses that start the agent their own way without __init__.
     context = None
     credentials = None
 
     def __init__(self, config_path, workdir, extra=(), env=None, lifecycle=True, context=None,
-                 credentials=None, log_name="soawatch.log", prefix=()):
+                 credentials=None, log_name="soawatch.log", prefix=(), binary=None):
         self.config_path = config_path
         self.port = free_port()
         self.context = context
         self.credentials = credentials
-        self.process = Process([*prefix, BIN, f"--config.file={config_path}",
+        self.process = Process([*prefix, binary or BIN, f"--config.file={config_path}",
                                 f"--web.listen-address=127.0.0.1:{self.port}",
                                 *(["--web.enable-lifecycle"] if lifecycle else []),
                                 "--log.level=debug", *extra],

@@ -246,18 +246,68 @@ def test_config_file_checks_every_zone_once():
     assert rc == UNKNOWN and "no ZONE arguments" in err, err
 
 
+def test_min_usable_nameservers_decides_what_lost_redundancy_is():
+    """Two NS names given, Knot (ns2) paused: CRITICAL by default (RFC 2182 wants two usable),
+    WARNING with min_usable_nameservers_severity: warning or min_usable_nameservers: 1."""
+    path = os.path.join(os.environ.get("LAB_DIR", "/tmp"), "check-min-usable.yml")
+    nameservers = ", ".join(f"\"{lab.addr(ns)}\"" for ns in ("ns1", "ns2"))
+
+    def check(*extra):
+        with open(path, "w") as f:
+            f.write("\n".join(["global:", f"  port: {lab.port}", "  timeout: 300ms",
+                               "  retries: 0", *extra, "zones:",
+                               f"  - {{ name: example.test, nameservers: [ {nameservers} ] }}"])
+                    + "\n")
+        rc, out, err = soawatch("check", f"--config.file={path}", "--json")
+        return rc, json.loads(out)["zones"][0]
+
+    lab.run("pause", "ns2")
+    try:
+        rc, zone = check()
+        assert rc == CRITICAL, zone
+        assert zone["reasons"][0].startswith("only 1 nameserver is usable; "
+                                             "min_usable_nameservers is 2"), zone["reasons"]
+        rc, zone = check("  min_usable_nameservers_severity: warning")
+        assert rc == WARNING, zone
+        assert zone["reasons"][0].startswith("only 1 nameserver is usable"), zone["reasons"]
+        rc, zone = check("  min_usable_nameservers: 1")
+        assert rc == WARNING, zone
+        assert not any(r.startswith("only") for r in zone["reasons"]), zone["reasons"]
+    finally:
+        lab.run("resume", "ns2")
+
+
+def test_zone_missing_on_the_primary_is_critical_not_unknown():
+    """The primary answers NXDOMAIN and no NS set is found: CRITICAL (an unusable primary)
+    outranks UNKNOWN (nothing to compare)."""
+    rc, doc = check_json(lab, "nope.example.test")
+    assert rc == CRITICAL, doc
+    zone = doc["zones"][0]
+    assert zone["reasons"][0].startswith(f"primary {lab.addr('primary')} is unusable: nxdomain"), \
+        zone["reasons"]
+    assert zone["reasons"][1].startswith("no nameserver address known"), zone["reasons"]
+    assert zone["last_serial_change"] is None
+
+
 def test_bad_arguments_exit_unknown():
     for args, message in [
         (["check"], "no zone given"),
         (["check", "--timeout", "5x", "example.test"], "--timeout: not a duration"),
-        (["check", "--port", "70000", "example.test"], "--port: 70000 is out of range"),
+        (["check", "--port", "70000", "example.test"],
+         "--port: out of range: 70000 (allowed 1..65535)"),
+        (["check", "--edns-bufsize=65535", "example.test"],
+         "--edns-bufsize: out of range: 65535 (allowed 0, or 512..4096)"),
+        (["check", "--timeout=2h", "example.test"], "--timeout: out of range: 2h (allowed 1ms..1m)"),
         (["check", "--resolver", "not-an-ip", "example.test"], "--resolver"),
-        (["check", "--bogus", "example.test"], "unknown option --bogus"),
+        (["check", "--bogus", "example.test"], "unknown flag --bogus"),
         (["check", "a..b"], "invalid zone name"),
     ]:
         rc, out, err = soawatch(*args)
         assert rc == UNKNOWN, (args, rc, out, err)
         assert err.count("\n") == 1 and message in err, (args, err)
+    # Help is printed on stdout with exit 0 (no exit() inside the parser).
+    rc, out, err = soawatch("check", "--help")
+    assert rc == 0 and out.startswith("Usage: soawatch check") and not err, (rc, err)
 
 
 if __name__ == "__main__":
@@ -268,4 +318,7 @@ if __name__ == "__main__":
           test_name_below_a_zone_is_nxdomain, test_name_inside_a_zone_has_no_soa,
           test_hidden_primary_down_is_critical, test_truncated_udp_answer_is_retried_over_tcp,
           test_ipv6_addresses_are_probed, test_many_zones_are_checked_concurrently,
-          test_config_file_checks_every_zone_once, test_bad_arguments_exit_unknown], lab=lab)
+          test_config_file_checks_every_zone_once,
+          test_min_usable_nameservers_decides_what_lost_redundancy_is,
+          test_zone_missing_on_the_primary_is_critical_not_unknown,
+          test_bad_arguments_exit_unknown], lab=lab)

@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 
-from labtest import Agent, Lab, Prometheus, eventually, http, main
+from labtest import BIN, Agent, Lab, Prometheus, eventually, http, main
 
 lab = Lab(zones=0)
 work = None
@@ -328,9 +328,17 @@ def test_runs_as_nobody_without_capabilities():
     if os.geteuid() != 0:
         print("  skipped: setpriv needs root to change the user")
         return
-    os.chmod(work, 0o755)
-    write_config(os.path.join(work, "d.yml"), ["example.test"], interval="5s")
-    agent_d = Agent(os.path.join(work, "d.yml"), work, log_name="d.log", lifecycle=False,
+    # What nobody reads (the config, the binary) lives in a fresh folder of its own: the build
+    # tree may lie in a private home (mode 0700) that nobody cannot traverse.
+    reachable = tempfile.mkdtemp(prefix="soawatch-nobody-")
+    os.chmod(reachable, 0o755)
+    binary = os.path.join(reachable, "soawatch")
+    shutil.copy(BIN, binary)
+    os.chmod(binary, 0o755)
+    config = os.path.join(reachable, "d.yml")
+    write_config(config, ["example.test"], interval="5s")
+    os.chmod(config, 0o644)
+    agent_d = Agent(config, work, log_name="d.log", lifecycle=False, binary=binary,
                     prefix=["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"])
     try:
@@ -343,6 +351,7 @@ def test_runs_as_nobody_without_capabilities():
                    timeout=20, what="example.test checked by the unprivileged agent")
     finally:
         agent_d.stop()
+        shutil.rmtree(reachable, ignore_errors=True)
 
 
 def _quietly(fn, *args, **kwargs):

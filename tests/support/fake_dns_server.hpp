@@ -1,5 +1,6 @@
 // A scripted DNS server for tests: UDP and TCP on one loopback port (port 0: the kernel picks),
-// answering each query with whatever the script returns. It lets tests produce the answers no
+// on IPv4 ("127.0.0.1", the default) or IPv6 ("::1"), answering each query with whatever the
+// script returns. It lets tests produce the answers no
 // well-behaved server sends (malformed records, TC over TCP, wrong questions, silence).
 #pragma once
 
@@ -10,10 +11,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -33,20 +36,37 @@ class FakeDnsServer {
         : script_(std::move(script)) {
         // The kernel picks a free UDP port; the same TCP port may be taken (by a connection's
         // local end, for one): then try another pair.
+        const int family = std::strchr(address, ':') ? AF_INET6 : AF_INET;
         for (int attempt = 0;; ++attempt) {
-            sockaddr_in addr{};
-            addr.sin_family = AF_INET;
-            inet_pton(AF_INET, address, &addr.sin_addr);
-            udp_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            if (::bind(udp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-                throw std::runtime_error("fake dns: bind udp");
-            socklen_t len = sizeof addr;
+            sockaddr_storage addr{};
+            socklen_t addr_len = 0;
+            if (family == AF_INET6) {
+                auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
+                a6->sin6_family = AF_INET6;
+                if (inet_pton(AF_INET6, address, &a6->sin6_addr) != 1)
+                    throw std::runtime_error("fake dns: bad address");
+                addr_len = sizeof(sockaddr_in6);
+            } else {
+                auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
+                a4->sin_family = AF_INET;
+                if (inet_pton(AF_INET, address, &a4->sin_addr) != 1)
+                    throw std::runtime_error("fake dns: bad address");
+                addr_len = sizeof(sockaddr_in);
+            }
+            udp_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (::bind(udp_, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
+                ::close(udp_);
+                throw std::runtime_error(std::string("fake dns: bind udp ") + address + ": " +
+                                         std::strerror(errno));
+            }
+            socklen_t len = addr_len;
             getsockname(udp_, reinterpret_cast<sockaddr*>(&addr), &len);
-            port_ = ntohs(addr.sin_port);
-            tcp_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            port_ = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+            tcp_ = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
             int one = 1;
             setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            if (::bind(tcp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            if (::bind(tcp_, reinterpret_cast<sockaddr*>(&addr), addr_len) == 0 &&
                 ::listen(tcp_, 16) == 0)
                 break;
             ::close(udp_);

@@ -12,8 +12,15 @@ namespace soawatch::test {
 
 inline const Clock::time_point T0 = Clock::time_point(std::chrono::seconds(1'800'000'000));
 
+// A moment at wall time `t` whose monotonic side reads the same number of seconds: tests that
+// do not step the wall clock keep both sides in step. Tests of an NTP step build their own.
+inline Instant instant(Clock::time_point t) {
+    return {t, MonoClock::time_point(
+                   std::chrono::duration_cast<MonoClock::duration>(t.time_since_epoch()))};
+}
+
 inline SoaObservation ok(const std::string& ns, const std::string& addr, uint32_t serial,
-                         Clock::time_point at) {
+                         Instant at) {
     SoaObservation o;
     o.zone = "example.test.";
     o.target = {ns, addr, 53};
@@ -33,7 +40,7 @@ inline SoaObservation ok(const std::string& ns, const std::string& addr, uint32_
 }
 
 inline SoaObservation failed(const std::string& ns, const std::string& addr, ProbeError e,
-                             Clock::time_point at) {
+                             Instant at) {
     SoaObservation o;
     o.zone = "example.test.";
     o.target = {ns, addr, 53};
@@ -42,7 +49,17 @@ inline SoaObservation failed(const std::string& ns, const std::string& addr, Pro
     return o;
 }
 
-inline ZoneCheckResult round(Clock::time_point at, std::vector<SoaObservation> obs,
+inline SoaObservation ok(const std::string& ns, const std::string& addr, uint32_t serial,
+                         Clock::time_point at) {
+    return ok(ns, addr, serial, instant(at));
+}
+
+inline SoaObservation failed(const std::string& ns, const std::string& addr, ProbeError e,
+                             Clock::time_point at) {
+    return failed(ns, addr, e, instant(at));
+}
+
+inline ZoneCheckResult round(Instant at, std::vector<SoaObservation> obs,
                              std::optional<SoaObservation> primary = std::nullopt) {
     ZoneCheckResult r;
     r.zone = "example.test.";
@@ -51,6 +68,11 @@ inline ZoneCheckResult round(Clock::time_point at, std::vector<SoaObservation> o
     r.observations = std::move(obs);
     r.primary = std::move(primary);
     return r;
+}
+
+inline ZoneCheckResult round(Clock::time_point at, std::vector<SoaObservation> obs,
+                             std::optional<SoaObservation> primary = std::nullopt) {
+    return round(instant(at), std::move(obs), std::move(primary));
 }
 
 }  // namespace soawatch::test

@@ -69,7 +69,7 @@ alerting:
       type: webhook
       url: http://hooks.example/hook
       headers: { Authorization_file: )" +
-                             token + R"(, X-Team: dns }
+                             token + R"(, X-Key_env_file: )" + token + R"(, X-Team: dns }
       timeout: 3s
       max_attempts: 2
       send_resolved: false
@@ -105,7 +105,9 @@ zones:
     CHECK(a.receivers[0].url == "https://hooks.slack.example/services/T/B/x");
     CHECK(a.receivers[1].type == ReceiverType::webhook);
     CHECK(a.receivers[1].headers == std::vector<std::pair<std::string, std::string>>{
-                                        {"Authorization", "Bearer abc"}, {"X-Team", "dns"}});
+                                        {"Authorization", "Bearer abc"},
+                                        {"X-Key_env", "Bearer abc"},  // a file, not a variable
+                                        {"X-Team", "dns"}});
     CHECK(a.receivers[1].timeout == 3s);
     CHECK(a.receivers[1].max_attempts == 2u);
     CHECK_FALSE(a.receivers[1].send_resolved);

@@ -402,6 +402,13 @@ TEST_CASE("config: values at the edges of their ranges", "[config]") {
          "test.yml:1: global.max_nameservers: out of range: 1001 (allowed 1..1000)"},
         {"global: {max_addresses: 0}",
          "test.yml:1: global.max_addresses: out of range: 0 (allowed 1..10000)"},
+        {"global: {min_usable_nameservers: 1, min_usable_nameservers_severity: warning}", ""},
+        {"global: {min_usable_nameservers: 1000, min_usable_nameservers_severity: critical}", ""},
+        {"global: {min_usable_nameservers: 0}",
+         "test.yml:1: global.min_usable_nameservers: out of range: 0 (allowed 1..1000)"},
+        {"global: {min_usable_nameservers_severity: page}",
+         "test.yml:1: global.min_usable_nameservers_severity: unknown severity \"page\" "
+         "(critical, warning)"},
         {"global: {ipv4: false}", ""},
         {"global: {ipv4: False, ipv6: TRUE}", ""},
         {"global: {ipv4: \"true\"}",
@@ -648,6 +655,17 @@ TEST_CASE("config: the example in docs/CONFIG.md loads", "[config]") {
     // Its zones_files pattern matches nothing from here, which is no error.
     const Config config = parse_config(example, "/nonexistent/soawatch.yml");
     CHECK_FALSE(config.zones.empty());
+}
+
+TEST_CASE("config: min_usable_nameservers and its severity", "[config]") {
+    const soawatch::GlobalConfig defaults;
+    CHECK(defaults.min_usable_nameservers == 2);
+    CHECK(defaults.min_usable_nameservers_severity == soawatch::RedundancySeverity::critical);
+    const auto config = soawatch::parse_config(
+        "global:\n  min_usable_nameservers: 1\n  min_usable_nameservers_severity: warning\n",
+        "test.yml");
+    CHECK(config.global.min_usable_nameservers == 1);
+    CHECK(config.global.min_usable_nameservers_severity == soawatch::RedundancySeverity::warning);
 }
 
 TEST_CASE("config: transfer_check, global and per zone", "[config]") {

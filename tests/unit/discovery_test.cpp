@@ -87,3 +87,32 @@ TEST_CASE("discovery: the last good answer while the resolver fails, and every l
     CHECK_FALSE(again.stale.empty());
     CHECK(discovery.lookup_errors() >= 1);
 }
+
+TEST_CASE("discovery: why a name has no address, as a kind and a detail", "[discovery]") {
+    // nx.test does not exist, empty.test has no addresses, broken.test gets SERVFAIL.
+    FakeDnsServer resolver([](const FakeQuery& q) {
+        const std::string wire(q.wire.begin(), q.wire.end());
+        if (wire.find("\x02nx") != std::string::npos)
+            return AnswerBuilder(q.wire).rcode(dns::rcode::NXDOMAIN).build();
+        if (wire.find("\x06"
+                      "broken") != std::string::npos)
+            return AnswerBuilder(q.wire).rcode(dns::rcode::SERVFAIL).build();
+        return AnswerBuilder(q.wire).build();  // NOERROR, no records
+    });
+    EventLoop loop;
+    Discovery discovery(loop, options_for(resolver.port()));
+    const auto resolve = [&](const char* name) {
+        return run<DiscoveredNameserver>(
+            loop, [&](auto done) { discovery.resolve(name, true, true, done); });
+    };
+    const auto nx = resolve("nx.test");
+    CHECK(nx.error_kind == AddressError::nxdomain);
+    CHECK(nx.error.find("does not exist (NXDOMAIN)") != std::string::npos);
+    const auto empty = resolve("empty.test");
+    CHECK(empty.error_kind == AddressError::no_address);
+    CHECK(empty.error == "no A or AAAA records");
+    const auto broken = resolve("broken.test");
+    CHECK(broken.error_kind == AddressError::resolver);
+    CHECK(broken.error.find("SERVFAIL") != std::string::npos);
+    CHECK(address_error_name(AddressError::no_address) == "no_address");
+}

@@ -20,7 +20,10 @@ TEST_CASE("api: a zone with one server behind and one unusable", "[exporters][ap
     CHECK(z["last_check"] == "2024-05-01T11:59:59Z");
     CHECK(z["last_serial_change"] == "2024-05-01T11:59:30Z");
     CHECK(z["reasons"].size() == 2);
-    CHECK(z["unresolved_nameservers"] == json::array({"ns4.behind.test. (NXDOMAIN)"}));
+    CHECK(z["unresolved_nameservers"] ==
+          json::array({{{"name", "ns4.behind.test."},
+                        {"error", "nxdomain"},
+                        {"detail", "A: ns4.behind.test. does not exist (NXDOMAIN)"}}}));
     CHECK(z["discovery_error"].is_null());
     CHECK(z["usable_nameservers"] == 2);
     REQUIRE(z["servers"].size() == 3);
@@ -60,6 +63,7 @@ TEST_CASE("api: a zone with one server behind and one unusable", "[exporters][ap
     CHECK(dead["address"] == "198.51.100.3");
     CHECK(dead["state"] == "unusable");
     CHECK(dead["serial"].is_null());
+    CHECK(dead["behind"].is_null());
     CHECK(dead["error"] == "timeout");
     CHECK(dead["error_detail"] == "no answer after 3 tries");
     CHECK(dead["rcode"].is_null());

@@ -34,7 +34,7 @@ ZoneStatus zone_hostile() {
     z.servers[2].error_detail = "<img src=x onerror=alert(2)>";
     z.servers[2].soa.reset();
     z.reasons = {"it's <b>bad</b>"};
-    z.unresolved_nameservers = {"<ns3>.test. (NXDOMAIN)"};
+    z.unresolved_nameservers = {{"<ns3>.test.", AddressError::nxdomain, "NXDOMAIN"}};
     z.discovery_error = "\"quoted\" & <tagged>";
     z.verdict = Verdict::warning;
     z.consistent = false;

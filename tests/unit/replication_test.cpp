@@ -179,8 +179,8 @@ TEST_CASE("replication: a server without EXPIRE keeps the old expiry rule", "[re
     auto much_later = later;
     for (auto* o : {&*much_later.primary, &much_later.observations[0], &much_later.observations[1],
                     &much_later.observations[2]})
-        o->at = T0 + 80s;
-    much_later.finished = T0 + 80s;
+        o->at = instant(T0 + 80s);
+    much_later.finished = instant(T0 + 80s);
     z = evaluate(&z, much_later);
     cs = evaluate_alert_rules(z, kRules, T0 + 80s);
     CHECK(has(cs, AlertRule::zone_expiry_risk, "10.0.0.1"));

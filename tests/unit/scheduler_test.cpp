@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "agent/scheduler.hpp"
@@ -61,6 +62,234 @@ TEST_CASE("scheduler: the first round ends when every zone was checked, not afte
     CHECK(checks("slow.test.") == 1);
     CHECK(scheduler.first_round_done());
     scheduler.stop();
+}
+
+namespace {
+
+// A zone's server for scheduler tests: answers the serial it had when the query came, after
+// `delay`, and not before the test lets it go while `hold` is set (one query at a time: the
+// fake server has one thread). `seen` counts the queries whose serial was taken.
+struct SerialServer {
+    std::atomic<uint32_t> serial{1};
+    std::atomic<int> delay_ms{0};
+    std::atomic<bool> hold{false};
+    std::atomic<int> seen{0};
+    FakeDnsServer server{[this](const FakeQuery& q) {
+        const uint32_t answer = serial.load();
+        ++seen;
+        while (hold.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+        return AnswerBuilder(q.wire).aa().soa(answer).build();
+    }};
+    ~SerialServer() { hold = false; }  // before the server's thread is joined
+    std::string address() const { return "\"127.0.0.1:" + std::to_string(server.port()) + "\""; }
+};
+
+// The agent's loop-side pieces around one scheduler, with every check's result recorded.
+struct SchedulerRig {
+    EventLoop loop;
+    Discovery discovery{loop, DiscoveryOptions{}};
+    SoaProber prober{loop};
+    ZoneChecker checker{discovery, prober};
+    StatusStore store;
+    std::vector<std::pair<ZoneCheckResult, ZoneStatus>> checks;
+    Scheduler scheduler{
+        loop, checker, store,
+        [this](const ZoneCheckResult& r, const ZoneStatus& z) { checks.emplace_back(r, z); }};
+    SchedulerRig() { scheduler.set_first_round_window(EventLoop::Clock::duration::zero()); }
+    ~SchedulerRig() { scheduler.stop(); }
+
+    std::size_t checks_of(const std::string& zone) const {
+        std::size_t n = 0;
+        for (const auto& [r, z] : checks) n += r.zone == zone;
+        return n;
+    }
+    // Runs the loop until `done` holds or `limit` passes (a bound against hangs, not a timing
+    // assertion): returns whether `done` held.
+    bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+        bool expired = false;
+        const auto timer = loop.add_timer(limit, [&] { expired = true; });
+        loop.run_until([&] { return done() || expired; });
+        loop.cancel_timer(timer);
+        return done();
+    }
+    // Runs `then` on the loop as soon as `ready` holds (polled every 5 ms by a loop timer: the
+    // loop does not wake when a fake server's thread changes something).
+    void once(std::function<bool()> ready, std::function<void()> then) {
+        loop.add_timer(5ms, [this, ready, then] {
+            if (ready()) {
+                then();
+            } else {
+                once(ready, then);
+            }
+        });
+    }
+    void run_for(std::chrono::milliseconds span) {
+        bool over = false;
+        loop.add_timer(span, [&] { over = true; });
+        loop.run_until([&] { return over; });
+    }
+};
+
+std::string zone_yaml(const std::string& name, const std::vector<const SerialServer*>& servers) {
+    std::string list;
+    for (const auto* s : servers) list += (list.empty() ? "" : ", ") + s->address();
+    return "  - { name: " + name + ", nameservers: [ " + list + " ] }\n";
+}
+
+}  // namespace
+
+TEST_CASE("scheduler: fast re-probing starts on a new serial and stops when all have it",
+          "[scheduler]") {
+    SerialServer a, b;
+    SchedulerRig rig;
+    rig.scheduler.apply(parse_config(
+        "global: { interval: 1h, timeout: 1s, retries: 0, fast_reprobe_interval: 100ms }\n"
+        "zones:\n" +
+            zone_yaml("z.test", {&a, &b}),
+        "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 1; }));
+    CHECK_FALSE(rig.checks.back().second.fast_reprobe);
+
+    // a has the new serial, b not yet: a NOTIFY starts a check, then fast re-probes follow.
+    a.serial = 2;
+    REQUIRE(rig.scheduler.notify("z.test.", Instant::now()));
+    REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 4; }));
+    CHECK(rig.checks.back().second.reference_serial == 2u);
+    CHECK(rig.checks.back().second.fast_reprobe);
+
+    // b catches up: the next check sees every server in sync and fast re-probing stops.
+    b.serial = 2;
+    REQUIRE(rig.run_until([&] { return !rig.checks.back().second.fast_reprobe; }));
+    CHECK(rig.checks.back().second.consistent);
+    REQUIRE(rig.checks.back().second.new_propagations.size() == 1);
+    CHECK(rig.checks.back().second.new_propagations[0].address == "127.0.0.1");
+    const auto settled = rig.checks_of("z.test.");
+    rig.run_for(600ms);  // six fast intervals: no check comes (the next is an hour away)
+    CHECK(rig.checks_of("z.test.") == settled);
+}
+
+TEST_CASE("scheduler: fast re-probing gives up after fast_reprobe_limit", "[scheduler]") {
+    SerialServer a, b;
+    SchedulerRig rig;
+    rig.scheduler.apply(
+        parse_config("global: { interval: 1h, timeout: 1s, retries: 0, "
+                     "fast_reprobe_interval: 100ms, fast_reprobe_limit: 1s }\n"
+                     "zones:\n" +
+                         zone_yaml("z.test", {&a, &b}),
+                     "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 1; }));
+    a.serial = 2;  // b never catches up
+    REQUIRE(rig.scheduler.notify("z.test.", Instant::now()));
+    REQUIRE(rig.run_until(
+        [&] { return rig.checks.size() > 2 && !rig.checks.back().second.fast_reprobe; }));
+    CHECK(rig.checks.back().second.reference_serial == 2u);
+    CHECK_FALSE(rig.checks.back().second.consistent);
+    const auto stopped = rig.checks_of("z.test.");
+    CHECK(stopped >= 3);
+    rig.run_for(600ms);
+    CHECK(rig.checks_of("z.test.") == stopped);
+}
+
+TEST_CASE("scheduler: a NOTIFY during a running check starts another that carries it",
+          "[scheduler]") {
+    SerialServer a, b;
+    a.hold = true;  // the first check's answers wait for the NOTIFY
+    b.hold = true;
+    SchedulerRig rig;
+    rig.scheduler.apply(parse_config("global: { interval: 1h, timeout: 5s, retries: 0 }\nzones:\n" +
+                                         zone_yaml("z.test", {&a, &b}),
+                                     "test.yml"));
+    // Both servers took serial 1 for the first check, which is held: the primary announces 2.
+    Instant notified;
+    std::optional<std::size_t> checks_at_notify;
+    bool handed = false;
+    rig.once([&] { return a.seen == 1 && b.seen == 1; },
+             [&] {
+                 checks_at_notify = rig.checks.size();
+                 a.serial = 2;
+                 b.serial = 2;
+                 notified = Instant::now();
+                 handed = rig.scheduler.notify("z.test.", notified);
+                 a.hold = false;
+                 b.hold = false;
+             });
+    REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 2; }));
+    CHECK(handed);
+    CHECK(checks_at_notify == 0u);
+    CHECK(a.server.udp_queries() == 2);
+    // The running check answered 1 (its queries left before the NOTIFY) and does not consume
+    // it; the check that follows at once sees 2 and times propagation from the NOTIFY.
+    CHECK_FALSE(rig.checks[0].first.change_signal.has_value());
+    CHECK(rig.checks[0].second.reference_serial == 1u);
+    REQUIRE(rig.checks[1].first.change_signal.has_value());
+    CHECK(rig.checks[1].first.change_signal->mono == notified.mono);
+    CHECK(rig.checks[1].second.reference_serial == 2u);
+    CHECK(rig.checks[1].second.new_propagations.size() == 2);
+}
+
+TEST_CASE("scheduler: a reload adds, removes and changes zones while checks are in flight",
+          "[scheduler]") {
+    SerialServer a, b, c;
+    a.hold = true;  // no answer before the reload
+    b.hold = true;
+    a.delay_ms = 50;
+    b.delay_ms = 50;
+    c.serial = 5;
+    SchedulerRig rig;
+    const std::string global = "global: { interval: 1h, timeout: 5s, retries: 0 }\nzones:\n";
+    rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
+                                         zone_yaml("removed.test", {&a, &b}) +
+                                         zone_yaml("changed.test", {&a, &b}),
+                                     "test.yml"));
+    // The reload comes with every first check out (a and b hold the first query each, the
+    // others wait behind it) and none back; then the servers answer.
+    std::optional<std::size_t> checks_at_reload;
+    rig.once([&] { return a.seen >= 1 && b.seen >= 1; },
+             [&] {
+                 checks_at_reload = rig.checks.size();
+                 rig.scheduler.apply(parse_config(global + zone_yaml("kept.test", {&a, &b}) +
+                                                      zone_yaml("changed.test", {&c}) +
+                                                      zone_yaml("added.test", {&c}),
+                                                  "test.yml"));
+                 a.hold = false;
+                 b.hold = false;
+             });
+    REQUIRE(rig.run_until([&] {
+        return rig.checks_of("kept.test.") >= 1 && rig.checks_of("added.test.") >= 1 &&
+               rig.store.zone("changed.test.") &&
+               rig.store.zone("changed.test.")->reference_serial == 5u;
+    }));
+    CHECK(checks_at_reload == 0u);
+    rig.run_for(500ms);  // a has answered every query it had by now (3 x 50 ms, one at a time)
+    CHECK(a.server.udp_queries() == 3);  // the removed zone's query was out, and was answered
+    CHECK(rig.checks_of("removed.test.") == 0);  // its check in flight published nothing
+    CHECK(rig.store.zone("removed.test.") == nullptr);
+    CHECK(rig.store.zone("kept.test.")->reference_serial == 1u);
+    CHECK(rig.store.zone("added.test.")->reference_serial == 5u);
+    // The changed zone's check in flight (old servers) may publish once; the next uses c only.
+    const auto& changed = *rig.store.zone("changed.test.");
+    REQUIRE(changed.servers.size() == 1);
+    CHECK(changed.servers[0].target.port == c.server.port());
+    CHECK(rig.scheduler.zone_count() == 3);
+}
+
+TEST_CASE("scheduler: slots spread zones evenly over the interval", "[scheduler]") {
+    // 6,000 zone names, one interval of 60 s in 10 buckets: each holds 600 +- 25 %.
+    const std::chrono::milliseconds interval = 60s;
+    const int64_t now = 1'800'000'000'000;
+    std::array<int, 10> buckets{};
+    for (int i = 0; i < 6000; ++i) {
+        const auto delay = next_slot_delay("zone" + std::to_string(i) + ".example.", interval, now);
+        REQUIRE(delay >= interval / 2);
+        REQUIRE(delay < interval / 2 + interval);
+        const int64_t at = (now + delay.count()) % interval.count();  // position in the period
+        ++buckets[static_cast<std::size_t>(at * 10 / interval.count())];
+    }
+    for (int n : buckets) {
+        CHECK(n > 450);
+        CHECK(n < 750);
+    }
 }
 
 TEST_CASE("scheduler: the transfer audit runs with the first check, then once per its interval",

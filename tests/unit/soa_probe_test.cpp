@@ -3,6 +3,9 @@
 
 #include <sys/socket.h>
 
+#include <optional>
+#include <stdexcept>
+
 #include "probes/soa_probe.hpp"
 #include "tests/support/fake_dns_server.hpp"
 
@@ -349,5 +352,35 @@ TEST_CASE("probe: the query asks for EDNS EXPIRE and the answer's value is kept 
         auto obs = probe_once(server.port());
         CHECK(obs.error == ProbeError::servfail);
         CHECK_FALSE(obs.expire_remaining);
+    }
+}
+
+TEST_CASE("probe: the fake server and the probe on IPv4 and IPv6, UDP and TCP", "[probe]") {
+    // Like c-ares' own test servers: every case on both families and both transports.
+    for (const char* address : {"127.0.0.1", "::1"}) {
+        for (const bool tcp : {false, true}) {
+            std::optional<FakeDnsServer> server;
+            try {
+                server.emplace(
+                    [tcp](const FakeQuery& q) {
+                        // TC over UDP sends the probe to TCP (RFC 7766 section 5).
+                        if (tcp && !q.tcp) return AnswerBuilder(q.wire).aa().tc().build();
+                        return AnswerBuilder(q.wire).aa().soa(tcp ? 6 : 4).build();
+                    },
+                    address);
+            } catch (const std::runtime_error& e) {
+                WARN("SKIPPED " << address << ": " << e.what());
+                continue;
+            }
+            INFO(address << (tcp ? " tcp" : " udp"));
+            const auto obs = probe_once(server->port(), fast(), address);
+            CHECK(obs.error == ProbeError::none);
+            REQUIRE(obs.soa);
+            CHECK(obs.soa->serial == (tcp ? 6u : 4u));
+            CHECK(obs.transport == (tcp ? Transport::tcp : Transport::udp));
+            CHECK(obs.fell_back_to_tcp == tcp);
+            CHECK(server->udp_queries() == 1);
+            CHECK(server->tcp_queries() == (tcp ? 1 : 0));
+        }
     }
 }

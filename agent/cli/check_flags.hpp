@@ -1,0 +1,36 @@
+// The command line of `soawatch check`, read by the shared flags module (agent/cli/flags.hpp)
+// with the probe settings' ranges shared with the configuration file (setting_ranges.hpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.hpp"
+#include "agent/config/endpoint.hpp"
+
+namespace soawatch {
+
+extern const char* const kCheckUsage;
+
+struct CheckOptions {
+    GlobalConfig global;  // the probe settings of the flags, resolvers included
+    std::optional<std::string> primary_text;
+    std::vector<std::string> nameservers;
+    std::vector<std::string> zones;  // canonical
+    std::optional<std::string> config_file;
+    bool json = false;
+    bool summary = false;
+    bool stats = false;
+    bool help = false;  // -h/--help: print kCheckUsage, exit 0 (the caller does)
+};
+
+struct ParsedCheckOptions {
+    CheckOptions options;
+    std::string error;  // why the command line is unusable ("--timeout: out of range: ..."); "" ok
+};
+
+// args: what follows "soawatch check".
+ParsedCheckOptions parse_check_options(const std::vector<std::string>& args);
+
+}  // namespace soawatch
