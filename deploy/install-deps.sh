@@ -9,21 +9,21 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config git libc-ares-dev libcurl4-openssl-dev nlohmann-json3-dev
-    prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev catch2)
-runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 ca-certificates)
-# civetweb dlopens the unversioned libssl.so and libcrypto.so for TLS (soawatch redirects that
-# dlopen to the OpenSSL 3 it links: exporters/http/civetweb_openssl3); only libssl-dev ships the
-# unversioned names, kept so that they resolve wherever something asks for them.
-runtime_pkgs+=(libssl3 libssl-dev)
+    prometheus-cpp-dev libyaml-cpp-dev catch2)
+runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 ca-certificates)
+# The HTTP server: GNU libmicrohttpd, with TLS through GnuTLS (docs/DEVELOPMENT.md says why).
+build_pkgs+=(libmicrohttpd-dev libgnutls28-dev)
+runtime_pkgs+=(libmicrohttpd12 libgnutls30)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
     curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
 
-# The HTTP endpoint's TLS context (OpenSSL) and basic auth (bcrypt through libxcrypt); the web
-# security tests make certificates with the openssl CLI and drop privileges with setpriv.
+# OpenSSL checks tls_server_config's files at load and keys the credential cache's HMAC; basic
+# auth hashes are bcrypt through libxcrypt. The web security tests make certificates with the
+# openssl CLI and drop privileges with setpriv.
 build_pkgs+=(libssl-dev libcrypt-dev)
-runtime_pkgs+=(libcrypt1)  # libssl3: above
+runtime_pkgs+=(libssl3 libcrypt1)
 test_pkgs+=(openssl util-linux)
 
 want=()

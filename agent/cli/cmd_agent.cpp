@@ -259,9 +259,9 @@ class Agent {
 
         log::info("shutting down");
         scheduler_.stop();
-        // SIGTERM must end the agent within a second. A client still sending its request holds
-        // a civetweb worker for up to 2 s more: past the grace time the server is left as it
-        // is (destroying it only lets it go), and the process ends without waiting for it.
+        // SIGTERM must end the agent within a second. No client holds an HTTP thread; a /probe
+        // still waiting for its check (it sees stopping_) gets the grace time, past which the
+        // server is left as it is and the process ends without waiting for it.
         const bool http_stopped = http_->stop(std::chrono::milliseconds(300));
         http_.reset();
         // What is queued gets a short chance to go out: SIGTERM must stop us within a second.
@@ -478,14 +478,16 @@ class Agent {
             return future.get();
         };
         hooks.probe = [this](const std::string& zone, const std::optional<Endpoint>& primary,
-                             std::string* error,
-                             int* status) { return probe(zone, primary, error, status); };
+                             std::chrono::milliseconds deadline, std::string* error,
+                             int* status) { return probe(zone, primary, deadline, error, status); };
         return hooks;
     }
 
-    // HTTP thread: a one-off check of one zone on the loop, waited for here.
+    // HTTP background thread: a one-off check of one zone on the loop, waited for here, at most
+    // until `deadline` (the scraper's timeout; 0: none given) or the probe budget.
     std::optional<std::string> probe(const std::string& zone,
-                                     const std::optional<Endpoint>& primary, std::string* error,
+                                     const std::optional<Endpoint>& primary,
+                                     std::chrono::milliseconds deadline, std::string* error,
                                      int* http_status) {
         if (auto reason = dns::validate_name(zone); zone.empty() || !reason.empty()) {
             *error = "invalid zone name: " + (zone.empty() ? std::string("empty") : reason);
@@ -504,12 +506,16 @@ class Agent {
         ZoneConfig zc;
         zc.name = dns::canonical_name(zone);
         zc.primary = primary;
-        const std::chrono::milliseconds budget(probe_budget_ms_.load());
+        std::chrono::milliseconds budget(probe_budget_ms_.load());
+        if (deadline.count() > 0) budget = std::min(budget, deadline);
         loop_.post([this, zc, promise] {
-            checker_.check(make_check_spec(config_.global, zc), [promise](ZoneCheckResult result) {
-                ZoneStatus status = evaluate(nullptr, result);
-                promise->set_value(MetricsExporter::render_zone(status));
-            });
+            // The configured verdict policy (min_usable_nameservers), as the scheduler's checks.
+            const VerdictPolicy policy = verdict_policy(config_.global);
+            checker_.check(make_check_spec(config_.global, zc),
+                           [promise, policy](ZoneCheckResult result) {
+                               ZoneStatus status = evaluate(nullptr, result, policy);
+                               promise->set_value(MetricsExporter::render_zone(status));
+                           });
         });
         const bool ready = wait_for_loop(future, budget, stopping_);
         probes_running_.fetch_sub(1);
@@ -575,7 +581,7 @@ int run_agent_command(int argc, char** argv) {
     }
 
     // Signals are read from a signalfd on the loop: block them before any thread starts so
-    // civetweb's workers inherit the mask.
+    // the HTTP server's threads inherit the mask.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGHUP);

@@ -1,36 +1,41 @@
 #include "exporters/http/http_server.hpp"
 
 #include <arpa/inet.h>
-#include <civetweb.h>
-#include <dirent.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <chrono>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <functional>
-#include <future>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "agent/common/log.hpp"
 #include "exporters/api/api_json.hpp"
 #include "exporters/api/status_page.hpp"
+#include "exporters/http/background_threads.hpp"
 #include "exporters/http/basic_auth.hpp"
-#include "exporters/http/civetweb_openssl3.hpp"
+#include "exporters/http/parked_connection.hpp"
 #include "exporters/http/rate_limiter.hpp"
+#include "exporters/http/streamed_body.hpp"
 #include "exporters/http/tls_context.hpp"
+#include "exporters/http/tls_session.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/unique_fd.hpp"
 
@@ -48,11 +53,21 @@ constexpr std::string_view kContentSecurityPolicy =
     "form-action 'self'; frame-ancestors 'none'";  // 'self': the status page's filter form
 // No endpoint reads a request body; anything larger is refused without reading it.
 constexpr long long kMaxRequestBody = 4096;
-// The request line and every header together (civetweb's max_request_size): beyond it, 431.
-constexpr int kMaxRequestHeaderBytes = 8192;
+// The request line and every header together: beyond it, 431 (RFC 6585 section 5).
+constexpr std::size_t kMaxRequestHeaderBytes = 8192;
+// What libmicrohttpd may hold per connection (request headers, send buffer). Headers between
+// kMaxRequestHeaderBytes and this get our 431; beyond it, libmicrohttpd answers 431 itself.
+constexpr std::size_t kConnectionMemory = 64 * 1024;
+// Connections at once, and from one client address (a slow or stuck client holds no thread,
+// only one of these). Generous per address: a Prometheus multi-target /probe job keeps one
+// connection per target open (closed after request_timeout idle), all from one address; half
+// the slots still leaves the other half to everyone else.
+constexpr unsigned kMaxConnections = 1024;
+constexpr unsigned kMaxConnectionsPerClient = kMaxConnections / 2;
+// Prometheus sends its scrape timeout; the probe answers this much earlier, as
+// blackbox_exporter's default --timeout-offset does, so the answer arrives in time.
+constexpr std::chrono::milliseconds kScrapeTimeoutOffset{500};
 
-// When the worker thread's current connection was accepted (see Impl::init_connection).
-thread_local std::chrono::steady_clock::time_point t_connection_start;
 constexpr std::string_view kAuthenticate = "Basic realm=\"soawatch\", charset=\"UTF-8\"";
 constexpr std::string_view kLifecycleDisabled =
     "lifecycle API is not enabled (start with --web.enable-lifecycle)";
@@ -61,19 +76,15 @@ constexpr std::string_view kZonesPath = "/api/v1/zones";
 constexpr std::string_view kZonePrefix = "/api/v1/zones/";  // then the zone name
 constexpr std::string_view kAlertsPath = "/api/v1/alerts";
 
-// civetweb keeps a process-wide init count: mg_init_library before the first context,
-// mg_exit_library after the last one.
-struct CivetLibrary {
-    CivetLibrary() { mg_init_library(0); }
-    ~CivetLibrary() { mg_exit_library(); }
-    CivetLibrary(const CivetLibrary&) = delete;
-    CivetLibrary& operator=(const CivetLibrary&) = delete;
+struct DaemonStopper {
+    void operator()(MHD_Daemon* daemon) const { MHD_stop_daemon(daemon); }
 };
+using DaemonPtr = std::unique_ptr<MHD_Daemon, DaemonStopper>;
 
-struct ContextDeleter {
-    void operator()(mg_context* ctx) const { mg_stop(ctx); }
+struct ResponseReleaser {
+    void operator()(MHD_Response* response) const { MHD_destroy_response(response); }
 };
-using ContextPtr = std::unique_ptr<mg_context, ContextDeleter>;
+using ResponsePtr = std::unique_ptr<MHD_Response, ResponseReleaser>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -84,7 +95,18 @@ struct Response {
     Headers headers;  // Allow, WWW-Authenticate, Retry-After
     // Set: the body is written by this, after `body`, and sent while it is written.
     std::function<void(prom::StreamedText&)> writer = {};
+    // Set: the answer is this one's, made on a background thread while the connection is
+    // parked (work that waits for the agent or grows with the zones never runs on an event
+    // thread).
+    std::function<Response()> deferred = {};
 };
+
+// An answer made later, off the event thread.
+Response later(std::function<Response()> work) {
+    Response r{0, kTextType, {}, {}};
+    r.deferred = std::move(work);
+    return r;
+}
 
 Response text(int status, std::string body) {
     if (body.empty() || body.back() != '\n') body += '\n';
@@ -134,169 +156,134 @@ Response method_not_allowed(std::string_view allow) {
     return r;
 }
 
-bool is_head(const mg_request_info* ri) {
-    return ri != nullptr && ri->request_method != nullptr &&
-           std::strcmp(ri->request_method, "HEAD") == 0;
+// "192.0.2.1" / "2001:db8::1": the client's address, the rate limit's key.
+std::string client_address(MHD_Connection* connection) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info == nullptr || info->client_addr == nullptr) return "";
+    char text[INET6_ADDRSTRLEN] = "";
+    const sockaddr* addr = info->client_addr;
+    if (addr->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text,
+                  sizeof text);
+    } else if (addr->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text,
+                  sizeof text);
+    }
+    return text;
 }
 
-// Content-Length when the length is known; else chunked to an HTTP/1.1 client (`chunked`), or
-// neither for a HEAD answer whose body is never written.
-void send_headers(mg_connection* conn, const Response& r, const Headers& security,
-                  const std::string* length, bool chunked) {
-    mg_response_header_start(conn, r.status);
-    mg_response_header_add(conn, "Content-Type", r.content_type.data(),
-                           static_cast<int>(r.content_type.size()));
-    if (length != nullptr) mg_response_header_add(conn, "Content-Length", length->c_str(), -1);
-    if (chunked) mg_response_header_add(conn, "Transfer-Encoding", "chunked", -1);
-    for (const Headers* list : {&security, &r.headers}) {
-        for (const auto& [name, value] : *list) {
-            mg_response_header_add(conn, name.c_str(), value.data(),
-                                   static_cast<int>(value.size()));
+// A deferred answer being made on a background thread, its connection parked meanwhile.
+struct DeferredJob : ParkedConnection {
+    using ParkedConnection::ParkedConnection;
+    std::mutex mutex;
+    bool done = false;  // guarded by mutex
+    Response result;    // guarded by mutex
+};
+
+// The request being served on a connection, reset when its request line arrives (libmicrohttpd's
+// URI callback). It belongs to the connection (libmicrohttpd's socket context, from its start to
+// its close), not to the request: a request cut short before its headers end gets no completion
+// notice, so state owned per request would leak with every such client.
+struct RequestState {
+    std::string raw_uri;                    // as sent: path and query string, undecoded
+    bool headers_seen = false;              // the access handler's first call is done
+    bool answered = false;                  // a response is queued (later calls only drain a body)
+    std::shared_ptr<DeferredJob> deferred;  // set while its answer is made elsewhere
+};
+
+struct Request {
+    MHD_Connection* connection = nullptr;
+    std::string_view method;
+    std::string_view path;  // decoded, without the query
+    std::string_view version;
+    RequestState* state = nullptr;
+
+    const char* header(const char* name) const {
+        return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+    }
+    // The query string as sent (after '?', undecoded); empty when none.
+    std::string_view raw_query() const {
+        const std::string_view uri = state->raw_uri;
+        const auto q = uri.find('?');
+        return q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
+    }
+    // The decoded value of a query parameter; nullopt when absent. *too_long when too long.
+    std::optional<std::string> query(const char* name, bool* too_long) const {
+        const char* value = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, name);
+        if (value == nullptr) return std::nullopt;
+        const std::size_t n = std::strlen(value);
+        if (n > kMaxQueryValue) {
+            *too_long = true;
+            return std::nullopt;
         }
+        return std::string(value, n);
     }
-    mg_response_header_send(conn);
+    bool head() const { return method == "HEAD"; }
+    // HTTP/1.1 (Prometheus, curl, browsers) takes a body of unknown length, chunked; 1.0 does not.
+    bool takes_chunked() const { return version != MHD_HTTP_VERSION_1_0; }
+};
+
+// The request line and headers, counted as sent ("Name: value\r\n").
+std::size_t header_bytes(const Request& request) {
+    std::size_t total =
+        request.method.size() + request.state->raw_uri.size() + request.version.size() + 4;
+    MHD_get_connection_values(
+        request.connection, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+            *static_cast<std::size_t*>(cls) +=
+                std::strlen(key) + (value != nullptr ? std::strlen(value) : 0) + 4;
+            return MHD_YES;
+        },
+        &total);
+    return total;
 }
 
-// HTTP/1.1 (Prometheus, curl, browsers) takes a body of unknown length, chunked; 1.0 does not.
-bool takes_chunked(const mg_request_info* ri) {
-    return ri != nullptr && ri->http_version != nullptr &&
-           std::string_view(ri->http_version) != "1.0";
-}
-
-// Runs r.writer into `out`. False when it threw: what it wrote is incomplete.
-bool write_body(const Response& r, prom::StreamedText& out) {
-    try {
-        r.writer(out);
-        return true;
-    } catch (const std::exception& e) {
-        log::error("HTTP response body not written", {{"error", e.what()}});
-    } catch (...) {
-        log::error("HTTP response body not written", {{"error", "unknown"}});
-    }
-    return false;
-}
-
-// A written body (r.writer) goes out chunk by chunk while it is written, so it never sits in
-// memory whole; for an HTTP/1.0 client it is written whole first, for its Content-Length. A
-// HEAD answer gets the headers only, and the body is not written at all.
-void send(mg_connection* conn, const mg_request_info* ri, Response r, const Headers& security) {
-    const bool head = is_head(ri);
-    if (r.writer && takes_chunked(ri)) {
-        send_headers(conn, r, security, nullptr, true);
-        if (head) return;
-        prom::StreamedText out([conn](std::string_view piece) {
-            return mg_send_chunk(conn, piece.data(), static_cast<unsigned int>(piece.size())) > 0;
-        });
-        out.text() = std::move(r.body);
-        // Without the last (empty) chunk the client sees the body is incomplete.
-        if (write_body(r, out) && out.finish()) mg_send_chunk(conn, "", 0);
-        return;
-    }
-    if (r.writer && head) {
-        send_headers(conn, r, security, nullptr, false);
-        return;
-    }
-    if (r.writer) {
-        prom::StreamedText out;
-        out.text() = std::move(r.body);
-        if (!write_body(r, out))
-            r = text(500, "internal error: response body not written");
-        else
-            r.body = std::move(out).take();
-    }
-    const std::string length = std::to_string(r.body.size());
-    send_headers(conn, r, security, &length, false);
-    if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+// Content-Length other than 0, or Transfer-Encoding.
+bool announces_body(const Request& request) {
+    if (request.header(MHD_HTTP_HEADER_TRANSFER_ENCODING) != nullptr) return true;
+    const char* length = request.header(MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return length != nullptr && std::string_view(length) != "0";
 }
 
 // A body no endpoint takes: over the limit, or chunked (of unknown length).
-bool has_large_body(const mg_connection* conn, const mg_request_info* ri) {
-    return ri != nullptr && (ri->content_length > kMaxRequestBody ||
-                             mg_get_header(conn, "Transfer-Encoding") != nullptr);
+bool has_large_body(const Request& request) {
+    if (request.header(MHD_HTTP_HEADER_TRANSFER_ENCODING) != nullptr) return true;
+    const char* length = request.header(MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length == nullptr) return false;
+    errno = 0;
+    char* end = nullptr;
+    const long long n = std::strtoll(length, &end, 10);
+    return errno != 0 || end == length || n > kMaxRequestBody;
 }
 
-// "192.0.2.1" / "2001:db8::1" and the port of a socket address.
-std::pair<std::string, int> address_of(const sockaddr_storage& addr) {
-    char text[INET6_ADDRSTRLEN] = "";
-    if (addr.ss_family == AF_INET) {
-        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
-        inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-        return {text, ntohs(v4->sin_port)};
-    }
-    if (addr.ss_family == AF_INET6) {
-        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-        inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
-        return {text, ntohs(v6->sin6_port)};
-    }
-    return {"", -1};
+// The probe's own deadline from Prometheus' X-Prometheus-Scrape-Timeout-Seconds, less the
+// offset; zero when the header is absent (the agent's own budget applies). False when the
+// header is not a positive number of seconds.
+bool scrape_deadline(const Request& request, std::chrono::milliseconds* deadline) {
+    *deadline = std::chrono::milliseconds(0);
+    const char* value = request.header("X-Prometheus-Scrape-Timeout-Seconds");
+    if (value == nullptr) return true;
+    char* end = nullptr;
+    const double seconds = std::strtod(value, &end);
+    if (end == value || *end != 0 || !std::isfinite(seconds) || seconds <= 0 || seconds > 1e6)
+        return false;
+    const auto timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    // Too short for the offset: the whole timeout, as blackbox_exporter does.
+    *deadline = timeout > kScrapeTimeoutOffset * 2 ? timeout - kScrapeTimeoutOffset : timeout;
+    return true;
 }
 
-// Shuts down the reading side of the request's connection, so civetweb's read of a body we
-// refused ends at once. civetweb gives no access to a connection's socket: it is the one of
-// this process whose local port is ours and whose peer is the request's client.
-void stop_reading(const mg_request_info* ri, uint16_t local_port) {
-    if (ri == nullptr) return;
-    DIR* fds = opendir("/proc/self/fd");
-    if (fds == nullptr) return;
-    while (const dirent* entry = readdir(fds)) {
-        char* end = nullptr;
-        const long fd = std::strtol(entry->d_name, &end, 10);
-        if (end == entry->d_name || *end != 0 || fd == dirfd(fds)) continue;
-        sockaddr_storage local{}, peer{};
-        socklen_t local_len = sizeof local, peer_len = sizeof peer;
-        if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &local_len) !=
-                0 ||
-            getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
-            continue;
-        }
-        const auto [peer_address, peer_port] = address_of(peer);
-        if (address_of(local).second == local_port && peer_port == ri->remote_port &&
-            peer_address == ri->remote_addr) {
-            ::shutdown(static_cast<int>(fd), SHUT_RD);
-            break;
-        }
+// The file's whole text; *error set when it cannot be read.
+std::string read_file(const std::string& path, std::string* error) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        *error = "cannot read file " + path + ": " + std::strerror(errno);
+        return {};
     }
-    closedir(fds);
-}
-
-// The decoded value of a query parameter; nullopt when absent. *too_long when it does not fit.
-std::optional<std::string> query_param(const mg_request_info* ri, const char* name,
-                                       bool* too_long) {
-    if (ri->query_string == nullptr) return std::nullopt;
-    std::array<char, kMaxQueryValue + 1> buffer{};
-    const int n = mg_get_var(ri->query_string, std::strlen(ri->query_string), name, buffer.data(),
-                             buffer.size());
-    if (n == -1) return std::nullopt;
-    if (n < 0) {
-        *too_long = true;
-        return std::nullopt;
-    }
-    return std::string(buffer.data(), static_cast<std::size_t>(n));
-}
-
-// Opens and closes a TCP connection to address:port, waiting at most a few milliseconds: all
-// that is wanted is that the listener's poll() returns.
-void wake_listener(const std::string& address, uint16_t port) {
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        length = sizeof *v4;
-    } else if (inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        length = sizeof *v6;
-    } else {
-        return;
-    }
-    UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) return;
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&storage), length) == 0) return;
-    pollfd pfd{fd.get(), POLLOUT, 0};
-    ::poll(&pfd, 1, 50);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 }  // namespace
@@ -304,25 +291,22 @@ void wake_listener(const std::string& address, uint16_t port) {
 struct HttpServer::Impl {
     HttpHooks hooks;
     bool enable_lifecycle = false;
-    std::chrono::milliseconds request_timeout;
     std::optional<TlsServerConfig> tls;
+    TlsSessionSettings tls_settings;  // client certificates, applied to each TLS session
+    std::string tls_cert_pem, tls_key_pem, tls_trust_pem, tls_priorities;
     std::mutex log_mutex;
-    std::string last_log;   // civetweb's last error message, for the startup exception
-    std::string tls_error;  // why the TLS context could not be set up (guarded by log_mutex)
+    std::string last_log;  // libmicrohttpd's last message, for the startup exception
     mutable std::mutex policy_mutex;
     std::shared_ptr<const AccessPolicy> policy;  // guarded by policy_mutex
     uint16_t port = 0;
-    std::string wake_address;  // where a connection reaches the listening socket
-    bool abandoned = false;    // stop() gave up on the workers: leave everything in place
-    // Declared last: the context stops (joining every worker) before anything above goes.
-    CivetLibrary library;
-    ContextPtr ctx;
+    bool abandoned = false;  // stop() gave up on background threads: leave everything in place
+    ParkedConnections parked;
+    BackgroundThreads background;
+    // Declared last: the daemon stops (joining its threads) before anything above goes.
+    DaemonPtr daemon;
 
     Impl(HttpHooks h, const HttpServerOptions& options)
-        : hooks(std::move(h)),
-          enable_lifecycle(options.enable_lifecycle),
-          request_timeout(options.request_timeout),
-          tls(options.web.tls) {
+        : hooks(std::move(h)), enable_lifecycle(options.enable_lifecycle), tls(options.web.tls) {
         set_policy(options.web);
     }
 
@@ -346,85 +330,113 @@ struct HttpServer::Impl {
         policy = std::move(next);
     }
 
-    static int log_message(const mg_connection* conn, const char* message) {
-        auto* self = static_cast<Impl*>(mg_get_user_data(mg_get_context(conn)));
-        if (self != nullptr && message != nullptr) {
-            std::lock_guard lock(self->log_mutex);
-            self->last_log = message;
-            while (!self->last_log.empty() &&
-                   (self->last_log.back() == '\n' || self->last_log.back() == '\r'))
-                self->last_log.pop_back();
-        }
-        return 1;  // handled: civetweb prints nothing itself
-    }
-
-    // civetweb created the server's SSL_CTX: we load certificate and key (from two files, which
-    // civetweb cannot) and set versions and client verification. 1: done; -1: fail the start.
-    static int init_ssl(void* ssl_ctx, void* user_data) {
-        auto* self = static_cast<Impl*>(user_data);
-        if (self == nullptr || !self->tls) return -1;
-        const auto error = configure_tls_context(static_cast<SSL_CTX*>(ssl_ctx), *self->tls);
-        if (!error) return 1;
+    static void log_message(void* cls, const char* format, va_list args) {
+        auto* self = static_cast<Impl*>(cls);
+        std::array<char, 512> buffer{};
+        std::vsnprintf(buffer.data(), buffer.size(), format, args);
+        std::string message = buffer.data();
+        while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+            message.pop_back();
+        log::debug("HTTP server", {{"message", message}});
         std::lock_guard lock(self->log_mutex);
-        self->tls_error = "tls_server_config." + error->key + ": " + error->message;
-        return -1;
+        self->last_log = std::move(message);
     }
 
-    // Worker thread, once per connection (keep-alive is off: once per request), before civetweb
-    // reads the request.
-    static int init_connection(const mg_connection* /*conn*/, void** /*conn_data*/) {
-        t_connection_start = std::chrono::steady_clock::now();
-        return 0;
+    // The request line has arrived: the connection's request state, reset, with the URI as
+    // sent (the query undecoded).
+    static void* on_uri(void* /*cls*/, const char* uri, MHD_Connection* connection) {
+        const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (info == nullptr || info->socket_context == nullptr) return nullptr;
+        auto* state = static_cast<RequestState*>(info->socket_context);
+        *state = RequestState{};
+        if (uri != nullptr) state->raw_uri = uri;
+        return state;
     }
 
-    // Errors civetweb answers itself (a malformed request, headers over the limit), on the same
-    // worker thread: the same headers as every other response.
-    static int http_error(mg_connection* conn, int status, const char* message) {
-        auto* self = static_cast<Impl*>(mg_get_user_data(mg_get_context(conn)));
-        if (self == nullptr) return 1;
-        const mg_request_info* ri = mg_get_request_info(conn);
-        const std::string_view what = message != nullptr ? message : "";
-        Response r = text(status, what.empty() ? "bad request" : std::string(what));
-        // civetweb 1.15 reports a request whose line and headers never ended within
-        // max_request_size as "Malformed message", be it over the limit (431, RFC 6585 section
-        // 5) or cut short by the request timeout (408).
-        if (status == 400 && what == "Malformed message") {
-            const bool timed_out = std::chrono::steady_clock::now() - t_connection_start >
-                                   self->request_timeout * 8 / 10;
-            r = timed_out ? text(408, "request timeout")
-                          : text(431, "request header fields too large");
+    static void on_completed(void* /*cls*/, MHD_Connection* /*connection*/, void** req_cls,
+                             MHD_RequestTerminationCode /*why*/) {
+        if (auto* state = static_cast<RequestState*>(*req_cls)) *state = RequestState{};
+        *req_cls = nullptr;
+    }
+
+    // A connection starts (its request state is made) or closes (and its state goes). A TLS
+    // connection starts before its handshake: the client certificate policy goes on its session
+    // (libmicrohttpd itself only knows "ask when a CA is given").
+    static void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
+                              MHD_ConnectionNotificationCode code) {
+        auto* self = static_cast<Impl*>(cls);
+        if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+            const std::unique_ptr<RequestState> state(static_cast<RequestState*>(*socket_context));
+            *socket_context = nullptr;
+            return;
         }
-        send(conn, ri, std::move(r), self->current_policy()->headers);
-        return 0;
+        *socket_context = std::make_unique<RequestState>().release();  // freed when it closes
+        if (!self->tls) return;
+        const MHD_ConnectionInfo* info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (info != nullptr && info->tls_session != nullptr)
+            apply_tls_session_settings(static_cast<gnutls_session_t>(info->tls_session),
+                                       self->tls_settings);
     }
 
-    static int handle(mg_connection* conn, void* data) {
-        auto* self = static_cast<Impl*>(data);
-        const mg_request_info* ri = mg_get_request_info(conn);
+    // libmicrohttpd calls this once the headers are in (nothing of a body is read yet), then
+    // for each piece of a body, then once more at its end.
+    static MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
+                                 const char* method, const char* version,
+                                 const char* /*upload_data*/, size_t* upload_data_size,
+                                 void** req_cls) {
+        auto* self = static_cast<Impl*>(cls);
+        auto* state = static_cast<RequestState*>(*req_cls);
+        if (state == nullptr) return MHD_NO;
+        // A body is never used: what arrives of it (only ever a small one, see admit) is dropped.
+        if (*upload_data_size != 0) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if (state->answered) return MHD_YES;
+        Request request{connection, method != nullptr ? method : "", url != nullptr ? url : "",
+                        version != nullptr ? version : "", state};
+        // Without a body the answer comes on the next call (at once): answered on the first,
+        // libmicrohttpd would close the connection, which keep-alive clients should keep. A
+        // request with a body is answered on the first, before any of it is read.
+        if (!state->headers_seen) {
+            state->headers_seen = true;
+            if (!announces_body(request)) return MHD_YES;
+        }
         const auto policy = self->current_policy();
-        const bool large_body = has_large_body(conn, ri);
+        if (state->deferred) return self->answer_deferred(request, *policy);
+
         Response r;
         try {
-            r = self->admit(conn, ri, *policy);
-            if (r.status == 0 && large_body) r = text(413, "request body too large");
-            if (r.status == 0) r = self->route(ri);
+            r = admit(request, *policy);
+            // Oversized requests end their connection: what comes next on it is not trusted
+            // to be a request.
+            if (r.status == 0 && header_bytes(request) > kMaxRequestHeaderBytes) {
+                r = text(431, "request header fields too large");
+                r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
+            }
+            if (r.status == 0 && has_large_body(request)) {
+                r = text(413, "request body too large");
+                r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
+            }
+            if (r.status == 0) r = self->route(request);
+            if (r.deferred) {
+                r = self->defer(request, std::move(r.deferred));
+                if (r.status == 0) return MHD_YES;  // parked until the answer is made
+            }
         } catch (const std::exception& e) {
             r = text(500, std::string("internal error: ") + e.what());
         } catch (...) {
             r = text(500, "internal error");
         }
-        const int status = r.status;
-        send(conn, ri, std::move(r), policy->headers);
-        // civetweb would read (and drop) the whole body before closing, however large and
-        // however slowly it comes: that would hold a worker. Reading ends here instead.
-        if (large_body) stop_reading(ri, self->port);
-        return status;
+        state->answered = true;
+        return self->send(request, std::move(r), policy->headers);
     }
 
     // The rate limit, then basic auth. Status 0: the request may go on to its route.
-    static Response admit(mg_connection* conn, const mg_request_info* ri,
-                          const AccessPolicy& policy) {
-        const char* client = ri != nullptr ? ri->remote_addr : "";
+    static Response admit(const Request& request, const AccessPolicy& policy) {
+        const std::string client = client_address(request.connection);
         if (const auto wait = policy.limiter->acquire(client)) {
             Response r = text(429, "too many requests");
             r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
@@ -432,7 +444,7 @@ struct HttpServer::Impl {
             return r;
         }
         if (!policy.auth->disabled()) {
-            const char* authorization = mg_get_header(conn, "Authorization");
+            const char* authorization = request.header(MHD_HTTP_HEADER_AUTHORIZATION);
             if (!policy.auth->allows(authorization != nullptr ? authorization : "")) {
                 Response r = text(401, "unauthorized");
                 r.headers.emplace_back("WWW-Authenticate", kAuthenticate);
@@ -444,45 +456,176 @@ struct HttpServer::Impl {
         return Response{0, kTextType, {}, {}};
     }
 
-    Response route(const mg_request_info* ri) const {
-        if (ri == nullptr || ri->local_uri == nullptr || ri->request_method == nullptr)
-            return text(400, "bad request");
-        const std::string_view method = ri->request_method;
-        const std::string_view path = ri->local_uri;
+    // Queues `r` with the security headers. A written body (r.writer) is sent chunk by chunk
+    // while a background thread writes it, so it never sits in memory whole; for an HTTP/1.0
+    // client it is written whole first, for its Content-Length. A HEAD answer gets the headers
+    // only, and the body is not written at all.
+    MHD_Result send(const Request& request, Response r, const Headers& security) {
+        ResponsePtr response;
+        if (r.writer && request.head()) {
+            // The headers a GET would get (chunked, no length); the body is never written.
+            response.reset(MHD_create_response_from_callback(
+                MHD_SIZE_UNKNOWN, 1024,
+                [](void*, uint64_t, char*, size_t) -> ssize_t {
+                    return MHD_CONTENT_READER_END_OF_STREAM;
+                },
+                nullptr, nullptr));
+        } else if (r.writer && request.takes_chunked()) {
+            std::string prefix = std::move(r.body);
+            auto writer = std::move(r.writer);
+            response.reset(StreamedBody::make_response(
+                request.connection,
+                [prefix = std::move(prefix), writer = std::move(writer)](prom::StreamedText& out) {
+                    out.text() = prefix;
+                    writer(out);
+                },
+                background, parked));
+        } else {
+            if (r.writer) {
+                prom::StreamedText out;
+                out.text() = std::move(r.body);
+                try {
+                    r.writer(out);
+                    r.body = std::move(out).take();
+                } catch (const std::exception& e) {
+                    log::error("HTTP response body not written", {{"error", e.what()}});
+                    r = text(500, "internal error: response body not written");
+                }
+            }
+            // The body moves into the response; libmicrohttpd frees it with the response.
+            auto body = std::make_unique<std::string>(std::move(r.body));
+            response.reset(MHD_create_response_from_buffer_with_free_callback_cls(
+                body->size(), body->data(),
+                [](void* owned) {
+                    const std::unique_ptr<std::string> free(static_cast<std::string*>(owned));
+                },
+                body.get()));
+            if (response) (void)body.release();
+        }
+        if (!response) return MHD_NO;
+        MHD_add_response_header(response.get(), MHD_HTTP_HEADER_CONTENT_TYPE,
+                                std::string(r.content_type).c_str());
+        for (const Headers* list : std::array<const Headers*, 2>{&security, &r.headers}) {
+            for (const auto& [name, value] : *list)
+                MHD_add_response_header(response.get(), name.c_str(), value.c_str());
+        }
+        return MHD_queue_response(request.connection, static_cast<unsigned>(r.status),
+                                  response.get());
+    }
+
+    // Parks the connection and makes the answer with `work` on a background thread. Status 0:
+    // parked; else the answer (the server stops).
+    Response defer(const Request& request, std::function<Response()> work) {
+        auto job = std::make_shared<DeferredJob>(request.connection);
+        parked.add(job);
+        if (!job->park()) return text(503, "shutting down");
+        request.state->deferred = job;
+        background.start([job, work = std::move(work)] {
+            Response r;
+            try {
+                r = work();
+            } catch (const std::exception& e) {
+                r = text(500, std::string("internal error: ") + e.what());
+            } catch (...) {
+                r = text(500, "internal error");
+            }
+            {
+                std::lock_guard lock(job->mutex);
+                job->done = true;
+                job->result = std::move(r);
+            }
+            job->unpark();
+        });
+        return Response{0, kTextType, {}, {}};
+    }
+
+    // The connection is back: its answer is made, or the server stops.
+    MHD_Result answer_deferred(const Request& request, const AccessPolicy& policy) {
+        RequestState* state = request.state;
+        const std::shared_ptr<DeferredJob> job = std::move(state->deferred);
+        state->answered = true;
+        Response r;
+        {
+            std::lock_guard lock(job->mutex);
+            r = job->done ? std::move(job->result) : text(503, "shutting down");
+        }
+        return send(request, std::move(r), policy.headers);
+    }
+
+    // GET /probe: the query checked here, the check itself waited for on a background thread.
+    Response probe(const Request& request) const {
+        if (!hooks.probe) return text(501, "probing is not available");
+        bool too_long = false;
+        const auto zone_param = request.query("zone", &too_long);
+        const auto primary_param = request.query("primary", &too_long);
+        if (too_long) return text(400, "query parameter too long");
+        if (!zone_param || zone_param->empty()) return text(400, "missing query parameter: zone");
+        std::optional<Endpoint> primary;
+        if (primary_param) {
+            std::string error;
+            primary = parse_endpoint(*primary_param, 53, &error);
+            if (!primary) return text(400, "invalid primary: " + error);
+        }
+        std::chrono::milliseconds deadline{0};
+        if (!scrape_deadline(request, &deadline))
+            return text(400, "invalid X-Prometheus-Scrape-Timeout-Seconds");
+        return later([probe = hooks.probe, zone = *zone_param, primary, deadline] {
+            std::string error;
+            int status = 400;
+            auto body = probe(zone, primary, deadline, &error, &status);
+            if (!body) {
+                if (status < 400 || status > 599) status = 400;
+                return text(status, error.empty() ? "probe failed" : error);
+            }
+            return Response{200, kMetricsType, std::move(*body), {}};
+        });
+    }
+
+    Response route(const Request& request) const {
+        const std::string_view method = request.method;
+        const std::string_view path = request.path;
         const bool get = method == "GET" || method == "HEAD";
 
         if (path == "/-/reload") {
             if (method != "POST") return method_not_allowed("POST");
             if (!enable_lifecycle) return text(403, std::string(kLifecycleDisabled));
-            return reload();
+            return later([this] { return reload(); });
         }
 
         // Every other route is read-only. The method is checked before the handler runs: a
         // POST /probe is refused without running a DNS check first.
-        const std::function<Response()> handler = read_only_handler(ri, path);
+        const std::function<Response()> handler = read_only_handler(request, path);
         if (!handler) return text(404, "not found");
         if (!get) return method_not_allowed("GET, HEAD");
         return handler();
     }
 
     // The handler of a read-only path; empty when no route has that path.
-    std::function<Response()> read_only_handler(const mg_request_info* ri,
+    std::function<Response()> read_only_handler(const Request& request,
                                                 std::string_view path) const {
-        if (path == "/") return [this, ri] { return status_page(ri->query_string); };
+        if (path == "/") {
+            return [this, query = std::string(request.raw_query())] {
+                return later([this, query] { return status_page(query); });
+            };
+        }
         if (path == kStatusPageCssPath)
             return [] { return Response{200, kCssType, std::string(kStatusPageCss), {}}; };
         if (path == "/metrics") return [this] { return metrics(); };
-        if (path == "/probe") return [this, ri] { return probe(ri); };
+        if (path == "/probe") return [this, &request] { return probe(request); };
         if (path == "/healthz") return [] { return text(200, "ok"); };
         if (path == "/readyz") {
             return [this] {
                 return hooks.ready && hooks.ready() ? text(200, "ready") : text(503, "not ready");
             };
         }
-        if (path == kAlertsPath) return [this] { return alerts(); };
-        if (path == kZonesPath || path == kZonePrefix) return [this] { return zones(); };
-        if (path.starts_with(kZonePrefix))
-            return [this, name = path.substr(kZonePrefix.size())] { return zone(name); };
+        if (path == kAlertsPath) return [this] { return later([this] { return alerts(); }); };
+        if (path == kZonesPath || path == kZonePrefix)
+            return [this] { return later([this] { return zones(); }); };
+        if (path.starts_with(kZonePrefix)) {
+            return [this, name = std::string(path.substr(kZonePrefix.size()))] {
+                return later([this, name] { return zone(name); });
+            };
+        }
         return nullptr;
     }
 
@@ -491,11 +634,12 @@ struct HttpServer::Impl {
         return hooks.snapshot();
     }
 
-    Response status_page(const char* query_string) const {
+    // `query_string`: the page's query string as sent (filters, paging).
+    Response status_page(const std::string& query_string) const {
         const SnapshotPtr snap = snapshot();
         if (!snap) return text(503, "no status yet");
         const AlertsSnapshotPtr alerts = hooks.alerts ? hooks.alerts() : nullptr;
-        const PageQuery query = parse_page_query(query_string ? query_string : "");
+        const PageQuery query = parse_page_query(query_string);
         return Response{200, kHtmlType, render_status_page(*snap, alerts.get(), query), {}};
     }
 
@@ -524,8 +668,8 @@ struct HttpServer::Impl {
         const SnapshotPtr snap = snapshot();
         if (!snap) return json_error(503, "no status yet");
         // "/api/v1/zones/Example.TEST" -> "example.test."; "<b>.test" -> "\<b\>.test." (the
-        // form the zone is stored in). civetweb turns backslashes in a path into slashes, so
-        // names are asked for in their plain spelling and escaped here.
+        // form the zone is stored in). Names are asked for in their plain spelling and escaped
+        // here.
         const std::string wanted = dns::canonical_name(name);
         // The snapshot is sorted by zone name.
         const auto it = std::lower_bound(
@@ -534,29 +678,6 @@ struct HttpServer::Impl {
         if (it == snap->zones.end() || !*it || (*it)->zone != wanted)
             return json_error(404, "zone not watched: " + wanted);
         return Response{200, kJsonType, dump_json(zone_to_json(**it)) + "\n", {}};
-    }
-
-    Response probe(const mg_request_info* ri) const {
-        if (!hooks.probe) return text(501, "probing is not available");
-        bool too_long = false;
-        const auto zone_param = query_param(ri, "zone", &too_long);
-        const auto primary_param = query_param(ri, "primary", &too_long);
-        if (too_long) return text(400, "query parameter too long");
-        if (!zone_param || zone_param->empty()) return text(400, "missing query parameter: zone");
-        std::optional<Endpoint> primary;
-        if (primary_param) {
-            std::string error;
-            primary = parse_endpoint(*primary_param, 53, &error);
-            if (!primary) return text(400, "invalid primary: " + error);
-        }
-        std::string error;
-        int status = 400;
-        auto body = hooks.probe(*zone_param, primary, &error, &status);
-        if (!body) {
-            if (status < 400 || status > 599) status = 400;
-            return text(status, error.empty() ? "probe failed" : error);
-        }
-        return Response{200, kMetricsType, std::move(*body), {}};
     }
 
     Response reload() const {
@@ -570,111 +691,120 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
     : impl_(std::make_unique<Impl>(std::move(hooks), options)) {
     const Endpoint& listen = options.listen;
-    const bool ipv6 = listen.address.find(':') != std::string::npos;
-    const bool have_ipv6 = mg_check_feature(8) != 0;
     const std::string where = listen.address.empty()
                                   ? ":" + std::to_string(listen.port)
                                   : Endpoint{listen.address, listen.port}.to_string();
-    if (ipv6 && !have_ipv6)
-        throw std::runtime_error("cannot listen on " + where +
-                                 ": this civetweb build has no IPv6 support");
-    // "" = every address: "+PORT" is one dual-stack socket where civetweb has IPv6.
-    std::string ports;
-    if (listen.address.empty())
-        ports = (have_ipv6 ? "+" : "") + std::to_string(listen.port);
-    else
-        ports = Endpoint{listen.address, listen.port}.to_string();
-    if (options.web.tls) ports += 's';
-    const std::string threads = std::to_string(std::max(1u, options.threads));
-    const std::string header_limit = std::to_string(kMaxRequestHeaderBytes);
-    const std::string request_timeout = std::to_string(options.request_timeout.count());
-
-    const char* config[] = {
-        "listening_ports",
-        ports.c_str(),
-        "num_threads",
-        threads.c_str(),
-        "request_timeout_ms",
-        request_timeout.c_str(),
-        "enable_directory_listing",
-        "no",
-        "enable_keep_alive",
-        "no",  // one request per connection: unread bodies never linger
-        "max_request_size",
-        header_limit.c_str(),
-        // No cross-origin access: civetweb would answer CORS preflights with "*".
-        "access_control_allow_origin",
-        "",
-        "access_control_allow_methods",
-        "",
-        "access_control_allow_headers",
-        "",
-        nullptr,
+    auto fail = [&where](const std::string& reason) {
+        return std::runtime_error("cannot listen on " + where + ": " + reason);
     };
-    mg_callbacks callbacks{};
-    callbacks.log_message = &Impl::log_message;
-    callbacks.http_error = &Impl::http_error;
-    callbacks.init_connection = &Impl::init_connection;
-    if (options.web.tls) callbacks.init_ssl = &Impl::init_ssl;
-    mg_init_data init{&callbacks, impl_.get(), config};
-    unsigned code = 0;
-    std::array<char, 256> error_text{};
-    mg_error_data error{&code, error_text.data(), error_text.size()};
-    {
-        std::optional<TlsLibraryRedirect> redirect;
-        if (options.web.tls) redirect.emplace();
-        impl_->ctx.reset(mg_start2(&init, &error));
+
+    // Internal epoll threads; connections are parked (suspended) while a /probe or a /metrics
+    // body works elsewhere.
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    sockaddr_storage address{};
+    bool bind_address = false;
+    if (listen.address.empty()) {
+        flags |= MHD_USE_DUAL_STACK;  // every address, IPv4 and IPv6, on one socket
+    } else {
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+        if (inet_pton(AF_INET, listen.address.c_str(), &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+            v4->sin_port = htons(listen.port);
+        } else if (inet_pton(AF_INET6, listen.address.c_str(), &v6->sin6_addr) == 1) {
+            v6->sin6_family = AF_INET6;
+            v6->sin6_port = htons(listen.port);
+            flags |= MHD_USE_IPv6;
+        } else {
+            throw fail("not an IP address");
+        }
+        bind_address = true;
     }
-    if (!impl_->ctx) {
+
+    Impl& impl = *impl_;
+    std::vector<MHD_OptionItem> items;
+    if (options.web.tls) {
+        // The same checks and messages as at load (tls_context), then GnuTLS gets the files.
+        TlsSetupError error;
+        if (!make_tls_context(*options.web.tls, &error))
+            throw fail("tls_server_config." + error.key + ": " + error.message);
+        std::string read_error;
+        impl.tls_cert_pem = read_file(options.web.tls->cert_file, &read_error);
+        impl.tls_key_pem = read_file(options.web.tls->key_file, &read_error);
+        if (!options.web.tls->client_ca_file.empty())
+            impl.tls_trust_pem = read_file(options.web.tls->client_ca_file, &read_error);
+        if (!read_error.empty()) throw fail(read_error);
+        impl.tls_priorities = gnutls_priorities(*options.web.tls);
+        impl.tls_settings = tls_session_settings(*options.web.tls);
+        flags |= MHD_USE_TLS;
+        items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, impl.tls_cert_pem.data()});
+        items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, impl.tls_key_pem.data()});
+        items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, impl.tls_priorities.data()});
+        if (!impl.tls_trust_pem.empty())
+            items.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, impl.tls_trust_pem.data()});
+    }
+    const auto timeout_seconds = static_cast<intptr_t>(
+        std::max<long long>(1, (options.request_timeout.count() + 999) / 1000));
+    const unsigned threads = std::max(1u, options.threads);
+    if (threads > 1) items.push_back({MHD_OPTION_THREAD_POOL_SIZE, threads, nullptr});
+    // A connection idle this long (a request that does not arrive, a client that reads
+    // nothing) is closed.
+    items.push_back({MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds, nullptr});
+    items.push_back({MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, nullptr});
+    items.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, kMaxConnectionsPerClient, nullptr});
+    items.push_back({MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory, nullptr});
+    if (bind_address) items.push_back({MHD_OPTION_SOCK_ADDR, 0, &address});
+    items.push_back({MHD_OPTION_END, 0, nullptr});
+
+    using LoggerFn = void (*)(void*, const char*, va_list);
+    using UriFn = void* (*)(void*, const char*, MHD_Connection*);
+    using CompletedFn = void (*)(void*, MHD_Connection*, void**, MHD_RequestTerminationCode);
+    using NotifyFn = void (*)(void*, MHD_Connection*, void**, MHD_ConnectionNotificationCode);
+    const auto start = [&](unsigned with_flags) {
+        return MHD_start_daemon(
+            with_flags, listen.port, nullptr, nullptr, &Impl::on_request, impl_.get(),
+            MHD_OPTION_EXTERNAL_LOGGER, static_cast<LoggerFn>(&Impl::log_message), impl_.get(),
+            MHD_OPTION_URI_LOG_CALLBACK, static_cast<UriFn>(&Impl::on_uri), impl_.get(),
+            MHD_OPTION_NOTIFY_COMPLETED, static_cast<CompletedFn>(&Impl::on_completed), impl_.get(),
+            MHD_OPTION_NOTIFY_CONNECTION, static_cast<NotifyFn>(&Impl::on_connection), impl_.get(),
+            MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END);
+    };
+    impl.daemon.reset(start(flags));
+    // "Every address" on a host without IPv6: every IPv4 address.
+    if (!impl.daemon && listen.address.empty())
+        impl.daemon.reset(start(flags & ~static_cast<unsigned>(MHD_USE_DUAL_STACK)));
+    if (!impl.daemon) {
         std::string reason;
         {
-            std::lock_guard lock(impl_->log_mutex);
-            reason = impl_->tls_error.empty() ? impl_->last_log : impl_->tls_error;
+            std::lock_guard lock(impl.log_mutex);
+            reason = impl.last_log;
         }
-        if (reason.empty()) reason = error_text.data();
-        if (reason.empty()) reason = "civetweb failed to start";
-        throw std::runtime_error("cannot listen on " + where + ": " + reason);
+        throw fail(reason.empty() ? "the HTTP server did not start" : reason);
     }
-    mg_set_request_handler(impl_->ctx.get(), "/", &Impl::handle, impl_.get());
-
-    std::array<mg_server_port, 4> bound{};
-    const int n =
-        mg_get_server_ports(impl_->ctx.get(), static_cast<int>(bound.size()), bound.data());
-    if (n < 1) throw std::runtime_error("cannot listen on " + where + ": no bound port");
-    impl_->port = static_cast<uint16_t>(bound[0].port);
-    impl_->wake_address = listen.address.empty() ? "127.0.0.1" : listen.address;
+    const MHD_DaemonInfo* bound = MHD_get_daemon_info(impl.daemon.get(), MHD_DAEMON_INFO_BIND_PORT);
+    if (bound == nullptr || bound->port == 0) throw fail("no bound port");
+    impl.port = bound->port;
 }
 
 HttpServer::~HttpServer() {
     if (!impl_) return;
-    if (impl_->ctx) stop(std::chrono::hours(1));
-    // Workers may still run in the Impl: the process is about to exit (see stop()).
+    if (impl_->daemon) stop(std::chrono::hours(1));
+    // Background threads may still use the Impl: the process is about to exit (see stop()).
     if (impl_->abandoned) (void)impl_.release();
 }
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {
-    if (!impl_->ctx) return true;
-    // civetweb's master thread notices mg_stop() only when its poll() on the listening sockets
-    // returns, which without traffic takes its whole timeout quantum (2 s in 1.15): connect to
-    // ourselves until the stop has gone through. A worker busy with a client that is still
-    // sending its request looks at the stop flag as rarely: past `grace` it is left running.
-    auto done = std::make_shared<std::promise<void>>();
-    auto stopped = done->get_future();
-    std::thread stopper([impl = impl_.get(), done] {
-        impl->ctx.reset();
-        done->set_value();
-    });
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (stopped.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            stopper.detach();
-            impl_->abandoned = true;
-            return false;
-        }
-        wake_listener(impl_->wake_address, impl_->port);
-    }
-    stopper.join();
-    return true;
+    if (!impl_->daemon) return true;
+    // No new connections; parked ones come back (libmicrohttpd must not stop with suspended
+    // connections) and their work is told to end. The event threads never wait on a client,
+    // so the daemon stops at once.
+    // The listening socket is ours to close once quiesced, after the daemon has stopped.
+    const UniqueFd listener(MHD_quiesce_daemon(impl_->daemon.get()));
+    impl_->parked.cancel_all();
+    impl_->daemon.reset();
+    if (impl_->background.join_all(grace)) return true;
+    impl_->abandoned = true;
+    return false;
 }
 
 uint16_t HttpServer::port() const {

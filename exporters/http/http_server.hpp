@@ -1,11 +1,14 @@
-// The one HTTP port (civetweb): /metrics, /probe, /api/v1/zones[/{zone}], /healthz, /readyz,
-// /-/reload and the status page at /. Handlers run on civetweb's worker threads and only read
-// snapshots or call the thread-safe hooks below.
+// The one HTTP port (GNU libmicrohttpd): /metrics, /probe, /api/v1/zones[/{zone}], /healthz,
+// /readyz, /-/reload and the status page at /. Handlers run on libmicrohttpd's event threads
+// and only read snapshots or call the thread-safe hooks below; what waits (a /probe's DNS check,
+// a /metrics body being written) runs on a thread of its own while the connection is suspended,
+// so no client, slow or probing, holds an event thread.
 //
-// Every request passes, in this order: the per-client rate limit (429), basic auth when users
-// are configured (401), the size limits (413; 431 for headers), then its route. Every response,
-// civetweb's own error pages included, carries the security headers. TLS is optional (the web
-// config's tls_server_config).
+// Every request passes, in this order, before any byte of a body is read: the per-client rate
+// limit (429), basic auth when users are configured (401), the size limits (431 for the request
+// line and headers, 413 for a body), then its route. Every response we make carries the
+// security headers. TLS is optional (the web config's tls_server_config, served through
+// GnuTLS).
 #pragma once
 
 #include <chrono>
@@ -40,11 +43,13 @@ struct HttpHooks {
     std::function<ReloadResult()> reload;       // POST /-/reload
     std::function<AlertsSnapshotPtr()> alerts;  // GET /api/v1/alerts
     // GET /probe?zone=Z[&primary=IP[:PORT]]: a synchronous one-off check of one zone, rendered
-    // as metrics text. Returns nullopt and sets *error (one line) for a bad request; the hook
-    // itself bounds concurrency and reports "too many concurrent probes" the same way.
-    std::function<std::optional<std::string>(const std::string& zone,
-                                             const std::optional<Endpoint>& primary,
-                                             std::string* error, int* http_status)>
+    // as metrics text; called on a background thread. `deadline` (0: none given) is how long the
+    // client waits, from Prometheus' X-Prometheus-Scrape-Timeout-Seconds less an offset. Returns
+    // nullopt and sets *error (one line) for a bad request; the hook itself bounds concurrency
+    // and reports "too many concurrent probes" the same way.
+    std::function<std::optional<std::string>(
+        const std::string& zone, const std::optional<Endpoint>& primary,
+        std::chrono::milliseconds deadline, std::string* error, int* http_status)>
         probe;
 };
 
@@ -57,7 +62,8 @@ struct HttpServerOptions {
     Endpoint listen;  // address "" = all; port 0 = pick a free one (read back with port())
     unsigned threads = 4;
     bool enable_lifecycle = false;  // POST /-/reload answers 403 unless set
-    // A request whose line and headers have not arrived by then is answered 408.
+    // A connection idle this long (a request that does not arrive, a client that stops
+    // reading) is closed; whole seconds, at least one.
     std::chrono::milliseconds request_timeout{15000};
     WebConfig web;  // TLS, basic auth users, extra headers, rate limit
 };
@@ -73,10 +79,10 @@ class HttpServer {
     uint16_t port() const;  // the bound port (useful with port 0)
     bool tls() const;
 
-    // Stops accepting and waits up to `grace` for the workers to finish their requests. False
-    // when some did not (a client still sending its request): the server is then abandoned as
-    // it is (its destructor lets it go without freeing it) and the caller must end the process.
-    // Without stop(), the destructor waits for every worker.
+    // Stops accepting, ends every connection and waits up to `grace` for the background threads
+    // (a /probe's check, a /metrics body). False when some did not end: the server is then
+    // abandoned as it is (its destructor lets it go without freeing it) and the caller must end
+    // the process. Without stop(), the destructor waits for every thread.
     bool stop(std::chrono::milliseconds grace);
 
     // Applies a reloaded web config's users, headers and rate limit to the running server.

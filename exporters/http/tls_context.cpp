@@ -101,8 +101,8 @@ std::optional<TlsSetupError> configure_tls_context(SSL_CTX* ctx, const TlsServer
         return TlsSetupError{"key_file", "does not match the certificate in cert_file"};
     }
 
-    // civetweb may have set SSL_OP_NO_TLSv1 and the like (its ssl_protocol_version): the
-    // versions configured here are the only limit.
+    // A context may come with SSL_OP_NO_TLSv1 and the like set: the versions configured here
+    // are the only limit.
     SSL_CTX_clear_options(ctx, SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
                                    SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3);
     SSL_CTX_set_options(ctx, SSL_OP_NO_SSLv3);

@@ -1,7 +1,7 @@
 // An OpenSSL server context set up from tls_server_config: certificate chain and key from
-// separate files (civetweb itself wants one combined file), protocol versions, and client
-// certificate verification. Used at load time to validate the files, and by the HTTP server on
-// the context civetweb creates.
+// separate files, protocol versions, and client certificate verification. Used to validate the
+// files with one exact message per problem, at load and again when the HTTP server starts; the
+// server itself serves TLS through GnuTLS (exporters/http/tls_session.hpp).
 #pragma once
 
 #include <openssl/ssl.h>

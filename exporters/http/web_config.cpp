@@ -1,7 +1,8 @@
 // Loading and validating the web configuration. Every check lives here and fails with exactly
 // one ConfigError naming file:line and the key; tests/testdata/web/invalid-*.yml holds one input
 // per error. The TLS files are loaded into a throw-away OpenSSL context, so a certificate that
-// does not parse or a key that does not match is reported at its key, not at the first request.
+// does not parse or a key that does not match is reported at its key, not at the first request
+// (the server then serves them through GnuTLS).
 #include "exporters/http/web_config.hpp"
 
 #include <algorithm>
@@ -39,7 +40,7 @@ constexpr int64_t kMaxBurst = 1000000;
 // exporter-toolkit keys that have no meaning here, with the reason.
 std::string unsupported_tls_key(std::string_view key) {
     if (key == "cipher_suites" || key == "curve_preferences") {
-        return "not supported: OpenSSL picks the cipher suites and curves for the TLS versions "
+        return "not supported: GnuTLS picks the cipher suites and curves for the TLS versions "
                "allowed (set min_version)";
     }
     if (key == "client_allowed_sans") {

@@ -6,24 +6,18 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <limits>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "agent/common/text_util.hpp"
+#include "exporters/metrics/process_metrics.hpp"
 #include "exporters/metrics/prom_text.hpp"
 
 namespace soawatch {
@@ -434,112 +428,37 @@ bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, prom::Streame
                });
 }
 
-// ---- process metrics (/proc/self), as the Prometheus client libraries export them --------------
-
-struct ProcessStats {
-    bool ok = false;
-    double cpu_seconds = 0;
-    double start_time_seconds = 0;
-    double virtual_bytes = 0;
-    double resident_bytes = 0;
-};
-
-double boot_time_seconds() {
-    std::ifstream in("/proc/stat");
-    std::string key;
-    double value = 0;
-    while (in >> key) {
-        if (key == "btime" && (in >> value)) return value;
-        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-    }
-    return 0;
-}
-
-ProcessStats read_process_stats(double boot_time) {
-    ProcessStats stats;
-    std::ifstream in("/proc/self/stat");
-    std::string line;
-    if (!std::getline(in, line)) return stats;
-    // Field 2 (comm) may hold spaces and parentheses: the fields after it follow the last ')'.
-    const auto paren = line.rfind(')');
-    if (paren == std::string::npos) return stats;
-    std::istringstream fields(line.substr(paren + 1));
-    std::vector<std::string> f;  // f[0] is field 3 (state)
-    for (std::string token; fields >> token && f.size() < 22;) f.push_back(std::move(token));
-    if (f.size() < 22) return stats;
-    const auto field = [&](int n) {
-        return std::strtod(f[static_cast<std::size_t>(n - 3)].c_str(), nullptr);
-    };
-    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-    if (ticks <= 0 || page <= 0) return stats;
-    stats.cpu_seconds = (field(14) + field(15)) / ticks;  // utime + stime
-    stats.start_time_seconds = boot_time + field(22) / ticks;
-    stats.virtual_bytes = field(23);
-    stats.resident_bytes = field(24) * page;
-    stats.ok = true;
-    return stats;
-}
-
-void append_gauge(std::string& out, std::string_view name, std::string_view help, double value,
-                  std::string_view type = "gauge") {
-    static const prom::LabelSet kNoLabels;
-    prom::append_family_header(out, name, help, type);
-    prom::append_sample(out, name, kNoLabels, value);
-}
-
-void append_process_metrics(std::string& out, double boot_time) {
-    const ProcessStats p = read_process_stats(boot_time);
-    if (p.ok) {
-        append_gauge(out, "process_cpu_seconds_total",
-                     "Total user and system CPU time spent in seconds.", p.cpu_seconds, "counter");
-        append_gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
-                     p.resident_bytes);
-        append_gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                     p.virtual_bytes);
-        append_gauge(out, "process_start_time_seconds",
-                     "Start time of the process since unix epoch in seconds.",
-                     p.start_time_seconds);
-    }
-    std::error_code ec;
-    std::size_t fds = 0;
-    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
-         it.increment(ec))
-        ++fds;
-    if (!ec)
-        append_gauge(out, "process_open_fds", "Number of open file descriptors.",
-                     static_cast<double>(fds));
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
-        append_gauge(out, "process_max_fds", "Maximum number of open file descriptors.",
-                     static_cast<double>(limit.rlim_cur));
-}
-
 void append_agent_stats(std::string& out, const AgentStats& s) {
-    append_gauge(out, "soawatch_dns_queries_sent_total",
-                 "DNS queries sent (every try, UDP and TCP).", static_cast<double>(s.queries_sent),
-                 "counter");
-    append_gauge(out, "soawatch_dns_queries_inflight", "DNS queries waiting for an answer.",
-                 static_cast<double>(s.queries_inflight));
-    append_gauge(out, "soawatch_zone_checks_total", "Zone checks completed.",
-                 static_cast<double>(s.checks_total), "counter");
-    append_gauge(out, "soawatch_discovery_errors_total", "Failed NS or address lookups.",
-                 static_cast<double>(s.discovery_errors), "counter");
-    append_gauge(out, "soawatch_notify_received_total",
-                 "DNS NOTIFY messages accepted for watched zones.",
-                 static_cast<double>(s.notify_received), "counter");
-    append_gauge(out, "soawatch_notify_ignored_total",
-                 "DNS NOTIFY messages ignored (unknown zone, malformed, or repeated within a "
-                 "second).",
-                 static_cast<double>(s.notify_ignored), "counter");
-    append_gauge(out, "soawatch_cycle_duration_seconds",
-                 "Duration of the last full round over all zones.", s.last_cycle_seconds);
-    append_gauge(out, "soawatch_schedule_delay_seconds",
-                 "Worst lateness of a zone check against its schedule.", s.max_check_delay_seconds);
-    append_gauge(out, "soawatch_zones_watched", "Zones being watched.",
-                 static_cast<double>(s.zones));
-    append_gauge(out, "soawatch_ready", "1 once the first round over all zones has completed.",
-                 s.first_round_done ? 1.0 : 0.0);
+    prom::append_unlabelled_family(out, "soawatch_dns_queries_sent_total",
+                                   "DNS queries sent (every try, UDP and TCP).",
+                                   static_cast<double>(s.queries_sent), "counter");
+    prom::append_unlabelled_family(out, "soawatch_dns_queries_inflight",
+                                   "DNS queries waiting for an answer.",
+                                   static_cast<double>(s.queries_inflight));
+    prom::append_unlabelled_family(out, "soawatch_zone_checks_total", "Zone checks completed.",
+                                   static_cast<double>(s.checks_total), "counter");
+    prom::append_unlabelled_family(out, "soawatch_discovery_errors_total",
+                                   "Failed NS or address lookups.",
+                                   static_cast<double>(s.discovery_errors), "counter");
+    prom::append_unlabelled_family(out, "soawatch_notify_received_total",
+                                   "DNS NOTIFY messages accepted for watched zones.",
+                                   static_cast<double>(s.notify_received), "counter");
+    prom::append_unlabelled_family(
+        out, "soawatch_notify_ignored_total",
+        "DNS NOTIFY messages ignored (unknown zone, malformed, or repeated within a "
+        "second).",
+        static_cast<double>(s.notify_ignored), "counter");
+    prom::append_unlabelled_family(out, "soawatch_cycle_duration_seconds",
+                                   "Duration of the last full round over all zones.",
+                                   s.last_cycle_seconds);
+    prom::append_unlabelled_family(out, "soawatch_schedule_delay_seconds",
+                                   "Worst lateness of a zone check against its schedule.",
+                                   s.max_check_delay_seconds);
+    prom::append_unlabelled_family(out, "soawatch_zones_watched", "Zones being watched.",
+                                   static_cast<double>(s.zones));
+    prom::append_unlabelled_family(out, "soawatch_ready",
+                                   "1 once the first round over all zones has completed.",
+                                   s.first_round_done ? 1.0 : 0.0);
 }
 
 const prometheus::Histogram::BucketBoundaries kProbeDurationBuckets{

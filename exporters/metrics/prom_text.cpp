@@ -168,6 +168,12 @@ void append_sample(std::string& out, std::string_view name, const LabelSet& labe
     out += '\n';
 }
 
+void append_unlabelled_family(std::string& out, std::string_view name, std::string_view help,
+                              double value, std::string_view type) {
+    append_family_header(out, name, help, type);
+    append_sample(out, name, std::initializer_list<Label>{}, value);
+}
+
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels,
                    std::string_view extra_label, std::string_view extra_value, uint64_t value) {
     out += name;

@@ -60,6 +60,10 @@ void append_sample(std::string& out, std::string_view name, std::initializer_lis
                    double value);
 void append_sample(std::string& out, std::string_view name, std::initializer_list<Label> labels,
                    uint64_t value);
+// A whole family of one unlabelled sample: "# HELP", "# TYPE" and "name value" (the agent's
+// own counters and gauges, the process_* metrics).
+void append_unlabelled_family(std::string& out, std::string_view name, std::string_view help,
+                              double value, std::string_view type = "gauge");
 // The same with one more label after the set (soawatch_probe_errors_total{...,reason="x"}).
 void append_sample(std::string& out, std::string_view name, const LabelSet& labels,
                    std::string_view extra_label, std::string_view extra_value, uint64_t value);

@@ -52,6 +52,7 @@ struct RequestOptions {
     std::string ca_file;               // https: trust this CA (and check the name)
     std::string client_cert, client_key;
     long tls_max_version = 0;  // e.g. CURL_SSLVERSION_MAX_TLSv1_2; 0: no limit
+    long tls_min_version = CURL_SSLVERSION_TLSv1_2;  // e.g. CURL_SSLVERSION_TLSv1_3
 };
 
 // Fetches url (http:// or https://). Throws std::runtime_error when no HTTP reply comes back.
@@ -74,9 +75,9 @@ inline HttpReply http_request(const std::string& url, const RequestOptions& opti
         curl_easy_setopt(curl.get(), CURLOPT_SSLCERT, options.client_cert.c_str());
         curl_easy_setopt(curl.get(), CURLOPT_SSLKEY, options.client_key.c_str());
     }
-    if (options.tls_max_version != 0) {
+    if (options.tls_max_version != 0 || options.tls_min_version != CURL_SSLVERSION_TLSv1_2) {
         curl_easy_setopt(curl.get(), CURLOPT_SSLVERSION,
-                         CURL_SSLVERSION_TLSv1_2 | options.tls_max_version);
+                         options.tls_min_version | options.tls_max_version);
     }
     curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");

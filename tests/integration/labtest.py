@@ -124,18 +124,17 @@ def collect_tests(module_name="__main__"):
     return sorted(found, key=lambda f: f.__code__.co_firstlineno)
 
 
-def main(tests=None, lab=None):
+def main(lab=None):
     """Runs the script's tests (collect_tests(); the names given on the command line only, when
     there are any) in order, sharing the lab; prints a ctest-friendly summary and exits non-zero
     when any failed. The lab is stopped whatever happens."""
-    if tests is None:
-        tests = collect_tests()
-        wanted = sys.argv[1:]
-        unknown = set(wanted) - {t.__name__ for t in tests}
-        if unknown:
-            sys.exit(f"no such test: {', '.join(sorted(unknown))}")
-        if wanted:
-            tests = [t for t in tests if t.__name__ in wanted]
+    tests = collect_tests()
+    wanted = sys.argv[1:]
+    unknown = set(wanted) - {t.__name__ for t in tests}
+    if unknown:
+        sys.exit(f"no such test: {', '.join(sorted(unknown))}")
+    if wanted:
+        tests = [t for t in tests if t.__name__ in wanted]
     if not tests:
         sys.exit("no test collected")
     passed = failed = 0

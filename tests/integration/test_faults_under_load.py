@@ -335,8 +335,6 @@ def teardown():
 
 if __name__ == "__main__":
     try:
-        main([test_steady_state_with_1000_zones, test_faults_together_then_cleared,
-              test_100_reloads_good_and_broken, test_memory_stays_flat,
-              test_stops_cleanly], lab=lab)
+        main(lab=lab)
     finally:
         teardown()

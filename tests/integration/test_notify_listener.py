@@ -92,7 +92,6 @@ def teardown():
 
 if __name__ == "__main__":
     try:
-        main([test_reload_to_a_taken_address_keeps_the_old_listener,
-              test_reload_to_every_address_on_the_same_port_answers_ipv4_and_ipv6])
+        main()
     finally:
         teardown()

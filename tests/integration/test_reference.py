@@ -93,7 +93,6 @@ def teardown():
 
 if __name__ == "__main__":
     try:
-        main([test_agent_without_primary_in_sync,
-              test_blocked_secondary_stays_behind_while_the_newest_servers_are_paused], lab=lab)
+        main(lab=lab)
     finally:
         teardown()

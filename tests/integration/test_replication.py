@@ -234,8 +234,4 @@ def test_teardown():
 
 
 if __name__ == "__main__":
-    main([test_setup, test_expire_answers_and_refresh_age,
-          test_cut_off_secondaries_stay_in_sync_and_refresh_failing_fires,
-          test_expiry_risk_fires_before_the_zone_expires_there,
-          test_the_zone_expires_there_and_soawatch_says_why, test_restore_resolves_everything,
-          test_teardown], lab=lab)
+    main(lab=lab)

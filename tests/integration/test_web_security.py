@@ -204,6 +204,30 @@ def test_status_page_renders_under_its_csp_in_chromium():
     assert not problems, problems
 
 
+def test_reload_applies_a_new_web_config_and_keeps_the_old_one_when_bad():
+    path = os.path.join(work, "web-a.yml")
+    good = open(path).read()
+    second = bcrypt_hash("another one", cost=4)
+
+    with open(path, "w") as f:
+        f.write(good + f"  second: '{second}'\n")
+    assert agent_a.reload()[0] == 200
+    assert http(agent_a.url + "/healthz", context=tls_context(),
+                credentials=("second", "another one"))[0] == 200
+    with open(path, "w") as f:
+        f.write(good + "  third: plain-text-password\n")
+    status, _, body = agent_a.reload()
+    assert status == 500 and f"{path}:6: basic_auth_users.third: not a bcrypt hash" in body, body
+    assert "plain-text-password" not in body
+    assert http(agent_a.url + "/healthz", context=tls_context(),
+                credentials=("second", "another one"))[0] == 200
+    with open(path, "w") as f:
+        f.write(good)
+    assert agent_a.reload()[0] == 200
+    assert http(agent_a.url + "/healthz", context=tls_context(),
+                credentials=("second", "another one"))[0] == 401
+
+
 def test_json_logs_one_object_per_line_without_secrets():
     # An error whose message holds quotes, a backslash and a control character.
     path = agent_a.config_path
@@ -234,30 +258,6 @@ def test_json_logs_one_object_per_line_without_secrets():
     assert any('invalid zone name "bad\\"zone\\\\\\x09name"' in e for e in failed), failed
     for secret in (PASSWORD, HASH, HASH[7:29], "plain-text-password"):
         assert secret not in text, f"a secret is in the log: {secret!r}"
-
-
-def test_reload_applies_a_new_web_config_and_keeps_the_old_one_when_bad():
-    path = os.path.join(work, "web-a.yml")
-    good = open(path).read()
-    second = bcrypt_hash("another one", cost=4)
-
-    with open(path, "w") as f:
-        f.write(good + f"  second: '{second}'\n")
-    assert agent_a.reload()[0] == 200
-    assert http(agent_a.url + "/healthz", context=tls_context(),
-                credentials=("second", "another one"))[0] == 200
-    with open(path, "w") as f:
-        f.write(good + "  third: plain-text-password\n")
-    status, _, body = agent_a.reload()
-    assert status == 500 and f"{path}:6: basic_auth_users.third: not a bcrypt hash" in body, body
-    assert "plain-text-password" not in body
-    assert http(agent_a.url + "/healthz", context=tls_context(),
-                credentials=("second", "another one"))[0] == 200
-    with open(path, "w") as f:
-        f.write(good)
-    assert agent_a.reload()[0] == 200
-    assert http(agent_a.url + "/healthz", context=tls_context(),
-                credentials=("second", "another one"))[0] == 401
 
 
 def test_lifecycle_api_off_is_403():
@@ -369,16 +369,6 @@ def teardown():
 
 if __name__ == "__main__":
     try:
-        main([test_wrong_or_missing_password_is_401,
-              test_plain_http_and_untrusted_clients_get_nothing_from_the_tls_port,
-              test_prometheus_scrapes_over_tls_with_basic_auth,
-              test_status_page_renders_under_its_csp_in_chromium,
-              test_reload_applies_a_new_web_config_and_keeps_the_old_one_when_bad,
-              test_json_logs_one_object_per_line_without_secrets,
-              test_lifecycle_api_off_is_403,
-              test_oversize_requests_are_refused,
-              test_rate_limit_is_429_with_retry_after,
-              test_sigterm_stops_within_a_second_with_checks_in_flight,
-              test_runs_as_nobody_without_capabilities], lab=lab)
+        main(lab=lab)
     finally:
         teardown()

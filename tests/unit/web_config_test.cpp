@@ -241,7 +241,7 @@ TEST_CASE("web config: each invalid-*.yml fails with its one message", "[web_con
          "min_version (TLS13)"},
         {"invalid-tls-cipher-suites.yml",
          "{dir}/invalid-tls-cipher-suites.yml:4: tls_server_config.cipher_suites: not supported: "
-         "OpenSSL picks the cipher suites and curves for the TLS versions allowed (set "
+         "GnuTLS picks the cipher suites and curves for the TLS versions allowed (set "
          "min_version)"},
         {"invalid-user-plain-password.yml",
          "{dir}/invalid-user-plain-password.yml:3: basic_auth_users.alice: not a bcrypt hash "

@@ -1,0 +1,66 @@
+#include "exporters/http/parked_connection.hpp"
+
+#include <algorithm>
+
+namespace soawatch {
+
+bool ParkedConnection::park() {
+    std::lock_guard lock(mutex_);
+    if (cancelled_) return false;
+    if (!parked_) {
+        MHD_suspend_connection(connection_);
+        parked_ = true;
+    }
+    return true;
+}
+
+void ParkedConnection::unpark() {
+    std::lock_guard lock(mutex_);
+    if (!parked_) return;
+    parked_ = false;
+    MHD_resume_connection(connection_);
+}
+
+void ParkedConnection::cancel() {
+    {
+        std::lock_guard lock(mutex_);
+        cancelled_ = true;
+        if (parked_) {
+            parked_ = false;
+            MHD_resume_connection(connection_);
+        }
+    }
+    on_cancel();
+}
+
+bool ParkedConnection::cancelled() const {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+}
+
+void ParkedConnections::add(const std::shared_ptr<ParkedConnection>& c) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!closed_) {
+            std::erase_if(list_, [](const auto& weak) { return weak.expired(); });
+            list_.push_back(c);
+            return;
+        }
+    }
+    c->cancel();
+}
+
+void ParkedConnections::cancel_all() {
+    std::vector<std::shared_ptr<ParkedConnection>> live;
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        for (const auto& weak : list_) {
+            if (auto c = weak.lock()) live.push_back(std::move(c));
+        }
+        list_.clear();
+    }
+    for (const auto& c : live) c->cancel();
+}
+
+}  // namespace soawatch
