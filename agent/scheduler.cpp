@@ -76,6 +76,16 @@ void Scheduler::apply(const Config& config) {
             auto zone = std::move(it->second);
             zones_.erase(it);
             const bool probes_changed = !probes_the_same(zone->spec, spec);
+            if (!spec.transfer_check) {  // audit turned off: forget its findings
+                zone->audit.reset();
+                zone->audit_due.reset();
+            } else if (zone->audit_due &&
+                       (!zone->spec.transfer_check ||
+                        spec.transfer_check->interval < zone->spec.transfer_check->interval ||
+                        spec.transfer_check->tsig != zone->spec.transfer_check->tsig)) {
+                // Turned on, a shorter interval or another key: audit at the next check.
+                zone->audit_due.reset();
+            }
             zone->spec = std::move(spec);
             const bool interval_changed = zone->interval != interval;
             zone->interval = interval;
@@ -212,10 +222,15 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
         !zone.recheck_after_run)
         zone.fast_until.reset();
     status->fast_reprobe = zone.fast_until.has_value();
+    status->evaluated_verdict = status->verdict;
+    status->evaluated_reasons = status->reasons.size();
+    status->transfer = zone.audit;
+    apply_transfer_findings(*status);
 
     if (observer_) observer_(result, *status);
     zone.status = status;
     store_.publish(status);
+    maybe_audit(name, zone);
     ++stats_.checks_total;
 
     // Round bookkeeping: a regular check advances the zone's slot.
@@ -258,6 +273,44 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     }
     schedule(name, zone, when);
     publish_stats();
+}
+
+void Scheduler::maybe_audit(const std::string& name, Zone& zone) {
+    if (!auditor_ || !zone.spec.transfer_check || zone.auditing || !zone.status) return;
+    const auto now = Mono::now();
+    if (zone.audit_due && now < *zone.audit_due) return;
+    zone.auditing = true;
+    ++audits_running_;
+    zone.audit_due =
+        now + std::chrono::duration_cast<Mono::duration>(zone.spec.transfer_check->interval);
+    // One TCP request per address, given what one SOA probe of the zone may take in all.
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        zone.spec.probe.timeout * (1 + zone.spec.probe.retries));
+    const uint64_t generation = zone.generation;
+    auditor_->audit(*zone.status, *zone.spec.transfer_check, timeout,
+                    [this, name, generation](std::shared_ptr<const TransferAudit> audit) {
+                        on_audited(name, generation, std::move(audit));
+                    });
+}
+
+void Scheduler::on_audited(const std::string& name, uint64_t generation,
+                           std::shared_ptr<const TransferAudit> audit) {
+    --audits_running_;
+    auto it = zones_.find(name);
+    if (it == zones_.end() || it->second->generation != generation) return;
+    Zone& zone = *it->second;
+    zone.auditing = false;
+    if (stopped_ || !zone.spec.transfer_check) return;
+    zone.audit = std::move(audit);
+    if (!zone.status) return;
+    // The zone's latest status with the new findings: published now, not at the next check.
+    auto status = std::make_shared<ZoneStatus>(*zone.status);
+    status->new_propagations.clear();  // counted when that check was published
+    status->transfer = zone.audit;
+    apply_transfer_findings(*status);
+    zone.status = status;
+    store_.publish(status);
+    if (audit_observer_) audit_observer_(*status);
 }
 
 void Scheduler::publish_stats() {

@@ -15,6 +15,7 @@
 
 #include "agent/config/config.hpp"
 #include "agent/status_store.hpp"
+#include "agent/transfer_audit.hpp"
 #include "agent/zone_check.hpp"
 #include "probes/event_loop.hpp"
 
@@ -60,6 +61,17 @@ class Scheduler {
     // most the interval). `soawatch check` sets 0: every zone starts at once.
     void set_first_round_window(EventLoop::Clock::duration window) { first_round_window_ = window; }
 
+    // The transfer audit (transfer_check): zones that have one are audited by `auditor` after a
+    // check, at most once per their transfer_check.interval, the first time after their first
+    // check. Without an auditor (the default) nothing is audited. `observer` is called with the
+    // zone's new status when an audit's findings are published (the check observer is not).
+    using AuditObserver = std::function<void(const ZoneStatus&)>;
+    void set_transfer_auditor(TransferAuditor* auditor, AuditObserver observer = {}) {
+        auditor_ = auditor;
+        audit_observer_ = std::move(observer);
+    }
+    std::size_t audits_running() const { return audits_running_; }
+
     bool first_round_done() const { return first_round_done_; }
     const AgentStats& stats() const { return stats_; }
     std::size_t zone_count() const { return zones_.size(); }
@@ -85,6 +97,10 @@ class Scheduler {
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
         uint64_t generation = 0;  // bumped on removal so late callbacks are ignored
+        // Transfer audit: the latest result, whether one runs, when the next is due.
+        std::shared_ptr<const TransferAudit> audit;
+        bool auditing = false;
+        std::optional<EventLoop::Clock::time_point> audit_due;
     };
 
     // A check due at `when`. The zone's earlier pending check, if any, is dropped.
@@ -93,6 +109,9 @@ class Scheduler {
     void run_due();
     void run_check(const std::string& name, Zone& zone);
     void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result);
+    void maybe_audit(const std::string& name, Zone& zone);
+    void on_audited(const std::string& name, uint64_t generation,
+                    std::shared_ptr<const TransferAudit> audit);
 
     EventLoop& loop_;
     ZoneChecker& checker_;
@@ -132,6 +151,9 @@ class Scheduler {
     AgentStats stats_;
     std::function<void(AgentStats&)> augment_stats_;
     EventLoop::Clock::duration first_round_window_ = std::chrono::seconds(10);
+    TransferAuditor* auditor_ = nullptr;
+    AuditObserver audit_observer_;
+    std::size_t audits_running_ = 0;
 };
 
 }  // namespace soawatch

@@ -44,6 +44,7 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
     }
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
+    spec.transfer_check = effective_transfer_check(global, zone);
     return spec;
 }
 

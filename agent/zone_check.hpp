@@ -29,6 +29,7 @@ struct ZoneCheckSpec {
     // The zone's effective alert rules: their thresholds also decide the replication findings
     // of the verdict (agent/replication.hpp). Null: the defaults.
     std::shared_ptr<const AlertRuleSet> rules;
+    TransferCheckPtr transfer_check;  // null: no transfer audit for this zone
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 

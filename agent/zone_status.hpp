@@ -13,6 +13,7 @@
 
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
+#include "probes/transfer_observation.hpp"
 
 namespace soawatch {
 
@@ -201,6 +202,15 @@ struct PropagationSample {
     double seconds = 0;
 };
 
+// The latest transfer audit of a zone (transfer_check): what each address answered to an
+// unsigned AXFR, and the hidden primary to a TSIG-signed IXFR. Shared between the statuses of
+// one zone until the next audit.
+struct TransferAudit {
+    Clock::time_point at;                            // when the last request finished
+    std::vector<TransferObservation> axfr;           // one per address: primary first, then NS set
+    std::optional<TransferObservation> signed_ixfr;  // of the primary, when a key is configured
+};
+
 struct ZoneStatus {
     std::string zone;  // canonical, trailing dot
     bool has_primary = false;
@@ -245,6 +255,12 @@ struct ZoneStatus {
     // fail (one sentence each; empty: sane, or no reference SOA).
     std::vector<SoaFieldMismatch> soa_field_mismatches;
     std::vector<std::string> soa_timer_problems;
+    // The latest transfer audit; null while the audit is off or has not finished yet. Its
+    // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
+    // and number of reasons are kept so a new audit replaces the old findings.
+    std::shared_ptr<const TransferAudit> transfer;
+    Verdict evaluated_verdict = Verdict::unknown;
+    std::size_t evaluated_reasons = 0;
 };
 
 using ZoneStatusPtr = std::shared_ptr<const ZoneStatus>;

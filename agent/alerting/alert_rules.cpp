@@ -287,6 +287,55 @@ void soa_timers_unsafe(const ZoneStatus& z, std::vector<AlertCondition>& out) {
     out.push_back(std::move(c));
 }
 
+// ---- transfer audit (transfer_check) ----
+
+// "ns1.example. (192.0.2.1)" or "192.0.2.1", as who() says it, for a transfer observation.
+std::string transfer_who(const TransferObservation& obs) {
+    if (obs.target.nameserver.empty()) return obs.target.address;
+    return obs.target.nameserver + " (" + obs.target.address + ")";
+}
+
+AlertCondition make_transfer(AlertRule rule, const TransferObservation& obs) {
+    AlertCondition c;
+    c.rule = rule;
+    c.nameserver = nameserver_label(obs.target);
+    c.address = obs.target.address;
+    return c;
+}
+
+void transfer_open(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    if (!z.transfer) return;
+    for (const auto& obs : z.transfer->axfr) {
+        if (obs.result != TransferResult::open) continue;
+        AlertCondition c = make_transfer(AlertRule::zone_transfer_open, obs);
+        c.summary = transfer_who(obs) + " hands " + z.zone + " to anyone (open AXFR)";
+        c.description = transfer_who(obs) + " answered an AXFR of " + z.zone +
+                        " without TSIG, from an address that is not one of its secondaries, " +
+                        "with the zone (serial " +
+                        (obs.serial ? std::to_string(*obs.serial) : std::string("unknown")) +
+                        "): anyone can download every name in it. Restrict transfers to the "
+                        "secondaries' addresses and key (BIND allow-transfer, NSD provide-xfr, "
+                        "Knot an ACL with action transfer).";
+        out.push_back(std::move(c));
+    }
+}
+
+void primary_transfer_broken(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    if (!z.transfer || !z.transfer->signed_ixfr) return;
+    const auto& obs = *z.transfer->signed_ixfr;
+    if (obs.result == TransferResult::ok) return;
+    AlertCondition c = make_transfer(AlertRule::primary_transfer_broken, obs);
+    const std::string result(transfer_result_name(obs.result));
+    c.summary = "the primary " + obs.target.address + " does not serve " + z.zone +
+                " with the secondaries' key (" + result + ")";
+    c.description = "A TSIG-signed IXFR of " + z.zone + " to the primary " + obs.target.address +
+                    " with the key the secondaries use was not served: " + result +
+                    (obs.detail.empty() ? "" : " (" + obs.detail + ")") +
+                    ". Secondaries that use this key cannot refresh the zone and will stop "
+                    "serving it when its SOA expire time runs out.";
+    out.push_back(std::move(c));
+}
+
 }  // namespace
 
 std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
@@ -312,6 +361,9 @@ std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const A
     }
     if (enabled(AlertRule::soa_fields_mismatch)) soa_fields_mismatch(zone, out);
     if (enabled(AlertRule::soa_timers_unsafe)) soa_timers_unsafe(zone, out);
+    // Transfer audit:
+    if (enabled(AlertRule::zone_transfer_open)) transfer_open(zone, out);
+    if (enabled(AlertRule::primary_transfer_broken)) primary_transfer_broken(zone, out);
     return out;
 }
 

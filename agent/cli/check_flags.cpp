@@ -35,6 +35,9 @@ Options (the probe settings take what the configuration file's keys take):
                              RFC 1035 queries (default 1232)
   -4                         probe IPv4 addresses only
   -6                         probe IPv6 addresses only
+  --transfer-check           also ask every address and the primary for an AXFR without TSIG
+                             (it must be refused: an open one makes the zone WARNING); with
+                             --config.file, the file's transfer_check decides instead
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --stats                    print one line about the round on stderr: zones, probes, seconds,
@@ -110,6 +113,10 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
          })},
         {"", '4', false, set(on(only4))},
         {"", '6', false, set(on(only6))},
+        {"transfer-check", 0, false, set([&o](const std::string&) {
+             o.global.transfer_check = std::make_shared<const TransferCheckConfig>();
+             return std::string();
+         })},
         {"json", 0, false, on(o.json)},
         {"summary", 0, false, on(o.summary)},
         {"stats", 0, false, on(o.stats)},

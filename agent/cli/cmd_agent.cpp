@@ -187,11 +187,15 @@ class Agent {
           discovery_(loop_, discovery_options(config_)),
           prober_(loop_),
           checker_(discovery_, prober_),
+          transfer_prober_(loop_),
+          auditor_(transfer_prober_),
           scheduler_(loop_, checker_, store_,
                      [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
           alerts_(config_.alerting, ""),
           dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
         index_alert_rules();
+        scheduler_.set_transfer_auditor(&auditor_,
+                                        [this](const ZoneStatus& z) { observe_alerts(z); });
         scheduler_.set_stats_augmenter([this](AgentStats& stats) {
             stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent();
             stats.queries_inflight = prober_.inflight();
@@ -277,11 +281,16 @@ class Agent {
         return options;
     }
 
-    void on_checked(const ZoneCheckResult& result, const ZoneStatus& status) {
+    // A zone's new status to the alert engine: after each check, and after a transfer audit.
+    void observe_alerts(const ZoneStatus& status) {
         const auto rules = zone_alert_rules_.find(status.zone);
         alerts_.observe(status,
                         rules == zone_alert_rules_.end() ? config_.alerting.rules : *rules->second,
                         status.last_check.value_or(Clock::now()));
+    }
+
+    void on_checked(const ZoneCheckResult& result, const ZoneStatus& status) {
+        observe_alerts(status);
         // The engine's timers and the notifications run from the housekeeping tick (1 s): with
         // thousands of zones, a tick per check would rebuild the alert snapshot per check.
         if (result.primary) metrics_.observe_probe(*result.primary);
@@ -526,6 +535,8 @@ class Agent {
     Discovery discovery_;
     SoaProber prober_;
     ZoneChecker checker_;
+    TransferProber transfer_prober_;
+    TransferAuditor auditor_;
     Scheduler scheduler_;
     AlertEngine alerts_;
     AlertDispatcher dispatcher_;

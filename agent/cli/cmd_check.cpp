@@ -139,6 +139,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     Discovery discovery(loop, discovery_options);
     SoaProber prober(loop);
     ZoneChecker checker(discovery, prober);
+    TransferProber transfer_prober(loop);
+    TransferAuditor auditor(transfer_prober);
     StatusStore store;
     Scheduler scheduler(loop, checker, store,
                         [&stats](const ZoneCheckResult& r, const ZoneStatus&) {
@@ -149,11 +151,13 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
                                 stats.timeouts += r.primary->error == ProbeError::timeout;
                         });
     scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    scheduler.set_transfer_auditor(&auditor);
 
     const double cpu_before = cpu_seconds_now();
     const auto started = EventLoop::Clock::now();
     scheduler.apply(config);
-    loop.run_until([&] { return scheduler.first_round_done(); });
+    // The transfer audits start after their zone's check: wait for those too.
+    loop.run_until([&] { return scheduler.first_round_done() && scheduler.audits_running() == 0; });
     stats.seconds = std::chrono::duration<double>(EventLoop::Clock::now() - started).count();
     stats.cpu_seconds = cpu_seconds_now() - cpu_before;
     stats.zones = config.zones.size();

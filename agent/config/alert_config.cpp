@@ -5,9 +5,19 @@ namespace soawatch {
 namespace {
 
 constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
-    "ZoneSerialMismatch", "NameserverBehind",   "NameserverUnreachable",   "NameserverLame",
-    "ZoneExpiryRisk",     "PrimaryUnreachable", "SecondaryRefreshFailing", "PropagationSlow",
-    "SOAFieldsMismatch",  "SOATimersUnsafe",
+    "ZoneSerialMismatch",
+    "NameserverBehind",
+    "NameserverUnreachable",
+    "NameserverLame",
+    "ZoneExpiryRisk",
+    "PrimaryUnreachable",
+    "SecondaryRefreshFailing",
+    "PropagationSlow",
+    "SOAFieldsMismatch",
+    "SOATimersUnsafe",
+    // Transfer audit:
+    "ZoneTransferOpen",
+    "PrimaryTransferBroken",
 };
 
 }  // namespace

@@ -29,14 +29,18 @@ enum class AlertRule : std::size_t {
     propagation_slow,           // a new serial took longer than the bound to reach an address
     soa_fields_mismatch,        // servers with the reference serial differ in other SOA fields
     soa_timers_unsafe,          // the reference SOA's timers fail the sanity rules
+    // Transfer audit (transfer_check):
+    zone_transfer_open,       // an address answers an unsigned AXFR from anyone with the zone
+    primary_transfer_broken,  // the primary does not serve a TSIG-signed IXFR with the key
 };
-inline constexpr std::size_t kAlertRuleCount = 10;
+inline constexpr std::size_t kAlertRuleCount = 12;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,      AlertRule::nameserver_behind,
     AlertRule::nameserver_unreachable,    AlertRule::nameserver_lame,
     AlertRule::zone_expiry_risk,          AlertRule::primary_unreachable,
     AlertRule::secondary_refresh_failing, AlertRule::propagation_slow,
     AlertRule::soa_fields_mismatch,       AlertRule::soa_timers_unsafe,
+    AlertRule::zone_transfer_open,        AlertRule::primary_transfer_broken,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...

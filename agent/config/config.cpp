@@ -54,6 +54,10 @@ Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone) 
     return zone.interval.value_or(global.interval);
 }
 
+TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const ZoneConfig& zone) {
+    return zone.transfer_check ? *zone.transfer_check : global.transfer_check;
+}
+
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone) {
     return zone.alert_rules ? *zone.alert_rules : alerting.rules;
 }
@@ -66,7 +70,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 15> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 16> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -80,9 +84,16 @@ constexpr std::array<std::string_view, 15> kGlobalKeys{"interval",
                                                        "max_nameservers",
                                                        "max_addresses",
                                                        "min_usable_nameservers",
-                                                       "min_usable_nameservers_severity"};
-constexpr std::array<std::string_view, 8> kZoneKeys{
-    "name", "primary", "nameservers", "interval", "timeout", "retries", "port", "alerting"};
+                                                       "min_usable_nameservers_severity",
+                                                       "transfer_check"};
+constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
+                                                    "interval", "timeout",  "retries",
+                                                    "port",     "alerting", "transfer_check"};
+constexpr std::array<std::string_view, 3> kTransferCheckKeys{"enabled", "interval", "tsig"};
+constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
+                                                    "secret_env"};
+constexpr Duration kMinTransferCheckInterval = 1min;
+constexpr Duration kMaxTransferCheckInterval = 24h;
 constexpr std::array<std::string_view, 1> kZonesFileKeys{"zones"};
 constexpr std::array<std::string_view, 8> kAlertingKeys{"for",
                                                         "repeat_interval",
@@ -323,6 +334,61 @@ class Loader {
                 reader.fail(*f, "unknown severity " + quoted(severity) + " (critical, warning)");
             }
         }
+        if (const Field* f = find_field(entries, "transfer_check"))
+            g.transfer_check = transfer_check(reader, *f);
+    }
+
+    // ---- transfer_check (global, or per zone replacing the global one) ----
+
+    TransferCheckPtr transfer_check(const Reader& reader, const Field& field) {
+        auto entries = reader.mapping(field, kTransferCheckKeys, no_hint);
+        if (const Field* f = find_field(entries, "enabled"); f && !reader.boolean(*f))
+            return nullptr;
+        auto check = std::make_shared<TransferCheckConfig>();
+        if (const Field* f = find_field(entries, "interval")) {
+            check->interval =
+                reader.duration(*f, kMinTransferCheckInterval, kMaxTransferCheckInterval);
+        }
+        if (const Field* f = find_field(entries, "tsig")) check->tsig = tsig_key(reader, *f);
+        return check;
+    }
+
+    tsig::Key tsig_key(const Reader& reader, const Field& field) {
+        auto entries = reader.mapping(field, kTsigKeys, [](std::string_view key) -> std::string {
+            if (key == "secret")
+                return "write the secret in a file (secret_file) or the environment (secret_env)";
+            return "";
+        });
+        tsig::Key key;
+        const Field* name = find_field(entries, "name");
+        if (name == nullptr) reader.fail(field, "missing required key name");
+        const std::string text = reader.string(*name, "a key name");
+        if (std::string reason = dns::validate_name(text); !reason.empty() || has_blank(text)) {
+            reader.fail(*name,
+                        "invalid key name " + quoted(text) + ": " +
+                            (reason.empty() ? "contains a space or control character" : reason));
+        }
+        key.name = dns::canonical_name(text);
+        if (const Field* f = find_field(entries, "algorithm")) {
+            const auto algorithm = tsig::parse_algorithm(reader.string(*f, "an algorithm"));
+            if (!algorithm) {
+                reader.fail(*f, "unsupported algorithm " + quoted(f->node.Scalar()) +
+                                    " (allowed hmac-sha256, hmac-sha512)");
+            }
+            key.algorithm = *algorithm;
+        }
+        const Field* file = find_field(entries, "secret_file");
+        const Field* env = find_field(entries, "secret_env");
+        if ((file == nullptr) == (env == nullptr)) {
+            reader.fail(field, file == nullptr
+                                   ? "missing the secret: one of secret_file, secret_env"
+                                   : "give only one of secret_file, secret_env");
+        }
+        const Field& secret_field = file ? *file : *env;
+        auto decoded = tsig::decode_base64(secret(reader, secret_field, file ? "_file" : "_env"));
+        if (!decoded) reader.fail(secret_field, "the secret is not base64");
+        key.secret = std::move(*decoded);
+        return key;
     }
 
     // ---- alerting ----
@@ -655,8 +721,8 @@ class Loader {
         }
         auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
             if (contains(kGlobalKeys, key)) {
-                return "cannot be set per zone (only interval, timeout, retries, port and "
-                       "alerting can; set it under global)";
+                return "cannot be set per zone (only interval, timeout, retries, port, "
+                       "transfer_check and alerting can; set it under global)";
             }
             return "";
         });
@@ -692,6 +758,8 @@ class Loader {
         if (const Field* f = find_field(entries, "retries")) {
             zone.retries = static_cast<unsigned>(reader.integer(*f, kRetriesRange));
         }
+        if (const Field* f = find_field(entries, "transfer_check"))
+            zone.transfer_check = transfer_check(reader, *f);
         if (const Field* f = find_field(entries, "alerting")) {
             auto overrides =
                 reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {

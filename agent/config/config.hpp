@@ -14,6 +14,7 @@
 #include "agent/common/shared_list.hpp"
 #include "agent/config/alert_config.hpp"
 #include "agent/config/endpoint.hpp"
+#include "probes/tsig.hpp"
 
 namespace soawatch {
 
@@ -45,6 +46,15 @@ struct ProbeSettings {
 
 // How bad a zone is when fewer NS names than global.min_usable_nameservers answer usably.
 enum class RedundancySeverity { warning, critical };
+// transfer_check: the transfer audit (docs/CONFIG.md). Every nameserver address and the hidden
+// primary are asked for an unsigned AXFR (it must be refused) once per interval; with a key, the
+// primary is also asked for a TSIG-signed IXFR (it must be served). Shared: 100,000 zones that
+// use the global one hold one copy.
+struct TransferCheckConfig {
+    Duration interval{3600000};     // 1m..24h
+    std::optional<tsig::Key> tsig;  // the key the secondaries use; none: no keyed check
+};
+using TransferCheckPtr = std::shared_ptr<const TransferCheckConfig>;
 
 struct GlobalConfig {
     Duration interval{60000};               // how often each zone is checked
@@ -59,6 +69,7 @@ struct GlobalConfig {
     // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
     unsigned min_usable_nameservers = 2;
     RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
+    TransferCheckPtr transfer_check;  // null: no transfer audit
 };
 
 struct ZoneConfig {
@@ -73,6 +84,8 @@ struct ZoneConfig {
     // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
     // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
     std::shared_ptr<const AlertRuleSet> alert_rules;
+    // zones[].transfer_check: replaces the global one when set (null inside: off for the zone).
+    std::optional<TransferCheckPtr> transfer_check;
     // Where this zone was declared, for messages: one string per file, shared by its zones.
     std::shared_ptr<const std::string> source_file;
     int source_line = 0;
@@ -99,6 +112,8 @@ Config parse_config(const std::string& text, const std::string& name,
 // The settings a zone is probed with: the global ones with the zone's overrides applied.
 ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneConfig& zone);
 Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone);
+// The zone's transfer_check, else the global one; null when the audit is off for the zone.
+TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const ZoneConfig& zone);
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone);
 
 }  // namespace soawatch

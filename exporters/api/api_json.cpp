@@ -100,6 +100,39 @@ json unresolved_to_json(const std::vector<UnresolvedNameserver>& list) {
     return out;
 }
 
+json transfer_observation_to_json(const TransferObservation& obs) {
+    return json{
+        {"nameserver", obs.target.nameserver.empty() ? json(nullptr) : json(obs.target.nameserver)},
+        {"address", obs.target.address},
+        {"port", obs.target.port},
+        {"result", transfer_result_name(obs.result)},
+        {"detail", obs.detail},
+        {"rcode", obs.rcode ? json(dns::rcode_name(*obs.rcode)) : json(nullptr)},
+        {"serial", obs.serial ? json(*obs.serial) : json(nullptr)},
+        {"rtt_ms", obs.rtt.count() * 1000},
+        {"at", rfc3339(obs.at)},
+    };
+}
+
+// The transfer audit (transfer_check), null while it is off or has not run: docs/API.md.
+json transfer_to_json(const TransferAudit* audit) {
+    if (audit == nullptr) return nullptr;
+    json axfr = json::array();
+    bool open = false;
+    for (const auto& obs : audit->axfr) {
+        axfr.push_back(transfer_observation_to_json(obs));
+        open = open || obs.result == TransferResult::open;
+    }
+    const auto& keyed = audit->signed_ixfr;
+    return json{
+        {"audited_at", rfc3339(audit->at)},
+        {"open", open},
+        {"axfr", std::move(axfr)},
+        {"tsig_ok", keyed ? json(keyed->result == TransferResult::ok) : json(nullptr)},
+        {"signed_ixfr", keyed ? transfer_observation_to_json(*keyed) : json(nullptr)},
+    };
+}
+
 }  // namespace
 
 json zone_to_json(const ZoneStatus& z) {
@@ -128,6 +161,7 @@ json zone_to_json(const ZoneStatus& z) {
         {"soa_timers_sane", z.reference_soa ? json(z.soa_timer_problems.empty()) : json(nullptr)},
         {"soa_timer_problems", z.soa_timer_problems},
         {"servers", std::move(servers)},
+        {"transfer", transfer_to_json(z.transfer.get())},
     };
 }
 

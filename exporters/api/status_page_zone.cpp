@@ -206,6 +206,45 @@ void append_server_table(std::string& out, const ZoneStatus& z) {
 
 // What the line leaves out: where the reference comes from, when the zone was checked, and
 // every problem in a sentence.
+// One line about the zone's last transfer audit (transfer_check): how many addresses refused the
+// unsigned AXFR, which were open or failed, and the keyed IXFR of the primary.
+void append_transfer_line(std::string& out, const ZoneStatus& z, Clock::time_point now) {
+    if (!z.transfer) return;
+    const TransferAudit& t = *z.transfer;
+    std::size_t refused = 0;
+    for (const auto& obs : t.axfr) refused += obs.result == TransferResult::refused;
+    out += "<p class=\"meta transfer\">transfer audit ";
+    append_ago(out, t.at, now);
+    out += ": AXFR refused by ";
+    append_number(out, refused);
+    out += " of ";
+    append_number(out, t.axfr.size());
+    for (const auto& obs : t.axfr) {
+        if (obs.result == TransferResult::refused) continue;
+        out += obs.result == TransferResult::open ? " &middot; <b class=\"open\">open at "
+                                                  : " &middot; <b>";
+        if (obs.result != TransferResult::open) {
+            append_html_escaped(out, transfer_result_name(obs.result));
+            out += " at ";
+        }
+        append_html_escaped(out, nameserver_label(obs.target));
+        if (!obs.target.nameserver.empty()) {
+            out += " (";
+            append_html_escaped(out, obs.target.address);
+            out += ")";
+        }
+        out += "</b>";
+    }
+    if (t.signed_ixfr) {
+        out += " &middot; signed IXFR of the primary: <b";
+        if (t.signed_ixfr->result != TransferResult::ok) out += " class=\"open\"";
+        out += ">";
+        append_html_escaped(out, transfer_result_name(t.signed_ixfr->result));
+        out += "</b>";
+    }
+    out += "</p>\n";
+}
+
 void append_zone_detail(std::string& out, const ZoneStatus& z, Clock::time_point now) {
     out += "<div class=\"zone-body\">\n<p class=\"meta\">reference serial ";
     if (z.reference_serial) {
@@ -226,6 +265,7 @@ void append_zone_detail(std::string& out, const ZoneStatus& z, Clock::time_point
         append_ago(out, *z.last_check, now);
     }
     out += "</p>\n";
+    append_transfer_line(out, z, now);
     if (!z.reasons.empty() || !z.discovery_error.empty() || !z.unresolved_nameservers.empty()) {
         out += "<ul class=\"reasons\">";
         for (const std::string& reason : z.reasons) {

@@ -53,6 +53,8 @@ enum ZoneFamily : std::size_t {
     kExpireRemaining,
     kRefreshAge,
     kSoaTimersSane,
+    kTransferOpen,
+    kTransferTsigOk,
     kZoneFamilyCount,
 };
 
@@ -121,6 +123,13 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_soa_timers_sane",
      "1 when the reference SOA's timers pass the sanity rules (retry < refresh, expire > refresh "
      "+ retry, expire and minimum within SOATimersUnsafe's limits).",
+     "gauge"},
+    {"soawatch_transfer_open",
+     "1 when an unsigned AXFR from soawatch is answered with the zone (transfer_check), 0 when "
+     "refused or failed.",
+     "gauge"},
+    {"soawatch_transfer_tsig_ok",
+     "1 when a TSIG-signed IXFR of the hidden primary with the transfer_check key verifies.",
      "gauge"},
 }};
 
@@ -287,6 +296,22 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             return;
         case kSoaTimersSane:
             if (soa) append_sample(out, name, l.zone, uint64_t{z.soa_timer_problems.empty()});
+            return;
+        case kTransferOpen:
+            if (!z.transfer) return;
+            for (const TransferObservation& obs : z.transfer->axfr) {
+                l.address = l.zone;
+                l.address.add("nameserver", nameserver_label(obs.target))
+                    .add("address", obs.target.address);
+                append_sample(out, name, l.address, uint64_t{obs.result == TransferResult::open});
+            }
+            return;
+        case kTransferTsigOk:
+            if (!z.transfer || !z.transfer->signed_ixfr) return;
+            l.address = l.zone;
+            l.address.add("address", z.transfer->signed_ixfr->target.address);
+            append_sample(out, name, l.address,
+                          uint64_t{z.transfer->signed_ixfr->result == TransferResult::ok});
             return;
         case kZoneFamilyCount:
             return;

@@ -323,7 +323,7 @@ def test_promtool_checks_rules_and_config():
     for name in ("ZoneSerialMismatch", "NameserverBehind", "NameserverUnreachable",
                  "NameserverLame", "ZoneExpiryRisk", "PrimaryUnreachable",
                  "SecondaryRefreshFailing", "PropagationSlow", "SOAFieldsMismatch",
-                 "SOATimersUnsafe"):
+                 "SOATimersUnsafe", "ZoneTransferOpen", "PrimaryTransferBroken"):
         assert name in alerts, name
     for name in alerts:
         cases = re.findall(rf"alertname: {name}\n\s+exp_alerts:( \[\])?", tests)
@@ -510,7 +510,15 @@ def lab_zones_config(path, broken=False):
     zones = lab["LAB_ZONES"].split()
     lines = ["global:", "  interval: 5s", "  timeout: 500ms", "  retries: 0",
              f"  port: {lab.port}", f"  resolvers: [ \"{lab['LAB_RESOLVER']}\" ]",
-             "  fast_reprobe_interval: 1s"]
+             "  fast_reprobe_interval: 1s",
+             # The transfer audit, so its rules' metrics have data: refused everywhere, and
+             # the primary serves the lab's key (soawatch_transfer_tsig_ok 1).
+             "  transfer_check:", "    interval: 1m",
+             "    tsig: { name: lab-xfr, algorithm: hmac-sha256, secret_file: xfr.secret }"]
+    secret = os.path.join(os.path.dirname(path), "xfr.secret")
+    with open(secret, "w") as f:
+        f.write(lab["LAB_TSIG_KEY"].split(":", 2)[2] + "\n")
+    os.chmod(secret, 0o644)
     if broken:
         lines.append("  timeout: 5x")
     lines.append("zones:")

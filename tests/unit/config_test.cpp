@@ -482,7 +482,23 @@ TEST_CASE("config: each invalid-*.yml fails with its one message", "[config]") {
          "global)"},
         {"invalid-zone-key-global-only.yml",
          "{dir}/invalid-zone-key-global-only.yml:3: zones[0].ipv6: cannot be set per zone (only "
-         "interval, timeout, retries, port and alerting can; set it under global)"},
+         "interval, timeout, retries, port, transfer_check and alerting can; set it under "
+         "global)"},
+        {"invalid-transfer-check-interval.yml",
+         "{dir}/invalid-transfer-check-interval.yml:3: global.transfer_check.interval: out of "
+         "range: 30s (allowed 1m..1d)"},
+        {"invalid-transfer-check-algorithm.yml",
+         "{dir}/invalid-transfer-check-algorithm.yml:5: global.transfer_check.tsig.algorithm: "
+         "unsupported algorithm \"hmac-md5\" (allowed hmac-sha256, hmac-sha512)"},
+        {"invalid-transfer-check-inline-secret.yml",
+         "{dir}/invalid-transfer-check-inline-secret.yml:6: zones[0].transfer_check.tsig.secret: "
+         "write the secret in a file (secret_file) or the environment (secret_env)"},
+        {"invalid-transfer-check-secret-not-base64.yml",
+         "{dir}/invalid-transfer-check-secret-not-base64.yml:5: "
+         "global.transfer_check.tsig.secret_file: the secret is not base64"},
+        {"invalid-transfer-check-key-name-missing.yml",
+         "{dir}/invalid-transfer-check-key-name-missing.yml:4: global.transfer_check.tsig: "
+         "missing required key name"},
         {"invalid-duplicate-key.yml",
          "{dir}/invalid-duplicate-key.yml:4: global.timeout: duplicate key (first at line 2)"},
         {"invalid-global-not-mapping.yml",
@@ -650,4 +666,42 @@ TEST_CASE("config: min_usable_nameservers and its severity", "[config]") {
         "test.yml");
     CHECK(config.global.min_usable_nameservers == 1);
     CHECK(config.global.min_usable_nameservers_severity == soawatch::RedundancySeverity::warning);
+}
+
+TEST_CASE("config: transfer_check, global and per zone", "[config]") {
+    ::setenv("SOAWATCH_TEST_XFR_SECRET", "kTbbSjY4DuHaSoAl2+W9ZgxAaluGXG/imFUyt1zHkeI=", 1);
+    const Config config = parse_config(R"(
+global:
+  transfer_check:
+    interval: 2h
+    tsig:
+      name: Lab-XFR
+      algorithm: hmac-sha512
+      secret_env: SOAWATCH_TEST_XFR_SECRET
+zones:
+  - example.com
+  - name: open.example
+    transfer_check:
+      interval: 1m
+  - name: off.example
+    transfer_check:
+      enabled: false
+)",
+                                       "soawatch.yml");
+    const auto& global = config.global.transfer_check;
+    REQUIRE(global);
+    CHECK(global->interval == 2h);
+    REQUIRE(global->tsig);
+    CHECK(global->tsig->name == "lab-xfr.");
+    CHECK(global->tsig->algorithm == soawatch::tsig::Algorithm::hmac_sha512);
+    CHECK(global->tsig->secret.size() == 32);
+    REQUIRE(config.zones.size() == 3);
+    CHECK(soawatch::effective_transfer_check(config.global, config.zones[0]) == global);
+    const auto zone = soawatch::effective_transfer_check(config.global, config.zones[1]);
+    REQUIRE(zone);
+    CHECK(zone->interval == 1min);
+    CHECK_FALSE(zone->tsig);  // replaces the global one, key included
+    CHECK(soawatch::effective_transfer_check(config.global, config.zones[2]) == nullptr);
+    CHECK(parse_config("zones: [a.example]\n", "x.yml").global.transfer_check == nullptr);
+    ::unsetenv("SOAWATCH_TEST_XFR_SECRET");
 }

@@ -484,3 +484,26 @@ TEST_CASE("metrics: promtool check metrics accepts the whole body", "[exporters]
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(report.empty());
 }
+
+TEST_CASE("metrics: transfer audit, open AXFR and the keyed check", "[exporters][metrics]") {
+    ZoneStatus z = zone_in_sync();
+    CHECK(samples_with(MetricsExporter::render_zone(z), "soawatch_transfer").empty());
+    auto audit = std::make_shared<TransferAudit>();
+    TransferObservation refused;
+    refused.target = {"", "192.0.2.1", 53};
+    refused.result = TransferResult::refused;
+    TransferObservation open;
+    open.target = {"ns1.in-sync.test.", "192.0.2.11", 53};
+    open.result = TransferResult::open;
+    audit->axfr = {refused, open};
+    audit->signed_ixfr = refused;
+    audit->signed_ixfr->result = TransferResult::badsig;
+    z.transfer = audit;
+    const std::string text = MetricsExporter::render_zone(z);
+    const std::string zl = "zone=\"in-sync.test.\"";
+    CHECK(has_line(text, "soawatch_transfer_open{" + zl +
+                             ",nameserver=\"192.0.2.1\",address=\"192.0.2.1\"} 0"));
+    CHECK(has_line(text, "soawatch_transfer_open{" + zl +
+                             ",nameserver=\"ns1.in-sync.test.\",address=\"192.0.2.11\"} 1"));
+    CHECK(has_line(text, "soawatch_transfer_tsig_ok{" + zl + ",address=\"192.0.2.1\"} 0"));
+}

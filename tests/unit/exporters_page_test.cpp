@@ -378,3 +378,30 @@ TEST_CASE("page: 10,000 zones in headless chromium: problems first, filter, page
     }
     CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("page: the transfer audit line, escaped", "[exporters][page]") {
+    ZoneStatus z = zone_in_sync();
+    auto audit = std::make_shared<TransferAudit>();
+    audit->at = Clock::now();
+    TransferObservation refused;
+    refused.target = {"", "192.0.2.1", 53};
+    refused.result = TransferResult::refused;
+    TransferObservation open;
+    open.target = {"<b>ns1.in-sync.test.", "192.0.2.11", 53};
+    open.result = TransferResult::open;
+    TransferObservation silent = refused;
+    silent.target = {"ns2.in-sync.test.", "192.0.2.12", 53};
+    silent.result = TransferResult::timeout;
+    audit->axfr = {refused, open, silent};
+    audit->signed_ixfr = refused;
+    audit->signed_ixfr->result = TransferResult::badsig;
+    z.transfer = audit;
+    const std::string page = render_status_page(snapshot_of({z}));
+    CHECK(page.find("transfer audit ") != std::string::npos);
+    CHECK(page.find(": AXFR refused by 1 of 3 &middot; <b class=\"open\">open at &lt;b&gt;ns1.in-"
+                    "sync.test. (192.0.2.11)</b> &middot; <b>timeout at ns2.in-sync.test. "
+                    "(192.0.2.12)</b> &middot; signed IXFR of the primary: <b class=\"open\">"
+                    "badsig</b></p>") != std::string::npos);
+    CHECK(render_status_page(snapshot_of({zone_in_sync()})).find("transfer audit") ==
+          std::string::npos);
+}
