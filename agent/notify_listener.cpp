@@ -1,6 +1,5 @@
 #include "agent/notify_listener.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -10,6 +9,7 @@
 
 #include "agent/common/log.hpp"
 #include "probes/notify_request.hpp"
+#include "probes/socket_address.hpp"
 
 namespace soawatch {
 
@@ -18,7 +18,7 @@ namespace {
 // The socket and address to bind for `listen`. ":PORT" (no address) is every local address of
 // both families: one IPv6 socket with IPV6_V6ONLY off takes IPv4 too (as v4-mapped addresses),
 // or an IPv4 socket where the host has no IPv6.
-UniqueFd open_socket(const Endpoint& listen, sockaddr_storage& addr, socklen_t& len) {
+UniqueFd open_socket(const Endpoint& listen, SocketAddress& addr) {
     auto open = [](int family) {
         return UniqueFd(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     };
@@ -26,48 +26,27 @@ UniqueFd open_socket(const Endpoint& listen, sockaddr_storage& addr, socklen_t& 
         UniqueFd fd = open(AF_INET6);
         const int off = 0;
         if (fd && ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0) {
-            auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-            a6->sin6_family = AF_INET6;
-            a6->sin6_port = htons(listen.port);
-            a6->sin6_addr = in6addr_any;
-            len = sizeof(sockaddr_in6);
+            addr = any_address(AF_INET6, listen.port);
             return fd;
         }
-        auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons(listen.port);
-        a4->sin_addr.s_addr = htonl(INADDR_ANY);
-        len = sizeof(sockaddr_in);
+        addr = any_address(AF_INET, listen.port);
         return open(AF_INET);
     }
-    if (listen.address.find(':') != std::string::npos) {
-        auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(listen.port);
-        if (inet_pton(AF_INET6, listen.address.c_str(), &a6->sin6_addr) != 1)
-            throw std::runtime_error("notify_listen: bad address " + listen.address);
-        len = sizeof(sockaddr_in6);
-        return open(AF_INET6);
-    }
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons(listen.port);
-    if (inet_pton(AF_INET, listen.address.c_str(), &a4->sin_addr) != 1)
-        throw std::runtime_error("notify_listen: bad address " + listen.address);
-    len = sizeof(sockaddr_in);
-    return open(AF_INET);
+    const auto parsed = socket_address(listen.address, listen.port);
+    if (!parsed) throw std::runtime_error("notify_listen: bad address " + listen.address);
+    addr = *parsed;
+    return open(addr.family());
 }
 
 }  // namespace
 
 NotifyListener::NotifyListener(EventLoop& loop, const Endpoint& listen, Handler handler)
     : loop_(loop), handler_(std::move(handler)) {
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-    fd_ = open_socket(listen, addr, len);
+    SocketAddress addr;
+    fd_ = open_socket(listen, addr);
     if (!fd_)
         throw std::runtime_error(std::string("notify_listen: socket: ") + std::strerror(errno));
-    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0)
+    if (::bind(fd_.get(), addr.get(), addr.length) != 0)
         throw std::runtime_error("notify_listen: cannot bind " + listen.to_string() + ": " +
                                  std::strerror(errno));
     sockaddr_storage bound{};

@@ -1,6 +1,5 @@
 #include "probes/transfer_probe.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "probes/dns_wire.hpp"
+#include "probes/socket_address.hpp"
 #include "probes/transfer_answer.hpp"
 #include "probes/unique_fd.hpp"
 
@@ -156,26 +156,12 @@ void TransferProber::start(std::unique_ptr<Probe> probe, std::chrono::millisecon
     probes_.emplace(id, std::move(probe));
     if (p.request.empty()) return finish(id, TransferResult::malformed, "invalid zone name or key");
 
-    sockaddr_storage address{};
-    socklen_t length = 0;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-    if (inet_pton(AF_INET, p.obs.target.address.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(p.obs.target.port);
-        length = sizeof *v4;
-    } else if (inet_pton(AF_INET6, p.obs.target.address.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(p.obs.target.port);
-        length = sizeof *v6;
-    } else {
-        return finish(id, TransferResult::network_error, "not an IP address");
-    }
-    p.fd.reset(::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    const auto address = socket_address(p.obs.target.address, p.obs.target.port);
+    if (!address) return finish(id, TransferResult::network_error, "not an IP address");
+    p.fd.reset(::socket(address->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!p.fd) return finish(id, TransferResult::network_error, std::strerror(errno));
     ++probes_sent_;
-    if (::connect(p.fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 &&
-        errno != EINPROGRESS) {
+    if (::connect(p.fd.get(), address->get(), address->length) != 0 && errno != EINPROGRESS) {
         const int error = errno;
         return finish(id,
                       error == ECONNREFUSED ? TransferResult::connection_refused

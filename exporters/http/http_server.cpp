@@ -37,6 +37,7 @@
 #include "exporters/http/tls_context.hpp"
 #include "exporters/http/tls_session.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/socket_address.hpp"
 #include "probes/unique_fd.hpp"
 
 namespace soawatch {
@@ -701,24 +702,13 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
     // Internal epoll threads; connections are parked (suspended) while a /probe or a /metrics
     // body works elsewhere.
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    sockaddr_storage address{};
-    bool bind_address = false;
+    std::optional<SocketAddress> address;
     if (listen.address.empty()) {
         flags |= MHD_USE_DUAL_STACK;  // every address, IPv4 and IPv6, on one socket
     } else {
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-        if (inet_pton(AF_INET, listen.address.c_str(), &v4->sin_addr) == 1) {
-            v4->sin_family = AF_INET;
-            v4->sin_port = htons(listen.port);
-        } else if (inet_pton(AF_INET6, listen.address.c_str(), &v6->sin6_addr) == 1) {
-            v6->sin6_family = AF_INET6;
-            v6->sin6_port = htons(listen.port);
-            flags |= MHD_USE_IPv6;
-        } else {
-            throw fail("not an IP address");
-        }
-        bind_address = true;
+        address = socket_address(listen.address, listen.port);
+        if (!address) throw fail("not an IP address");
+        if (address->family() == AF_INET6) flags |= MHD_USE_IPv6;
     }
 
     Impl& impl = *impl_;
@@ -753,7 +743,7 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
     items.push_back({MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, nullptr});
     items.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, kMaxConnectionsPerClient, nullptr});
     items.push_back({MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory, nullptr});
-    if (bind_address) items.push_back({MHD_OPTION_SOCK_ADDR, 0, &address});
+    if (address) items.push_back({MHD_OPTION_SOCK_ADDR, 0, &address->storage});
     items.push_back({MHD_OPTION_END, 0, nullptr});
 
     using LoggerFn = void (*)(void*, const char*, va_list);

@@ -1,4 +1,5 @@
-// Durations and endpoints as users write them in flags and config.
+// Durations and endpoints as users write them in flags and config, and the socket addresses
+// they become.
 #include <catch2/catch.hpp>
 
 #include <limits>
@@ -8,13 +9,16 @@
 
 #include "agent/common/duration.hpp"
 #include "agent/config/endpoint.hpp"
+#include "probes/socket_address.hpp"
 
 using namespace std::chrono_literals;
+using soawatch::any_address;
 using soawatch::Duration;
 using soawatch::Endpoint;
 using soawatch::format_duration;
 using soawatch::parse_duration;
 using soawatch::parse_endpoint;
+using soawatch::socket_address;
 
 namespace {
 
@@ -281,4 +285,21 @@ TEST_CASE("endpoint: address literals", "[endpoint]") {
     CHECK(is_ipv6_address("::"));
     CHECK(is_ipv6_address("::ffff:192.0.2.1"));
     CHECK_FALSE(is_ipv6_address("192.0.2.1"));
+}
+
+TEST_CASE("socket_address: IP literals of both families, nothing else", "[endpoint]") {
+    const auto v4 = socket_address("192.0.2.1", 5300);
+    REQUIRE(v4);
+    CHECK(v4->family() == AF_INET);
+    CHECK(v4->length == sizeof(sockaddr_in));
+    CHECK(ntohs(reinterpret_cast<const sockaddr_in*>(&v4->storage)->sin_port) == 5300);
+    const auto v6 = socket_address("2001:db8::1", 53);
+    REQUIRE(v6);
+    CHECK(v6->family() == AF_INET6);
+    CHECK(v6->length == sizeof(sockaddr_in6));
+    CHECK(ntohs(reinterpret_cast<const sockaddr_in6*>(&v6->storage)->sin6_port) == 53);
+    for (const char* bad : {"", "ns1.example.", "[::1]", "192.0.2.1:53", "256.0.0.1"})
+        CHECK_FALSE(socket_address(bad, 53));
+    CHECK(any_address(AF_INET6, 9).family() == AF_INET6);
+    CHECK(any_address(AF_INET, 9).length == sizeof(sockaddr_in));
 }
