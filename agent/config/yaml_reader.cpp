@@ -2,6 +2,7 @@
 #include "agent/config/yaml_reader.hpp"
 
 #include <yaml-cpp/eventhandler.h>
+#include <algorithm>
 
 #include <array>
 #include <cerrno>
@@ -53,6 +54,13 @@ class DocumentRoots : public YAML::EventHandler {
 };
 
 }  // namespace
+
+bool has_blank(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte <= 0x20 || byte == 0x7f;
+    });
+}
 
 std::string format_number(double value) {
     char buf[32];

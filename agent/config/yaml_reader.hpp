@@ -31,6 +31,10 @@ std::string errno_text(int error);
 
 std::string format_number(double value);  // "%g"
 
+// True when the text holds a space or a control character: names (zones, keys, receivers) and
+// one-word values (severities) cannot.
+bool has_blank(std::string_view text);
+
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions), so
 // "intreval" is one edit from "interval".
 std::size_t edit_distance(std::string_view a, std::string_view b);
