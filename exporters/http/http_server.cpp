@@ -11,7 +11,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -27,16 +26,14 @@
 #include <vector>
 
 #include "agent/common/log.hpp"
-#include "exporters/api/api_json.hpp"
-#include "exporters/api/status_page.hpp"
 #include "exporters/http/background_threads.hpp"
 #include "exporters/http/basic_auth.hpp"
 #include "exporters/http/parked_connection.hpp"
 #include "exporters/http/rate_limiter.hpp"
+#include "exporters/http/routes.hpp"
 #include "exporters/http/streamed_body.hpp"
 #include "exporters/http/tls_context.hpp"
 #include "exporters/http/tls_session.hpp"
-#include "probes/dns_wire.hpp"
 #include "probes/socket_address.hpp"
 #include "probes/unique_fd.hpp"
 
@@ -44,11 +41,6 @@ namespace soawatch {
 
 namespace {
 
-constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
-constexpr std::string_view kTextType = "text/plain; charset=utf-8";
-constexpr std::string_view kJsonType = "application/json";
-constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
-constexpr std::string_view kCssType = "text/css; charset=utf-8";
 constexpr std::string_view kContentSecurityPolicy =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'";  // 'self': the status page's filter form
@@ -65,17 +57,8 @@ constexpr std::size_t kConnectionMemory = 64 * 1024;
 // the slots still leaves the other half to everyone else.
 constexpr unsigned kMaxConnections = 1024;
 constexpr unsigned kMaxConnectionsPerClient = kMaxConnections / 2;
-// Prometheus sends its scrape timeout; the probe answers this much earlier, as
-// blackbox_exporter's default --timeout-offset does, so the answer arrives in time.
-constexpr std::chrono::milliseconds kScrapeTimeoutOffset{500};
 
 constexpr std::string_view kAuthenticate = "Basic realm=\"soawatch\", charset=\"UTF-8\"";
-constexpr std::string_view kLifecycleDisabled =
-    "lifecycle API is not enabled (start with --web.enable-lifecycle)";
-constexpr std::size_t kMaxQueryValue = 1024;
-constexpr std::string_view kZonesPath = "/api/v1/zones";
-constexpr std::string_view kZonePrefix = "/api/v1/zones/";  // then the zone name
-constexpr std::string_view kAlertsPath = "/api/v1/alerts";
 
 struct DaemonStopper {
     void operator()(MHD_Daemon* daemon) const { MHD_stop_daemon(daemon); }
@@ -86,33 +69,6 @@ struct ResponseReleaser {
     void operator()(MHD_Response* response) const { MHD_destroy_response(response); }
 };
 using ResponsePtr = std::unique_ptr<MHD_Response, ResponseReleaser>;
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct Response {
-    int status = 200;
-    std::string_view content_type = kTextType;
-    std::string body;
-    Headers headers;  // Allow, WWW-Authenticate, Retry-After
-    // Set: the body is written by this, after `body`, and sent while it is written.
-    std::function<void(prom::StreamedText&)> writer = {};
-    // Set: the answer is this one's, made on a background thread while the connection is
-    // parked (work that waits for the agent or grows with the zones never runs on an event
-    // thread).
-    std::function<Response()> deferred = {};
-};
-
-// An answer made later, off the event thread.
-Response later(std::function<Response()> work) {
-    Response r{0, kTextType, {}, {}};
-    r.deferred = std::move(work);
-    return r;
-}
-
-Response text(int status, std::string body) {
-    if (body.empty() || body.back() != '\n') body += '\n';
-    return Response{status, kTextType, std::move(body), {}};
-}
 
 // On every response; an operator's http_server_config.headers replace these by name.
 Headers default_security_headers() {
@@ -146,17 +102,6 @@ struct AccessPolicy {
     RateLimit rate_limit;
 };
 
-Response json_error(int status, std::string message) {
-    nlohmann::json error{{"error", std::move(message)}};
-    return Response{status, kJsonType, dump_json(error) + "\n", {}};
-}
-
-Response method_not_allowed(std::string_view allow) {
-    Response r = text(405, "method not allowed");
-    r.headers.emplace_back("Allow", allow);
-    return r;
-}
-
 // "192.0.2.1" / "2001:db8::1": the client's address, the rate limit's key.
 std::string client_address(MHD_Connection* connection) {
     const MHD_ConnectionInfo* info =
@@ -173,57 +118,6 @@ std::string client_address(MHD_Connection* connection) {
     }
     return text;
 }
-
-// A deferred answer being made on a background thread, its connection parked meanwhile.
-struct DeferredJob : ParkedConnection {
-    using ParkedConnection::ParkedConnection;
-    std::mutex mutex;
-    bool done = false;  // guarded by mutex
-    Response result;    // guarded by mutex
-};
-
-// The request being served on a connection, reset when its request line arrives (libmicrohttpd's
-// URI callback). It belongs to the connection (libmicrohttpd's socket context, from its start to
-// its close), not to the request: a request cut short before its headers end gets no completion
-// notice, so state owned per request would leak with every such client.
-struct RequestState {
-    std::string raw_uri;                    // as sent: path and query string, undecoded
-    bool headers_seen = false;              // the access handler's first call is done
-    bool answered = false;                  // a response is queued (later calls only drain a body)
-    std::shared_ptr<DeferredJob> deferred;  // set while its answer is made elsewhere
-};
-
-struct Request {
-    MHD_Connection* connection = nullptr;
-    std::string_view method;
-    std::string_view path;  // decoded, without the query
-    std::string_view version;
-    RequestState* state = nullptr;
-
-    const char* header(const char* name) const {
-        return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
-    }
-    // The query string as sent (after '?', undecoded); empty when none.
-    std::string_view raw_query() const {
-        const std::string_view uri = state->raw_uri;
-        const auto q = uri.find('?');
-        return q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
-    }
-    // The decoded value of a query parameter; nullopt when absent. *too_long when too long.
-    std::optional<std::string> query(const char* name, bool* too_long) const {
-        const char* value = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, name);
-        if (value == nullptr) return std::nullopt;
-        const std::size_t n = std::strlen(value);
-        if (n > kMaxQueryValue) {
-            *too_long = true;
-            return std::nullopt;
-        }
-        return std::string(value, n);
-    }
-    bool head() const { return method == "HEAD"; }
-    // HTTP/1.1 (Prometheus, curl, browsers) takes a body of unknown length, chunked; 1.0 does not.
-    bool takes_chunked() const { return version != MHD_HTTP_VERSION_1_0; }
-};
 
 // The request line and headers, counted as sent ("Name: value\r\n").
 std::size_t header_bytes(const Request& request) {
@@ -258,23 +152,6 @@ bool has_large_body(const Request& request) {
     return errno != 0 || end == length || n > kMaxRequestBody;
 }
 
-// The probe's own deadline from Prometheus' X-Prometheus-Scrape-Timeout-Seconds, less the
-// offset; zero when the header is absent (the agent's own budget applies). False when the
-// header is not a positive number of seconds.
-bool scrape_deadline(const Request& request, std::chrono::milliseconds* deadline) {
-    *deadline = std::chrono::milliseconds(0);
-    const char* value = request.header("X-Prometheus-Scrape-Timeout-Seconds");
-    if (value == nullptr) return true;
-    char* end = nullptr;
-    const double seconds = std::strtod(value, &end);
-    if (end == value || *end != 0 || !std::isfinite(seconds) || seconds <= 0 || seconds > 1e6)
-        return false;
-    const auto timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-    // Too short for the offset: the whole timeout, as blackbox_exporter does.
-    *deadline = timeout > kScrapeTimeoutOffset * 2 ? timeout - kScrapeTimeoutOffset : timeout;
-    return true;
-}
-
 // The file's whole text; *error set when it cannot be read.
 std::string read_file(const std::string& path, std::string* error) {
     std::ifstream in(path, std::ios::binary);
@@ -291,7 +168,7 @@ std::string read_file(const std::string& path, std::string* error) {
 
 struct HttpServer::Impl {
     HttpHooks hooks;
-    bool enable_lifecycle = false;
+    Routes routes;
     std::optional<TlsServerConfig> tls;
     TlsSessionSettings tls_settings;  // client certificates, applied to each TLS session
     std::string tls_cert_pem, tls_key_pem, tls_trust_pem, tls_priorities;
@@ -307,7 +184,7 @@ struct HttpServer::Impl {
     DaemonPtr daemon;
 
     Impl(HttpHooks h, const HttpServerOptions& options)
-        : hooks(std::move(h)), enable_lifecycle(options.enable_lifecycle), tls(options.web.tls) {
+        : hooks(std::move(h)), routes(hooks, options.enable_lifecycle), tls(options.web.tls) {
         set_policy(options.web);
     }
 
@@ -421,7 +298,7 @@ struct HttpServer::Impl {
                 r = text(413, "request body too large");
                 r.headers.emplace_back(MHD_HTTP_HEADER_CONNECTION, "close");
             }
-            if (r.status == 0) r = self->route(request);
+            if (r.status == 0) r = self->routes.route(request);
             if (r.deferred) {
                 r = self->defer(request, std::move(r.deferred));
                 if (r.status == 0) return MHD_YES;  // parked until the answer is made
@@ -551,141 +428,6 @@ struct HttpServer::Impl {
             r = job->done ? std::move(job->result) : text(503, "shutting down");
         }
         return send(request, std::move(r), policy.headers);
-    }
-
-    // GET /probe: the query checked here, the check itself waited for on a background thread.
-    Response probe(const Request& request) const {
-        if (!hooks.probe) return text(501, "probing is not available");
-        bool too_long = false;
-        const auto zone_param = request.query("zone", &too_long);
-        const auto primary_param = request.query("primary", &too_long);
-        if (too_long) return text(400, "query parameter too long");
-        if (!zone_param || zone_param->empty()) return text(400, "missing query parameter: zone");
-        std::optional<Endpoint> primary;
-        if (primary_param) {
-            std::string error;
-            primary = parse_endpoint(*primary_param, 53, &error);
-            if (!primary) return text(400, "invalid primary: " + error);
-        }
-        std::chrono::milliseconds deadline{0};
-        if (!scrape_deadline(request, &deadline))
-            return text(400, "invalid X-Prometheus-Scrape-Timeout-Seconds");
-        return later([probe = hooks.probe, zone = *zone_param, primary, deadline] {
-            std::string error;
-            int status = 400;
-            auto body = probe(zone, primary, deadline, &error, &status);
-            if (!body) {
-                if (status < 400 || status > 599) status = 400;
-                return text(status, error.empty() ? "probe failed" : error);
-            }
-            return Response{200, kMetricsType, std::move(*body), {}};
-        });
-    }
-
-    Response route(const Request& request) const {
-        const std::string_view method = request.method;
-        const std::string_view path = request.path;
-        const bool get = method == "GET" || method == "HEAD";
-
-        if (path == "/-/reload") {
-            if (method != "POST") return method_not_allowed("POST");
-            if (!enable_lifecycle) return text(403, std::string(kLifecycleDisabled));
-            return later([this] { return reload(); });
-        }
-
-        // Every other route is read-only. The method is checked before the handler runs: a
-        // POST /probe is refused without running a DNS check first.
-        const std::function<Response()> handler = read_only_handler(request, path);
-        if (!handler) return text(404, "not found");
-        if (!get) return method_not_allowed("GET, HEAD");
-        return handler();
-    }
-
-    // The handler of a read-only path; empty when no route has that path.
-    std::function<Response()> read_only_handler(const Request& request,
-                                                std::string_view path) const {
-        if (path == "/") {
-            return [this, query = std::string(request.raw_query())] {
-                return later([this, query] { return status_page(query); });
-            };
-        }
-        if (path == kStatusPageCssPath)
-            return [] { return Response{200, kCssType, std::string(kStatusPageCss), {}}; };
-        if (path == "/metrics") return [this] { return metrics(); };
-        if (path == "/probe") return [this, &request] { return probe(request); };
-        if (path == "/healthz") return [] { return text(200, "ok"); };
-        if (path == "/readyz") {
-            return [this] {
-                return hooks.ready && hooks.ready() ? text(200, "ready") : text(503, "not ready");
-            };
-        }
-        if (path == kAlertsPath) return [this] { return later([this] { return alerts(); }); };
-        if (path == kZonesPath || path == kZonePrefix)
-            return [this] { return later([this] { return zones(); }); };
-        if (path.starts_with(kZonePrefix)) {
-            return [this, name = std::string(path.substr(kZonePrefix.size()))] {
-                return later([this, name] { return zone(name); });
-            };
-        }
-        return nullptr;
-    }
-
-    SnapshotPtr snapshot() const {
-        if (!hooks.snapshot) return nullptr;
-        return hooks.snapshot();
-    }
-
-    // `query_string`: the page's query string as sent (filters, paging).
-    Response status_page(const std::string& query_string) const {
-        const SnapshotPtr snap = snapshot();
-        if (!snap) return text(503, "no status yet");
-        const AlertsSnapshotPtr alerts = hooks.alerts ? hooks.alerts() : nullptr;
-        const PageQuery query = parse_page_query(query_string);
-        return Response{200, kHtmlType, render_status_page(*snap, alerts.get(), query), {}};
-    }
-
-    Response metrics() const {
-        if (!hooks.write_metrics) return text(503, "metrics not available");
-        Response r{200, kMetricsType, {}, {}};
-        r.writer = hooks.write_metrics;
-        return r;
-    }
-
-    Response zones() const {
-        const SnapshotPtr snap = snapshot();
-        if (!snap) return json_error(503, "no status yet");
-        std::string body = dump_snapshot_json(*snap);
-        body += '\n';
-        return Response{200, kJsonType, std::move(body), {}};
-    }
-
-    Response alerts() const {
-        const AlertsSnapshotPtr snap = hooks.alerts ? hooks.alerts() : nullptr;
-        if (!snap) return Response{200, kJsonType, "{\"alerts\":[]}\n", {}};
-        return Response{200, kJsonType, dump_json(alerts_to_json(*snap)) + "\n", {}};
-    }
-
-    Response zone(std::string_view name) const {
-        const SnapshotPtr snap = snapshot();
-        if (!snap) return json_error(503, "no status yet");
-        // "/api/v1/zones/Example.TEST" -> "example.test."; "<b>.test" -> "\<b\>.test." (the
-        // form the zone is stored in). Names are asked for in their plain spelling and escaped
-        // here.
-        const std::string wanted = dns::canonical_name(name);
-        // The snapshot is sorted by zone name.
-        const auto it = std::lower_bound(
-            snap->zones.begin(), snap->zones.end(), wanted,
-            [](const ZoneStatusPtr& z, const std::string& n) { return z && z->zone < n; });
-        if (it == snap->zones.end() || !*it || (*it)->zone != wanted)
-            return json_error(404, "zone not watched: " + wanted);
-        return Response{200, kJsonType, dump_json(zone_to_json(**it)) + "\n", {}};
-    }
-
-    Response reload() const {
-        if (!hooks.reload) return text(501, "reload is not available");
-        const ReloadResult result = hooks.reload();
-        if (!result.ok) return text(500, result.error.empty() ? "reload failed" : result.error);
-        return text(200, "ok");
     }
 };
 
