@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent/alerting/alert_engine.hpp"
+#include "agent/cli/agent_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/flags.hpp"
 #include "agent/common/log.hpp"
@@ -45,114 +46,6 @@
 namespace soawatch {
 
 namespace {
-
-const char* const kAgentUsage = R"(Usage: soawatch [flags]
-       soawatch check [options] ZONE...     (one-shot check; soawatch check --help)
-
-Watches the SOA serial of every authoritative nameserver of the configured zones and exports
-what it sees as Prometheus metrics, a JSON API and a status page on one HTTP port.
-
-Flags:
-  --config.file=FILE          configuration file (default soawatch.yml)
-  --config.check              validate the configuration file and exit (0 valid, 1 invalid)
-  --web.listen-address=ADDR   HTTP listen address, [IP]:PORT (default :9353)
-  --web.config.file=FILE      TLS, basic auth, headers, rate limit (exporter-toolkit style)
-  --web.enable-lifecycle      allow POST /-/reload (SIGHUP always reloads)
-  --shard=INDEX/COUNT         watch only shard INDEX (0..COUNT-1) of the configured zones; a
-                              zone's shard depends on its name and COUNT only (default 0/1)
-  --log.level=LEVEL           debug, info, warn, error (default info)
-  --log.format=FORMAT         logfmt or json (default logfmt)
-  --metrics.per-address=WHICH all: per-address series for every zone (default);
-                              not-in-sync: only for zones whose verdict is not OK (the
-                              per-nameserver totals always cover every address)
-  --version                   print the version and exit
-  -h, --help                  show this help
-)";
-
-struct AgentFlags {
-    std::string config_file = "soawatch.yml";
-    bool config_check = false;
-    std::string listen = ":9353";
-    bool enable_lifecycle = false;
-    Shard shard;                  // 0/1: every zone
-    std::string web_config_file;  // empty: plain HTTP, no auth
-    WebConfig web;                // what web_config_file holds, loaded at start and on reload
-    PerAddressSeries per_address = PerAddressSeries::all;
-};
-
-// The agent's flags, read by the flags module `soawatch check` uses too. Returns the flags, or
-// nothing with *exit_code set: 0 after --help or --version (printed here, never exit()ed), 2
-// after a bad flag (its message printed).
-std::optional<AgentFlags> parse_agent_flags(int argc, char** argv, int* exit_code) {
-    AgentFlags f;
-    bool help = false, version = false;
-    const auto value_of = [](std::string& field) {
-        return [&field](const std::string& v) {
-            field = v;
-            return std::string();
-        };
-    };
-    const auto on = [](bool& flag) {
-        return [&flag](const std::string&) {
-            flag = true;
-            return std::string();
-        };
-    };
-    const std::vector<Flag> flags = {
-        {"help", 'h', false, on(help)},
-        {"version", 0, false, on(version)},
-        {"config.file", 0, true, value_of(f.config_file)},
-        {"config.check", 0, false, on(f.config_check)},
-        {"web.listen-address", 0, true, value_of(f.listen)},
-        {"web.config.file", 0, true, value_of(f.web_config_file)},
-        {"web.enable-lifecycle", 0, false, on(f.enable_lifecycle)},
-        {"shard", 0, true,
-         [&f](const std::string& v) {
-             std::string error;
-             if (auto shard = parse_shard(v, &error)) f.shard = *shard;
-             return error;
-         }},
-        {"log.level", 0, true,
-         [](const std::string& v) {
-             return log::set_level(v)
-                        ? std::string()
-                        : "unknown level " + quoted(v) + " (debug, info, warn, error)";
-         }},
-        {"log.format", 0, true,
-         [](const std::string& v) {
-             return log::set_format(v) ? std::string()
-                                       : "unknown format " + quoted(v) + " (logfmt, json)";
-         }},
-        {"metrics.per-address", 0, true,
-         [&f](const std::string& v) {
-             if (v == "all") {
-                 f.per_address = PerAddressSeries::all;
-             } else if (v == "not-in-sync") {
-                 f.per_address = PerAddressSeries::not_in_sync;
-             } else {
-                 return "unknown value " + quoted(v) + " (all, not-in-sync)";
-             }
-             return std::string();
-         }},
-    };
-    const ParsedFlags parsed = parse_flags(std::vector<std::string>(argv, argv + argc), flags);
-    std::string error = parsed.error;
-    if (error.empty() && !parsed.operands.empty())
-        error = "unexpected argument " + quoted(parsed.operands.front());
-    if (!error.empty()) {
-        std::cerr << "soawatch: " << error << " (see soawatch --help)\n";
-        *exit_code = 2;
-        return std::nullopt;
-    }
-    if (help || version) {
-        if (help) std::cout << kAgentUsage;
-        if (version && !help)
-            std::cout << "soawatch " << SOAWATCH_VERSION << " (" << SOAWATCH_REVISION << ")\n";
-        *exit_code = 0;
-        return std::nullopt;
-    }
-    return f;
-}
 
 // HTTP thread: waits for work posted to the loop, up to `budget`, but gives up as soon as the
 // agent is stopping (the loop will not run it any more), so shutdown never waits out a budget.
@@ -557,9 +450,19 @@ class Agent {
 }  // namespace
 
 int run_agent_command(int argc, char** argv) {
-    int exit_code = 2;
-    auto flags = parse_agent_flags(argc, argv, &exit_code);
-    if (!flags) return exit_code;
+    ParsedAgentFlags parsed = parse_agent_flags(std::vector<std::string>(argv, argv + argc));
+    if (!parsed.error.empty()) {
+        std::cerr << "soawatch: " << parsed.error << " (see soawatch --help)\n";
+        return 2;
+    }
+    if (parsed.help || parsed.version) {
+        if (parsed.help)
+            std::cout << kAgentUsage;
+        else
+            std::cout << "soawatch " << SOAWATCH_VERSION << " (" << SOAWATCH_REVISION << ")\n";
+        return 0;
+    }
+    std::optional<AgentFlags> flags = std::move(parsed.flags);
 
     Config config;
     try {

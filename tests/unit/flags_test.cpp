@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/cli/agent_flags.hpp"
 #include "agent/cli/check_flags.hpp"
 #include "agent/cli/flags.hpp"
 #include "agent/config/config.hpp"
@@ -115,4 +116,25 @@ TEST_CASE("flags: the parser can run again (getopt state is reset)", "[flags]") 
         CHECK(seen);
         CHECK(parsed.operands == std::vector<std::string>{"x", "y"});
     }
+}
+
+TEST_CASE("flags: the agent's command line on the same parser, errors returned, never exit()",
+          "[flags]") {
+    const auto parse = [](const std::vector<std::string>& args) { return parse_agent_flags(args); };
+    const auto ok =
+        parse({"--config.file=a.yml", "--web.listen-address", "127.0.0.1:0",
+               "--web.enable-lifecycle", "--shard=1/3", "--metrics.per-address=not-in-sync"});
+    CHECK(ok.error.empty());
+    CHECK(ok.flags.config_file == "a.yml");
+    CHECK(ok.flags.listen == "127.0.0.1:0");
+    CHECK(ok.flags.enable_lifecycle);
+    CHECK(ok.flags.shard.to_string() == "1/3");
+    CHECK(ok.flags.per_address == PerAddressSeries::not_in_sync);
+    CHECK(parse({"--help"}).help);
+    CHECK(parse({"--version"}).version);
+    CHECK(parse({"--bogus"}).error == "unknown flag --bogus");
+    CHECK(parse({"extra"}).error == "unexpected argument \"extra\"");
+    CHECK(parse({"--metrics.per-address=some"}).error.find("(all, not-in-sync)") !=
+          std::string::npos);
+    CHECK_FALSE(parse({"--shard=3/3"}).error.empty());
 }
