@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 
+#include "agent/common/base64.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace soawatch::tsig {
@@ -208,37 +209,10 @@ std::string_view answer_tsig_name(AnswerTsig status) {
 }
 
 std::optional<std::vector<uint8_t>> decode_base64(std::string_view text) {
-    if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::vector<uint8_t> out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        int pad = 0;
-        uint32_t group = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            const char c = text[i + j];
-            if (c == '=' && last && j >= 2) {
-                ++pad;
-                group <<= 6;
-                continue;
-            }
-            const int v = value(c);
-            if (v < 0 || pad > 0) return std::nullopt;  // "=" only at the very end
-            group = (group << 6) | static_cast<uint32_t>(v);
-        }
-        out.push_back(static_cast<uint8_t>(group >> 16));
-        if (pad < 2) out.push_back(static_cast<uint8_t>(group >> 8));
-        if (pad < 1) out.push_back(static_cast<uint8_t>(group));
-    }
-    return out;
+    if (text.empty()) return std::nullopt;  // a key has a secret
+    const auto decoded = soawatch::decode_base64(text);
+    if (!decoded) return std::nullopt;
+    return std::vector<uint8_t>(decoded->begin(), decoded->end());
 }
 
 SignedMessage sign_request(std::span<const uint8_t> message, const Key& key, uint64_t time_signed,

@@ -14,8 +14,12 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
     return std::string(buffer, n);
 }
 
-void append_html_escaped(std::string& out, std::string_view text) {
+void append_markup_escaped(std::string& out, std::string_view text, bool quotes) {
     for (char c : text) {
+        if (!quotes && (c == '"' || c == '\'')) {
+            out += c;
+            continue;
+        }
         switch (c) {
             case '&':
                 out += "&amp;";

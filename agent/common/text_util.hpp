@@ -12,9 +12,14 @@ namespace soawatch {
 // "2024-05-01T12:00:00Z": RFC 3339, UTC, whole seconds.
 std::string rfc3339(std::chrono::system_clock::time_point t);
 
-// Appends text with & < > " ' replaced by character references, safe in HTML text and in
-// quoted attribute values.
-void append_html_escaped(std::string& out, std::string_view text);
+// Appends text with & < > replaced by character references, and " ' too when `quotes`: the
+// one escaper of the project. HTML text and quoted attribute values take all five
+// (append_html_escaped); Slack's mrkdwn takes exactly the first three (api.slack.com's
+// formatting reference: a quote escaped would show as "&quot;").
+void append_markup_escaped(std::string& out, std::string_view text, bool quotes);
+inline void append_html_escaped(std::string& out, std::string_view text) {
+    append_markup_escaped(out, text, true);
+}
 std::string html_escape(std::string_view text);
 
 // ASCII lower case (DNS names are case-insensitive in ASCII only, RFC 4343).

@@ -34,24 +34,10 @@ AlertLabels common_labels(const std::vector<Alert>& alerts) {
     return common;
 }
 
-// Slack mrkdwn needs only these three escaped (api.slack.com/reference/surfaces/formatting).
+// Slack mrkdwn needs only & < > escaped (api.slack.com/reference/surfaces/formatting).
 std::string slack_escape(std::string_view text) {
     std::string out;
-    for (const char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            default:
-                out += c;
-        }
-    }
+    append_markup_escaped(out, text, false);
     return out;
 }
 

@@ -1,4 +1,5 @@
 #include "exporters/http/basic_auth.hpp"
+#include "agent/common/base64.hpp"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -43,44 +44,7 @@ bool bcrypt_matches(const std::string& password, const std::string& hash) {
     return length == hash.size() && CRYPTO_memcmp(computed, hash.data(), length) == 0;
 }
 
-int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 }  // namespace
-
-bool decode_base64(std::string_view text, std::string* out) {
-    out->clear();
-    if (text.size() % 4 != 0) return false;
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        int values[4];
-        int padding = 0;
-        for (int j = 0; j < 4; ++j) {
-            const char c = text[i + static_cast<std::size_t>(j)];
-            if (c == '=' && last && j >= 2) {
-                ++padding;
-                values[j] = 0;
-                continue;
-            }
-            if (padding > 0) return false;  // data after '='
-            values[j] = base64_value(c);
-            if (values[j] < 0) return false;
-        }
-        const unsigned triple =
-            (static_cast<unsigned>(values[0]) << 18) | (static_cast<unsigned>(values[1]) << 12) |
-            (static_cast<unsigned>(values[2]) << 6) | static_cast<unsigned>(values[3]);
-        out->push_back(static_cast<char>((triple >> 16) & 0xff));
-        if (padding < 2) out->push_back(static_cast<char>((triple >> 8) & 0xff));
-        if (padding < 1) out->push_back(static_cast<char>(triple & 0xff));
-    }
-    return true;
-}
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
     if (RAND_bytes(cache_secret_.data(), static_cast<int>(cache_secret_.size())) != 1) {
@@ -150,8 +114,9 @@ bool BasicAuth::allows(std::string_view authorization) {
     std::string_view encoded = authorization.substr(kScheme.size());
     while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
     while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
-    std::string decoded;
-    if (!decode_base64(encoded, &decoded)) return false;
+    std::optional<std::string> credentials = decode_base64(encoded);
+    if (!credentials) return false;
+    std::string& decoded = *credentials;
     const std::size_t colon = decoded.find(':');
     bool ok = false;
     if (colon != std::string::npos) {

@@ -47,7 +47,4 @@ class BasicAuth {
     std::mutex bcrypt_mutex_;
 };
 
-// RFC 4648 base64 (standard alphabet, padding required); false on anything else.
-bool decode_base64(std::string_view text, std::string* out);
-
 }  // namespace soawatch

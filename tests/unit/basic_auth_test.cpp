@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "agent/common/base64.hpp"
 #include "exporters/http/basic_auth.hpp"
 
 using soawatch::BasicAuth;
@@ -38,19 +39,14 @@ std::string basic(const std::string& user_colon_password) {
 }  // namespace
 
 TEST_CASE("basic auth: base64 decoding", "[basic_auth]") {
-    std::string out;
-    CHECK(decode_base64("", &out));
-    CHECK(out.empty());
-    CHECK(decode_base64("YWxpY2U6c2VjcmV0", &out));
-    CHECK(out == "alice:secret");
-    CHECK(decode_base64("YQ==", &out));
-    CHECK(out == "a");
-    CHECK(decode_base64("YWI=", &out));
-    CHECK(out == "ab");
+    CHECK(decode_base64("") == std::string());
+    CHECK(decode_base64("YWxpY2U6c2VjcmV0") == std::string("alice:secret"));
+    CHECK(decode_base64("YQ==") == std::string("a"));
+    CHECK(decode_base64("YWI=") == std::string("ab"));
     for (const char* bad :
          {"YQ", "YQ=", "Y===", "YQ==YQ==", "YW=j", "YWxp Y2U=", "YWxp\nY2U=", "YW-_", "=AAA"}) {
         INFO(bad);
-        CHECK_FALSE(decode_base64(bad, &out));
+        CHECK_FALSE(decode_base64(bad));
     }
 }
 
