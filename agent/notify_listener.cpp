@@ -59,6 +59,17 @@ NotifyListener::NotifyListener(EventLoop& loop, const Endpoint& listen, Handler 
 
 NotifyListener::~NotifyListener() {
     loop_.unwatch_fd(fd_.get());
+    for (const auto& [zone, timer] : deferred_) loop_.cancel_timer(timer);
+}
+
+void NotifyListener::defer(const std::string& zone, Instant when) {
+    if (deferred_.contains(zone)) return;
+    const auto due = last_handled_[zone] + kMinNotifyGap;
+    deferred_[zone] = loop_.add_timer(due, [this, zone, when] {
+        deferred_.erase(zone);
+        // Timed from the repeat's arrival: the propagation it may announce started then.
+        if (handler_(zone, when)) last_handled_[zone] = MonoClock::now();
+    });
 }
 
 bool NotifyListener::repeated(const std::string& zone, MonoClock::time_point now) {
@@ -89,7 +100,8 @@ void NotifyListener::on_readable() {
         const auto now = MonoClock::now();
         bool watched = true;
         if (repeated(request.zone, now)) {
-            ++ignored_;  // the zone is being checked already; answered, not handed on
+            ++ignored_;  // answered, not handed on now: once when the second is over
+            defer(request.zone, Instant::now());
             log::debug("NOTIFY repeated within a second", {{"zone", request.zone}});
         } else if ((watched = handler_(request.zone, Instant::now()))) {
             ++accepted_;

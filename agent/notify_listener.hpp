@@ -2,7 +2,9 @@
 // and hands the zone to the scheduler so it is re-probed at once. NOTIFY is unauthenticated: it
 // only moves a check earlier, and at most one NOTIFY per zone and second reaches the scheduler
 // (the others are answered and counted as ignored), so a flood of forged ones costs at most one
-// extra round of queries per zone and second.
+// extra round of queries per zone and second. A repeated one is not lost, though: one per zone
+// is handed on when the second is over, as it may announce a second change soon after the
+// first (the fast re-probes of the first may be over by then).
 #pragma once
 
 #include <chrono>
@@ -33,12 +35,15 @@ class NotifyListener {
     uint64_t accepted() const { return accepted_; }
     uint64_t ignored() const { return ignored_; }
 
-    // A NOTIFY for a zone handed to the scheduler less than this long ago is not handed again.
+    // A NOTIFY for a zone handed to the scheduler less than this long ago is not handed again
+    // before this long has passed.
     static constexpr std::chrono::seconds kMinNotifyGap{1};
 
   private:
     void on_readable();
     bool repeated(const std::string& zone, MonoClock::time_point now);
+    // Hands `zone` on when its gap ends (once, however many repeats came), timed from `when`.
+    void defer(const std::string& zone, Instant when);
 
     EventLoop& loop_;
     Handler handler_;
@@ -47,6 +52,7 @@ class NotifyListener {
     uint64_t accepted_ = 0;
     uint64_t ignored_ = 0;
     std::unordered_map<std::string, MonoClock::time_point> last_handled_;  // watched zones only
+    std::unordered_map<std::string, EventLoop::TimerId> deferred_;  // a repeat waits (per zone)
 };
 
 }  // namespace soawatch

@@ -6,6 +6,7 @@
 
 #include "agent/common/log.hpp"
 #include "agent/evaluator.hpp"
+#include "agent/fast_reprobe.hpp"
 
 namespace soawatch {
 
@@ -170,6 +171,9 @@ bool Scheduler::notify(const std::string& zone_name, Instant when) {
     if (it == zones_.end()) return false;
     Zone& zone = *it->second;
     if (!zone.notify_at) zone.notify_at = when;
+    // A NOTIFY while fast re-probing keeps the backoff where it is: it restarts when the check
+    // sees a new reference serial, so the bound holds per serial, not per NOTIFY.
+    if (!zone.fast_until) zone.fast_step = 0;
     zone.fast_until = Mono::now() + global_.fast_reprobe_limit;
     if (zone.running) {
         zone.recheck_after_run = true;
@@ -214,7 +218,10 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     // Keep re-probing fast while a new serial is on its way to some address.
     const bool reference_moved =
         zone.status && status->reference_serial != zone.status->reference_serial;
-    if (reference_moved && !zone.fast_until) zone.fast_until = now + global_.fast_reprobe_limit;
+    if (reference_moved) {
+        if (!zone.fast_until) zone.fast_until = now + global_.fast_reprobe_limit;
+        zone.fast_step = 0;  // the backoff starts again for the new serial
+    }
     bool pending = false;
     for (const auto& s : status->servers)
         if (s.propagation_pending_since) pending = true;
@@ -268,8 +275,9 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
         zone.recheck_after_run = false;
         when = now;
     } else if (zone.fast_until) {
-        when = std::min(
-            when, now + std::chrono::duration_cast<Mono::duration>(global_.fast_reprobe_interval));
+        const Duration delay = fast_reprobe_delay(
+            zone.fast_step++, global_.fast_reprobe_initial_interval, global_.fast_reprobe_interval);
+        when = std::min(when, now + std::chrono::duration_cast<Mono::duration>(delay));
     }
     schedule(name, zone, when);
     publish_stats();

@@ -1,7 +1,8 @@
 // The Scheduler: on the event loop, checks every zone once per interval, spread across the
-// interval so the load is flat, and re-probes a zone fast (about once a second) while a new
-// reference serial is propagating, so propagation is timed to the second without a high steady
-// load. A NOTIFY for a zone starts the same fast re-probe at once.
+// interval so the load is flat, and re-probes a zone fast while a new reference serial is
+// propagating: 50 ms after the change, then backing off to once a second (agent/fast_reprobe.hpp),
+// so propagation is timed to a fraction of a second without a high steady load. A NOTIFY for a
+// zone starts the same fast re-probe at once.
 #pragma once
 
 #include <chrono>
@@ -94,6 +95,7 @@ class Scheduler {
         // the change, and consuming it there would lose the start of the propagation timing.
         std::optional<Instant> running_notify;
         std::optional<EventLoop::Clock::time_point> fast_until;
+        std::size_t fast_step = 0;  // fast re-probes since the reference last moved (backoff)
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
         uint64_t generation = 0;  // bumped on removal so late callbacks are ignored

@@ -81,6 +81,7 @@ constexpr std::array<std::string_view, 16> kGlobalKeys{"interval",
                                                        "resolvers",
                                                        "notify_listen",
                                                        "fast_reprobe_interval",
+                                                       "fast_reprobe_initial_interval",
                                                        "fast_reprobe_limit",
                                                        "max_nameservers",
                                                        "max_addresses",
@@ -101,6 +102,8 @@ constexpr std::array<std::string_view, 1> kZoneAlertingKeys{"rules"};
 constexpr Duration kMinInterval = 1s;
 // timeout, retries, port and edns_udp_size: setting_ranges.hpp (the command line takes them too).
 constexpr Duration kMinFastReprobeInterval = 100ms;
+// Below a few ms a re-probe would mostly see the secondary before its transfer even started.
+constexpr Duration kMinFastReprobeInitialInterval = 10ms;
 constexpr Duration kMaxFastReprobeLimit = 24h;
 constexpr int64_t kMaxMaxNameservers = 1000;
 constexpr int64_t kMaxMaxAddresses = 10000;
@@ -279,6 +282,14 @@ class Loader {
         if (const Field* f = find_field(entries, "fast_reprobe_interval")) {
             g.fast_reprobe_interval =
                 reader.duration(*f, kMinFastReprobeInterval, g.interval, "at most global.interval");
+        }
+        if (const Field* f = find_field(entries, "fast_reprobe_initial_interval")) {
+            g.fast_reprobe_initial_interval =
+                reader.duration(*f, kMinFastReprobeInitialInterval, g.fast_reprobe_interval,
+                                "at most global.fast_reprobe_interval");
+        } else {
+            g.fast_reprobe_initial_interval =
+                std::min(g.fast_reprobe_initial_interval, g.fast_reprobe_interval);
         }
         if (const Field* f = find_field(entries, "fast_reprobe_limit")) {
             g.fast_reprobe_limit = reader.duration(*f, Duration{0}, kMaxFastReprobeLimit);

@@ -62,9 +62,12 @@ struct GlobalConfig {
     std::vector<Endpoint> resolvers;        // bootstrap recursive resolvers; empty: resolv.conf
     std::optional<Endpoint> notify_listen;  // NOTIFY (RFC 1996) listener, off when absent
     Duration fast_reprobe_interval{1000};   // re-probe period after a reference change
-    Duration fast_reprobe_limit{600000};    // give up fast re-probing after this long
-    unsigned max_nameservers = 32;          // NS names followed per zone (caps hostile NS sets)
-    unsigned max_addresses = 64;            // addresses probed per zone
+    // The first fast re-probe waits this long, each later one twice as long, up to
+    // fast_reprobe_interval (agent/fast_reprobe.hpp).
+    Duration fast_reprobe_initial_interval{50};
+    Duration fast_reprobe_limit{600000};  // give up fast re-probing after this long
+    unsigned max_nameservers = 32;        // NS names followed per zone (caps hostile NS sets)
+    unsigned max_addresses = 64;          // addresses probed per zone
     // NS names with a usable address a zone needs (RFC 2182 section 5 asks for two); below it
     // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
     unsigned min_usable_nameservers = 2;

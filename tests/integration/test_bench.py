@@ -2,7 +2,8 @@
 1,000 zones on three loopback addresses, dnsperf, the agent's full cycle and daemon, Debian's
 blackbox_exporter) and writes its table and JSON. Nothing about speed is asserted: the full run
 is a command in the README, not a test. Then bench/page on the same scale: the status page over
-HTTP. Time budget: about 45 s (1.5 minutes under sanitizers)."""
+HTTP. Then bench/propagation --smoke on a lab instance. Time budget: about 70 s (2 minutes under
+sanitizers)."""
 
 import json
 import os
@@ -53,6 +54,27 @@ def test_page_bench_smoke():
             for line in proc.stdout.splitlines() if line.startswith("| 1,000 |")}
     assert set(rows) == {"first page", "search by name", "last page of the OK zones"}, proc.stdout
     assert 0 < rows["search by name"] < rows["first page"] / 5, rows
+
+
+def test_propagation_smoke():
+    # bench/propagation --smoke: two bumps per re-probe schedule on a lab instance of its own
+    # (the lab's directory under this script's), every secondary timed against its own log.
+    env = dict(os.environ, LAB_DIR=os.path.join(os.environ.get("LAB_DIR", "/tmp/soawatch-bench"
+                                                                           "-smoke"), "prop-lab"))
+    out = os.path.join(env["LAB_DIR"] + ".json")
+    proc = subprocess.run([os.path.join(SRC, "bench", "propagation"), "--smoke", "--soawatch", BIN,
+                           "--json", out], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+    with open(out) as f:
+        doc = json.load(f)
+    [before, after] = doc["results"]
+    assert before["fast_reprobe_initial_interval"] == "1s", before
+    assert after["fast_reprobe_initial_interval"] == "50ms", after
+    for r in (before, after):
+        # 2 bumps x (NSD, Knot, BIND; Knot twice where the lab has ::1).
+        assert r["samples"] >= 6 and set(r["per_server"]) == {"ns1", "ns2", "ns3"}, r
+        assert r["queries_per_propagation"] > 0, r
+    assert doc["table"] in proc.stdout
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ TEST_CASE("config: defaults when keys are absent", "[config]") {
     CHECK_FALSE(defaults.notify_listen.has_value());
     CHECK(defaults.fast_reprobe_interval == 1s);
     CHECK(defaults.fast_reprobe_limit == 10min);
+    CHECK(defaults.fast_reprobe_initial_interval == 50ms);
     CHECK(defaults.max_nameservers == 32);
     CHECK(defaults.max_addresses == 64);
 
@@ -395,6 +396,14 @@ TEST_CASE("config: values at the edges of their ranges", "[config]") {
         {"global: {fast_reprobe_interval: 99ms}",
          "test.yml:1: global.fast_reprobe_interval: out of range: 99ms (allowed 100ms..1m, at "
          "most global.interval)"},
+        {"global: {fast_reprobe_initial_interval: 10ms}", ""},
+        {"global: {fast_reprobe_initial_interval: 1s}", ""},  // the fixed 1 s schedule
+        {"global: {fast_reprobe_initial_interval: 9ms}",
+         "test.yml:1: global.fast_reprobe_initial_interval: out of range: 9ms (allowed 10ms..1s, "
+         "at most global.fast_reprobe_interval)"},
+        {"global: {fast_reprobe_interval: 200ms, fast_reprobe_initial_interval: 300ms}",
+         "test.yml:1: global.fast_reprobe_initial_interval: out of range: 300ms (allowed "
+         "10ms..200ms, at most global.fast_reprobe_interval)"},
         {"global: {fast_reprobe_limit: 0}", ""},
         {"global: {fast_reprobe_limit: 1d}", ""},
         {"global: {max_nameservers: 1000, max_addresses: 10000}", ""},

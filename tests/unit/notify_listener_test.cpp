@@ -116,3 +116,34 @@ TEST_CASE("NOTIFY listener on an address in use fails with the reason", "[notify
     CHECK(send_notify(loop, AF_INET, "127.0.0.1", first.port()) == 0u);
     CHECK(first.accepted() == 1);
 }
+
+TEST_CASE("NOTIFY listener hands on one repeat per zone when its second is over", "[notify]") {
+    // A second change announced soon after the first must not wait for the next regular check:
+    // the repeats within the second are answered at once and handed on once, when it is over.
+    EventLoop loop;
+    std::vector<Instant> handed;
+    NotifyListener listener(loop, Endpoint{"127.0.0.1", 0}, [&](const std::string&, Instant when) {
+        handed.push_back(when);
+        return true;
+    });
+    REQUIRE(send_notify(loop, AF_INET, "127.0.0.1", listener.port()) == 0u);
+    const Instant before_repeats = Instant::now();
+    for (int i = 0; i < 5; ++i)
+        CHECK(send_notify(loop, AF_INET, "127.0.0.1", listener.port()) == 0u);
+    CHECK(handed.size() == 1);
+    CHECK(listener.ignored() == 5);
+
+    bool over = false;
+    const auto limit = loop.add_timer(5s, [&] { over = true; });
+    loop.run_until([&] { return handed.size() == 2 || over; });
+    REQUIRE(handed.size() == 2);
+    CHECK(handed[1].mono >= before_repeats.mono);  // timed from the first repeat's arrival
+    CHECK(handed[1].mono - handed[0].mono < NotifyListener::kMinNotifyGap);
+    // Nothing more comes: the five repeats were one.
+    const auto quiet = loop.add_timer(1500ms, [&] { over = true; });
+    over = false;
+    loop.cancel_timer(limit);
+    loop.run_until([&] { return over; });
+    loop.cancel_timer(quiet);
+    CHECK(handed.size() == 2);
+}

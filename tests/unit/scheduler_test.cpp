@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "agent/fast_reprobe.hpp"
 #include "agent/scheduler.hpp"
 #include "probes/discovery.hpp"
 #include "probes/dns_wire.hpp"
@@ -189,6 +190,76 @@ TEST_CASE("scheduler: fast re-probing gives up after fast_reprobe_limit", "[sche
     CHECK(stopped >= 3);
     rig.run_for(600ms);
     CHECK(rig.checks_of("z.test.") == stopped);
+}
+
+TEST_CASE("scheduler: fast re-probe waits double from the initial interval up to the interval",
+          "[scheduler]") {
+    const std::vector<Duration> waits{50ms, 100ms, 200ms, 400ms, 800ms, 1s, 1s, 1s};
+    for (std::size_t step = 0; step < waits.size(); ++step)
+        CHECK(fast_reprobe_delay(step, 50ms, 1s) == waits[step]);
+    // The bound on the checks the backoff adds per propagation: the waits shorter than 1 s.
+    CHECK(fast_reprobe_backoff_checks(50ms, 1s) == 5);
+    CHECK(fast_reprobe_backoff_checks(10ms, 1s) == 7);
+    CHECK(fast_reprobe_delay(6, 10ms, 1s) == 640ms);
+    // initial == interval is the fixed schedule: no backoff, nothing added.
+    CHECK(fast_reprobe_backoff_checks(1s, 1s) == 0);
+    for (std::size_t step = 0; step < 4; ++step) CHECK(fast_reprobe_delay(step, 1s, 1s) == 1s);
+    CHECK(fast_reprobe_delay(1000, 10ms, 30s) == 30s);  // no overflow however long it runs
+}
+
+TEST_CASE("scheduler: fast re-probing backs off, and the limit stops it", "[scheduler]") {
+    // b never catches up. After the NOTIFY's check, re-probes wait 50, 100, 200, 400, 800 ms:
+    // the one at about 1.55 s is past the 1 s limit and stops it. The fixed 1 s schedule
+    // (initial == interval) has one re-probe in the same limit.
+    const auto fast_checks = [](const std::string& initial) {
+        SerialServer a, b;
+        SchedulerRig rig;
+        rig.scheduler.apply(parse_config(
+            "global: { interval: 1h, timeout: 1s, retries: 0, fast_reprobe_interval: 1s, "
+            "fast_reprobe_limit: 1s, fast_reprobe_initial_interval: " +
+                initial + " }\nzones:\n" + zone_yaml("z.test", {&a, &b}),
+            "test.yml"));
+        REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 1; }));
+        a.serial = 2;
+        REQUIRE(rig.scheduler.notify("z.test.", Instant::now()));
+        REQUIRE(rig.run_until(
+            [&] { return rig.checks.size() > 1 && !rig.checks.back().second.fast_reprobe; }));
+        CHECK(rig.checks.back().second.reference_serial == 2u);
+        const auto stopped = rig.checks_of("z.test.");
+        rig.run_for(1200ms);  // past the next fast wait: none comes
+        CHECK(rig.checks_of("z.test.") == stopped);
+        return stopped - 1;  // the checks from the NOTIFY on
+    };
+    const std::size_t backoff = fast_checks("50ms");
+    // The NOTIFY's check, then the re-probes inside the limit (a slow machine can push the
+    // fifth one past it) and the one that ends it: at most 1 + 5 + 1.
+    CHECK(backoff >= 5);
+    CHECK(backoff <= 1 + fast_reprobe_backoff_checks(50ms, 1s) + 1);
+    CHECK(fast_checks("1s") == 2);
+}
+
+TEST_CASE("scheduler: a serial that arrives soon after the NOTIFY is timed by the short waits",
+          "[scheduler]") {
+    SerialServer a, b;
+    SchedulerRig rig;
+    rig.scheduler.apply(
+        parse_config("global: { interval: 1h, timeout: 1s, retries: 0, fast_reprobe_interval: 1s }"
+                     "\nzones:\n" +
+                         zone_yaml("z.test", {&a, &b}),
+                     "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 1; }));
+    a.serial = 2;
+    REQUIRE(rig.scheduler.notify("z.test.", Instant::now()));
+    // b transfers the new serial 100 ms after the NOTIFY. With a fixed 1 s schedule the first
+    // re-probe that can see it comes a whole second after the NOTIFY's check.
+    rig.loop.add_timer(100ms, [&] { b.serial = 2; });
+    REQUIRE(rig.run_until(
+        [&] { return rig.checks.size() > 1 && !rig.checks.back().second.fast_reprobe; }));
+    const auto& last = rig.checks.back().second;
+    CHECK(last.consistent);
+    REQUIRE(last.new_propagations.size() == 1);
+    CHECK(last.new_propagations[0].seconds >= 0.1);
+    CHECK(last.new_propagations[0].seconds < 1.0);
 }
 
 TEST_CASE("scheduler: a NOTIFY during a running check starts another that carries it",
