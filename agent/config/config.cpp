@@ -71,7 +71,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 16> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
