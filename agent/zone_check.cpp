@@ -89,7 +89,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     if (spec.discovers()) {
         round->spec = spec;
         discovery_.discover(result.zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
-                            [this, round, add_addresses](DiscoveryResult found) {
+                            [this, round, add_addresses](const DiscoveryResult& found) {
                                 const ZoneCheckSpec& spec = round->spec;
                                 auto& r = round->result;
                                 r.discovery_error = found.error;
@@ -106,7 +106,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
         return;
     }
     if (spec.nameserver_names.empty()) {
-        probe_all(std::move(round), spec, *spec.nameserver_addresses);  // no lookup needed
+        probe_all(round, spec, *spec.nameserver_addresses);  // no lookup needed
         return;
     }
 
@@ -145,7 +145,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     finish();
 }
 
-void ZoneChecker::probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
                             const std::vector<ProbeTarget>& targets) {
     auto& result = round->result;
     // The same address may appear under two NS names (or twice): probe it once per name is

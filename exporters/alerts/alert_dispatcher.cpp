@@ -295,8 +295,9 @@ std::chrono::milliseconds AlertDispatcher::backoff(unsigned attempts) {
     // initial * 2^(attempts-1), capped, times a jitter in [0.5, 1.5) so that many agents that
     // lost the same receiver do not retry in step.
     double ms = static_cast<double>(options_.initial_backoff.count());
-    for (unsigned i = 1; i < attempts && ms < options_.max_backoff.count(); ++i) ms *= 2;
-    ms = std::min(ms, static_cast<double>(options_.max_backoff.count()));
+    const auto max_ms = static_cast<double>(options_.max_backoff.count());
+    for (unsigned i = 1; i < attempts && ms < max_ms; ++i) ms *= 2;
+    ms = std::min(ms, max_ms);
     rng_state_ ^= rng_state_ << 13;
     rng_state_ ^= rng_state_ >> 7;
     rng_state_ ^= rng_state_ << 17;

@@ -582,7 +582,7 @@ struct MetricsExporter::Impl {
     }
 };
 
-MetricsExporter::MetricsExporter(BuildInfo build, MetricsOptions options)
+MetricsExporter::MetricsExporter(const BuildInfo& build, MetricsOptions options)
     : impl_(std::make_unique<Impl>(build, options)) {}
 
 MetricsExporter::~MetricsExporter() = default;
