@@ -25,6 +25,8 @@ test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheu
 build_pkgs+=(libssl-dev libcrypt-dev)
 runtime_pkgs+=(libcrypt1)  # libssl3: above
 test_pkgs+=(openssl util-linux)
+# The lint test (tests/check_tidy.sh): clang-tidy with Clang's thread-safety analysis.
+test_pkgs+=(clang-tidy)
 
 want=()
 want_npm=0  # the deploy tests' npm packages (test group)
