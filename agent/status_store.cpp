@@ -6,30 +6,30 @@
 namespace soawatch {
 
 void StatusStore::publish(ZoneStatusPtr status) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     zones_[status->zone] = std::move(status);
 }
 
 void StatusStore::remove(const std::string& zone) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     zones_.erase(zone);
 }
 
 void StatusStore::retain(const std::vector<std::string>& zones) {
     std::set<std::string> keep(zones.begin(), zones.end());
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     std::erase_if(zones_, [&](const auto& entry) { return !keep.contains(entry.first); });
 }
 
 void StatusStore::set_stats(const AgentStats& stats) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stats_ = stats;
 }
 
 SnapshotPtr StatusStore::snapshot() const {
     auto snap = std::make_shared<Snapshot>();
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         snap->zones.reserve(zones_.size());
         for (const auto& [name, status] : zones_) snap->zones.push_back(status);
         snap->stats = stats_;
@@ -39,7 +39,7 @@ SnapshotPtr StatusStore::snapshot() const {
 }
 
 ZoneStatusPtr StatusStore::zone(const std::string& canonical_zone) const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = zones_.find(canonical_zone);
     return it == zones_.end() ? nullptr : it->second;
 }

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "agent/common/thread_annotations.hpp"
 #include "agent/zone_status.hpp"
 
 namespace soawatch {
@@ -51,9 +51,9 @@ class StatusStore {
     ZoneStatusPtr zone(const std::string& canonical_zone) const;
 
   private:
-    mutable std::mutex mutex_;
-    std::map<std::string, ZoneStatusPtr> zones_;
-    AgentStats stats_;
+    mutable Mutex mutex_;
+    std::map<std::string, ZoneStatusPtr> zones_ GUARDED_BY(mutex_);
+    AgentStats stats_ GUARDED_BY(mutex_);
 };
 
 }  // namespace soawatch

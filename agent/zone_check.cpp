@@ -91,7 +91,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     if (spec.discovers()) {
         round->spec = spec;
         discovery_.discover(result.zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
-                            [this, round, add_addresses](DiscoveryResult found) {
+                            [this, round, add_addresses](const DiscoveryResult& found) {
                                 const ZoneCheckSpec& spec = round->spec;
                                 auto& r = round->result;
                                 r.discovery_error = found.error;
@@ -141,7 +141,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     finish();
 }
 
-void ZoneChecker::probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
                             const std::vector<ProbeTarget>& targets) {
     auto& result = round->result;
     // The same address may appear under two NS names (or twice): probe it once per name is

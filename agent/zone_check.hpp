@@ -74,7 +74,7 @@ class ZoneChecker {
 
   private:
     struct Round;
-    void probe_all(std::shared_ptr<Round> round, const ZoneCheckSpec& spec,
+    void probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
                    const std::vector<ProbeTarget>& targets);
 
     Discovery& discovery_;

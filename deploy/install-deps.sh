@@ -25,6 +25,11 @@ test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheu
 build_pkgs+=(libssl-dev libcrypt-dev)
 runtime_pkgs+=(libssl3 libcrypt1)
 test_pkgs+=(openssl util-linux)
+# The lint test (tests/check_tidy.sh): clang-tidy with Clang's thread-safety analysis.
+test_pkgs+=(clang-tidy)
+# The image test (tests/integration/test_image.py): a Debian 12 base image bootstrapped from
+# the archive, the Dockerfile built with buildah (chroot isolation: no container runtime).
+test_pkgs+=(debootstrap debian-archive-keyring buildah)
 
 want=()
 want_npm=0  # the deploy tests' npm packages (test group)

@@ -49,7 +49,7 @@ void check_config(const soawatch::Config& config) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Configurations are small; huge inputs only slow the fuzzer down.
-    if (size > 64 * 1024) return 0;
+    if (size > size_t{64} * 1024) return 0;
     const std::string text(reinterpret_cast<const char*>(data), size);
     try {
         check_config(soawatch::parse_config(text, kName, false));

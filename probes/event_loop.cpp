@@ -59,7 +59,7 @@ void EventLoop::unwatch_fd(int fd) {
 
 void EventLoop::post(std::function<void()> fn) {
     {
-        std::lock_guard lock(posted_mutex_);
+        MutexLock lock(posted_mutex_);
         posted_.push_back(std::move(fn));
     }
     uint64_t one = 1;
@@ -68,7 +68,7 @@ void EventLoop::post(std::function<void()> fn) {
 
 void EventLoop::stop() {
     {
-        std::lock_guard lock(posted_mutex_);
+        MutexLock lock(posted_mutex_);
         stop_requested_ = true;
     }
     uint64_t one = 1;
@@ -134,7 +134,7 @@ void EventLoop::run_due_timers() {
 void EventLoop::run_posted() {
     std::vector<std::function<void()>> batch;
     {
-        std::lock_guard lock(posted_mutex_);
+        MutexLock lock(posted_mutex_);
         batch.swap(posted_);
         if (stop_requested_) {
             stop_requested_ = false;

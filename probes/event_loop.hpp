@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <queue>
 #include <unordered_map>
 #include <vector>
 
+#include "agent/common/thread_annotations.hpp"
 #include "probes/unique_fd.hpp"
 
 namespace soawatch {
@@ -65,9 +65,10 @@ class EventLoop {
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timer_heap_;
     std::unordered_map<TimerId, std::function<void()>> timers_;
     std::unordered_map<int, FdHandler> fd_handlers_;
-    std::mutex posted_mutex_;
-    std::vector<std::function<void()>> posted_;
-    bool stop_requested_ = false;  // guarded by posted_mutex_
+    // What other threads hand the loop (post, stop).
+    Mutex posted_mutex_;
+    std::vector<std::function<void()>> posted_ GUARDED_BY(posted_mutex_);
+    bool stop_requested_ GUARDED_BY(posted_mutex_) = false;
 };
 
 }  // namespace soawatch

@@ -336,13 +336,13 @@ void AlertEngine::publish() {
         return std::tie(a.label("zone"), a.label("alertname"), a.fingerprint) <
                std::tie(b.label("zone"), b.label("alertname"), b.fingerprint);
     });
-    std::lock_guard lock(snapshot_mutex_);
+    MutexLock lock(snapshot_mutex_);
     snapshot_ = std::move(snap);
     changed_ = false;
 }
 
 AlertsSnapshotPtr AlertEngine::snapshot() const {
-    std::lock_guard lock(snapshot_mutex_);
+    MutexLock lock(snapshot_mutex_);
     return snapshot_;
 }
 

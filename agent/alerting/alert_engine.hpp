@@ -11,7 +11,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "agent/alerting/alert_rules.hpp"
+#include "agent/common/thread_annotations.hpp"
 #include "agent/config/alert_config.hpp"
 #include "agent/zone_status.hpp"
 
@@ -129,8 +129,9 @@ class AlertEngine {
     bool notify_dirty_ = true;             // an alert fired or resolved since the last tick
     Clock::time_point next_notify_due_{};  // the earliest repeat or resend
 
-    mutable std::mutex snapshot_mutex_;
-    AlertsSnapshotPtr snapshot_;
+    // The snapshot is read by HTTP threads; everything else above belongs to the loop thread.
+    mutable Mutex snapshot_mutex_;
+    AlertsSnapshotPtr snapshot_ GUARDED_BY(snapshot_mutex_);
 };
 
 // "{alertname=\"X\",zone=\"y.\"}": how group keys and logs print a label set.

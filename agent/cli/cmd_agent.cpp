@@ -1,12 +1,12 @@
 // The long-running agent: config, event loop (scheduler, discovery, probes, NOTIFY listener),
 // status store, and the HTTP server's exporters. Wiring only; each part lives in its own file.
 #include <malloc.h>
-#include <signal.h>
 #include <sys/signalfd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <future>
@@ -65,6 +65,7 @@ bool wait_for_loop(std::future<T>& future, std::chrono::milliseconds budget,
 
 std::vector<ServerAddress> to_servers(const std::vector<Endpoint>& endpoints) {
     std::vector<ServerAddress> servers;
+    servers.reserve(endpoints.size());
     for (const auto& e : endpoints) servers.push_back({e.address, e.port});
     return servers;
 }
@@ -256,7 +257,8 @@ class Agent {
                 log::info("SIGHUP: reloading the configuration");
                 reload();
             } else {
-                log::info("signal received, stopping", {{"signal", strsignal(info.ssi_signo)}});
+                log::info("signal received, stopping",
+                          {{"signal", strsignal(static_cast<int>(info.ssi_signo))}});
                 stopping_ = true;
                 loop_.stop();
             }
@@ -405,7 +407,7 @@ class Agent {
             // The configured verdict policy (min_usable_nameservers), as the scheduler's checks.
             const VerdictPolicy policy = verdict_policy(config_.global);
             checker_.check(make_check_spec(config_.global, zc),
-                           [promise, policy](ZoneCheckResult result) {
+                           [promise, policy](const ZoneCheckResult& result) {
                                ZoneStatus status = evaluate(nullptr, result, policy);
                                promise->set_value(MetricsExporter::render_zone(status));
                            });

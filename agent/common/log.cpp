@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 
+#include "agent/common/thread_annotations.hpp"
 #include "agent/common/utf8.hpp"
 
 namespace soawatch::log {
@@ -15,7 +15,7 @@ namespace {
 
 std::atomic<Level> g_level{Level::info};
 std::atomic<Format> g_format{Format::logfmt};
-std::mutex g_write_mutex;
+Mutex g_write_mutex;  // one whole line at a time on stderr
 
 std::string_view level_name(Level l) {
     switch (l) {
@@ -185,7 +185,7 @@ std::string format_line(Format format, std::string_view ts, Level level, std::st
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
     if (!enabled(level)) return;
     const std::string line = format_line(g_format, timestamp(), level, message, fields);
-    std::lock_guard lock(g_write_mutex);
+    MutexLock lock(g_write_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -23,8 +23,8 @@ using Field = std::pair<std::string_view, std::string>;
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 
 // The line write() prints (with its newline), for tests. Pure.
-std::string format_line(Format format, std::string_view timestamp, Level level,
-                        std::string_view message, std::initializer_list<Field> fields);
+std::string format_line(Format format, std::string_view ts, Level level, std::string_view message,
+                        std::initializer_list<Field> fields);
 
 // A URL as it may be logged: scheme, host and port only. User info, path and query often hold
 // credentials (https://user:pass@host/, a Slack webhook's path, ?token=); "/..." marks that a

@@ -48,7 +48,7 @@ AlertDispatcher::~AlertDispatcher() {
 
 void AlertDispatcher::configure(const AlertingConfig& config) {
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         pending_config_ = std::make_unique<AlertingConfig>(config);
         index_names_.clear();
         // Readers see every configured receiver at once, before the thread takes the config.
@@ -68,7 +68,7 @@ void AlertDispatcher::configure(const AlertingConfig& config) {
 
 void AlertDispatcher::enqueue(AlertNotification n) {
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         if (stopping_ || n.receiver >= index_names_.size()) return;
         inbox_.emplace_back(index_names_[n.receiver], std::move(n));
     }
@@ -77,7 +77,7 @@ void AlertDispatcher::enqueue(AlertNotification n) {
 
 void AlertDispatcher::shutdown(std::chrono::milliseconds deadline) {
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         if (!stopping_) {
             stopping_ = true;
             stop_deadline_ = Steady::now() + deadline;
@@ -90,7 +90,7 @@ void AlertDispatcher::shutdown(std::chrono::milliseconds deadline) {
 }
 
 std::vector<ReceiverStats> AlertDispatcher::stats() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return published_stats_;
 }
 
@@ -100,7 +100,7 @@ void AlertDispatcher::run() {
         bool stopping = false;
         Steady::time_point deadline;
         {
-            std::lock_guard lock(mutex_);
+            MutexLock lock(mutex_);
             stopping = stopping_;
             deadline = stop_deadline_;
         }
@@ -127,7 +127,7 @@ void AlertDispatcher::run() {
                 s.queued = r->queue.size();
                 stats.push_back(std::move(s));
             }
-            std::lock_guard lock(mutex_);
+            MutexLock lock(mutex_);
             published_stats_ = std::move(stats);
         }
         // Sleep until a socket is ready, a retry is due, or another thread wakes us.
@@ -144,7 +144,7 @@ void AlertDispatcher::take_inbox() {
     std::unique_ptr<AlertingConfig> config;
     std::vector<std::pair<std::string, AlertNotification>> inbox;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         config = std::move(pending_config_);
         inbox.swap(inbox_);
     }
@@ -195,7 +195,7 @@ void AlertDispatcher::apply_config(AlertingConfig config) {
 void AlertDispatcher::start_due(Steady::time_point now) {
     bool stopping = false;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         stopping = stopping_;
     }
     for (auto& r : receivers_) {
@@ -295,8 +295,9 @@ std::chrono::milliseconds AlertDispatcher::backoff(unsigned attempts) {
     // initial * 2^(attempts-1), capped, times a jitter in [0.5, 1.5) so that many agents that
     // lost the same receiver do not retry in step.
     double ms = static_cast<double>(options_.initial_backoff.count());
-    for (unsigned i = 1; i < attempts && ms < options_.max_backoff.count(); ++i) ms *= 2;
-    ms = std::min(ms, static_cast<double>(options_.max_backoff.count()));
+    const auto max_ms = static_cast<double>(options_.max_backoff.count());
+    for (unsigned i = 1; i < attempts && ms < max_ms; ++i) ms *= 2;
+    ms = std::min(ms, max_ms);
     rng_state_ ^= rng_state_ << 13;
     rng_state_ ^= rng_state_ >> 7;
     rng_state_ ^= rng_state_ << 17;
@@ -343,7 +344,7 @@ void AlertDispatcher::abandon_all() {
         }
         stats.push_back(r->stats);
     }
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     published_stats_ = std::move(stats);
 }
 

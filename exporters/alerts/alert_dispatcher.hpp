@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/alerting/alert_engine.hpp"
+#include "agent/common/thread_annotations.hpp"
 #include "agent/config/alert_config.hpp"
 #include "exporters/alerts/curl_handles.hpp"
 
@@ -49,18 +49,18 @@ class AlertDispatcher {
 
     // Any thread. New receivers, URLs, headers and limits. Queues of receivers that stay (same
     // name) are kept; those of removed receivers are dropped and counted.
-    void configure(const AlertingConfig& config);
+    void configure(const AlertingConfig& config) EXCLUDES(mutex_);
 
     // Any thread; never blocks on the network. `n.receiver` indexes the receivers of the config
     // last passed to configure() (the engine's, configured at the same moment).
-    void enqueue(AlertNotification n);
+    void enqueue(AlertNotification n) EXCLUDES(mutex_);
 
     // Any thread. Stops taking notifications, delivers what is queued until `deadline` passes,
     // abandons the rest (counted as dropped) and joins the thread. Idempotent.
-    void shutdown(std::chrono::milliseconds deadline);
+    void shutdown(std::chrono::milliseconds deadline) EXCLUDES(mutex_);
 
     // Any thread: per receiver, in configuration order.
-    std::vector<ReceiverStats> stats() const;
+    std::vector<ReceiverStats> stats() const EXCLUDES(mutex_);
 
   private:
     using Steady = std::chrono::steady_clock;
@@ -97,13 +97,15 @@ class AlertDispatcher {
     std::thread thread_;
 
     // Shared with other threads.
-    mutable std::mutex mutex_;
-    std::vector<std::pair<std::string, AlertNotification>> inbox_;  // receiver name first
-    std::vector<std::string> index_names_;  // receiver names of the last configure(), in order
-    std::unique_ptr<AlertingConfig> pending_config_;  // taken by the thread
-    std::vector<ReceiverStats> published_stats_;
-    bool stopping_ = false;
-    Steady::time_point stop_deadline_{};
+    mutable Mutex mutex_;
+    // Notifications for the thread to take, each with its receiver's name.
+    std::vector<std::pair<std::string, AlertNotification>> inbox_ GUARDED_BY(mutex_);
+    // The receiver names of the last configure(), in order.
+    std::vector<std::string> index_names_ GUARDED_BY(mutex_);
+    std::unique_ptr<AlertingConfig> pending_config_ GUARDED_BY(mutex_);  // taken by the thread
+    std::vector<ReceiverStats> published_stats_ GUARDED_BY(mutex_);
+    bool stopping_ GUARDED_BY(mutex_) = false;
+    Steady::time_point stop_deadline_ GUARDED_BY(mutex_){};
 
     // Delivery thread only.
     AlertingConfig config_;

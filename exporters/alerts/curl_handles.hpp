@@ -31,7 +31,7 @@ class CurlHeaders {
     void append(const std::string& line) {
         curl_slist* head = curl_slist_append(list_.get(), line.c_str());
         if (head == nullptr) throw std::bad_alloc();
-        list_.release();
+        static_cast<void>(list_.release());  // the old head is the start of the new list
         list_.reset(head);
     }
     curl_slist* get() const { return list_.get(); }

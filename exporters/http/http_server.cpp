@@ -82,9 +82,11 @@ Headers default_security_headers() {
 Headers security_headers(const WebConfig& web) {
     Headers headers = default_security_headers();
     for (const auto& [name, value] : web.headers) {
-        const auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& h) {
-            return strcasecmp(h.first.c_str(), name.c_str()) == 0;
-        });
+        // A structured binding is captured by name: Clang before 16 cannot capture one.
+        const auto same =
+            std::find_if(headers.begin(), headers.end(), [&name = name](const auto& h) {
+                return strcasecmp(h.first.c_str(), name.c_str()) == 0;
+            });
         if (same != headers.end()) {
             same->second = value;
         } else {
@@ -431,7 +433,7 @@ struct HttpServer::Impl {
     }
 };
 
-HttpServer::HttpServer(HttpServerOptions options, HttpHooks hooks)
+HttpServer::HttpServer(const HttpServerOptions& options, HttpHooks hooks)
     : impl_(std::make_unique<Impl>(std::move(hooks), options)) {
     const Endpoint& listen = options.listen;
     const std::string where = listen.address.empty()

@@ -71,7 +71,7 @@ struct HttpServerOptions {
 class HttpServer {
   public:
     // Starts listening; throws std::runtime_error with a one-line reason when it cannot bind.
-    HttpServer(HttpServerOptions options, HttpHooks hooks);
+    HttpServer(const HttpServerOptions& options, HttpHooks hooks);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -9,7 +9,7 @@
 namespace soawatch {
 
 std::string rate_limit_key(std::string_view address) {
-    const std::string text(address);
+    std::string text(address);
     std::array<unsigned char, 16> bytes{};
     if (inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1) return text;
     // An IPv4-mapped address is one IPv4 client.

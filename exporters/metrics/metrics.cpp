@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/common/text_util.hpp"
+#include "agent/common/thread_annotations.hpp"
 #include "exporters/metrics/process_metrics.hpp"
 #include "exporters/metrics/prom_text.hpp"
 
@@ -487,10 +488,12 @@ struct MetricsExporter::Impl {
     prometheus::Family<prometheus::Histogram>& probe_duration;
     prometheus::Family<prometheus::Histogram>& propagation;
 
-    mutable std::mutex mutex;  // guards the maps below (the metrics themselves are thread-safe)
-    mutable std::unordered_map<std::string, Series> probe_series;        // ns \0 address
-    mutable std::unordered_map<std::string, Series> propagation_series;  // ns
-    mutable MonoClock::time_point last_prune = MonoClock::now();
+    // The maps of series and their pruning time; the metrics themselves are thread-safe.
+    mutable Mutex mutex;
+    mutable std::unordered_map<std::string, Series> probe_series
+        GUARDED_BY(mutex);  // ns \0 address
+    mutable std::unordered_map<std::string, Series> propagation_series GUARDED_BY(mutex);  // ns
+    mutable MonoClock::time_point last_prune GUARDED_BY(mutex) = MonoClock::now();
 
     explicit Impl(const BuildInfo& build, MetricsOptions opts)
         : options(opts),
@@ -522,8 +525,7 @@ struct MetricsExporter::Impl {
             .Set(1);
     }
 
-    // Caller holds mutex.
-    void prune_locked(MonoClock::time_point now) const {
+    void prune_locked(MonoClock::time_point now) const REQUIRES(mutex) {
         if (now - last_prune < std::chrono::minutes(1)) return;
         last_prune = now;
         const auto expired = [&](const Series& s) {
@@ -548,7 +550,7 @@ struct MetricsExporter::Impl {
     }
 };
 
-MetricsExporter::MetricsExporter(BuildInfo build, MetricsOptions options)
+MetricsExporter::MetricsExporter(const BuildInfo& build, MetricsOptions options)
     : impl_(std::make_unique<Impl>(build, options)) {}
 
 MetricsExporter::~MetricsExporter() = default;
@@ -560,7 +562,7 @@ void MetricsExporter::observe_probe(const SoaObservation& observation) {
     key.reserve(ns.size() + 1 + observation.target.address.size());
     key.append(ns).append(1, '\0').append(observation.target.address);
 
-    std::lock_guard lock(impl_->mutex);
+    MutexLock lock(impl_->mutex);
     auto [it, inserted] = impl_->probe_series.try_emplace(std::move(key));
     if (inserted) {
         it->second.histogram =
@@ -573,7 +575,7 @@ void MetricsExporter::observe_probe(const SoaObservation& observation) {
 }
 
 void MetricsExporter::observe_propagation(const PropagationSample& sample) {
-    std::lock_guard lock(impl_->mutex);
+    MutexLock lock(impl_->mutex);
     auto [it, inserted] = impl_->propagation_series.try_emplace(sample.nameserver);
     if (inserted) {
         it->second.histogram = &impl_->propagation.Add(
@@ -584,14 +586,14 @@ void MetricsExporter::observe_propagation(const PropagationSample& sample) {
 }
 
 void MetricsExporter::set_reload_result(bool ok, Clock::time_point when) {
-    std::lock_guard lock(impl_->mutex);  // the two gauges change together
+    MutexLock lock(impl_->mutex);  // the two gauges change together
     impl_->reload_ok.Set(ok ? 1 : 0);
     if (ok) impl_->reload_time.Set(unix_seconds(when));
 }
 
 bool MetricsExporter::render(const Snapshot& snapshot, prom::StreamedText& out) const {
     {
-        std::lock_guard lock(impl_->mutex);
+        MutexLock lock(impl_->mutex);
         impl_->prune_locked(MonoClock::now());
     }
     // The registry and its metrics lock themselves: probes keep being observed meanwhile. Its

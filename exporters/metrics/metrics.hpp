@@ -37,7 +37,7 @@ struct MetricsOptions {
 // Thread-safe: the event loop observes while HTTP workers render.
 class MetricsExporter {
   public:
-    explicit MetricsExporter(BuildInfo build, MetricsOptions options = {});
+    explicit MetricsExporter(const BuildInfo& build, MetricsOptions options = {});
     ~MetricsExporter();
     MetricsExporter(const MetricsExporter&) = delete;
     MetricsExporter& operator=(const MetricsExporter&) = delete;

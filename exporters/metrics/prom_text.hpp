@@ -77,7 +77,7 @@ class StreamedText {
   public:
     // Takes one piece (never empty); false when it could not (the reader is gone).
     using Sink = std::function<bool(std::string_view piece)>;
-    static constexpr std::size_t kDefaultPieceBytes = 256 * 1024;
+    static constexpr std::size_t kDefaultPieceBytes = std::size_t{256} * 1024;
 
     StreamedText() = default;
     explicit StreamedText(Sink sink, std::size_t piece_bytes = kDefaultPieceBytes);

@@ -4,9 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <stdlib.h>
-
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>

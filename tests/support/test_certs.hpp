@@ -3,8 +3,6 @@
 // unrelated key, an encrypted key and a file that is no PEM at all. EC P-256 keeps it fast.
 #pragma once
 
-#include <stdlib.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>

@@ -22,7 +22,7 @@ using soawatch::socket_address;
 
 namespace {
 
-constexpr int64_t kDayMs = 24 * 3600 * 1000LL;
+constexpr int64_t kDayMs = int64_t{24} * 3600 * 1000;
 
 }  // namespace
 

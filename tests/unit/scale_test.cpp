@@ -81,7 +81,7 @@ TEST_CASE("channel: a silent server gets more queries in flight, not a queue", "
 TEST_CASE("scheduler: a zone's slot is stable, at least half an interval away", "[scale]") {
     const std::chrono::milliseconds interval = 60s;
     const int64_t t0 = 1'800'000'000'000;  // ms since the epoch
-    for (int64_t now = t0; now < t0 + 3 * 60'000; now += 7'919) {
+    for (int64_t now = t0; now < t0 + int64_t{3} * 60'000; now += 7'919) {
         const auto delay = next_slot_delay("example.com.", interval, now);
         CHECK(delay >= interval / 2);
         CHECK(delay <= interval + interval / 2);

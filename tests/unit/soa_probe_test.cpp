@@ -268,7 +268,7 @@ TEST_CASE("probe: a closed port is connection_refused, not a timeout", "[probe]"
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     socklen_t len = sizeof addr;
     getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     ::close(fd);
@@ -286,7 +286,7 @@ TEST_CASE("probe: an invalid zone name fails without a query", "[probe]") {
     EventLoop loop;
     SoaProber prober(loop);
     std::optional<SoaObservation> result;
-    prober.probe("a..b", {"", "127.0.0.1", 53}, {}, [&](SoaObservation o) { result = o; });
+    prober.probe("a..b", {"", "127.0.0.1", 53}, {}, [&](const SoaObservation& o) { result = o; });
     REQUIRE(result);
     CHECK(result->error == ProbeError::malformed);
     CHECK(prober.queries_sent() == 0);
