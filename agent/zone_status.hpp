@@ -145,6 +145,11 @@ struct NameserverStatus {
     std::optional<uint32_t> refresh_age;
     // When its last EXPIRE answer says it stops serving the zone (kept while it is unusable).
     std::optional<Clock::time_point> expires_at;
+
+    // NSID (RFC 5001) of the instance that answered last, octets as received (probes/nsid.hpp
+    // renders them); empty when the last answer carried none (EDNS off, a server without an
+    // identity configured, one that ignores the option).
+    std::string nsid;
 };
 
 // A field in which a server's SOA differs from the reference SOA at the same serial.

@@ -19,6 +19,7 @@
 #include "agent/common/text_util.hpp"
 #include "exporters/metrics/process_metrics.hpp"
 #include "exporters/metrics/prom_text.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -53,6 +54,7 @@ enum ZoneFamily : std::size_t {
     kExpireRemaining,
     kRefreshAge,
     kSoaTimersSane,
+    kInstanceInfo,
     kZoneFamilyCount,
 };
 
@@ -122,6 +124,10 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "1 when the reference SOA's timers pass the sanity rules (retry < refresh, expire > refresh "
      "+ retry, expire and minimum within SOATimersUnsafe's limits).",
      "gauge"},
+    {"soawatch_nameserver_instance_info",
+     "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
+     "text, or hex when not printable. One series per address at a time.",
+     "gauge"},
 }};
 
 double unix_seconds(Clock::time_point t) {
@@ -183,6 +189,7 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kLastPropagation:
         case kExpireRemaining:
         case kRefreshAge:
+        case kInstanceInfo:
             if (!per_address) return;
             break;
         default:
@@ -287,6 +294,16 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             return;
         case kSoaTimersSane:
             if (soa) append_sample(out, name, l.zone, uint64_t{z.soa_timer_problems.empty()});
+            return;
+        case kInstanceInfo:
+            // Only the latest instance: an anycast address answered by many keeps one series,
+            // whose nsid label changes as they take turns (bounded by the addresses watched).
+            for (const NameserverStatus& s : z.servers) {
+                if (s.nsid.empty()) continue;
+                prom::LabelSet labels = l.of(s);
+                labels.add("nsid", nsid_display(s.nsid));
+                append_sample(out, name, labels, uint64_t{1});
+            }
             return;
         case kZoneFamilyCount:
             return;
