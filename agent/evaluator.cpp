@@ -36,7 +36,7 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.rtt = obs.rtt;
     s.expire_asked = obs.expire_asked;
     s.expire_remaining = obs.expire_remaining;
-    if (obs.nsid) s.nsid = *obs.nsid;
+    s.nsid = obs.nsid;
     return s;
 }
 

@@ -149,7 +149,7 @@ struct NameserverStatus {
     // NSID (RFC 5001) of the instance that answered last, octets as received (probes/nsid.hpp
     // renders them); empty when the last answer carried none (EDNS off, a server without an
     // identity configured, one that ignores the option).
-    std::string nsid;
+    SharedNsid nsid;
 };
 
 // A field in which a server's SOA differs from the reference SOA at the same serial.

@@ -46,7 +46,7 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.soa.reset();
     obs.soa_ttl = 0;
     obs.expire_remaining.reset();
-    obs.nsid.reset();
+    obs.nsid = {};
 
     auto parsed = dns::parse_message(wire, kMaxRecords);
     if (!parsed.ok() && transport == Transport::udp && cut_in_transit(wire, parsed.error))
@@ -62,7 +62,7 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.rcode = h.rcode;
     obs.authoritative = h.aa;
     // RFC 5001 2.3: whichever instance answered, whatever it answered.
-    obs.nsid = std::move(parsed.message.edns_nsid);
+    if (msg.edns_nsid) obs.nsid = SharedNsid::of(*msg.edns_nsid);
 
     // Fixed order, first failure wins (like dnsdist's health checks).
     if (!h.qr) return fail(obs, ProbeError::malformed, "QR bit not set");

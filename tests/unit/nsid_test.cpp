@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 namespace {
 
 SoaObservation with_nsid(SoaObservation o, std::string nsid) {
-    o.nsid = std::move(nsid);
+    o.nsid = SharedNsid::of(nsid);
     return o;
 }
 
@@ -51,6 +51,21 @@ TEST_CASE("nsid: text when printable ASCII, hex always, as dig +nsid shows it", 
     CHECK(nsid_display("").empty());
 }
 
+TEST_CASE("nsid: one instance's identity is one shared copy; empty is none", "[nsid]") {
+    const SharedNsid a = SharedNsid::of("ns1.fra");
+    const SharedNsid b = SharedNsid::of(std::string("ns1.fra"));
+    CHECK(a == "ns1.fra");
+    CHECK(a.view().data() == b.view().data());
+    CHECK_FALSE(SharedNsid::of("ns2.fra").view().data() == a.view().data());
+    CHECK(SharedNsid::of("").empty());
+    CHECK_FALSE(SharedNsid::of("") == "");
+    // Many identities in turn (a server sending a new one per answer): each is still right.
+    for (int i = 0; i < 100; ++i)
+        CHECK(SharedNsid::of("id" + std::to_string(i)) == "id" + std::to_string(i));
+    CHECK(SharedNsid::of("ns1.fra") == "ns1.fra");
+    CHECK(a == "ns1.fra");
+}
+
 TEST_CASE("nsid: the evaluator keeps the latest instance per address", "[nsid][evaluator]") {
     ZoneStatus z = evaluate(nullptr, round(T0, {with_nsid(ok("ns1.", "10.0.0.1", 7, T0), "a"),
                                                 ok("ns2.", "10.0.0.2", 7, T0)}));
@@ -70,7 +85,7 @@ TEST_CASE("nsid: the evaluator keeps the latest instance per address", "[nsid][e
     // An error answer names its instance.
     auto refused = failed("ns1.", "10.0.0.1", ProbeError::refused, T0 + 180s);
     refused.answered = true;
-    refused.nsid = "c";
+    refused.nsid = SharedNsid::of("c");
     z = evaluate(&z, round(T0 + 180s, {refused, ok("ns2.", "10.0.0.2", 7, T0 + 180s)}));
     CHECK(row(z, "10.0.0.1").nsid == "c");
 
