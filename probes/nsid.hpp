@@ -1,4 +1,5 @@
-// How a server's NSID (RFC 5001) reads to people, in JSON and in metric labels.
+// An answered NSID (RFC 5001): the shared copy probes and statuses keep, and how it reads to
+// people, in JSON and in metric labels.
 #pragma once
 
 #include <memory>
