@@ -30,6 +30,7 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.rtt = obs.rtt;
     s.expire_asked = obs.expire_asked;
     s.expire_remaining = obs.expire_remaining;
+    s.nsid = obs.nsid;
     return s;
 }
 
@@ -214,6 +215,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             s.probes_total = p->probes_total;
             s.consecutive_failures = p->consecutive_failures;
             s.serial_behind = p->serial_behind;
+            // The last instance that answered stays named while the address answers nothing
+            // (a timeout says nothing about who is behind it); an answer without NSID clears it.
+            if (!obs.answered) s.nsid = p->nsid;
         }
         ++s.probes_total;
         if (!obs.usable()) {

@@ -179,6 +179,11 @@ struct NameserverStatus {
     std::optional<uint32_t> refresh_age;
     // When its last EXPIRE answer says it stops serving the zone (kept while it is unusable).
     std::optional<Clock::time_point> expires_at;
+
+    // NSID (RFC 5001) of the instance that answered last, octets as received (probes/nsid.hpp
+    // renders them); empty when the last answer carried none (EDNS off, a server without an
+    // identity configured, one that ignores the option).
+    SharedNsid nsid;
 };
 
 // How messages (the zone's reasons, alert texts) name a server: "ns1.example. (192.0.2.1)",

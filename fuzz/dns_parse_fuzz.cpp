@@ -13,6 +13,7 @@
 
 #include "fuzz/fuzz_check.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/nsid.hpp"
 
 namespace dns = soawatch::dns;
 
@@ -55,6 +56,10 @@ void check_message(std::span<const uint8_t> wire) {
     FUZZ_CHECK(m.authority.size() == m.header.nscount);
     FUZZ_CHECK(m.additional.size() == m.header.arcount);
     FUZZ_CHECK(!dns::rcode_name(m.header.rcode).empty());
+    // An NSID is kept bounded (RFC 5001 sets no limit; dns_wire.hpp does), and only from an OPT.
+    FUZZ_CHECK(!m.edns_nsid || (m.edns_udp_size && m.edns_nsid->size() <= dns::kMaxNsidOctets));
+    if (m.edns_nsid)
+        FUZZ_CHECK(soawatch::nsid_display(*m.edns_nsid).size() <= 2 * dns::kMaxNsidOctets);
     volatile std::size_t sum = 0;
     for (const auto& q : m.questions) {
         check_parsed_name(q.name);

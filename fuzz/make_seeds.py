@@ -115,6 +115,12 @@ def cases():
     yield "edns_badvers", header(ar=1) + Q_EXAMPLE + rr(b"\0", OPT, b"", rclass=1232, ttl=0x01000000)
     yield "edns_option_do", header(ar=1, flags=0x8407) + Q_EXAMPLE + rr(
         b"\0", OPT, bytes.fromhex("000a000401020304"), rclass=4096, ttl=0x01008000)
+    # EXPIRE and NSID (RFC 7314, RFC 5001) as the lab's servers answer them, and an NSID option
+    # that runs past the OPT RDATA (dropped, the answer kept).
+    yield "edns_expire_nsid", header(an=1, ar=1) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        b"\0", OPT, bytes.fromhex("000900040001518000030007") + b"lab-ns2", rclass=1232, ttl=0)
+    yield "edns_nsid_cut", header(an=1, ar=1) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        b"\0", OPT, bytes.fromhex("00030010") + b"lab", rclass=1232, ttl=0)
     yield "tc_set", header(flags=0x8600) + Q_EXAMPLE
     yield "notify_request", header(an=1, flags=0x2400, id_=0x5555) + Q_EXAMPLE + rr(
         ptr(12), SOA, soa_rdata())

@@ -27,22 +27,28 @@ uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
            uint32_t{w[pos + 3]};
 }
 
-// The EDNS EXPIRE value among the options of an OPT RDATA (RFC 6891 6.1.2: a sequence of
-// {OPTION-CODE, OPTION-LENGTH, OPTION-DATA}). An option running past the RDATA ends the walk: a
-// broken option list costs the option, never the answer, whose SOA is still good.
-std::optional<uint32_t> edns_expire_option(std::span<const uint8_t> options) {
+// The options of an OPT RDATA (RFC 6891 6.1.2: a sequence of {OPTION-CODE, OPTION-LENGTH,
+// OPTION-DATA}) that we read: EXPIRE and NSID. An option running past the RDATA ends the walk: a
+// broken option list costs that option and the ones after it, never the answer, whose SOA is
+// still good. The first of each code counts.
+void read_edns_options(std::span<const uint8_t> options, Message& m) {
     std::size_t pos = 0;
     while (options.size() - pos >= 4) {
         const uint16_t code = read_u16(options, pos);
         const std::size_t length = read_u16(options, pos + 2);
         pos += 4;
-        if (options.size() - pos < length) return std::nullopt;
+        if (options.size() - pos < length) return;
         // RFC 7314 2: the answer's option holds the 32-bit expire value; any other length is
         // not an answer we can read.
-        if (code == ednsopt::EXPIRE && length == 4) return read_u32(options, pos);
+        if (code == ednsopt::EXPIRE && length == 4 && !m.edns_expire)
+            m.edns_expire = read_u32(options, pos);
+        // RFC 5001 2.3: the data is the server's identity, opaque octets of any length.
+        if (code == ednsopt::NSID && !m.edns_nsid) {
+            const auto id = options.subspan(pos, std::min(length, kMaxNsidOctets));
+            m.edns_nsid.emplace(id.begin(), id.end());
+        }
         pos += length;
     }
-    return std::nullopt;
 }
 
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
@@ -399,7 +405,7 @@ class Parser {
                 if (!additional || m.edns_udp_size || rr.owner != ".") return true;
                 m.edns_udp_size = rr.rclass;
                 m.header.rcode = (static_cast<unsigned>(rr.ttl >> 24) << 4) | m.header.rcode;
-                m.edns_expire = edns_expire_option(std::span(wire_).subspan(start, end - start));
+                read_edns_options(std::span(wire_).subspan(start, end - start), m);
                 return true;
             }
             default:
@@ -466,11 +472,13 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
 }
 
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
-                                 bool recursion_desired, uint16_t edns_udp_size, bool edns_expire) {
+                                 bool recursion_desired, uint16_t edns_udp_size, bool edns_expire,
+                                 bool edns_nsid) {
     const bool expire_option = edns_udp_size > 0 && edns_expire;
+    const bool nsid_option = edns_udp_size > 0 && edns_nsid;
+    const uint16_t rdlength = (expire_option ? 4 : 0) + (nsid_option ? 4 : 0);
     std::vector<uint8_t> out;
-    out.reserve(header_size + qname.size() + 2 + 4 + (edns_udp_size > 0 ? 11 : 0) +
-                (expire_option ? 4 : 0));
+    out.reserve(header_size + qname.size() + 2 + 4 + (edns_udp_size > 0 ? 11 : 0) + rdlength);
     put_u16(out, id);
     out.push_back(recursion_desired ? 0x01 : 0x00);  // QR=0, opcode QUERY, RD
     out.push_back(0x00);
@@ -487,9 +495,13 @@ std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t q
         put_u16(out, edns_udp_size);
         put_u16(out, 0);
         put_u16(out, 0);
-        put_u16(out, expire_option ? 4 : 0);  // RDLENGTH
-        if (expire_option) {                  // RFC 7314 2: OPTION-LENGTH 0 in a query
+        put_u16(out, rdlength);
+        if (expire_option) {  // RFC 7314 2: OPTION-LENGTH 0 in a query
             put_u16(out, ednsopt::EXPIRE);
+            put_u16(out, 0);
+        }
+        if (nsid_option) {  // RFC 5001 2.1: a query's NSID option is empty
+            put_u16(out, ednsopt::NSID);
             put_u16(out, 0);
         }
     }

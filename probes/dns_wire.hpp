@@ -27,8 +27,14 @@ inline constexpr uint16_t class_IN = 1;
 
 // EDNS option codes (RFC 6891 6.1.2, IANA "DNS EDNS0 Option Codes").
 namespace ednsopt {
+inline constexpr uint16_t NSID = 3;    // RFC 5001
 inline constexpr uint16_t EXPIRE = 9;  // RFC 7314
 }  // namespace ednsopt
+
+// An answered NSID longer than this keeps only its first octets: an identity is a host or
+// instance name (RFC 5001 2.3 leaves its length open, up to the option's 65535 octets), and every
+// octet kept is carried per address through statuses, the API and a metric label.
+inline constexpr std::size_t kMaxNsidOctets = 128;
 
 namespace opcode {
 inline constexpr uint8_t QUERY = 0;
@@ -112,6 +118,11 @@ struct Message {
     // server would expire the zone. Absent when the server sent none, or one whose length is not
     // 4 (the option is then ignored, as RFC 7314 3 has a client ignore what it cannot use).
     std::optional<uint32_t> edns_expire;
+    // The NSID option of that OPT record (RFC 5001 2.3): the answering server's instance
+    // identity, octets as received (at most kMaxNsidOctets of them; may be empty when the
+    // server has none configured). Absent when the server sent none, or when the option list
+    // breaks off before the option ends (it is dropped; the answer stays good).
+    std::optional<std::string> edns_nsid;
 };
 
 enum class ParseError {
@@ -146,11 +157,11 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
 // Builds a query for (qname, qtype, IN). recursion_desired sets RD. edns_udp_size > 0 adds an
 // OPT pseudo-record (RFC 6891) advertising that UDP payload size; 0 sends a plain RFC 1035
 // query. With edns_expire (and EDNS on) the OPT record carries an empty EDNS EXPIRE option
-// (RFC 7314 2: a query's option has no data). Returns an empty vector when qname is not a valid
-// domain name.
+// (RFC 7314 2: a query's option has no data), with edns_nsid an empty NSID option (RFC 5001
+// 2.1, after EXPIRE). Returns an empty vector when qname is not a valid domain name.
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
                                  bool recursion_desired, uint16_t edns_udp_size = 0,
-                                 bool edns_expire = false);
+                                 bool edns_expire = false, bool edns_nsid = false);
 
 // Builds the answer to a NOTIFY (RFC 1996 section 4.7): the request's ID and question,
 // opcode NOTIFY, QR and AA set, the given rcode, no other sections. Returns empty if the

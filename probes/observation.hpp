@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "probes/dns_wire.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -91,6 +92,10 @@ struct SoaObservation {
     // this server would expire the zone, when a usable answer carried the option.
     bool expire_asked = false;
     std::optional<uint32_t> expire_remaining;
+    // NSID (RFC 5001): the identity of the instance that answered, octets as received (see
+    // dns::Message::edns_nsid), from any answer that parsed, an error rcode included: behind an
+    // anycast address it tells which instance refused or lags. Empty when the answer had none.
+    SharedNsid nsid;
     std::chrono::duration<double> rtt{0};  // of the try that answered (UDP + TCP when fallen back)
     unsigned tries = 0;                    // queries sent (1 + retries used)
     Instant at;                            // when the answer (or the final failure) came

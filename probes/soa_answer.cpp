@@ -46,6 +46,7 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.soa.reset();
     obs.soa_ttl = 0;
     obs.expire_remaining.reset();
+    obs.nsid = {};
 
     auto parsed = dns::parse_message(wire, kMaxRecords);
     if (!parsed.ok() && transport == Transport::udp && cut_in_transit(wire, parsed.error))
@@ -60,6 +61,8 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.answered = true;
     obs.rcode = h.rcode;
     obs.authoritative = h.aa;
+    // RFC 5001 2.3: whichever instance answered, whatever it answered.
+    if (msg.edns_nsid) obs.nsid = SharedNsid::of(*msg.edns_nsid);
 
     // Fixed order, first failure wins (like dnsdist's health checks).
     if (!h.qr) return fail(obs, ProbeError::malformed, "QR bit not set");

@@ -40,8 +40,11 @@ std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t e
     query->edns_udp_size = edns_udp_size;
     // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1). With EDNS,
     // an empty EXPIRE option asks each secondary how long it would still serve the zone without
-    // reaching its primary (RFC 7314 2); servers that do not know it ignore it (RFC 6891 6.1.2).
-    query->wire = dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size, true);
+    // reaching its primary (RFC 7314 2), and an empty NSID option asks which instance answers
+    // (RFC 5001 2.1: behind an anycast address, several do); servers that do not know an option
+    // ignore it (RFC 6891 6.1.2).
+    query->wire =
+        dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size, true, true);
     return query;
 }
 

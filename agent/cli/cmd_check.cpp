@@ -26,6 +26,7 @@
 #include "exporters/api/api_json.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/event_loop.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -67,9 +68,16 @@ std::string refresh_text(const NameserverStatus& s) {
     return "-";
 }
 
+// The instance that answered (NSID, RFC 5001): its text, or hex when not printable; "-" when
+// none was answered.
+std::string nsid_text(const NameserverStatus& s) {
+    return s.nsid.empty() ? "-" : nsid_display(s.nsid);
+}
+
 void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
     std::vector<std::vector<std::string>> rows;
-    rows.push_back({"zone", "nameserver", "address", "serial", "rtt", "state", "refreshed"});
+    rows.push_back(
+        {"zone", "nameserver", "address", "nsid", "serial", "rtt", "state", "refreshed"});
     for (const auto& zone : zones) {
         const ZoneStatus& z = *zone;
         for (const auto& s : z.servers) {
@@ -77,14 +85,14 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
             if (address.find(':') != std::string::npos) address = "[" + address + "]";
             if (s.target.port != 53) address += ":" + std::to_string(s.target.port);
             rows.push_back({z.zone, s.is_primary ? "(primary)" : s.target.nameserver, address,
-                            s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s), state_text(s),
-                            s.is_primary ? "-" : refresh_text(s)});
+                            nsid_text(s), s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s),
+                            state_text(s), s.is_primary ? "-" : refresh_text(s)});
         }
         for (const auto& ns : z.unresolved_nameservers)
-            rows.push_back(
-                {z.zone, ns.name, "-", "-", "-", std::string(address_error_name(ns.error)), "-"});
+            rows.push_back({z.zone, ns.name, "-", "-", "-", "-",
+                            std::string(address_error_name(ns.error)), "-"});
         if (z.servers.empty() && z.unresolved_nameservers.empty())
-            rows.push_back({z.zone, "-", "-", "-", "-", "no_nameservers", "-"});
+            rows.push_back({z.zone, "-", "-", "-", "-", "-", "no_nameservers", "-"});
     }
     std::vector<std::size_t> width(rows[0].size(), 0);
     for (const auto& row : rows)

@@ -4,6 +4,7 @@
 
 #include "agent/common/text_util.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -77,6 +78,10 @@ json server_to_json(const NameserverStatus& s) {
         {"expires_at", optional_time(s.expires_at)},
         {"expired", s.expired},
         {"refresh_failing", s.refresh_failing},
+        // NSID (RFC 5001) of the instance that answered last: text (hex when not printable),
+        // and always the hex of the octets; null where none was answered.
+        {"nsid", s.nsid.empty() ? json(nullptr) : json(nsid_display(s.nsid))},
+        {"nsid_hex", s.nsid.empty() ? json(nullptr) : json(nsid_hex(s.nsid))},
     };
 }
 

@@ -114,6 +114,11 @@ table { width: 100%; border-collapse: collapse; table-layout: fixed; }
 th:nth-child(1) { width: 18%; } th:nth-child(2) { width: 19%; } th:nth-child(3) { width: 10%; }
 th:nth-child(4) { width: 13%; } th:nth-child(5) { width: 7%; } th:nth-child(6) { width: 9%; }
 th:nth-child(7) { width: 11%; } th:nth-child(8) { width: 13%; }
+table.inst th:nth-child(1) { width: 15%; } table.inst th:nth-child(2) { width: 16%; }
+table.inst th:nth-child(3) { width: 10%; } table.inst th:nth-child(4) { width: 9%; }
+table.inst th:nth-child(5) { width: 11%; } table.inst th:nth-child(6) { width: 6%; }
+table.inst th:nth-child(7) { width: 8%; } table.inst th:nth-child(8) { width: 11%; }
+table.inst th:nth-child(9) { width: 14%; }
 th, td { text-align: left; padding: 5px 14px; border-top: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
 td.mono { overflow-wrap: anywhere; }

@@ -5,6 +5,7 @@
 
 #include "agent/common/text_util.hpp"
 #include "exporters/api/page_query.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -105,7 +106,29 @@ void append_refresh(std::string& out, const NameserverStatus& s) {
     }
 }
 
-void append_server_row(std::string& out, const NameserverStatus& s) {
+// The instance behind the address (NSID, RFC 5001) as dig shows it: the text with its hex as a
+// tooltip, or the hex alone when the octets are not printable.
+void append_instance(std::string& out, const NameserverStatus& s) {
+    if (s.nsid.empty()) {
+        out += kNone;
+        return;
+    }
+    out += "<span title=\"NSID ";
+    out += nsid_hex(s.nsid);
+    out += "\">";
+    append_html_escaped(out, nsid_display(s.nsid));
+    out += "</span>";
+}
+
+// The Instance column is there only for zones where some address named its instance: most
+// zones have none (NSD and BIND send no NSID unless configured), and a page of 50 zones stays
+// one screen.
+bool any_nsid(const ZoneStatus& z) {
+    return std::any_of(z.servers.begin(), z.servers.end(),
+                       [](const NameserverStatus& s) { return !s.nsid.empty(); });
+}
+
+void append_server_row(std::string& out, const NameserverStatus& s, bool instance_column) {
     out += "<tr><td class=\"mono\">";
     if (s.target.nameserver.empty())
         out += "<span class=\"none\">(by address)</span>";
@@ -116,6 +139,10 @@ void append_server_row(std::string& out, const NameserverStatus& s) {
                            : "<span class=\"tag\">hidden primary</span>";
     out += "</td><td class=\"mono addr\">";
     append_address(out, s);
+    if (instance_column) {
+        out += "</td><td class=\"mono\">";
+        append_instance(out, s);
+    }
     out += "</td><td class=\"mono num\">";
     if (s.state != ServerState::unusable && s.soa)
         append_number(out, s.soa->serial);
@@ -194,13 +221,19 @@ void append_server_table(std::string& out, const ZoneStatus& z) {
         out += "<p class=\"noservers\">No nameserver addresses.</p>\n";
         return;
     }
+    const bool instance_column = any_nsid(z);
+    // The column widths are by position (status_page_css.cpp): a table with the Instance column
+    // says so, so that only those zones pay for it.
+    out += instance_column ? "<table class=\"inst\">" : "<table>";
+    out += "<thead><tr><th>Nameserver</th><th>Address</th>";
+    if (instance_column)
+        out += "<th title=\"The instance that answered (NSID, RFC 5001)\">Instance</th>";
     out +=
-        "<table><thead><tr><th>Nameserver</th><th>Address</th><th class=\"num\">Serial</th>"
-        "<th>State</th><th class=\"num\">RTT</th><th class=\"num\" title=\"How long the last new "
-        "serial took to arrive\">Propagation</th>"
+        "<th class=\"num\">Serial</th><th>State</th><th class=\"num\">RTT</th>"
+        "<th class=\"num\" title=\"How long the last new serial took to arrive\">Propagation</th>"
         "<th class=\"num\" title=\"Last refresh from its primary (EDNS EXPIRE)\">Refresh</th>"
         "<th>Error</th></tr></thead>\n<tbody>\n";
-    for (const NameserverStatus& s : z.servers) append_server_row(out, s);
+    for (const NameserverStatus& s : z.servers) append_server_row(out, s, instance_column);
     out += "</tbody></table>\n";
 }
 

@@ -20,6 +20,7 @@
 #include "agent/common/thread_annotations.hpp"
 #include "exporters/metrics/process_metrics.hpp"
 #include "exporters/metrics/prom_text.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -56,6 +57,7 @@ enum ZoneFamily : std::size_t {
     kSoaTimersSane,
     kTransferOpen,
     kTransferTsigOk,
+    kInstanceInfo,
     kZoneFamilyCount,
 };
 
@@ -132,6 +134,10 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_transfer_tsig_ok",
      "1 when a TSIG-signed IXFR of the hidden primary with the transfer_check key verifies.",
      "gauge"},
+    {"soawatch_nameserver_instance_info",
+     "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
+     "text, or hex when not printable. One series per address at a time.",
+     "gauge"},
 }};
 
 double unix_seconds(Clock::time_point t) {
@@ -193,6 +199,7 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kLastPropagation:
         case kExpireRemaining:
         case kRefreshAge:
+        case kInstanceInfo:
             if (!per_address) return;
             break;
         default:
@@ -313,6 +320,16 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             l.address.add("address", z.transfer->signed_ixfr->target.address);
             append_sample(out, name, l.address,
                           uint64_t{z.transfer->signed_ixfr->result == TransferResult::ok});
+            return;
+        case kInstanceInfo:
+            // Only the latest instance: an anycast address answered by many keeps one series,
+            // whose nsid label changes as they take turns (bounded by the addresses watched).
+            for (const NameserverStatus& s : z.servers) {
+                if (s.nsid.empty()) continue;
+                prom::LabelSet labels = l.of(s);
+                labels.add("nsid", nsid_display(s.nsid));
+                append_sample(out, name, labels, uint64_t{1});
+            }
             return;
         case kZoneFamilyCount:
             return;

@@ -134,6 +134,25 @@ def test_api_and_probe_endpoints():
     assert agent.get("/probe")[0] == 400
 
 
+def test_instance_identity_in_metrics_and_api():
+    # Each lab server answers its own NSID (RFC 5001): one info series per address.
+    for name in ("ns1", "ns2", "ns3"):
+        assert agent.metric("soawatch_nameserver_instance_info", zone="example.test.",
+                            nameserver=f"{name}.lab.test.", address=lab.addr(name),
+                            nsid=f"lab-{name}") == 1, name
+    assert agent.metric("soawatch_nameserver_instance_info", zone="example.test.",
+                        address=lab.addr("primary"), nsid="lab-primary") == 1
+    series = [line for line in agent.metrics().splitlines()
+              if line.startswith('soawatch_nameserver_instance_info{zone="example.test."')]
+    expected = 5 if lab.env.get("LAB_NS2_V6") else 4
+    assert len(series) == expected, series
+    status, _, body = agent.get("/api/v1/zones/example.test")
+    assert status == 200
+    by_address = {s["address"]: s["nsid"] for s in json.loads(body)["servers"]}
+    assert by_address[lab.addr("ns1")] == "lab-ns1", by_address
+    assert by_address[lab.addr("ns3")] == "lab-ns3", by_address
+
+
 def chromium_dom(url):
     profile = tempfile.mkdtemp(prefix="chromium-", dir=work)
     proc = subprocess.run(
@@ -156,6 +175,7 @@ def test_status_page_in_chromium_shows_the_lagging_server():
         dom = chromium_dom(agent.url + "/")
         section = dom[dom.index("gen0001.test."):]
         assert "ns3.lab.test." in section and "behind (1)" in section, section[:3000]
+        assert 'title="NSID 6c61622d6e7333">lab-ns3</span>' in section, section[:3000]
         # Out-of-sync zones come first.
         assert dom.index("gen0001.test.") < dom.index("example.test."), "order"
     finally:

@@ -36,6 +36,41 @@ def test_all_in_sync_with_primary():
     assert doc["verdict"] == "OK"
 
 
+# The identity each lab server answers to NSID (deploy/lab/templates: BIND server-id, NSD nsid:,
+# Knot nsid).
+LAB_NSID = {"primary": "lab-primary", "ns1": "lab-ns1", "ns2": "lab-ns2", "ns3": "lab-ns3"}
+
+
+def test_each_address_names_its_instance_by_nsid():
+    rc, doc = check_json(lab, "example.test")
+    assert rc == OK, doc
+    for name, nsid in LAB_NSID.items():
+        s = server(doc, "example.test", lab.addr(name), primary=name == "primary")
+        assert s["nsid"] == nsid, s
+        assert s["nsid_hex"] == nsid.encode().hex(), s
+    if lab.env.get("LAB_NS2_V6"):
+        assert server(doc, "example.test", lab.env["LAB_NS2_V6"])["nsid"] == "lab-ns2"
+    # The table has the column, each row its server's identity.
+    rc, out, _ = soawatch("check", "--resolver", lab["LAB_RESOLVER"], "--port", lab.port,
+                          "--primary", lab.addr("primary"), "example.test")
+    assert rc == OK, out
+    lines = out.splitlines()
+    header = next(line.split() for line in lines if line.startswith("zone "))
+    assert header[:5] == ["zone", "nameserver", "address", "nsid", "serial"], header
+    rows = [line.split() for line in lines if line.startswith("example.test.")]
+    by_address = {row[2].rsplit(":", 1)[0].strip("[]"): row[3] for row in rows}
+    for name, nsid in LAB_NSID.items():
+        assert by_address[lab.addr(name)] == nsid, out
+
+
+def test_without_edns_no_nsid_is_asked():
+    rc, doc = check_json(lab, "example.test", extra=("--edns-bufsize", "0"))
+    assert rc == OK, doc
+    for name in LAB_NSID:
+        s = server(doc, "example.test", lab.addr(name), primary=name == "primary")
+        assert s["nsid"] is None and s["nsid_hex"] is None, s
+
+
 def test_all_in_sync_newest_is_reference():
     rc, doc = check_json(lab, "example.test", primary=False)
     assert rc == OK, doc

@@ -17,6 +17,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -210,6 +211,24 @@ class AnswerBuilder {
         int offset = 6 + 2 * section;
         set_count(offset, count(offset) + 1);
         return *this;
+    }
+    // An OPT record (RFC 6891 6.1.2: root owner, UDP size 1232) in the additional section,
+    // holding `options` as its RDATA ({code, length, data}... as the test writes them).
+    AnswerBuilder& opt(const std::vector<uint8_t>& options = {}) {
+        std::vector<uint8_t> rr = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0};
+        rr.push_back(static_cast<uint8_t>(options.size() >> 8));
+        rr.push_back(static_cast<uint8_t>(options.size()));
+        rr.insert(rr.end(), options.begin(), options.end());
+        wire_.insert(wire_.end(), rr.begin(), rr.end());
+        set_count(10, count(10) + 1);
+        return *this;
+    }
+    // An NSID option (RFC 5001 2.3) holding `id`, for opt().
+    static std::vector<uint8_t> nsid_option(std::string_view id) {
+        std::vector<uint8_t> option = {0, 3, static_cast<uint8_t>(id.size() >> 8),
+                                       static_cast<uint8_t>(id.size())};
+        option.insert(option.end(), id.begin(), id.end());
+        return option;
     }
     AnswerBuilder& raw(const std::vector<uint8_t>& bytes) {
         wire_.insert(wire_.end(), bytes.begin(), bytes.end());

@@ -287,6 +287,56 @@ TEST_CASE("EDNS EXPIRE option (RFC 7314) in answers", "[dns_wire]") {
     }
 }
 
+TEST_CASE("NSID option (RFC 5001) in answers", "[dns_wire]") {
+    const auto with_opt_rdata = [](std::string_view rdlength_and_options) {
+        return parse(hex(cat({"1234 8400 0001 0000 0000 0001", question_example_soa,
+                              "00 0029 04d0 00000000", rdlength_and_options})));
+    };
+    SECTION("the octets as received, beside an EXPIRE option") {
+        const auto r = with_opt_rdata("0010 0009 0004 00015180 0003 0004 6b6e6f74");
+        REQUIRE(r.ok());
+        REQUIRE(r.message.edns_nsid);
+        CHECK(*r.message.edns_nsid == "knot");
+        CHECK(r.message.edns_expire == 86400u);
+    }
+    SECTION("binary octets stay as they are") {
+        const auto r = with_opt_rdata("0007 0003 0003 00ff0a");
+        REQUIRE(r.message.edns_nsid);
+        CHECK(*r.message.edns_nsid == std::string("\x00\xff\x0a", 3));
+    }
+    SECTION("an empty NSID (a server without an identity) is present and empty") {
+        const auto r = with_opt_rdata("0004 0003 0000");
+        REQUIRE(r.message.edns_nsid);
+        CHECK(r.message.edns_nsid->empty());
+    }
+    SECTION("none without the option") {
+        CHECK_FALSE(with_opt_rdata("0000").message.edns_nsid);
+        CHECK_FALSE(with_opt_rdata("0008 0009 0004 00015180").message.edns_nsid);
+    }
+    SECTION("an option running past the RDATA is dropped, the answer kept") {
+        const auto r = with_opt_rdata("0007 0003 0010 6b6e6f");
+        REQUIRE(r.ok());
+        CHECK(*r.message.edns_udp_size == 1232);
+        CHECK_FALSE(r.message.edns_nsid);
+        // One that ends cleanly before the broken one is kept.
+        const auto kept = with_opt_rdata("000b 0003 0001 61 0009 0004 0102");
+        REQUIRE(kept.ok());
+        CHECK(kept.message.edns_nsid == "a");
+        CHECK_FALSE(kept.message.edns_expire);
+    }
+    SECTION("a long NSID keeps its first kMaxNsidOctets octets") {
+        std::string options = "0003 012c";
+        for (int i = 0; i < 300; ++i) options += "78";
+        const auto r = with_opt_rdata("0130 " + options);
+        REQUIRE(r.ok());
+        REQUIRE(r.message.edns_nsid);
+        CHECK(*r.message.edns_nsid == std::string(dns::kMaxNsidOctets, 'x'));
+    }
+    SECTION("the first of two NSID options counts") {
+        CHECK(with_opt_rdata("000a 0003 0001 61 0003 0001 62").message.edns_nsid == "a");
+    }
+}
+
 TEST_CASE("TC bit and the other header flags", "[dns_wire]") {
     SECTION("TC set") {
         const auto r = parse(hex(cat({"1234 8600 0001 0000 0000 0000", question_example_soa})));
@@ -702,6 +752,21 @@ TEST_CASE("build_query", "[dns_wire]") {
                        "01 61 04 74657374 00 0006 0001"
                        "00 0029 04d0 00000000 0004 0009 0000"));
         REQUIRE(dns::parse_message(q).ok());
+    }
+    SECTION("EDNS query with EXPIRE and an empty NSID option (RFC 5001 2.1)") {
+        const auto q = dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 1232, true, true);
+        CHECK(q == hex("0009 0000 0001 0000 0000 0001"
+                       "01 61 04 74657374 00 0006 0001"
+                       "00 0029 04d0 00000000 0008 0009 0000 0003 0000"));
+        REQUIRE(dns::parse_message(q).ok());
+        CHECK(dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 1232, false, true) ==
+              hex("0009 0000 0001 0000 0000 0001"
+                  "01 61 04 74657374 00 0006 0001"
+                  "00 0029 04d0 00000000 0004 0003 0000"));
+    }
+    SECTION("no NSID option without EDNS") {
+        CHECK(dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 0, true, true) ==
+              dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 0));
     }
     SECTION("no EXPIRE option without EDNS") {
         CHECK(dns::build_query(9, "a.test.", dns::rrtype::SOA, false, 0, true) ==

@@ -294,11 +294,13 @@ TEST_CASE("probe: an invalid zone name fails without a query", "[probe]") {
 
 TEST_CASE("probe: the query asks for EDNS EXPIRE and the answer's value is kept (RFC 7314)",
           "[probe]") {
-    // The empty EXPIRE option inside the query's OPT record.
+    // The empty EXPIRE option first inside the query's OPT record (NSID follows: see below).
     const auto asks_expire = [](const FakeQuery& q) {
         const auto parsed = dns::parse_message(q.wire);
-        return parsed.ok() && parsed.message.additional.size() == 1 &&
-               parsed.message.additional[0].rdata == std::vector<uint8_t>{0, 9, 0, 0};
+        if (!parsed.ok() || parsed.message.additional.size() != 1) return false;
+        const auto& rdata = parsed.message.additional[0].rdata;
+        return rdata.size() >= 4 && std::vector<uint8_t>(rdata.begin(), rdata.begin() + 4) ==
+                                        std::vector<uint8_t>{0, 9, 0, 0};
     };
     const auto answer = [](const FakeQuery& q, bool with_expire) {
         auto wire = AnswerBuilder(q.wire).aa().soa(5).build();
@@ -352,6 +354,64 @@ TEST_CASE("probe: the query asks for EDNS EXPIRE and the answer's value is kept 
         auto obs = probe_once(server.port());
         CHECK(obs.error == ProbeError::servfail);
         CHECK_FALSE(obs.expire_remaining);
+    }
+}
+
+TEST_CASE("probe: the query asks for NSID and the instance that answered is kept (RFC 5001)",
+          "[probe]") {
+    // The query's OPT record: EXPIRE and NSID, both empty.
+    const auto asks_nsid = [](const FakeQuery& q) {
+        const auto parsed = dns::parse_message(q.wire);
+        return parsed.ok() && parsed.message.additional.size() == 1 &&
+               parsed.message.additional[0].rdata == std::vector<uint8_t>{0, 9, 0, 0, 0, 3, 0, 0};
+    };
+    SECTION("a server that answers its identity") {
+        bool asked = false;
+        FakeDnsServer server([&](const FakeQuery& q) {
+            asked = asks_nsid(q);
+            return AnswerBuilder(q.wire)
+                .aa()
+                .soa(5)
+                .opt(AnswerBuilder::nsid_option("ns1-fra"))
+                .build();
+        });
+        auto obs = probe_once(server.port());
+        CHECK(asked);
+        CHECK(obs.error == ProbeError::none);
+        CHECK(obs.nsid == "ns1-fra");
+    }
+    SECTION("an error answer still names the instance that gave it") {
+        FakeDnsServer server([&](const FakeQuery& q) {
+            return AnswerBuilder(q.wire)
+                .rcode(5)
+                .opt(AnswerBuilder::nsid_option("\x01\x02"))
+                .build();
+        });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::refused);
+        CHECK(obs.nsid == std::string("\x01\x02"));
+    }
+    SECTION("a broken option list drops the NSID, the SOA is kept") {
+        FakeDnsServer server([&](const FakeQuery& q) {
+            return AnswerBuilder(q.wire).aa().soa(5).opt({0, 3, 0, 9, 'a', 'b'}).build();
+        });
+        auto obs = probe_once(server.port());
+        CHECK(obs.error == ProbeError::none);
+        CHECK(obs.soa->serial == 5u);
+        CHECK_FALSE(obs.nsid);
+    }
+    SECTION("a server that ignores it, and EDNS off: none") {
+        bool has_opt = true;
+        FakeDnsServer server([&](const FakeQuery& q) {
+            has_opt = (q.wire[10] << 8 | q.wire[11]) > 0;
+            return AnswerBuilder(q.wire).aa().soa(5).opt().build();
+        });
+        CHECK_FALSE(probe_once(server.port()).nsid);
+        CHECK(has_opt);
+        SoaProbeOptions plain;
+        plain.edns_udp_size = 0;
+        CHECK_FALSE(probe_once(server.port(), plain).nsid);
+        CHECK_FALSE(has_opt);
     }
 }
 
