@@ -110,7 +110,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     // Configured addresses only (the usual case at scale): nothing to wait for, so neither a
     // copy of the spec nor a join. (Without names there are addresses: else spec.discovers().)
     if (spec.nameserver_names.empty()) {
-        probe_all(std::move(round), spec, *spec.nameserver_addresses);
+        probe_all(round, spec, *spec.nameserver_addresses);
         return;
     }
 

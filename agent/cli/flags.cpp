@@ -26,9 +26,10 @@ ParsedFlags parse_flags(const std::vector<std::string>& args, const std::vector<
     ParsedFlags out;
     std::vector<std::string> storage;
     storage.reserve(args.size() + 1);
-    storage.push_back("soawatch");
+    storage.emplace_back("soawatch");
     storage.insert(storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(storage.size() + 1);
     for (auto& s : storage) argv.push_back(s.data());
     argv.push_back(nullptr);
     const int argc = static_cast<int>(storage.size());

@@ -9,6 +9,7 @@
 // libstdc++'s std::mutex carries no capability attribute, so the analysis cannot see it:
 // guarded state uses soawatch::Mutex and soawatch::MutexLock below instead.
 
+#include <condition_variable>
 #include <mutex>
 
 #if defined(__clang__)
@@ -49,6 +50,10 @@ class SCOPED_CAPABILITY MutexLock {
   public:
     explicit MutexLock(Mutex& mutex) ACQUIRE(mutex) : mutex_(mutex) { mutex_.lock(); }
     ~MutexLock() RELEASE() { mutex_.unlock(); }
+
+    // Waits for `cv`, the mutex released meanwhile and held again on return (also on a spurious
+    // wake-up: wait in a loop on the condition, which the analysis then sees read under the lock).
+    void wait(std::condition_variable_any& cv) { cv.wait(mutex_); }
     MutexLock(const MutexLock&) = delete;
     MutexLock& operator=(const MutexLock&) = delete;
 

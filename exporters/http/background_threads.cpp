@@ -1,4 +1,5 @@
 #include "exporters/http/background_threads.hpp"
+#include "agent/common/thread_annotations.hpp"
 
 #include <atomic>
 #include <utility>
@@ -6,7 +7,7 @@
 namespace soawatch {
 
 BackgroundThreads::~BackgroundThreads() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (Entry& e : threads_) {
         if (e.thread.joinable()) e.thread.join();
     }
@@ -25,7 +26,7 @@ void BackgroundThreads::join_finished() {
 
 void BackgroundThreads::start(std::function<void()> task) {
     auto done = std::make_shared<std::atomic<bool>>(false);
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     join_finished();
     threads_.push_back(Entry{std::thread([task = std::move(task), done] {
                                  task();
@@ -38,7 +39,7 @@ bool BackgroundThreads::join_all(std::chrono::milliseconds grace) {
     const auto deadline = std::chrono::steady_clock::now() + grace;
     for (;;) {
         {
-            std::lock_guard lock(mutex_);
+            MutexLock lock(mutex_);
             join_finished();
             if (threads_.empty()) return true;
             if (std::chrono::steady_clock::now() >= deadline) {

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/common/thread_annotations.hpp"
+
 namespace soawatch {
 
 class BackgroundThreads {
@@ -32,10 +34,10 @@ class BackgroundThreads {
         std::thread thread;
         std::shared_ptr<std::atomic<bool>> done;
     };
-    void join_finished();  // requires mutex_
+    void join_finished() REQUIRES(mutex_);
 
-    std::mutex mutex_;
-    std::list<Entry> threads_;  // guarded by mutex_
+    Mutex mutex_;
+    std::list<Entry> threads_ GUARDED_BY(mutex_);
 };
 
 }  // namespace soawatch

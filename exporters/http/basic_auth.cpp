@@ -1,5 +1,6 @@
 #include "exporters/http/basic_auth.hpp"
 #include "agent/common/base64.hpp"
+#include "agent/common/thread_annotations.hpp"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -52,7 +53,7 @@ BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::mov
 }
 
 std::size_t BasicAuth::bcrypt_checks() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return bcrypt_checks_;
 }
 
@@ -84,17 +85,17 @@ bool BasicAuth::verify(std::string_view user, std::string_view password) {
     const std::string& hash = it != users_.end() ? it->second : users_.begin()->second;
     const Digest key = cache_key(user, password, hash);
     if (it != users_.end()) {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         if (cache_.count(key) != 0) return true;
     }
     std::string phrase(password);
     bool ok = false;
     {
-        std::lock_guard bcrypt_lock(bcrypt_mutex_);
+        MutexLock bcrypt_lock(bcrypt_mutex_);
         ok = bcrypt_matches(usable ? phrase : std::string(), hash) && usable && it != users_.end();
     }
     OPENSSL_cleanse(phrase.data(), phrase.size());
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ++bcrypt_checks_;
     if (ok) {
         if (cache_.size() >= kMaxCachedCredentials) cache_.clear();

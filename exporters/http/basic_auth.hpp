@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/common/thread_annotations.hpp"
+
 namespace soawatch {
 
 class BasicAuth {
@@ -40,11 +42,11 @@ class BasicAuth {
 
     std::map<std::string, std::string> users_;
     std::array<unsigned char, 32> cache_secret_{};
-    mutable std::mutex mutex_;  // guards cache_ and bcrypt_checks_
-    std::set<Digest> cache_;
-    std::size_t bcrypt_checks_ = 0;
+    mutable Mutex mutex_;
+    std::set<Digest> cache_ GUARDED_BY(mutex_);
+    std::size_t bcrypt_checks_ GUARDED_BY(mutex_) = 0;
     // One bcrypt at a time, as exporter-toolkit does: a flood of guesses costs one core, not all.
-    std::mutex bcrypt_mutex_;
+    Mutex bcrypt_mutex_;
 };
 
 }  // namespace soawatch

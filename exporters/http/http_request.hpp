@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/common/thread_annotations.hpp"
 #include "exporters/http/http_response.hpp"
 #include "exporters/http/parked_connection.hpp"
 
@@ -22,9 +23,9 @@ inline constexpr std::size_t kMaxQueryValue = 1024;
 // A deferred answer being made on a background thread, its connection parked meanwhile.
 struct DeferredJob : ParkedConnection {
     using ParkedConnection::ParkedConnection;
-    std::mutex mutex;
-    bool done = false;  // guarded by mutex
-    Response result;    // guarded by mutex
+    Mutex mutex;
+    bool done GUARDED_BY(mutex) = false;
+    Response result GUARDED_BY(mutex);
 };
 
 // The request being served on a connection, reset when its request line arrives (libmicrohttpd's

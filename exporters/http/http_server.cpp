@@ -1,4 +1,5 @@
 #include "exporters/http/http_server.hpp"
+#include "agent/common/thread_annotations.hpp"
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
@@ -50,7 +51,7 @@ constexpr long long kMaxRequestBody = 4096;
 constexpr std::size_t kMaxRequestHeaderBytes = 8192;
 // What libmicrohttpd may hold per connection (request headers, send buffer). Headers between
 // kMaxRequestHeaderBytes and this get our 431; beyond it, libmicrohttpd answers 431 itself.
-constexpr std::size_t kConnectionMemory = 64 * 1024;
+constexpr std::size_t kConnectionMemory = std::size_t{64} * 1024;
 // Connections at once, and from one client address (a slow or stuck client holds no thread,
 // only one of these). Generous per address: a Prometheus multi-target /probe job keeps one
 // connection per target open (closed after request_timeout idle), all from one address; half
@@ -174,10 +175,10 @@ struct HttpServer::Impl {
     std::optional<TlsServerConfig> tls;
     TlsSessionSettings tls_settings;  // client certificates, applied to each TLS session
     std::string tls_cert_pem, tls_key_pem, tls_trust_pem, tls_priorities;
-    std::mutex log_mutex;
-    std::string last_log;  // libmicrohttpd's last message, for the startup exception
-    mutable std::mutex policy_mutex;
-    std::shared_ptr<const AccessPolicy> policy;  // guarded by policy_mutex
+    Mutex log_mutex;
+    std::string last_log GUARDED_BY(log_mutex);  // libmicrohttpd's last message, for startup
+    mutable Mutex policy_mutex;
+    std::shared_ptr<const AccessPolicy> policy GUARDED_BY(policy_mutex);
     uint16_t port = 0;
     bool abandoned = false;  // stop() gave up on background threads: leave everything in place
     ParkedConnections parked;
@@ -191,7 +192,7 @@ struct HttpServer::Impl {
     }
 
     std::shared_ptr<const AccessPolicy> current_policy() const {
-        std::lock_guard lock(policy_mutex);
+        MutexLock lock(policy_mutex);
         return policy;
     }
 
@@ -200,7 +201,7 @@ struct HttpServer::Impl {
         next->headers = security_headers(web);
         next->auth = std::make_unique<BasicAuth>(web.basic_auth_users);
         next->rate_limit = web.rate_limit;
-        std::lock_guard lock(policy_mutex);
+        MutexLock lock(policy_mutex);
         // An unchanged limit keeps its buckets: a reload is no way around it.
         if (policy && policy->rate_limit == web.rate_limit) {
             next->limiter = policy->limiter;
@@ -218,7 +219,7 @@ struct HttpServer::Impl {
         while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
             message.pop_back();
         log::debug("HTTP server", {{"message", message}});
-        std::lock_guard lock(self->log_mutex);
+        MutexLock lock(self->log_mutex);
         self->last_log = std::move(message);
     }
 
@@ -410,7 +411,7 @@ struct HttpServer::Impl {
                 r = text(500, "internal error");
             }
             {
-                std::lock_guard lock(job->mutex);
+                MutexLock lock(job->mutex);
                 job->done = true;
                 job->result = std::move(r);
             }
@@ -426,7 +427,7 @@ struct HttpServer::Impl {
         state->answered = true;
         Response r;
         {
-            std::lock_guard lock(job->mutex);
+            MutexLock lock(job->mutex);
             r = job->done ? std::move(job->result) : text(503, "shutting down");
         }
         return send(request, std::move(r), policy.headers);
@@ -510,7 +511,7 @@ HttpServer::HttpServer(const HttpServerOptions& options, HttpHooks hooks)
     if (!impl.daemon) {
         std::string reason;
         {
-            std::lock_guard lock(impl.log_mutex);
+            MutexLock lock(impl.log_mutex);
             reason = impl.last_log;
         }
         throw fail(reason.empty() ? "the HTTP server did not start" : reason);

@@ -1,11 +1,12 @@
 #include "exporters/http/parked_connection.hpp"
+#include "agent/common/thread_annotations.hpp"
 
 #include <algorithm>
 
 namespace soawatch {
 
 bool ParkedConnection::park() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (cancelled_) return false;
     if (!parked_) {
         MHD_suspend_connection(connection_);
@@ -15,7 +16,7 @@ bool ParkedConnection::park() {
 }
 
 void ParkedConnection::unpark() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!parked_) return;
     parked_ = false;
     MHD_resume_connection(connection_);
@@ -23,7 +24,7 @@ void ParkedConnection::unpark() {
 
 void ParkedConnection::cancel() {
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         cancelled_ = true;
         if (parked_) {
             parked_ = false;
@@ -34,13 +35,13 @@ void ParkedConnection::cancel() {
 }
 
 bool ParkedConnection::cancelled() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return cancelled_;
 }
 
 void ParkedConnections::add(const std::shared_ptr<ParkedConnection>& c) {
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         if (!closed_) {
             std::erase_if(list_, [](const auto& weak) { return weak.expired(); });
             list_.push_back(c);
@@ -53,7 +54,7 @@ void ParkedConnections::add(const std::shared_ptr<ParkedConnection>& c) {
 void ParkedConnections::cancel_all() {
     std::vector<std::shared_ptr<ParkedConnection>> live;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         closed_ = true;
         for (const auto& weak : list_) {
             if (auto c = weak.lock()) live.push_back(std::move(c));

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <vector>
 
+#include "agent/common/thread_annotations.hpp"
+
 namespace soawatch {
 
 class ParkedConnection {
@@ -34,10 +36,10 @@ class ParkedConnection {
     virtual void on_cancel() {}
 
   private:
-    mutable std::mutex mutex_;
+    mutable Mutex mutex_;
     MHD_Connection* connection_;  // valid while the request lives; used only while parked
-    bool parked_ = false;         // guarded by mutex_
-    bool cancelled_ = false;      // guarded by mutex_
+    bool parked_ GUARDED_BY(mutex_) = false;
+    bool cancelled_ GUARDED_BY(mutex_) = false;
 };
 
 // Every parked-capable connection of a server, for its stop.
@@ -49,9 +51,9 @@ class ParkedConnections {
     void cancel_all();
 
   private:
-    std::mutex mutex_;
-    bool closed_ = false;                                // guarded by mutex_
-    std::vector<std::weak_ptr<ParkedConnection>> list_;  // guarded by mutex_
+    Mutex mutex_;
+    bool closed_ GUARDED_BY(mutex_) = false;
+    std::vector<std::weak_ptr<ParkedConnection>> list_ GUARDED_BY(mutex_);
 };
 
 }  // namespace soawatch

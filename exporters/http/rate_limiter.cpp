@@ -1,4 +1,5 @@
 #include "exporters/http/rate_limiter.hpp"
+#include "agent/common/thread_annotations.hpp"
 
 #include <arpa/inet.h>
 
@@ -30,7 +31,7 @@ RateLimiter::RateLimiter(RateLimit limit, std::size_t max_clients)
     : limit_(limit), max_clients_(std::max<std::size_t>(1, max_clients)) {}
 
 std::size_t RateLimiter::clients() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return buckets_.size();
 }
 
@@ -41,7 +42,7 @@ std::optional<std::chrono::seconds> RateLimiter::acquire(std::string_view client
     const double interval = std::chrono::duration<double>(limit_.interval).count();
     const std::string key = rate_limit_key(client_address);
 
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = buckets_.find(key);
     if (it == buckets_.end()) {
         if (buckets_.size() >= max_clients_) make_room(now);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "agent/common/thread_annotations.hpp"
 #include "exporters/http/web_config.hpp"
 
 namespace soawatch {
@@ -35,12 +36,12 @@ class RateLimiter {
         double tokens = 0;
         Clock::time_point updated;
     };
-    void make_room(Clock::time_point now);
+    void make_room(Clock::time_point now) REQUIRES(mutex_);
 
     RateLimit limit_;
     std::size_t max_clients_;
-    mutable std::mutex mutex_;
-    std::unordered_map<std::string, Bucket> buckets_;
+    mutable Mutex mutex_;
+    std::unordered_map<std::string, Bucket> buckets_ GUARDED_BY(mutex_);
 };
 
 // The key a client address is limited by: IPv4 as is, IPv6 by its /64 prefix.

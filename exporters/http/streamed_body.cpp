@@ -1,7 +1,7 @@
 #include "exporters/http/streamed_body.hpp"
+#include "agent/common/thread_annotations.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -24,7 +24,8 @@ MHD_Response* StreamedBody::make_response(MHD_Connection* connection, Writer wri
     auto handle = std::make_unique<BodyHandle>(BodyHandle{body});
     // libmicrohttpd's own piece size follows the connection's buffer (its memory limit).
     MHD_Response* response = MHD_create_response_from_callback(
-        MHD_SIZE_UNKNOWN, 64 * 1024, &StreamedBody::read, handle.get(), &StreamedBody::release);
+        MHD_SIZE_UNKNOWN, std::size_t{64} * 1024, &StreamedBody::read, handle.get(),
+        &StreamedBody::release);
     if (response == nullptr) return nullptr;
     (void)handle.release();  // owned by the response now: freed in release()
     parked.add(body);
@@ -46,7 +47,7 @@ void StreamedBody::run(const Writer& write) {
         ok = false;
     }
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         finished_ = true;
         failed_ = !ok && !reader_gone_;
     }
@@ -55,8 +56,8 @@ void StreamedBody::run(const Writer& write) {
 
 bool StreamedBody::take_piece(std::string_view piece) {
     {
-        std::unique_lock lock(mutex_);
-        room_.wait(lock, [this] { return reader_gone_ || pieces_.size() < kMaxWaitingPieces; });
+        MutexLock lock(mutex_);
+        while (!reader_gone_ && pieces_.size() >= kMaxWaitingPieces) lock.wait(room_);
         if (reader_gone_) return false;
         pieces_.emplace_back(piece);
     }
@@ -66,7 +67,7 @@ bool StreamedBody::take_piece(std::string_view piece) {
 
 ssize_t StreamedBody::read(void* cls, uint64_t /*position*/, char* buffer, size_t max) {
     StreamedBody& self = *static_cast<BodyHandle*>(cls)->body;
-    std::unique_lock lock(self.mutex_);
+    MutexLock lock(self.mutex_);
     if (self.pieces_.empty()) {
         if (self.finished_) {
             return self.failed_ ? MHD_CONTENT_READER_END_WITH_ERROR
@@ -79,7 +80,7 @@ ssize_t StreamedBody::read(void* cls, uint64_t /*position*/, char* buffer, size_
     }
     const std::string& front = self.pieces_.front();
     const std::size_t n = std::min(max, front.size() - self.offset_);
-    std::memcpy(buffer, front.data() + self.offset_, n);
+    std::copy_n(front.data() + self.offset_, n, buffer);
     self.offset_ += n;
     if (self.offset_ == front.size()) {
         self.pieces_.pop_front();
@@ -92,7 +93,7 @@ ssize_t StreamedBody::read(void* cls, uint64_t /*position*/, char* buffer, size_
 void StreamedBody::release(void* cls) {
     const std::unique_ptr<BodyHandle> handle(static_cast<BodyHandle*>(cls));
     {
-        std::lock_guard lock(handle->body->mutex_);
+        MutexLock lock(handle->body->mutex_);
         handle->body->reader_gone_ = true;
     }
     handle->body->room_.notify_all();
@@ -100,7 +101,7 @@ void StreamedBody::release(void* cls) {
 
 void StreamedBody::on_cancel() {
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         reader_gone_ = true;
     }
     room_.notify_all();

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "agent/common/thread_annotations.hpp"
 #include "exporters/http/background_threads.hpp"
 #include "exporters/http/parked_connection.hpp"
 #include "exporters/metrics/prom_text.hpp"
@@ -43,13 +44,13 @@ class StreamedBody : public ParkedConnection {
     bool take_piece(std::string_view p);  // the writer's sink; false: stop writing
     void on_cancel() override;
 
-    std::mutex mutex_;
-    std::condition_variable room_;    // a piece was taken, or the reader is gone
-    std::deque<std::string> pieces_;  // guarded by mutex_
-    std::size_t offset_ = 0;          // into pieces_.front(), guarded by mutex_
-    bool finished_ = false;           // the writer is done, guarded by mutex_
-    bool failed_ = false;             // the writer threw: the body ends in error
-    bool reader_gone_ = false;        // guarded by mutex_
+    Mutex mutex_;
+    std::condition_variable_any room_;  // a piece was taken, or the reader is gone
+    std::deque<std::string> pieces_ GUARDED_BY(mutex_);
+    std::size_t offset_ GUARDED_BY(mutex_) = 0;  // into pieces_.front()
+    bool finished_ GUARDED_BY(mutex_) = false;   // the writer is done
+    bool failed_ GUARDED_BY(mutex_) = false;     // the writer threw: the body ends in error
+    bool reader_gone_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace soawatch

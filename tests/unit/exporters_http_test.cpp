@@ -639,6 +639,7 @@ TEST_CASE("http: probes that wait never hold up /healthz and /metrics", "[export
     const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
     constexpr int kProbes = 8;
     std::vector<std::thread> probes;
+    probes.reserve(kProbes);
     std::atomic<int> answered{0};
     for (int i = 0; i < kProbes; ++i) {
         probes.emplace_back([&] {
@@ -846,6 +847,7 @@ TEST_CASE("http: a reload, page or API answer that waits never holds up /healthz
         {"GET", "/api/v1/zones/example.test"},
         {"GET", "/"}};
     std::vector<std::thread> clients;
+    clients.reserve(slow.size());
     std::atomic<int> answered{0};
     for (const auto& [method, path] : slow) {
         clients.emplace_back([&, method = method, path = path] {

@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-SoaObservation with_nsid(SoaObservation o, std::string nsid) {
+SoaObservation with_nsid(SoaObservation o, const std::string& nsid) {
     o.nsid = SharedNsid::of(nsid);
     return o;
 }

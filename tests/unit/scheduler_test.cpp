@@ -116,7 +116,7 @@ struct SchedulerRig {
     }
     // Runs `then` on the loop as soon as `ready` holds (polled every 5 ms by a loop timer: the
     // loop does not wake when a fake server's thread changes something).
-    void once(std::function<bool()> ready, std::function<void()> then) {
+    void once(const std::function<bool()>& ready, const std::function<void()>& then) {
         loop.add_timer(5ms, [this, ready, then] {
             if (ready()) {
                 then();
