@@ -202,7 +202,7 @@ def test_systemd_unit_verifies():
     # Its ExecStart flags are the agent's.
     start = re.search(r"^ExecStart=\S+ (.*)$", text, re.M).group(1).split()
     for flag in start:
-        assert flag.split("=")[0] in read(SRC, "agent", "cli", "cmd_agent.cpp"), flag
+        assert flag.split("=")[0] in read(SRC, "agent", "cli", "agent_flags.cpp"), flag
 
 
 # ---------------------------------------------------------------- Kubernetes
