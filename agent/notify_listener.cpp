@@ -62,14 +62,15 @@ NotifyListener::~NotifyListener() {
     for (const auto& [zone, timer] : deferred_) loop_.cancel_timer(timer);
 }
 
-void NotifyListener::defer(const std::string& zone, Instant when) {
-    if (deferred_.contains(zone)) return;
+bool NotifyListener::defer(const std::string& zone, Instant when) {
+    if (deferred_.contains(zone)) return false;
     const auto due = last_handled_[zone] + kMinNotifyGap;
     deferred_[zone] = loop_.add_timer(due, [this, zone, when] {
         deferred_.erase(zone);
         // Timed from the repeat's arrival: the propagation it may announce started then.
         if (handler_(zone, when)) last_handled_[zone] = MonoClock::now();
     });
+    return true;
 }
 
 bool NotifyListener::repeated(const std::string& zone, MonoClock::time_point now) {
@@ -100,8 +101,12 @@ void NotifyListener::on_readable() {
         const auto now = MonoClock::now();
         bool watched = true;
         if (repeated(request.zone, now)) {
-            ++ignored_;  // answered, not handed on now: once when the second is over
-            defer(request.zone, Instant::now());
+            // Answered; handed on when the second is over if it is the zone's first repeat
+            // (accepted then), else ignored.
+            if (defer(request.zone, Instant::now()))
+                ++accepted_;
+            else
+                ++ignored_;
             log::debug("NOTIFY repeated within a second", {{"zone", request.zone}});
         } else if ((watched = handler_(request.zone, Instant::now()))) {
             ++accepted_;

@@ -3,8 +3,8 @@
 // only moves a check earlier, and at most one NOTIFY per zone and second reaches the scheduler
 // (the others are answered and counted as ignored), so a flood of forged ones costs at most one
 // extra round of queries per zone and second. A repeated one is not lost, though: one per zone
-// is handed on when the second is over, as it may announce a second change soon after the
-// first (the fast re-probes of the first may be over by then).
+// is handed on when the second is over (and counted as accepted when it comes), as it may
+// announce a second change soon after the first (the fast re-probes of the first may be over).
 #pragma once
 
 #include <chrono>
@@ -43,7 +43,8 @@ class NotifyListener {
     void on_readable();
     bool repeated(const std::string& zone, MonoClock::time_point now);
     // Hands `zone` on when its gap ends (once, however many repeats came), timed from `when`.
-    void defer(const std::string& zone, Instant when);
+    // True when this repeat is the one to be handed on (none was waiting for the zone yet).
+    bool defer(const std::string& zone, Instant when);
 
     EventLoop& loop_;
     Handler handler_;
