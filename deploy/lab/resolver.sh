@@ -3,7 +3,7 @@
 #
 # Two modes, chosen at `lab up` and kept in $STATE/resolver-mode:
 #   unbound        Unbound on $LAB_NET.53:$LAB_PORT resolves from a lab root (NSD on
-#                  $LAB_NET.20, serving . and test.) and follows real referrals to port 53 of
+#                  $LAB_NET.5, serving . and test.) and follows real referrals to port 53 of
 #                  the lab's servers, which then also listen there. Needs root (port 53) and the
 #                  unbound package.
 #   authoritative  the old way: the primary, which serves test. and every zone, answers the
@@ -11,7 +11,8 @@
 #                  without unbound.
 # LAB_RESOLVER_MODE=auto (default) | unbound | authoritative chooses.
 
-ADDR[root]=$LAB_NET.20
+# Not .20 and up: tests put servers of their own there (a forwarder, a silent server).
+ADDR[root]=$LAB_NET.5
 ADDR[resolver]=$LAB_NET.53
 BIN[root]=/usr/sbin/nsd
 BIN[resolver]=/usr/sbin/unbound
