@@ -91,6 +91,9 @@ def the_agent_reports_the_resolver_down():
                          what=f"a discovery error for {name}")
         assert doc["discovery_error"].startswith("resolver"), doc["discovery_error"]
         assert not nameservers(doc) and not doc["discovery_from_cache"], doc
+        assert doc["verdict"] == "UNKNOWN", doc
+        assert any(r.startswith("no nameserver address known: resolver") for r in doc["reasons"]), doc
+        assert agent.get("/healthz")[0] == 200
         assert agent.metric("soawatch_zone_nameserver_addresses", zone=name + ".") == 0
 
 
