@@ -10,6 +10,10 @@
 #                  agent's lookups itself (no referral, no cache). For runs without root or
 #                  without unbound.
 # LAB_RESOLVER_MODE=auto (default) | unbound | authoritative chooses.
+#
+# (ADDR, BIN, SOFT, CONF are deploy/lab/lab's associative arrays; cmd and SYNCED are the
+# variables its start_server and wait_sync share with their callers.)
+# shellcheck shell=bash disable=SC2154,SC2034
 
 # Not .20 and up: tests put servers of their own there (a forwarder, a silent server).
 ADDR[root]=$LAB_NET.5
