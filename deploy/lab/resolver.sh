@@ -110,15 +110,18 @@ resolver_stop_all() {   # prints what it stopped
     for s in resolver root; do stop_server "$s" && echo "$s"; done
     return 0
 }
-# A running lab is reusable only in the mode asked for, with its resolver running.
+# A running lab is reusable only in the mode asked for, with its resolver running and every
+# zone delegated as generated.
 resolver_clean() {
     [[ $(resolver_mode_wanted) == "$(resolver_mode)" ]] || return 1
+    [[ ! -s $STATE/delegated ]] || return 1
     uses_unbound || return 0
     [[ $(proc_state root) == running && $(proc_state resolver) == running ]]
 }
 
 resolver_status() {
     local s pid
+    [[ -s $STATE/delegated ]] && echo "delegation changed (lab delegate): $(paste -sd, "$STATE/delegated")"
     if ! uses_unbound; then
         echo "resolver (authoritative mode: the primary ${ADDR[primary]}:$LAB_PORT answers lookups)"
         return 0
@@ -187,6 +190,12 @@ cmd_delegate() {
         zs+=("$ZONE")
     fi
     rm -f "$tmp"
+    # Zones whose NS records differ from what `up` generated (a reused lab must not have any).
+    if (( ! parent_only )) && [[ "${names[*]}" == "ns1.lab.test. ns2.lab.test. ns3.lab.test." ]]; then
+        list_del "$STATE/delegated" "$ZONE"
+    else
+        list_add "$STATE/delegated" "$ZONE"
+    fi
     reload_primary "${zs[@]}"
     if uses_unbound; then
         nsd-control -c "${CONF[root]}" reload test. >/dev/null || die "nsd-control reload test. of the lab root failed (see $LAB_DIR/root.log)"
