@@ -15,6 +15,9 @@ runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 ca-ce
 build_pkgs+=(libmicrohttpd-dev libgnutls28-dev)
 runtime_pkgs+=(libmicrohttpd12 libgnutls30)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
+# The lab's discovery resolver (deploy/lab/resolver.sh); without it the lab falls back to its
+# primary as the resolver and tests/integration/test_resolver.py skips.
+lab_pkgs+=(unbound)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
     curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
@@ -80,7 +83,7 @@ $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the servers' own system services on install (where an init system runs):
 # the lab runs its own instances on other addresses, so those are not needed.
-for svc in named nsd knot prometheus prometheus-blackbox-exporter; do
+for svc in named nsd knot unbound prometheus prometheus-blackbox-exporter; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $sudo systemctl stop "$svc" || true
     fi
