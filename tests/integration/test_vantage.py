@@ -187,6 +187,18 @@ def test_two_agents_two_vantages():
           f"{len(receiver.posts('/am'))} notifications")
 
 
+def test_a_reload_keeps_the_vantage():
+    # The vantage is part of every series' identity: a changed global.vantage waits for a
+    # restart, and says so; the reload itself succeeds.
+    west = agents["west"]
+    write_agent_config(west.config_path, port(62), vantage_in_file="north")
+    status, _, body = west.reload()
+    assert status == 200, body
+    assert "global.vantage changed: it takes effect at the next restart" in west.process.output()
+    assert west.metric("soawatch_zone_status", vantage="west", zone=ZONE) is not None
+    assert json.loads(west.get("/api/v1/zones")[2])["vantage"] == "west"
+
+
 def teardown():
     for thing in (*agents.values(), prom, alertmanager, receiver):
         if thing:
