@@ -18,8 +18,8 @@ import re
 import tempfile
 import time
 
-from labtest import (SRC, Agent, Lab, Process, Prometheus, RecordingReceiver, eventually, http,
-                     main)
+from labtest import (SRC, Agent, Lab, Process, Prometheus, RecordingReceiver, check_json,
+                     eventually, http, main, soawatch)
 
 lab = Lab(zones=0)
 work = None
@@ -197,6 +197,24 @@ def test_a_reload_keeps_the_vantage():
     assert "global.vantage changed: it takes effect at the next restart" in west.process.output()
     assert west.metric("soawatch_zone_status", vantage="west", zone=ZONE) is not None
     assert json.loads(west.get("/api/v1/zones")[2])["vantage"] == "west"
+
+
+def test_check_names_its_vantage():
+    _, doc = check_json(lab, "example.test", extra=["--vantage", "probe-host"])
+    assert doc["vantage"] == "probe-host" and doc["zones"][0]["vantage"] == "probe-host", doc
+    # With --config.file, the file's global.vantage; the flag wins over it.
+    west = agents["west"].config_path
+    assert soawatch_json("check", "--json", f"--config.file={west}")["vantage"] == "north"
+    doc = soawatch_json("check", "--json", f"--config.file={west}", "--vantage=south")
+    assert doc["vantage"] == "south", doc
+
+
+def soawatch_json(*args):
+    rc, out, err = soawatch(*args)
+    try:
+        return json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(f"soawatch printed no JSON (exit {rc}):\n{out}\n{err}")
 
 
 def teardown():
