@@ -319,7 +319,7 @@ class Agent {
     // from their first sample: it is set at start only. A reload that asks for another one
     // says so and changes nothing else.
     void warn_if_vantage_changed(const GlobalConfig& next) const {
-        const std::string& wanted = effective_vantage(flags_.vantage, next.vantage);
+        const std::string wanted = effective_vantage(flags_.vantage, next.vantage);
         if (wanted != vantage_)
             log::warn("global.vantage changed: it takes effect at the next restart",
                       {{"vantage", vantage_}, {"configured", wanted}});

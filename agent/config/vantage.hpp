@@ -21,7 +21,7 @@ std::string vantage_error(std::string_view name);
 
 // The vantage the agent uses: the flag's when given, else the config's; "" for none (then no
 // series, alert or API answer carries a vantage).
-inline const std::string& effective_vantage(const std::string& flag, const std::string& config) {
+inline std::string effective_vantage(const std::string& flag, const std::string& config) {
     return flag.empty() ? config : flag;
 }
 
