@@ -129,6 +129,7 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
         if (!c.nameserver.empty()) a.labels.emplace_back("nameserver", c.nameserver);
         a.labels.emplace_back("severity", settings.severity);
         a.labels.emplace_back("zone", zone.zone);
+        if (!vantage_.empty()) a.labels.emplace_back("vantage", vantage_);
         std::sort(a.labels.begin(), a.labels.end());
         a.fingerprint = fingerprint_of(a.labels);
         a.summary = std::move(c.summary);

@@ -32,7 +32,7 @@ std::string_view alert_state_name(AlertState state);
 struct Alert {
     AlertRule rule = AlertRule::zone_serial_mismatch;
     std::string fingerprint;  // 16 hex digits of a hash of the labels: stable identity
-    AlertLabels labels;       // alertname, zone, [nameserver, address,] severity
+    AlertLabels labels;       // alertname, zone, [nameserver, address,] severity, [vantage]
     std::string summary;
     std::string description;
     std::string generator_url;
@@ -87,6 +87,12 @@ class AlertEngine {
     // Loop thread. Alerts that started firing or resolved since the last call (for the log).
     std::vector<Alert> take_transitions() { return std::exchange(transitions_, {}); }
 
+    // Loop thread, before the first observe(). Every alert carries the label vantage="NAME"
+    // (agent/config/vantage.hpp); "" (the default): no such label. It is part of the alert's
+    // identity: two agents at different vantages raise two alerts, which Alertmanager groups
+    // into one notification when its route's group_by leaves vantage out (docs/ALERTS.md).
+    void set_vantage(std::string vantage) { vantage_ = std::move(vantage); }
+
     // Loop thread. The external URL to use when the config sets none (known once bound).
     void set_default_external_url(std::string url) { default_external_url_ = std::move(url); }
     std::string external_url() const {
@@ -120,6 +126,7 @@ class AlertEngine {
 
     AlertingConfig config_;
     std::string default_external_url_;
+    std::string vantage_;
     // zone -> fingerprint -> alert (pending or firing)
     std::map<std::string, std::map<std::string, Alert>> active_;
     std::vector<Alert> resolved_;  // since the last tick

@@ -3,6 +3,7 @@
 #include "agent/cli/flags.hpp"
 #include "agent/common/quoted.hpp"
 #include "agent/config/setting_ranges.hpp"
+#include "agent/config/vantage.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
@@ -38,6 +39,8 @@ Options (the probe settings take what the configuration file's keys take):
   --transfer-check           also ask every address and the primary for an AXFR without TSIG
                              (it must be refused: an open one makes the zone WARNING); with
                              --config.file, the file's transfer_check decides instead
+  --vantage NAME             where the check runs from: "vantage" in the --json output (wins
+                             over the file's global.vantage; letters, digits, '_', '.', '-')
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --stats                    print one line about the round on stderr: zones, probes, seconds,
@@ -117,6 +120,11 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
              o.global.transfer_check = std::make_shared<const TransferCheckConfig>();
              return std::string();
          })},
+        {"vantage", 0, true,
+         [&o](const std::string& v) {
+             o.vantage = v;
+             return vantage_error(v);
+         }},
         {"json", 0, false, on(o.json)},
         {"summary", 0, false, on(o.summary)},
         {"stats", 0, false, on(o.stats)},

@@ -27,6 +27,7 @@
 #include "agent/common/quoted.hpp"
 #include "agent/config/config.hpp"
 #include "agent/config/shard.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/evaluator.hpp"
 #include "agent/notify_listener.hpp"
 #include "agent/scheduler.hpp"
@@ -76,8 +77,9 @@ class Agent {
     Agent(AgentFlags flags, Config config)
         : flags_(std::move(flags)),
           config_(std::move(config)),
+          vantage_(effective_vantage(flags_.vantage, config_.global.vantage)),
           metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION},
-                   MetricsOptions{.per_address = flags_.per_address}),
+                   MetricsOptions{.per_address = flags_.per_address, .vantage = vantage_}),
           discovery_(loop_, discovery_options(config_)),
           prober_(loop_),
           checker_(discovery_, prober_),
@@ -88,6 +90,8 @@ class Agent {
           alerts_(config_.alerting, ""),
           dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
         index_alert_rules();
+        store_.set_vantage(vantage_);
+        alerts_.set_vantage(vantage_);
         scheduler_.set_transfer_auditor(&auditor_,
                                         [this](const ZoneStatus& z) { observe_alerts(z); });
         scheduler_.set_stats_augmenter([this](AgentStats& stats) {
@@ -137,6 +141,7 @@ class Agent {
              {"zones", std::to_string(config_.zones.size())},
              {"listen", flags_.listen},
              {"shard", flags_.shard.to_string()},
+             {"vantage", vantage_},
              {"port", std::to_string(http_->port())},
              {"tls", http_->tls() ? "on" : "off"},
              {"basic_auth", flags_.web.basic_auth_users.empty() ? "off" : "on"},
@@ -270,6 +275,7 @@ class Agent {
         try {
             Config next = load_config(flags_.config_file);
             keep_shard_zones(next, flags_.shard);
+            warn_if_vantage_changed(next.global);
             std::optional<WebConfig> web;
             if (!flags_.web_config_file.empty()) web = load_web_config(flags_.web_config_file);
             const auto& wanted = next.global.notify_listen;
@@ -307,6 +313,16 @@ class Agent {
             log::error("configuration reload failed; keeping the old one", {{"error", e.what()}});
             return {false, e.what()};
         }
+    }
+
+    // The vantage is part of every series' and alert's identity, and the histograms carry it
+    // from their first sample: it is set at start only. A reload that asks for another one
+    // says so and changes nothing else.
+    void warn_if_vantage_changed(const GlobalConfig& next) const {
+        const std::string wanted = effective_vantage(flags_.vantage, next.vantage);
+        if (wanted != vantage_)
+            log::warn("global.vantage changed: it takes effect at the next restart",
+                      {{"vantage", vantage_}, {"configured", wanted}});
     }
 
     // Loop thread: values HTTP threads need from the config, published atomically.
@@ -407,9 +423,9 @@ class Agent {
             // The configured verdict policy (min_usable_nameservers), as the scheduler's checks.
             const VerdictPolicy policy = verdict_policy(config_.global);
             checker_.check(make_check_spec(config_.global, zc),
-                           [promise, policy](const ZoneCheckResult& result) {
+                           [this, promise, policy](const ZoneCheckResult& result) {
                                ZoneStatus status = evaluate(nullptr, result, policy);
-                               promise->set_value(MetricsExporter::render_zone(status));
+                               promise->set_value(MetricsExporter::render_zone(status, vantage_));
                            });
         });
         const bool ready = wait_for_loop(future, budget, stopping_);
@@ -424,6 +440,7 @@ class Agent {
 
     AgentFlags flags_;
     Config config_;
+    const std::string vantage_;  // where this agent watches from; "": none (set at start)
     EventLoop loop_;
     StatusStore store_;
     MetricsExporter metrics_;

@@ -20,6 +20,7 @@
 #include "agent/common/duration.hpp"
 #include "agent/common/log.hpp"
 #include "agent/config/config.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/status_store.hpp"
 #include "agent/zone_check.hpp"
@@ -249,6 +250,7 @@ int run_check_command(int argc, char** argv) {
         config = std::move(*from_arguments);
         order = options.zones;
     }
+    const std::string vantage = effective_vantage(options.vantage, config.global.vantage);
     // The scheduler's "first round done" is not news here.
     log::set_level("warn");
 
@@ -278,9 +280,10 @@ int run_check_command(int argc, char** argv) {
         nlohmann::json doc;
         doc["verdict"] = verdict_name(worst);
         doc["exit_code"] = static_cast<int>(worst);
+        if (!vantage.empty()) doc["vantage"] = vantage;
         doc["zones"] = nlohmann::json::array();
         for (const auto& z : results) {
-            auto zone = zone_to_json(*z);
+            auto zone = zone_to_json(*z, vantage);
             // One look knows no history: when the reference last changed is unknown, not the
             // moment of this check.
             zone["last_serial_change"] = nullptr;

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "agent/config/alerting_schema.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/config/yaml_reader.hpp"
 #include "probes/dns_wire.hpp"
 
@@ -71,7 +72,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -87,7 +88,8 @@ constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
                                                        "max_addresses",
                                                        "min_usable_nameservers",
                                                        "min_usable_nameservers_severity",
-                                                       "transfer_check"};
+                                                       "transfer_check",
+                                                       "vantage"};
 constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
                                                     "interval", "timeout",  "retries",
                                                     "port",     "alerting", "transfer_check"};
@@ -316,6 +318,11 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             g.transfer_check = transfer_check(reader, *f);
+        if (const Field* f = find_field(entries, "vantage")) {
+            g.vantage = reader.string(*f, "a vantage name");
+            if (const std::string error = vantage_error(g.vantage); !error.empty())
+                reader.fail(*f, error);
+        }
     }
 
     // ---- transfer_check (global, or per zone replacing the global one) ----

@@ -73,6 +73,8 @@ struct GlobalConfig {
     unsigned min_usable_nameservers = 2;
     RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
     TransferCheckPtr transfer_check;  // null: no transfer audit
+    // The vantage point's name (agent/config/vantage.hpp); "": none. --vantage wins over it.
+    std::string vantage;
 };
 
 struct ZoneConfig {

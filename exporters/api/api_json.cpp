@@ -140,10 +140,10 @@ json transfer_to_json(const TransferAudit* audit) {
 
 }  // namespace
 
-json zone_to_json(const ZoneStatus& z) {
+json zone_to_json(const ZoneStatus& z, std::string_view vantage) {
     json servers = json::array();
     for (const NameserverStatus& s : z.servers) servers.push_back(server_to_json(s));
-    return json{
+    json out{
         {"zone", z.zone},
         {"verdict", verdict_name(z.verdict)},
         {"consistent", z.consistent},
@@ -168,27 +168,35 @@ json zone_to_json(const ZoneStatus& z) {
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
     };
+    if (!vantage.empty()) out["vantage"] = vantage;
+    return out;
 }
 
 json snapshot_to_json(const Snapshot& snapshot) {
     json zones = json::array();
     for (const ZoneStatusPtr& z : snapshot.zones)
-        if (z) zones.push_back(zone_to_json(*z));
-    return json{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
+        if (z) zones.push_back(zone_to_json(*z, snapshot.vantage));
+    json out{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
+    if (!snapshot.vantage.empty()) out["vantage"] = snapshot.vantage;
+    return out;
 }
 
 std::string dump_snapshot_json(const Snapshot& snapshot) {
-    // What dump_json writes for the object: compact, keys in sorted order ("generated_at"
-    // before "zones"), array elements separated by a bare comma.
+    // What dump_json writes for the object: compact, keys in sorted order ("generated_at",
+    // "vantage", "zones"), array elements separated by a bare comma.
     std::string out = "{\"generated_at\":";
     out += dump_json(rfc3339(snapshot.taken));
+    if (!snapshot.vantage.empty()) {
+        out += ",\"vantage\":";
+        out += dump_json(snapshot.vantage);
+    }
     out += ",\"zones\":[";
     bool first = true;
     for (const ZoneStatusPtr& z : snapshot.zones) {
         if (!z) continue;
         if (!first) out += ',';
         first = false;
-        out += dump_json(zone_to_json(*z));
+        out += dump_json(zone_to_json(*z, snapshot.vantage));
     }
     out += "]}";
     return out;

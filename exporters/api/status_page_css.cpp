@@ -21,6 +21,7 @@ a:hover { text-decoration: underline; }
 header { padding: 16px 24px; border-bottom: 1px solid var(--line); background: var(--panel); }
 header h1 { margin: 0 0 4px; font-size: 20px; }
 header h1 .product { font-weight: 700; }
+header h1 .vantage { font-weight: 400; }
 .summary { margin: 0; font-size: 15px; }
 .summary a { color: var(--fg); }
 .summary .count { font-weight: 600; }

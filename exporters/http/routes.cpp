@@ -170,7 +170,7 @@ Response Routes::zone(std::string_view name) const {
         [](const ZoneStatusPtr& z, const std::string& n) { return z && z->zone < n; });
     if (it == snap->zones.end() || !*it || (*it)->zone != wanted)
         return json_error(404, "zone not watched: " + wanted);
-    return Response{200, kJsonType, dump_json(zone_to_json(**it)) + "\n", {}};
+    return Response{200, kJsonType, dump_json(zone_to_json(**it, snap->vantage)) + "\n", {}};
 }
 
 Response Routes::reload() const {
