@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config/dnssec_mode.hpp"
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/transfer_observation.hpp"
@@ -184,6 +185,24 @@ struct NameserverStatus {
     // renders them); empty when the last answer carried none (EDNS off, a server without an
     // identity configured, one that ignores the option).
     SharedNsid nsid;
+
+    // DNSSEC (agent/signatures.hpp): the RRSIG(SOA) of the last usable answer this round, its
+    // times on the clock (RFC 4034 3.1.5, relative to the answer's time), and what they mean.
+    struct Signature {
+        int64_t inception = 0;   // seconds since the epoch
+        int64_t expiration = 0;  // seconds since the epoch
+        uint16_t key_tag = 0;
+        uint8_t algorithm = 0;
+    };
+    bool dnssec_asked = false;  // the probe set DO (EDNS on, dnssec not false)
+    std::optional<Signature> signature;
+    struct SignatureFindings {
+        bool expired = false;       // expiration passed: validators reject its answers
+        bool expiring = false;      // less than SignatureExpiringSoon.min_validity left
+        bool below_expire = false;  // validity left < the zone's expire there (SOA or EXPIRE)
+        bool older = false;         // expires before the newest signature another address serves
+        bool missing = false;       // usable answer without RRSIG(SOA), the zone being signed
+    } signature_findings;
 };
 
 // How messages (the zone's reasons, alert texts) name a server: "ns1.example. (192.0.2.1)",
@@ -260,6 +279,11 @@ struct ZoneStatus {
     // fail (one sentence each; empty: sane, or no reference SOA).
     std::vector<SoaFieldMismatch> soa_field_mismatches;
     std::vector<std::string> soa_timer_problems;
+    // DNSSEC (agent/signatures.hpp): the zone's dnssec setting, whether any address served an
+    // RRSIG(SOA) this round, and the latest expiration among them (the others are held to it).
+    DnssecMode dnssec = DnssecMode::automatic;
+    bool signed_zone = false;
+    std::optional<int64_t> newest_signature_expiration;
     // The latest transfer audit; null while the audit is off or has not finished yet. Its
     // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
     // and number of reasons are kept so a new audit replaces the old findings.

@@ -58,6 +58,8 @@ enum ZoneFamily : std::size_t {
     kTransferOpen,
     kTransferTsigOk,
     kInstanceInfo,
+    kRrsigExpiration,
+    kRrsigInception,
     kZoneFamilyCount,
 };
 
@@ -138,6 +140,14 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
      "text, or hex when not printable. One series per address at a time.",
      "gauge"},
+    {"soawatch_rrsig_expiration_timestamp_seconds",
+     "Expiration (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
+     "usable answer; absent where it served none.",
+     "gauge"},
+    {"soawatch_rrsig_inception_timestamp_seconds",
+     "Inception (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
+     "usable answer; absent where it served none.",
+     "gauge"},
 }};
 
 double unix_seconds(Clock::time_point t) {
@@ -200,6 +210,8 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kExpireRemaining:
         case kRefreshAge:
         case kInstanceInfo:
+        case kRrsigExpiration:
+        case kRrsigInception:
             if (!per_address) return;
             break;
         default:
@@ -329,6 +341,15 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
                 prom::LabelSet labels = l.of(s);
                 labels.add("nsid", nsid_display(s.nsid));
                 append_sample(out, name, labels, uint64_t{1});
+            }
+            return;
+        case kRrsigExpiration:
+        case kRrsigInception:
+            for (const NameserverStatus& s : z.servers) {
+                if (!s.signature) continue;
+                const int64_t t =
+                    f == kRrsigExpiration ? s.signature->expiration : s.signature->inception;
+                append_sample(out, name, l.of(s), static_cast<double>(t));
             }
             return;
         case kZoneFamilyCount:

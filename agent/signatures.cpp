@@ -1,0 +1,122 @@
+#include "agent/signatures.hpp"
+
+#include <algorithm>
+
+#include "agent/common/duration.hpp"
+#include "agent/common/text_util.hpp"
+
+namespace soawatch {
+
+namespace {
+
+int64_t unix_seconds(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::string timestamp(int64_t unix) {
+    return rfc3339(Clock::time_point(std::chrono::seconds(unix)));
+}
+
+double seconds_of(Duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+std::optional<NameserverStatus::Signature> signature_of(const SoaObservation& obs) {
+    if (!obs.rrsig) return std::nullopt;
+    const int64_t at = unix_seconds(obs.at.wall);
+    return NameserverStatus::Signature{rrsig_time(obs.rrsig->inception, at),
+                                       rrsig_time(obs.rrsig->expiration, at), obs.rrsig->key_tag,
+                                       obs.rrsig->algorithm};
+}
+
+double signature_validity_left(const NameserverStatus::Signature& sig, Clock::time_point now) {
+    return static_cast<double>(sig.expiration) -
+           std::chrono::duration<double>(now.time_since_epoch()).count();
+}
+
+std::optional<double> signature_expire_bound(const ZoneStatus& zone, const NameserverStatus& s) {
+    if (s.is_primary) return std::nullopt;
+    // RFC 7314 2: what this secondary says it has left; else the full expire of the reference
+    // SOA, what a secondary that has just refreshed has left.
+    if (s.expire_remaining) return static_cast<double>(*s.expire_remaining);
+    if (zone.reference_soa) return static_cast<double>(zone.reference_soa->expire);
+    return std::nullopt;
+}
+
+void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rules,
+                      Clock::time_point now) {
+    zone.dnssec = mode;
+    for (const auto& s : zone.servers) {
+        if (!s.signature) continue;
+        if (!zone.newest_signature_expiration ||
+            s.signature->expiration > *zone.newest_signature_expiration)
+            zone.newest_signature_expiration = s.signature->expiration;
+    }
+    zone.signed_zone = zone.newest_signature_expiration.has_value();
+    const double min_validity = seconds_of(rules[AlertRule::signature_expiring_soon].min_validity);
+    for (auto& s : zone.servers) {
+        auto& f = s.signature_findings;
+        f = {};
+        if (s.state == ServerState::unusable) continue;
+        if (!s.signature) {
+            f.missing = s.dnssec_asked && (zone.signed_zone || mode == DnssecMode::required);
+            continue;
+        }
+        const double left = signature_validity_left(*s.signature, now);
+        f.expired = left <= 0;
+        f.expiring = !f.expired && left < min_validity;
+        const auto bound = signature_expire_bound(zone, s);
+        f.below_expire = !f.expired && bound && left < *bound;
+        f.older = s.signature->expiration < *zone.newest_signature_expiration;
+    }
+}
+
+void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock::time_point now,
+                        std::vector<std::string>& critical, std::vector<std::string>& warning) {
+    const auto on = [&rules](AlertRule r) { return rules[r].enabled; };
+    for (const auto& s : zone.servers) {
+        const auto& f = s.signature_findings;
+        if (f.missing) {
+            warning.push_back(describe_server(s) +
+                              " answers without RRSIG(SOA) (DO set, RFC 3225)" +
+                              (zone.signed_zone ? " while other servers sign the zone"
+                                                : ", and the zone has dnssec: true"));
+        }
+        if (!s.signature) continue;
+        const auto& sig = *s.signature;
+        const double left = signature_validity_left(sig, now);
+        if (f.expired && on(AlertRule::signature_expired)) {
+            critical.push_back(describe_server(s) + " serves an expired RRSIG(SOA) (expired " +
+                               timestamp(sig.expiration) + ", " + human_duration(-left) +
+                               " ago): validating resolvers reject its answers");
+        }
+        if (f.expiring && on(AlertRule::signature_expiring_soon)) {
+            warning.push_back(
+                describe_server(s) + " serves an RRSIG(SOA) that expires in " +
+                human_duration(left) + " (" + timestamp(sig.expiration) + "), under " +
+                human_duration(seconds_of(rules[AlertRule::signature_expiring_soon].min_validity)) +
+                " (SignatureExpiringSoon.min_validity)");
+        }
+        if (f.below_expire && on(AlertRule::signature_validity_below_expire)) {
+            const bool from_expire = s.expire_remaining.has_value();
+            warning.push_back(describe_server(s) + "'s RRSIG(SOA) runs out in " +
+                              human_duration(left) + ", before the zone would expire there (" +
+                              human_duration(*signature_expire_bound(zone, s)) +
+                              (from_expire ? ", its EDNS EXPIRE answer" : ", the SOA expire") +
+                              "): cut off from its primary it would serve bogus answers first");
+        }
+        if (f.older) {
+            const double earlier =
+                static_cast<double>(*zone.newest_signature_expiration - sig.expiration);
+            warning.push_back(describe_server(s) + " serves an RRSIG(SOA) expiring " +
+                              timestamp(sig.expiration) + ", " + human_duration(earlier) +
+                              " before the newest one (" +
+                              timestamp(*zone.newest_signature_expiration) +
+                              "): it has not taken the re-signed zone");
+        }
+    }
+}
+
+}  // namespace soawatch
