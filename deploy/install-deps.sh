@@ -15,6 +15,8 @@ runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 ca-ce
 build_pkgs+=(libmicrohttpd-dev libgnutls28-dev)
 runtime_pkgs+=(libmicrohttpd12 libgnutls30)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
+# The lab's signed zone: dnssec-keygen and dnssec-signzone (bind9 depends on it; named here).
+lab_pkgs+=(bind9-utils)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
     curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
