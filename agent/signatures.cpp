@@ -73,6 +73,18 @@ void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rul
     }
 }
 
+std::string signature_problem(const NameserverStatus& s) {
+    const auto& f = s.signature_findings;
+    if (f.missing) return "answers without RRSIG(SOA)";
+    if (!s.signature) return "";
+    const std::string expiration = timestamp(s.signature->expiration);
+    if (f.expired) return "RRSIG(SOA) expired " + expiration;
+    if (f.older) return "RRSIG(SOA) older than the newest: expires " + expiration;
+    if (f.expiring) return "RRSIG(SOA) expires soon: " + expiration;
+    if (f.below_expire) return "RRSIG(SOA) expires " + expiration + ", before the zone would here";
+    return "";
+}
+
 void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock::time_point now,
                         std::vector<std::string>& critical, std::vector<std::string>& warning) {
     const auto on = [&rules](AlertRule r) { return rules[r].enabled; };

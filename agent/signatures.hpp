@@ -32,6 +32,10 @@ void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rul
 void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock::time_point now,
                         std::vector<std::string>& critical, std::vector<std::string>& warning);
 
+// The worst of a row's signature findings in a few words, for the status page ("RRSIG(SOA) older
+// than the newest: expires 2027-01-25T08:00:00Z"); "" when there is none.
+std::string signature_problem(const NameserverStatus& s);
+
 // Seconds of validity left at `now` (negative once expired).
 double signature_validity_left(const NameserverStatus::Signature& sig, Clock::time_point now);
 // The bound SignatureValidityBelowExpire holds a row's validity to: its EDNS EXPIRE answer

@@ -11,6 +11,7 @@
 #include "agent/evaluator.hpp"
 #include "agent/signatures.hpp"
 #include "exporters/api/api_json.hpp"
+#include "exporters/api/status_page_zone.hpp"
 #include "exporters/metrics/metrics.hpp"
 #include "tests/support/zone_rounds.hpp"
 
@@ -100,6 +101,13 @@ TEST_CASE("signatures: the address whose RRSIG(SOA) runs out first is named", "[
                     "nameserver=\"ns1.\",address=\"10.0.0.1\"} 1799913600\n") != std::string::npos);
     CHECK(text.find("# TYPE soawatch_rrsig_expiration_timestamp_seconds gauge\n") !=
           std::string::npos);
+
+    // The status page names it in its row, and in the zone's reasons.
+    std::string page;
+    append_zone(page, z, T0, true);
+    CHECK(page.find("RRSIG(SOA) older than the newest: expires 2027-01-25T08:00:00Z") !=
+          std::string::npos);
+    CHECK(page.find("10d before the newest one") != std::string::npos);
 }
 
 TEST_CASE("signatures: expired is critical, expiring and below the expire time are warnings",
