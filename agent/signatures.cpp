@@ -119,7 +119,10 @@ void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock
                               (from_expire ? ", its EDNS EXPIRE answer" : ", the SOA expire") +
                               "): cut off from its primary it would serve bogus answers first");
         }
-        if (f.older) {
+        // An older signature at the reference serial is a signer's own (multi-signer, RFC 8901,
+        // or a secondary that signs inline): named in the API, page and check, no finding. One
+        // at an older serial is a secondary that has not taken the re-signed zone.
+        if (f.older && s.state != ServerState::in_sync && s.state != ServerState::reference) {
             const double earlier =
                 static_cast<double>(*zone.newest_signature_expiration - sig.expiration);
             warning.push_back(describe_server(s) + " serves an RRSIG(SOA) expiring " +

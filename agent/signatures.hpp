@@ -27,8 +27,8 @@ void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rul
                       Clock::time_point now);
 
 // One sentence per finding for the verdict: an expired signature is critical; expiring, below
-// expire, older and missing are warnings. Disabled rules add nothing (older and missing belong
-// to no rule and always count).
+// expire, older (at a serial other than the reference's) and missing are warnings. Disabled
+// rules add nothing (older and missing belong to no rule and always count).
 void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock::time_point now,
                         std::vector<std::string>& critical, std::vector<std::string>& warning);
 

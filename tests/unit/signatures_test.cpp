@@ -110,6 +110,18 @@ TEST_CASE("signatures: the address whose RRSIG(SOA) runs out first is named", "[
     CHECK(page.find("10d before the newest one") != std::string::npos);
 }
 
+TEST_CASE("signatures: an older signature at the reference serial is named, not a finding",
+          "[signatures]") {
+    // Two signers of one zone (RFC 8901), each with its own validity, at the same serial.
+    const ZoneStatus z = evaluate(
+        nullptr, round(T0, {signed_ok("ns1.", "10.0.0.1", 8, kT0 - kDay, kT0 + 20 * kDay),
+                            signed_ok("ns2.", "10.0.0.2", 8, kT0 - kDay, kT0 + 16 * kDay)}));
+    CHECK(row(z, "10.0.0.2").signature_findings.older);
+    CHECK_FALSE(has_reason(z, "before the newest one"));
+    CHECK(z.verdict == Verdict::ok);
+    CHECK(zone_to_json(z)["dnssec"]["older_signatures"] == nlohmann::json::array({"10.0.0.2"}));
+}
+
 TEST_CASE("signatures: expired is critical, expiring and below the expire time are warnings",
           "[signatures][alerts]") {
     // SOA expire 14 days (zone_rounds.hpp); ns1: 2 days left; ns2 expired an hour ago; ns3: 10
