@@ -33,7 +33,7 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.expire_remaining = obs.expire_remaining;
     s.nsid = obs.nsid;
     s.dnssec_asked = obs.dnssec_asked;
-    s.signature = signature_of(obs);
+    s.rrsig = obs.rrsig;  // read against last_success, set below with the answer's time
     return s;
 }
 

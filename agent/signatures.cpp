@@ -9,10 +9,6 @@ namespace soawatch {
 
 namespace {
 
-int64_t unix_seconds(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 std::string timestamp(int64_t unix) {
     return rfc3339(Clock::time_point(std::chrono::seconds(unix)));
 }
@@ -22,14 +18,6 @@ double seconds_of(Duration d) {
 }
 
 }  // namespace
-
-std::optional<NameserverStatus::Signature> signature_of(const SoaObservation& obs) {
-    if (!obs.rrsig) return std::nullopt;
-    const int64_t at = unix_seconds(obs.at.wall);
-    return NameserverStatus::Signature{rrsig_time(obs.rrsig->inception, at),
-                                       rrsig_time(obs.rrsig->expiration, at), obs.rrsig->key_tag,
-                                       obs.rrsig->algorithm};
-}
 
 double signature_validity_left(const NameserverStatus::Signature& sig, Clock::time_point now) {
     return static_cast<double>(sig.expiration) -
@@ -49,10 +37,11 @@ void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rul
                       Clock::time_point now) {
     zone.dnssec = mode;
     for (const auto& s : zone.servers) {
-        if (!s.signature) continue;
+        const auto sig = s.signature();
+        if (!sig) continue;
         if (!zone.newest_signature_expiration ||
-            s.signature->expiration > *zone.newest_signature_expiration)
-            zone.newest_signature_expiration = s.signature->expiration;
+            sig->expiration > *zone.newest_signature_expiration)
+            zone.newest_signature_expiration = sig->expiration;
     }
     zone.signed_zone = zone.newest_signature_expiration.has_value();
     const double min_validity = seconds_of(rules[AlertRule::signature_expiring_soon].min_validity);
@@ -60,24 +49,26 @@ void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rul
         auto& f = s.signature_findings;
         f = {};
         if (s.state == ServerState::unusable) continue;
-        if (!s.signature) {
+        const auto sig = s.signature();
+        if (!sig) {
             f.missing = s.dnssec_asked && (zone.signed_zone || mode == DnssecMode::required);
             continue;
         }
-        const double left = signature_validity_left(*s.signature, now);
+        const double left = signature_validity_left(*sig, now);
         f.expired = left <= 0;
         f.expiring = !f.expired && left < min_validity;
         const auto bound = signature_expire_bound(zone, s);
         f.below_expire = !f.expired && bound && left < *bound;
-        f.older = s.signature->expiration < *zone.newest_signature_expiration;
+        f.older = sig->expiration < *zone.newest_signature_expiration;
     }
 }
 
 std::string signature_problem(const NameserverStatus& s) {
     const auto& f = s.signature_findings;
     if (f.missing) return "answers without RRSIG(SOA)";
-    if (!s.signature) return "";
-    const std::string expiration = timestamp(s.signature->expiration);
+    const auto sig = s.signature();
+    if (!sig) return "";
+    const std::string expiration = timestamp(sig->expiration);
     if (f.expired) return "RRSIG(SOA) expired " + expiration;
     if (f.older) return "RRSIG(SOA) older than the newest: expires " + expiration;
     if (f.expiring) return "RRSIG(SOA) expires soon: " + expiration;
@@ -96,8 +87,9 @@ void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock
                               (zone.signed_zone ? " while other servers sign the zone"
                                                 : ", and the zone has dnssec: true"));
         }
-        if (!s.signature) continue;
-        const auto& sig = *s.signature;
+        const auto signature = s.signature();
+        if (!signature) continue;
+        const auto& sig = *signature;
         const double left = signature_validity_left(sig, now);
         if (f.expired && on(AlertRule::signature_expired)) {
             critical.push_back(describe_server(s) + " serves an expired RRSIG(SOA) (expired " +

@@ -14,10 +14,6 @@
 
 namespace soawatch {
 
-// The signature of an answer as a row keeps it: times on the clock relative to when the answer
-// came (RFC 4034 3.1.5). None when the observation carries no RRSIG(SOA).
-std::optional<NameserverStatus::Signature> signature_of(const SoaObservation& obs);
-
 // Per address (rows already evaluated, EXPIRE tracked): the zone's signed state and newest
 // expiration, and each row's findings against `now`: expired, expiring within
 // SignatureExpiringSoon.min_validity, validity left below the zone's expire there (its EDNS

@@ -30,8 +30,9 @@ std::string key_text(const NameserverStatus::Signature& sig) {
 void signature_alerts(const ZoneStatus& z, const AlertRuleSet& rules, Clock::time_point now,
                       std::vector<AlertCondition>& out) {
     for (const auto& s : z.servers) {
-        if (!s.signature) continue;
-        const auto& sig = *s.signature;
+        const auto signature = s.signature();
+        if (!signature) continue;
+        const auto& sig = *signature;
         const auto& f = s.signature_findings;
         const double left = signature_validity_left(sig, now);
         if (f.expired && rules[AlertRule::signature_expired].enabled) {

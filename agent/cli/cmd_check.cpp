@@ -81,9 +81,10 @@ std::string nsid_text(const NameserverStatus& s) {
 std::string signature_text(const ZoneStatus& z, const NameserverStatus& s) {
     const auto& f = s.signature_findings;
     if (f.missing) return "unsigned";
-    if (!s.signature || !z.last_check) return "-";
+    const auto sig = s.signature();
+    if (!sig || !z.last_check) return "-";
     if (f.expired) return "expired";
-    const std::string left = human_duration(signature_validity_left(*s.signature, *z.last_check));
+    const std::string left = human_duration(signature_validity_left(*sig, *z.last_check));
     return f.older ? left + " left, older" : left + " left";
 }
 

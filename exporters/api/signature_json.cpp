@@ -17,13 +17,13 @@ std::string timestamp(int64_t unix) {
 json server_signature_json(const NameserverStatus& s) {
     const auto& f = s.signature_findings;
     json rrsig = nullptr;
-    if (s.signature) {
-        rrsig = json{{"inception", timestamp(s.signature->inception)},
-                     {"expiration", timestamp(s.signature->expiration)},
-                     {"inception_unix", s.signature->inception},
-                     {"expiration_unix", s.signature->expiration},
-                     {"key_tag", s.signature->key_tag},
-                     {"algorithm", s.signature->algorithm}};
+    if (const auto sig = s.signature()) {
+        rrsig = json{{"inception", timestamp(sig->inception)},
+                     {"expiration", timestamp(sig->expiration)},
+                     {"inception_unix", sig->inception},
+                     {"expiration_unix", sig->expiration},
+                     {"key_tag", sig->key_tag},
+                     {"algorithm", sig->algorithm}};
     }
     return json{{"asked", s.dnssec_asked}, {"rrsig", std::move(rrsig)},      {"expired", f.expired},
                 {"expiring", f.expiring},  {"below_expire", f.below_expire}, {"older", f.older},

@@ -346,9 +346,9 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kRrsigExpiration:
         case kRrsigInception:
             for (const NameserverStatus& s : z.servers) {
-                if (!s.signature) continue;
-                const int64_t t =
-                    f == kRrsigExpiration ? s.signature->expiration : s.signature->inception;
+                const auto sig = s.signature();
+                if (!sig) continue;
+                const int64_t t = f == kRrsigExpiration ? sig->expiration : sig->inception;
                 append_sample(out, name, l.of(s), static_cast<double>(t));
             }
             return;
