@@ -51,7 +51,10 @@ void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rul
         if (s.state == ServerState::unusable) continue;
         const auto sig = s.signature();
         if (!sig) {
-            f.missing = s.dnssec_asked && (zone.signed_zone || mode == DnssecMode::required);
+            // Not the hidden primary: it may be the unsigned input of a signer that feeds the
+            // secondaries (a "bump in the wire").
+            f.missing = !s.is_primary && s.dnssec_asked &&
+                        (zone.signed_zone || mode == DnssecMode::required);
             continue;
         }
         const double left = signature_validity_left(*sig, now);

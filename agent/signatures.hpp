@@ -18,7 +18,8 @@ namespace soawatch {
 // expiration, and each row's findings against `now`: expired, expiring within
 // SignatureExpiringSoon.min_validity, validity left below the zone's expire there (its EDNS
 // EXPIRE answer, else the reference SOA expire; secondaries only), older than the newest, and
-// missing (a usable answer without RRSIG(SOA) while the zone is signed or dnssec is true).
+// missing (a usable answer without RRSIG(SOA) while the zone is signed or dnssec is true; not
+// for the hidden primary, which may feed an inline signer unsigned).
 void track_signatures(ZoneStatus& zone, DnssecMode mode, const AlertRuleSet& rules,
                       Clock::time_point now);
 

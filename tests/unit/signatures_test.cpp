@@ -188,6 +188,14 @@ TEST_CASE("signatures: unsigned answers of a signed zone, dnssec true, and unsig
     CHECK(row(z, "10.0.0.2").signature_findings.missing);
     CHECK(has_reason(z, "ns2. (10.0.0.2) answers without RRSIG(SOA)"));
 
+    // An unsigned hidden primary behind a signer (a bump in the wire) is not missing anything.
+    z = evaluate(nullptr, round(T0,
+                                {signed_ok("ns1.", "10.0.0.1", 7, kT0 - kDay, kT0 + 20 * kDay),
+                                 signed_ok("ns2.", "10.0.0.2", 7, kT0 - kDay, kT0 + 20 * kDay)},
+                                unsigned_ok("", "10.0.0.53", 7)));
+    CHECK_FALSE(row(z, "10.0.0.53").signature_findings.missing);
+    CHECK(z.verdict == Verdict::ok);
+
     // auto, nobody signs: an unsigned zone, nothing to say.
     z = evaluate(nullptr, round(T0, {unsigned_ok("ns1.", "10.0.0.1", 7),
                                      unsigned_ok("ns2.", "10.0.0.2", 7)}));
