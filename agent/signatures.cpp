@@ -1,6 +1,6 @@
 #include "agent/signatures.hpp"
 
-#include <algorithm>
+#include <chrono>
 
 #include "agent/common/duration.hpp"
 #include "agent/common/text_util.hpp"
