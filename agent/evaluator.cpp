@@ -7,6 +7,7 @@
 #include "agent/common/duration.hpp"
 #include "agent/replication.hpp"
 #include "agent/serial.hpp"
+#include "agent/signatures.hpp"
 
 namespace soawatch {
 
@@ -31,6 +32,8 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.expire_asked = obs.expire_asked;
     s.expire_remaining = obs.expire_remaining;
     s.nsid = obs.nsid;
+    s.dnssec_asked = obs.dnssec_asked;
+    s.rrsig = obs.rrsig;  // read against last_success, set below with the answer's time
     return s;
 }
 
@@ -289,6 +292,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     if (prev) z.reference_soa.share_with(prev->reference_soa);
     for (auto& s : z.servers) s.soa.share_with(z.reference_soa);
     assess_replication(prev, z, rules_of(r));
+    track_signatures(z, r.dnssec, rules_of(r), now.wall);
 
     // Consistency and the verdict.
     std::set<std::string> usable_names;
@@ -350,6 +354,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                           "); the rest were not probed");
 
     replication_findings(z, rules_of(r), critical, warning);
+    signature_findings(z, rules_of(r), now.wall, critical, warning);
 
     if (ns_rows_total == 0) {
         // Nothing to compare; but an unusable primary is CRITICAL on its own (the zone cannot

@@ -72,6 +72,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
+    result.dnssec = spec.probe.dnssec;
     result.started = Instant::now();
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
@@ -173,7 +174,8 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
     options.retries = spec.probe.retries;
     options.edns_udp_size = spec.probe.edns_udp_size;
 
-    const auto query = make_soa_query(result.zone, options.edns_udp_size);
+    const auto query =
+        make_soa_query(result.zone, options.edns_udp_size, spec.probe.dnssec != DnssecMode::off);
     result.observations.resize(unique.size());
     round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
     if (spec.primary) {

@@ -62,6 +62,7 @@ struct ZoneCheckResult {
     Instant finished;
     std::optional<Instant> change_signal;       // a NOTIFY that triggered this check
     std::shared_ptr<const AlertRuleSet> rules;  // the spec's (null: the defaults)
+    DnssecMode dnssec = DnssecMode::automatic;  // the spec's: what the signatures are held to
 };
 
 class ZoneChecker {

@@ -18,6 +18,8 @@ lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
 # The lab's discovery resolver (deploy/lab/resolver.sh); without it the lab falls back to its
 # primary as the resolver and tests/integration/test_resolver.py skips.
 lab_pkgs+=(unbound)
+# The lab's signed zone: dnssec-keygen and dnssec-signzone (bind9 depends on it; named here).
+lab_pkgs+=(bind9-utils)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
     curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer

@@ -31,8 +31,12 @@ struct SoaQuery {
     std::string zone;           // canonical
     std::vector<uint8_t> wire;  // RD=0, with EDNS as asked; empty when the name is invalid
     uint16_t edns_udp_size = 0;
+    bool dnssec_ok = false;  // DO set (only with EDNS: RFC 3225 3 puts it in the OPT record)
 };
-std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size);
+// dnssec_ok asks for the zone's signatures (DO, RFC 3225): the answer then carries RRSIG(SOA)
+// where the zone is signed. Ignored when edns_udp_size is 0.
+std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size,
+                                               bool dnssec_ok = false);
 
 class SoaProber {
   public:

@@ -4,6 +4,7 @@
 #include <map>
 #include <string_view>
 
+#include "agent/alerting/signature_alerts.hpp"
 #include "agent/common/duration.hpp"
 
 namespace soawatch {
@@ -364,6 +365,7 @@ std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const A
     // Transfer audit:
     if (enabled(AlertRule::zone_transfer_open)) transfer_open(zone, out);
     if (enabled(AlertRule::primary_transfer_broken)) primary_transfer_broken(zone, out);
+    signature_alerts(zone, rules, now, out);  // DNSSEC: SignatureExpired, ExpiringSoon, ...
     return out;
 }
 

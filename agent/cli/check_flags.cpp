@@ -2,6 +2,7 @@
 
 #include "agent/cli/flags.hpp"
 #include "agent/common/quoted.hpp"
+#include "agent/config/dnssec_mode.hpp"
 #include "agent/config/setting_ranges.hpp"
 #include "agent/config/vantage.hpp"
 #include "probes/dns_wire.hpp"
@@ -34,6 +35,9 @@ Options (the probe settings take what the configuration file's keys take):
   --retries N                tries after the first on timeout, 0..10 (default 2)
   --edns-bufsize N           EDNS UDP payload size to advertise, 0 or 512..4096; 0 sends plain
                              RFC 1035 queries (default 1232)
+  --dnssec auto|true|false   DO and the RRSIG(SOA) each address serves (default auto: DO set,
+                             signatures held to each other where the zone is signed; true: the
+                             zone must be signed; false: no DO); true needs EDNS
   -4                         probe IPv4 addresses only
   -6                         probe IPv6 addresses only
   --transfer-check           also ask every address and the primary for an AXFR without TSIG
@@ -114,6 +118,12 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
              o.global.probe.edns_udp_size = static_cast<uint16_t>(size.value);
              return size.error;
          })},
+        {"dnssec", 0, true, set([&o](const std::string& v) -> std::string {
+             const auto mode = parse_dnssec_mode(v);
+             if (!mode) return dnssec_mode_allowed();
+             o.global.probe.dnssec = *mode;
+             return "";
+         })},
         {"", '4', false, set(on(only4))},
         {"", '6', false, set(on(only6))},
         {"transfer-check", 0, false, set([&o](const std::string&) {
@@ -152,6 +162,10 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
                 "arguments and no probe options with it";
     } else if (only4 && only6) {
         out.error = "-4 and -6 exclude each other";
+    } else if (const std::string problem =
+                   dnssec_mode_problem(o.global.probe.dnssec, o.global.probe.edns_udp_size);
+               !problem.empty()) {
+        out.error = "--dnssec: " + problem;
     } else if (o.zones.empty()) {
         out.error = "no zone given";
     }

@@ -22,6 +22,7 @@
 #include "agent/config/config.hpp"
 #include "agent/config/vantage.hpp"
 #include "agent/scheduler.hpp"
+#include "agent/signatures.hpp"
 #include "agent/status_store.hpp"
 #include "agent/zone_check.hpp"
 #include "exporters/api/api_json.hpp"
@@ -75,10 +76,23 @@ std::string nsid_text(const NameserverStatus& s) {
     return s.nsid.empty() ? "-" : nsid_display(s.nsid);
 }
 
+// The RRSIG(SOA) served (DNSSEC): validity left at the check, "expired", "older" when it runs out
+// before the newest one another address serves; "unsigned" where the zone is signed but this
+// address answered without one; "-" where none was asked or the zone is unsigned.
+std::string signature_text(const ZoneStatus& z, const NameserverStatus& s) {
+    const auto& f = s.signature_findings;
+    if (f.missing) return "unsigned";
+    const auto sig = s.signature();
+    if (!sig || !z.last_check) return "-";
+    if (f.expired) return "expired";
+    const std::string left = human_duration(signature_validity_left(*sig, *z.last_check));
+    return f.older ? left + " left, older" : left + " left";
+}
+
 void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
     std::vector<std::vector<std::string>> rows;
-    rows.push_back(
-        {"zone", "nameserver", "address", "nsid", "serial", "rtt", "state", "refreshed"});
+    rows.push_back({"zone", "nameserver", "address", "nsid", "serial", "rtt", "state", "refreshed",
+                    "signature"});
     for (const auto& zone : zones) {
         const ZoneStatus& z = *zone;
         for (const auto& s : z.servers) {
@@ -87,13 +101,14 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
             if (s.target.port != 53) address += ":" + std::to_string(s.target.port);
             rows.push_back({z.zone, s.is_primary ? "(primary)" : s.target.nameserver, address,
                             nsid_text(s), s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s),
-                            state_text(s), s.is_primary ? "-" : refresh_text(s)});
+                            state_text(s), s.is_primary ? "-" : refresh_text(s),
+                            signature_text(z, s)});
         }
         for (const auto& ns : z.unresolved_nameservers)
             rows.push_back({z.zone, ns.name, "-", "-", "-", "-",
-                            std::string(address_error_name(ns.error)), "-"});
+                            std::string(address_error_name(ns.error)), "-", "-"});
         if (z.servers.empty() && z.unresolved_nameservers.empty())
-            rows.push_back({z.zone, "-", "-", "-", "-", "-", "no_nameservers", "-"});
+            rows.push_back({z.zone, "-", "-", "-", "-", "-", "no_nameservers", "-", "-"});
     }
     std::vector<std::size_t> width(rows[0].size(), 0);
     for (const auto& row : rows)

@@ -49,6 +49,7 @@ ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneCon
     if (zone.timeout) settings.timeout = *zone.timeout;
     if (zone.retries) settings.retries = *zone.retries;
     if (zone.port) settings.port = *zone.port;
+    if (zone.dnssec) settings.dnssec = *zone.dnssec;
     return settings;
 }
 
@@ -72,7 +73,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 19> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -89,10 +90,11 @@ constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
                                                        "min_usable_nameservers",
                                                        "min_usable_nameservers_severity",
                                                        "transfer_check",
-                                                       "vantage"};
-constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
-                                                    "interval", "timeout",  "retries",
-                                                    "port",     "alerting", "transfer_check"};
+                                                       "vantage",
+                                                       "dnssec"};
+constexpr std::array<std::string_view, 10> kZoneKeys{
+    "name",    "primary", "nameservers", "interval",       "timeout",
+    "retries", "port",    "alerting",    "transfer_check", "dnssec"};
 constexpr std::array<std::string_view, 3> kTransferCheckKeys{"enabled", "interval", "tsig"};
 constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
                                                     "secret_env"};
@@ -323,6 +325,18 @@ class Loader {
             if (const std::string error = vantage_error(g.vantage); !error.empty())
                 reader.fail(*f, error);
         }
+        if (const Field* f = find_field(entries, "dnssec"))
+            g.probe.dnssec = dnssec_mode(reader, *f, g.probe.edns_udp_size);
+    }
+
+    // dnssec: auto, true or false (agent/config/dnssec_mode.hpp); true needs EDNS.
+    static DnssecMode dnssec_mode(const Reader& reader, const Field& field,
+                                  unsigned edns_udp_size) {
+        const auto mode = parse_dnssec_mode(reader.string(field, "auto, true or false"));
+        if (!mode) reader.fail(field, dnssec_mode_allowed());
+        if (const std::string problem = dnssec_mode_problem(*mode, edns_udp_size); !problem.empty())
+            reader.fail(field, problem);
+        return *mode;
     }
 
     // ---- transfer_check (global, or per zone replacing the global one) ----
@@ -396,7 +410,7 @@ class Loader {
         auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
             if (contains(kGlobalKeys, key)) {
                 return "cannot be set per zone (only interval, timeout, retries, port, "
-                       "transfer_check and alerting can; set it under global)";
+                       "transfer_check, dnssec and alerting can; set it under global)";
             }
             return "";
         });
@@ -434,6 +448,8 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             zone.transfer_check = transfer_check(reader, *f);
+        if (const Field* f = find_field(entries, "dnssec"))
+            zone.dnssec = dnssec_mode(reader, *f, config_.global.probe.edns_udp_size);
         if (const Field* f = find_field(entries, "alerting")) {
             auto overrides =
                 reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {

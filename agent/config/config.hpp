@@ -13,6 +13,7 @@
 #include "agent/common/duration.hpp"
 #include "agent/common/shared_list.hpp"
 #include "agent/config/alert_config.hpp"
+#include "agent/config/dnssec_mode.hpp"
 #include "agent/config/endpoint.hpp"
 #include "probes/tsig.hpp"
 
@@ -35,12 +36,13 @@ class ConfigError : public std::runtime_error {
 };
 
 struct ProbeSettings {
-    Duration timeout{2000};         // per try
-    unsigned retries = 2;           // tries after the first
-    uint16_t port = 53;             // of the authoritative servers
-    uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
-    bool ipv4 = true;               // probe A addresses of NS names
-    bool ipv6 = true;               // probe AAAA addresses of NS names
+    Duration timeout{2000};                     // per try
+    unsigned retries = 2;                       // tries after the first
+    uint16_t port = 53;                         // of the authoritative servers
+    uint16_t edns_udp_size = 1232;              // 0 sends plain RFC 1035 queries
+    bool ipv4 = true;                           // probe A addresses of NS names
+    bool ipv6 = true;                           // probe AAAA addresses of NS names
+    DnssecMode dnssec = DnssecMode::automatic;  // DO and RRSIG(SOA) (agent/config/dnssec_mode.hpp)
     bool operator==(const ProbeSettings&) const = default;
 };
 
@@ -86,6 +88,7 @@ struct ZoneConfig {
     std::optional<Duration> timeout;
     std::optional<unsigned> retries;
     std::optional<uint16_t> port;
+    std::optional<DnssecMode> dnssec;
     // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
     // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
     std::shared_ptr<const AlertRuleSet> alert_rules;

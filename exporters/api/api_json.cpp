@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "agent/common/text_util.hpp"
+#include "exporters/api/signature_json.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/nsid.hpp"
 
@@ -82,6 +83,7 @@ json server_to_json(const NameserverStatus& s) {
         // and always the hex of the octets; null where none was answered.
         {"nsid", s.nsid.empty() ? json(nullptr) : json(nsid_display(s.nsid))},
         {"nsid_hex", s.nsid.empty() ? json(nullptr) : json(nsid_hex(s.nsid))},
+        {"dnssec", server_signature_json(s)},  // RRSIG(SOA) served: signature_json.hpp
     };
 }
 
@@ -167,6 +169,7 @@ json zone_to_json(const ZoneStatus& z, std::string_view vantage) {
         {"soa_timer_problems", z.soa_timer_problems},
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
+        {"dnssec", zone_signature_json(z)},
     };
     if (!vantage.empty()) out["vantage"] = vantage;
     return out;

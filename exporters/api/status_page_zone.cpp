@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "agent/common/text_util.hpp"
+#include "agent/signatures.hpp"
 #include "exporters/api/page_query.hpp"
 #include "probes/nsid.hpp"
 
@@ -178,6 +179,9 @@ void append_server_row(std::string& out, const NameserverStatus& s, bool instanc
             out += " checks in a row)";
         }
     }
+    // DNSSEC: what is wrong with the RRSIG(SOA) it serves (agent/signatures.hpp).
+    if (const std::string problem = signature_problem(s); !problem.empty())
+        append_html_escaped(out, problem);
     out += "</td></tr>\n";
 }
 

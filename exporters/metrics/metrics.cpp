@@ -59,6 +59,8 @@ enum ZoneFamily : std::size_t {
     kTransferOpen,
     kTransferTsigOk,
     kInstanceInfo,
+    kRrsigExpiration,
+    kRrsigInception,
     kZoneFamilyCount,
 };
 
@@ -138,6 +140,14 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_nameserver_instance_info",
      "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
      "text, or hex when not printable. One series per address at a time.",
+     "gauge"},
+    {"soawatch_rrsig_expiration_timestamp_seconds",
+     "Expiration (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
+     "usable answer; absent where it served none.",
+     "gauge"},
+    {"soawatch_rrsig_inception_timestamp_seconds",
+     "Inception (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
+     "usable answer; absent where it served none.",
      "gauge"},
 }};
 
@@ -220,6 +230,8 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kExpireRemaining:
         case kRefreshAge:
         case kInstanceInfo:
+        case kRrsigExpiration:
+        case kRrsigInception:
             if (!per_address) return;
             break;
         default:
@@ -349,6 +361,15 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
                 prom::LabelSet labels = l.of(s);
                 labels.add("nsid", nsid_display(s.nsid));
                 append_sample(out, name, labels, uint64_t{1});
+            }
+            return;
+        case kRrsigExpiration:
+        case kRrsigInception:
+            for (const NameserverStatus& s : z.servers) {
+                const auto sig = s.signature();
+                if (!sig) continue;
+                const int64_t t = f == kRrsigExpiration ? sig->expiration : sig->inception;
+                append_sample(out, name, l.of(s), static_cast<double>(t));
             }
             return;
         case kZoneFamilyCount:
