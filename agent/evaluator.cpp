@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "agent/anycast.hpp"
 #include "agent/common/duration.hpp"
 #include "agent/replication.hpp"
 #include "agent/serial.hpp"
@@ -219,6 +220,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             // (a timeout says nothing about who is behind it); an answer without NSID clears it.
             if (!obs.answered) s.nsid = p->nsid;
         }
+        // The instances behind the address (anycast), from this answer and the last ones.
+        track_instances(p, obs, ref, now.wall, r.instance_window, s);
         ++s.probes_total;
         if (!obs.usable()) {
             ++s.errors_by_reason[static_cast<std::size_t>(obs.error)];
@@ -350,6 +353,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                           "); the rest were not probed");
 
     replication_findings(z, rules_of(r), critical, warning);
+    instance_findings(z, warning);
 
     if (ns_rows_total == 0) {
         // Nothing to compare; but an unusable primary is CRITICAL on its own (the zone cannot

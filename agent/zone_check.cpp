@@ -4,6 +4,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "agent/anycast.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
@@ -45,6 +46,7 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
     spec.transfer_check = effective_transfer_check(global, zone);
+    spec.instance_window = instance_window(effective_interval(global, zone));
     return spec;
 }
 
@@ -72,6 +74,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
+    result.instance_window = spec.instance_window;
     result.started = Instant::now();
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,

@@ -30,6 +30,9 @@ struct ZoneCheckSpec {
     // of the verdict (agent/replication.hpp). Null: the defaults.
     std::shared_ptr<const AlertRuleSet> rules;
     TransferCheckPtr transfer_check;  // null: no transfer audit for this zone
+    // How long an anycast instance is remembered after its last answer (agent/anycast.hpp):
+    // kInstanceWindowIntervals of the zone's interval.
+    Duration instance_window{180000};
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 
@@ -62,6 +65,7 @@ struct ZoneCheckResult {
     Instant finished;
     std::optional<Instant> change_signal;       // a NOTIFY that triggered this check
     std::shared_ptr<const AlertRuleSet> rules;  // the spec's (null: the defaults)
+    Duration instance_window{180000};           // the spec's
 };
 
 class ZoneChecker {

@@ -58,6 +58,7 @@ enum ZoneFamily : std::size_t {
     kTransferOpen,
     kTransferTsigOk,
     kInstanceInfo,
+    kInstanceSerialBehind,
     kZoneFamilyCount,
 };
 
@@ -138,6 +139,11 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
      "text, or hex when not printable. One series per address at a time.",
      "gauge"},
+    {"soawatch_instance_serial_behind",
+     "RFC 1982 steps the instance (NSID) behind an anycast address is behind the reference "
+     "serial, 0 when in sync; only for addresses answered from two or more NSIDs within three "
+     "intervals, at most 8 instances each.",
+     "gauge"},
 }};
 
 double unix_seconds(Clock::time_point t) {
@@ -200,6 +206,7 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kExpireRemaining:
         case kRefreshAge:
         case kInstanceInfo:
+        case kInstanceSerialBehind:
             if (!per_address) return;
             break;
         default:
@@ -329,6 +336,17 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
                 prom::LabelSet labels = l.of(s);
                 labels.add("nsid", nsid_display(s.nsid));
                 append_sample(out, name, labels, uint64_t{1});
+            }
+            return;
+        case kInstanceSerialBehind:
+            // Bounded: addresses with instances keep at most kMaxInstancesPerAddress of them.
+            for (const NameserverStatus& s : z.servers) {
+                if (!s.instances) continue;
+                for (const InstanceStatus& i : *s.instances) {
+                    prom::LabelSet labels = l.of(s);
+                    labels.add("nsid", nsid_display(i.nsid));
+                    append_sample(out, name, labels, uint64_t{i.serial_behind});
+                }
             }
             return;
         case kZoneFamilyCount:
