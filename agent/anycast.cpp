@@ -40,24 +40,43 @@ uint32_t newest_serial(const std::vector<InstanceStatus>& table) {
 
 }  // namespace
 
-void track_instances(const NameserverStatus* previous, const SoaObservation& obs,
+std::vector<InstanceSampling> instance_sampling(const ZoneStatus& previous) {
+    std::vector<InstanceSampling> out;
+    for (const auto& s : previous.servers) {
+        if (!s.instances) continue;
+        const auto samples = std::min<std::size_t>(
+            kInstanceSamplesPerInstance * s.instances->size(), kMaxInstancesPerAddress);
+        out.push_back({s.target, static_cast<unsigned>(samples)});
+    }
+    return out;
+}
+
+void track_instances(const NameserverStatus* previous,
+                     const std::vector<const SoaObservation*>& heard,
                      std::optional<uint32_t> reference, Clock::time_point now, Duration window,
                      NameserverStatus& row) {
-    const bool heard = obs.usable() && !obs.nsid.empty();
-    if (!previous) return;
-    // Without a table, one starts only when this answer's NSID differs from the last usable
-    // answer's (the previous round's): the common case, one identity, allocates nothing.
-    const bool previous_heard = previous->soa && !previous->nsid.empty() && previous->last_success;
-    if (!previous->instances &&
-        (!heard || !previous_heard || previous->nsid.view() == obs.nsid.view()))
-        return;
+    const auto answered = [](const SoaObservation* o) { return o->usable() && !o->nsid.empty(); };
+    // Without a table, one starts only when an NSID differs from the last usable answer's (the
+    // previous round's): the common case, one identity, allocates nothing.
+    const bool previous_heard =
+        previous && previous->soa && !previous->nsid.empty() && previous->last_success;
+    if (!previous || !previous->instances) {
+        const bool another = std::any_of(heard.begin(), heard.end(), [&](const SoaObservation* o) {
+            return answered(o) && (!previous_heard || o->nsid.view() != previous->nsid.view()) &&
+                   o->nsid.view() != heard.front()->nsid.view();
+        });
+        const bool changed = previous_heard && answered(heard.front()) &&
+                             heard.front()->nsid.view() != previous->nsid.view();
+        if (!another && !changed) return;
+    }
 
     std::vector<InstanceStatus> table;
-    if (previous->instances)
+    if (previous && previous->instances)
         table = *previous->instances;
-    else
+    else if (previous_heard)
         record(table, previous->nsid, previous->soa->serial, *previous->last_success);
-    if (heard) record(table, obs.nsid, obs.soa->serial, obs.at.wall);
+    for (const SoaObservation* o : heard)
+        if (answered(o)) record(table, o->nsid, o->soa->serial, o->at.wall);
     std::erase_if(table, [&](const InstanceStatus& i) { return now - i.last_seen > window; });
     if (table.size() < 2) return;  // one identity left: the row's own nsid and serial say it
 

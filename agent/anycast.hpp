@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/common/duration.hpp"
+#include "agent/zone_check.hpp"
 #include "agent/zone_status.hpp"
 
 namespace soawatch {
@@ -29,17 +30,30 @@ inline constexpr unsigned kInstanceWindowIntervals = 3;
 // whatever identities a server (or a forger) sends.
 inline constexpr std::size_t kMaxInstancesPerAddress = 8;
 
+// An address known to have n instances is probed this many more times per round (each from its
+// own source port, agent/zone_check.hpp): 2n, at most kMaxInstancesPerAddress. Routing picks an
+// instance per port at random, so one given instance of two is missed by all 2n + 1 probes of a
+// round 1 time in 32, and for a whole window of 3 rounds about 1 in 30,000; of four, 1 in 13
+// per round and 1 in 2,000 per window. Addresses with one identity get no extra probe.
+inline constexpr unsigned kInstanceSamplesPerInstance = 2;
+
+// The addresses of `previous` (the zone's last status) that have instance tables, with their
+// extra probes for the next round.
+std::vector<InstanceSampling> instance_sampling(const ZoneStatus& previous);
+
 // The window of a zone checked every `interval`.
 constexpr Duration instance_window(Duration interval) {
     return interval * kInstanceWindowIntervals;
 }
 
 // Tracks the instances behind one address: `row` is this round's status of the address (its
-// state already evaluated), `previous` its row in the zone's last status (or null), `obs` this
-// round's probe of it, `reference` the zone's reference serial, `now` the end of the round. The
-// row keeps an instance table only while two or more NSIDs answered it with a usable SOA within
-// `window`: an address with one identity (most: unicast) costs nothing.
-void track_instances(const NameserverStatus* previous, const SoaObservation& obs,
+// state already evaluated), `previous` its row in the zone's last status (or null), `heard` this
+// round's probes of it (the ordinary one first, then the extra samples), `reference` the zone's
+// reference serial, `now` the end of the round. The row keeps an instance table only while two
+// or more NSIDs answered it with a usable SOA within `window`: an address with one identity
+// (most: unicast) costs nothing.
+void track_instances(const NameserverStatus* previous,
+                     const std::vector<const SoaObservation*>& heard,
                      std::optional<uint32_t> reference, Clock::time_point now, Duration window,
                      NameserverStatus& row);
 

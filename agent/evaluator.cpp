@@ -220,8 +220,16 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             // (a timeout says nothing about who is behind it); an answer without NSID clears it.
             if (!obs.answered) s.nsid = p->nsid;
         }
-        // The instances behind the address (anycast), from this answer and the last ones.
-        track_instances(p, obs, ref, now.wall, r.instance_window, s);
+        // The instances behind the address (anycast), from this round's answers and the last.
+        // Most addresses have one identity or none: they skip this without allocating.
+        if (p && (p->instances || !r.instance_samples.empty() ||
+                  (!obs.nsid.empty() && obs.nsid.view() != p->nsid.view()))) {
+            std::vector<const SoaObservation*> heard{&obs};
+            if (!s.is_primary)
+                for (const auto& sample : r.instance_samples)
+                    if (sample.target == s.target) heard.push_back(&sample);
+            track_instances(p, heard, ref, now.wall, r.instance_window, s);
+        }
         ++s.probes_total;
         if (!obs.usable()) {
             ++s.errors_by_reason[static_cast<std::size_t>(obs.error)];

@@ -56,6 +56,7 @@ struct ZoneChecker::Round {
     // The spec, copied once for a check that waits on lookups: their callbacks outlive the
     // caller's spec and share this copy rather than each capturing its own.
     ZoneCheckSpec spec;
+    std::vector<InstanceSampling> sampling;
     std::size_t pending = 0;
     Callback done;
 
@@ -68,9 +69,11 @@ struct ZoneChecker::Round {
     }
 };
 
-void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
+void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
+                        std::vector<InstanceSampling> sampling) {
     auto round = std::make_shared<Round>();
     round->done = std::move(done);
+    round->sampling = std::move(sampling);
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
@@ -192,6 +195,31 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
             round->result.observations[i] = std::move(obs);
             round->finish_one();
         });
+    }
+    // Anycast addresses: each sample on its own lane (channel, so source port) at once; an
+    // address no longer among this round's targets is not sampled.
+    std::size_t samples = 0;
+    for (const auto& s : round->sampling) samples += s.samples;
+    round->result.instance_samples.resize(samples);
+    std::size_t next = 0;
+    for (const auto& s : round->sampling) {
+        const bool probed = std::any_of(unique.begin(), unique.end(),
+                                        [&](const ProbeTarget* t) { return *t == s.target; });
+        for (unsigned lane = 1; lane <= s.samples; ++lane, ++next) {
+            if (!probed) {
+                round->result.instance_samples[next].target = s.target;
+                round->result.instance_samples[next].error = ProbeError::network_error;
+                continue;
+            }
+            ++round->pending;
+            prober_.probe(
+                query, s.target, options,
+                [round, next](SoaObservation obs) {
+                    round->result.instance_samples[next] = std::move(obs);
+                    round->finish_one();
+                },
+                lane);
+        }
     }
     round->finish_one();
 }

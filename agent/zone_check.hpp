@@ -51,10 +51,20 @@ class NameserverLists {
 ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone,
                               NameserverLists* lists = nullptr);
 
+// An address known to have several instances behind it (agent/anycast.hpp): probed `samples`
+// more times in the round, each from another source port, so that every instance is reached.
+struct InstanceSampling {
+    ProbeTarget target;
+    unsigned samples = 0;
+};
+
 struct ZoneCheckResult {
     std::string zone;
-    std::optional<SoaObservation> primary;         // when a primary is configured
-    std::vector<SoaObservation> observations;      // one per nameserver address
+    std::optional<SoaObservation> primary;     // when a primary is configured
+    std::vector<SoaObservation> observations;  // one per nameserver address
+    // The extra probes of addresses with several instances (InstanceSampling): they only tell
+    // the evaluator which instance has which serial, never the address's state.
+    std::vector<SoaObservation> instance_samples;
     std::vector<UnresolvedNameserver> unresolved;  // NS names with no address
     std::string discovery_error;
     bool discovery_from_cache = false;
@@ -74,7 +84,9 @@ class ZoneChecker {
     ZoneChecker(Discovery& discovery, SoaProber& prober) : discovery_(discovery), prober_(prober) {}
 
     // Runs on the loop thread; the callback runs once when every probe has finished.
-    void check(const ZoneCheckSpec& spec, Callback done);
+    // `sampling`: addresses to probe again from other source ports (anycast instances).
+    void check(const ZoneCheckSpec& spec, Callback done,
+               std::vector<InstanceSampling> sampling = {});
 
   private:
     struct Round;

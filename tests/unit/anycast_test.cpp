@@ -175,3 +175,29 @@ TEST_CASE("anycast: instances behind the reference but agreeing with each other 
     CHECK_FALSE(instance(z, "a")->lagging);
     CHECK_FALSE(instance(z, "b")->lagging);
 }
+
+TEST_CASE("anycast: known anycast addresses get 2n extra probes; their answers fill the table",
+          "[anycast][evaluator]") {
+    ZoneStatus z = next(nullptr, anycast_round("good", 10, T0));
+    CHECK(instance_sampling(z).empty());  // one identity: no extra probe
+    z = next(&z, anycast_round("stale", 7, T0 + 60s));
+    auto sampling = instance_sampling(z);
+    REQUIRE(sampling.size() == 1);
+    CHECK(sampling[0].target == anycast_row(z).target);
+    CHECK(sampling[0].samples == 2 * 2);
+
+    // The ordinary probe reaches "good" only; a sample reaches "stale": it is refreshed, not
+    // forgotten, and a third instance heard only by a sample joins.
+    ZoneCheckResult r = anycast_round("good", 10, T0 + 300s);
+    r.instance_samples = {at_instance("stale", 8, T0 + 300s), at_instance("third", 10, T0 + 300s),
+                          failed("ns.", kAnycast, ProbeError::timeout, T0 + 300s)};
+    z = next(&z, r);
+    REQUIRE(instance(z, "stale"));
+    CHECK(instance(z, "stale")->serial == 8);
+    CHECK(instance(z, "stale")->lagging);
+    CHECK(instance(z, "third"));
+    CHECK(instance_sampling(z)[0].samples == 2 * 3);
+    // The samples never make the address's state: its ordinary probe does.
+    CHECK(anycast_row(z).state == ServerState::in_sync);
+    CHECK(anycast_row(z).soa->serial == 10);
+}
