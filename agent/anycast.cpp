@@ -61,13 +61,16 @@ void track_instances(const NameserverStatus* previous,
     const bool previous_heard =
         previous && previous->soa && !previous->nsid.empty() && previous->last_success;
     if (!previous || !previous->instances) {
-        const bool another = std::any_of(heard.begin(), heard.end(), [&](const SoaObservation* o) {
-            return answered(o) && (!previous_heard || o->nsid.view() != previous->nsid.view()) &&
-                   o->nsid.view() != heard.front()->nsid.view();
-        });
-        const bool changed = previous_heard && answered(heard.front()) &&
-                             heard.front()->nsid.view() != previous->nsid.view();
-        if (!another && !changed) return;
+        std::string_view first = previous_heard ? previous->nsid.view() : std::string_view();
+        bool two = false;
+        for (const SoaObservation* o : heard) {
+            if (!answered(o)) continue;
+            if (first.empty())
+                first = o->nsid.view();
+            else if (o->nsid.view() != first)
+                two = true;
+        }
+        if (!two) return;
     }
 
     std::vector<InstanceStatus> table;

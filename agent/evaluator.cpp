@@ -222,8 +222,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
         }
         // The instances behind the address (anycast), from this round's answers and the last.
         // Most addresses have one identity or none: they skip this without allocating.
-        if (p && (p->instances || !r.instance_samples.empty() ||
-                  (!obs.nsid.empty() && obs.nsid.view() != p->nsid.view()))) {
+        if (!r.instance_samples.empty() ||
+            (p && (p->instances || (!obs.nsid.empty() && obs.nsid.view() != p->nsid.view())))) {
             std::vector<const SoaObservation*> heard{&obs};
             if (!s.is_primary)
                 for (const auto& sample : r.instance_samples)

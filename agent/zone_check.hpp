@@ -33,6 +33,7 @@ struct ZoneCheckSpec {
     // How long an anycast instance is remembered after its last answer (agent/anycast.hpp):
     // kInstanceWindowIntervals of the zone's interval.
     Duration instance_window{180000};
+    unsigned anycast_samples = 0;  // global.anycast_samples
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 
@@ -90,6 +91,7 @@ class ZoneChecker {
 
   private:
     struct Round;
+    void sample_on_first_sight(const std::shared_ptr<Round>& round, std::size_t i);
     void probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
                    const std::vector<ProbeTarget>& targets);
 

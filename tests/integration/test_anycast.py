@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 
-from labtest import Agent, Lab, Process, eventually, main, metric_value
+from labtest import Agent, Lab, Process, eventually, main, metric_value, soawatch
 
 lab = Lab(zones=0)
 ZONE = "example.test."
@@ -208,6 +208,35 @@ zones:
         assert "stale" in names and names["stale"]["lagging"], row["instances"]
         assert "stale" in firing("AnycastInstanceBehind")
         time.sleep(0.3)
+
+
+def check_with_samples(*extra):
+    """`soawatch check` of the anycast address with 8 extra probes: (exit code, stdout)."""
+    rc, out, err = soawatch("check", "--port", lab.port, "--timeout", "500ms", "--retries", "1",
+                            "--primary", lab["LAB_PRIMARY"], "--nameserver", anycast_address(),
+                            "--anycast-samples", "8", *extra, ZONE)
+    assert rc in (0, 1, 2), f"exit {rc}:\n{out}\n{err}"
+    return rc, out
+
+
+def test_check_shows_the_instances_with_anycast_samples():
+    # One look, 9 probes of the address from 9 ports: both instances are there unless all 9
+    # reach one of them (1 time in 256); a second look is allowed for that.
+    def both():
+        rc, out = check_with_samples("--json")
+        row = anycast_row(json.loads(out)["zones"][0])
+        return (rc, row) if len(row["instances"]) == 2 else None
+    rc, row = eventually(both, timeout=20, interval=0.1, what="check naming both instances")
+    by_nsid = {i["nsid"]: i for i in row["instances"]}
+    assert by_nsid["stale"]["lagging"] and not by_nsid["fresh"]["lagging"], by_nsid
+    assert rc != 0, rc  # WARNING at least (one NS name is also below min_usable_nameservers)
+    _, text = eventually(lambda: (lambda r: r if "instances behind" in r[1] else None)(
+        check_with_samples()), timeout=20, interval=0.1, what="the instances line")
+    assert "stale=1 (" in text and "lagging)" in text, text
+    # Without the option, one probe per address: no instances.
+    rc, out, _ = soawatch("check", "--json", "--port", lab.port, "--primary", lab["LAB_PRIMARY"],
+                          "--nameserver", anycast_address(), ZONE)
+    assert anycast_row(json.loads(out)["zones"][0])["instances"] == [], out
 
 
 def test_the_instance_catches_up_and_the_alert_resolves():

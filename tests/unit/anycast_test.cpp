@@ -201,3 +201,15 @@ TEST_CASE("anycast: known anycast addresses get 2n extra probes; their answers f
     CHECK(anycast_row(z).state == ServerState::in_sync);
     CHECK(anycast_row(z).soa->serial == 10);
 }
+
+TEST_CASE("anycast: samples in a zone's first round find the instances at once",
+          "[anycast][evaluator]") {
+    ZoneCheckResult r = anycast_round("good", 10, T0);
+    r.instance_samples = {at_instance("good", 10, T0), at_instance("stale", 7, T0)};
+    const ZoneStatus z = next(nullptr, r);
+    REQUIRE(instance(z, "stale"));
+    CHECK(instance(z, "stale")->lagging);
+    // Samples that all reach the same instance make no table.
+    r.instance_samples = {at_instance("good", 10, T0), at_instance("good", 10, T0)};
+    CHECK(anycast_row(next(nullptr, r)).instances == nullptr);
+}
