@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "agent/anycast.hpp"
 #include "agent/common/duration.hpp"
 #include "agent/replication.hpp"
 #include "agent/serial.hpp"
@@ -222,6 +223,16 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             // (a timeout says nothing about who is behind it); an answer without NSID clears it.
             if (!obs.answered) s.nsid = p->nsid;
         }
+        // The instances behind the address (anycast), from this round's answers and the last.
+        // Most addresses have one identity or none: they skip this without allocating.
+        if (!r.instance_samples.empty() ||
+            (p && (p->instances || (!obs.nsid.empty() && obs.nsid.view() != p->nsid.view())))) {
+            std::vector<const SoaObservation*> heard{&obs};
+            if (!s.is_primary)
+                for (const auto& sample : r.instance_samples)
+                    if (sample.target == s.target) heard.push_back(&sample);
+            track_instances(p, heard, ref, now.wall, r.instance_window, s);
+        }
         ++s.probes_total;
         if (!obs.usable()) {
             ++s.errors_by_reason[static_cast<std::size_t>(obs.error)];
@@ -355,6 +366,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
 
     replication_findings(z, rules_of(r), critical, warning);
     signature_findings(z, rules_of(r), now.wall, critical, warning);
+    instance_findings(z, warning);
 
     if (ns_rows_total == 0) {
         // Nothing to compare; but an unusable primary is CRITICAL on its own (the zone cannot

@@ -142,6 +142,18 @@ struct SignatureFindings {
     bool missing : 1 = false;       // usable answer without RRSIG(SOA), the zone being signed
 };
 static_assert(sizeof(SignatureFindings) == 1);
+// One instance behind an anycast address, known by its NSID (agent/anycast.hpp): the serial it
+// last answered and when. Kept only for addresses that answered from two or more NSIDs within
+// the window.
+struct InstanceStatus {
+    SharedNsid nsid;
+    uint32_t serial = 0;            // of its last usable answer
+    Clock::time_point last_seen{};  // that answer (wall clock: the window is minutes long)
+    uint32_t serial_behind = 0;     // RFC 1982 steps behind the zone's reference; 0 unless behind
+    // Behind the reference while another instance of the same address answered a newer serial
+    // within the window: AnycastInstanceBehind.
+    bool lagging = false;
+};
 
 struct NameserverStatus {
     ProbeTarget target;       // nameserver name ("" when given as an address), address, port
@@ -210,6 +222,9 @@ struct NameserverStatus {
         uint8_t algorithm = 0;
     };
     std::optional<Signature> signature() const;
+    // The instances behind this address (sorted by NSID octets), while two or more NSIDs
+    // answered it within the window (agent/anycast.hpp); null otherwise, as for most addresses.
+    std::shared_ptr<const std::vector<InstanceStatus>> instances;
 };
 
 // How messages (the zone's reasons, alert texts) name a server: "ns1.example. (192.0.2.1)",

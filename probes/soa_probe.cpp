@@ -13,6 +13,7 @@ struct SoaProber::Attempt {
     Transport transport = Transport::udp;   // of the try in flight
     unsigned tries_left = 0;
     std::chrono::duration<double> udp_rtt{0};
+    unsigned lane = 0;
 };
 
 namespace {
@@ -57,8 +58,9 @@ void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
 }
 
 void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
-                      const SoaProbeOptions& options, Callback done) {
+                      const SoaProbeOptions& options, Callback done, unsigned lane) {
     auto attempt = std::make_unique<Attempt>();
+    attempt->lane = lane;
     attempt->obs.zone = query->zone;
     attempt->obs.target = target;
     attempt->obs.expire_asked = query->edns_udp_size > 0;
@@ -82,7 +84,7 @@ void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& 
 void SoaProber::send_try(std::unique_ptr<Attempt> attempt, Transport transport) {
     std::string error;
     DnsChannel* channel = channel_for(attempt->obs.target, transport, attempt->options.timeout,
-                                      attempt->options.edns_udp_size > 0, &error);
+                                      attempt->options.edns_udp_size > 0, attempt->lane, &error);
     if (!channel) {
         attempt->obs.error = ProbeError::network_error;
         attempt->obs.detail = error;
@@ -165,9 +167,10 @@ void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
 }
 
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,
-                                   std::chrono::milliseconds timeout, bool edns,
+                                   std::chrono::milliseconds timeout, bool edns, unsigned lane,
                                    std::string* error) {
-    ChannelKey key{target.address, target.port, transport == Transport::tcp, timeout.count(), edns};
+    ChannelKey key{target.address,  target.port, transport == Transport::tcp,
+                   timeout.count(), edns,        lane};
     auto it = channels_.find(key);
     if (it != channels_.end()) return it->second.get();
     ChannelOptions options;

@@ -127,6 +127,7 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
         a.labels.emplace_back("alertname", std::string(alert_rule_name(c.rule)));
         if (!c.address.empty()) a.labels.emplace_back("address", c.address);
         if (!c.nameserver.empty()) a.labels.emplace_back("nameserver", c.nameserver);
+        if (!c.nsid.empty()) a.labels.emplace_back("nsid", c.nsid);
         a.labels.emplace_back("severity", settings.severity);
         a.labels.emplace_back("zone", zone.zone);
         if (!vantage_.empty()) a.labels.emplace_back("vantage", vantage_);

@@ -40,6 +40,9 @@ Options (the probe settings take what the configuration file's keys take):
                              zone must be signed; false: no DO); true needs EDNS
   -4                         probe IPv4 addresses only
   -6                         probe IPv6 addresses only
+  --anycast-samples N        ask an address that answers an NSID N more times, 0..8, each from
+                             its own source port, to see the instances behind an anycast
+                             address and which one lags (default 0)
   --transfer-check           also ask every address and the primary for an AXFR without TSIG
                              (it must be refused: an open one makes the zone WARNING); with
                              --config.file, the file's transfer_check decides instead
@@ -123,6 +126,11 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
              if (!mode) return dnssec_mode_allowed();
              o.global.probe.dnssec = *mode;
              return "";
+         })},
+        {"anycast-samples", 0, true, set([&o](const std::string& v) {
+             const IntegerSetting samples = parse_integer_setting(v, kAnycastSamplesRange);
+             o.global.anycast_samples = static_cast<unsigned>(samples.value);
+             return samples.error;
          })},
         {"", '4', false, set(on(only4))},
         {"", '6', false, set(on(only6))},

@@ -121,6 +121,18 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
         }
         out << line << '\n';
     }
+    // The instances behind anycast addresses (--anycast-samples): one line per address.
+    for (const auto& zone : zones) {
+        for (const auto& s : zone->servers) {
+            if (!s.instances) continue;
+            out << zone->zone << " instances behind " << describe_server(s) << ':';
+            for (const auto& i : *s.instances) {
+                out << ' ' << nsid_display(i.nsid) << '=' << i.serial;
+                if (i.lagging) out << " (" << i.serial_behind << " behind, lagging)";
+            }
+            out << '\n';
+        }
+    }
 }
 
 // What one round cost, for --stats.

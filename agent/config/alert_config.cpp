@@ -22,6 +22,8 @@ constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
     "SignatureExpiringSoon",
     "SignatureExpired",
     "SignatureValidityBelowExpire",
+    // Anycast:
+    "AnycastInstanceBehind",
 };
 
 }  // namespace

@@ -36,8 +36,10 @@ enum class AlertRule : std::size_t {
     signature_expiring_soon,          // an address serves an RRSIG(SOA) close to its expiration
     signature_expired,                // an address serves an expired RRSIG(SOA): bogus answers
     signature_validity_below_expire,  // signatures run out before the zone would expire there
+    // Anycast (NSID, RFC 5001): an instance behind an address lags the others there.
+    anycast_instance_behind,
 };
-inline constexpr std::size_t kAlertRuleCount = 15;
+inline constexpr std::size_t kAlertRuleCount = 16;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,
     AlertRule::nameserver_behind,
@@ -54,6 +56,7 @@ inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::signature_expiring_soon,
     AlertRule::signature_expired,
     AlertRule::signature_validity_below_expire,
+    AlertRule::anycast_instance_behind,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...

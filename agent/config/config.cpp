@@ -73,7 +73,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 19> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 20> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -91,7 +91,8 @@ constexpr std::array<std::string_view, 19> kGlobalKeys{"interval",
                                                        "min_usable_nameservers_severity",
                                                        "transfer_check",
                                                        "vantage",
-                                                       "dnssec"};
+                                                       "dnssec",
+                                                       "anycast_samples"};
 constexpr std::array<std::string_view, 10> kZoneKeys{
     "name",    "primary", "nameservers", "interval",       "timeout",
     "retries", "port",    "alerting",    "transfer_check", "dnssec"};
@@ -301,6 +302,8 @@ class Loader {
         if (const Field* f = find_field(entries, "max_nameservers")) {
             g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
         }
+        if (const Field* f = find_field(entries, "anycast_samples"))
+            g.anycast_samples = static_cast<unsigned>(reader.integer(*f, kAnycastSamplesRange));
         if (const Field* f = find_field(entries, "max_addresses")) {
             g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
         }

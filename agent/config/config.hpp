@@ -70,6 +70,9 @@ struct GlobalConfig {
     Duration fast_reprobe_limit{600000};  // give up fast re-probing after this long
     unsigned max_nameservers = 32;        // NS names followed per zone (caps hostile NS sets)
     unsigned max_addresses = 64;          // addresses probed per zone
+    // Extra probes, each from its own source port, of an address whose answer carries an NSID
+    // and that is not known to be anycast yet (agent/anycast.hpp); 0: none.
+    unsigned anycast_samples = 0;
     // NS names with a usable address a zone needs (RFC 2182 section 5 asks for two); below it
     // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
     unsigned min_usable_nameservers = 2;

@@ -38,6 +38,21 @@ json behind_steps(const NameserverStatus& s) {
     }
 }
 
+// The instances behind an anycast address (agent/anycast.hpp), by NSID; empty unless two or
+// more NSIDs answered the address within the window.
+json instances_to_json(const NameserverStatus& s) {
+    json out = json::array();
+    if (!s.instances) return out;
+    for (const InstanceStatus& i : *s.instances)
+        out.push_back(json{{"nsid", nsid_display(i.nsid)},
+                           {"nsid_hex", nsid_hex(i.nsid)},
+                           {"serial", i.serial},
+                           {"behind", i.serial_behind},
+                           {"lagging", i.lagging},
+                           {"last_seen", rfc3339(i.last_seen)}});
+    return out;
+}
+
 json server_to_json(const NameserverStatus& s) {
     json errors = json::object();
     for (ProbeError e : all_probe_errors) {
@@ -84,6 +99,7 @@ json server_to_json(const NameserverStatus& s) {
         {"nsid", s.nsid.empty() ? json(nullptr) : json(nsid_display(s.nsid))},
         {"nsid_hex", s.nsid.empty() ? json(nullptr) : json(nsid_hex(s.nsid))},
         {"dnssec", server_signature_json(s)},  // RRSIG(SOA) served: signature_json.hpp
+        {"instances", instances_to_json(s)},
     };
 }
 

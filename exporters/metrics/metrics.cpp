@@ -61,6 +61,7 @@ enum ZoneFamily : std::size_t {
     kInstanceInfo,
     kRrsigExpiration,
     kRrsigInception,
+    kInstanceSerialBehind,
     kZoneFamilyCount,
 };
 
@@ -149,6 +150,11 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "Inception (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
      "usable answer; absent where it served none.",
      "gauge"},
+    {"soawatch_instance_serial_behind",
+     "RFC 1982 steps the instance (NSID) behind an anycast address is behind the reference "
+     "serial, 0 when in sync; only for addresses answered from two or more NSIDs within three "
+     "intervals, at most 8 instances each.",
+     "gauge"},
 }};
 
 double unix_seconds(Clock::time_point t) {
@@ -232,6 +238,7 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kInstanceInfo:
         case kRrsigExpiration:
         case kRrsigInception:
+        case kInstanceSerialBehind:
             if (!per_address) return;
             break;
         default:
@@ -370,6 +377,17 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
                 if (!sig) continue;
                 const int64_t t = f == kRrsigExpiration ? sig->expiration : sig->inception;
                 append_sample(out, name, l.of(s), static_cast<double>(t));
+            }
+            return;
+        case kInstanceSerialBehind:
+            // Bounded: addresses with instances keep at most kMaxInstancesPerAddress of them.
+            for (const NameserverStatus& s : z.servers) {
+                if (!s.instances) continue;
+                for (const InstanceStatus& i : *s.instances) {
+                    prom::LabelSet labels = l.of(s);
+                    labels.add("nsid", nsid_display(i.nsid));
+                    append_sample(out, name, labels, uint64_t{i.serial_behind});
+                }
             }
             return;
         case kZoneFamilyCount:
