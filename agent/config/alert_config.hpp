@@ -32,8 +32,10 @@ enum class AlertRule : std::size_t {
     // Transfer audit (transfer_check):
     zone_transfer_open,       // an address answers an unsigned AXFR from anyone with the zone
     primary_transfer_broken,  // the primary does not serve a TSIG-signed IXFR with the key
+    // Catalog zones (zones_from_catalog):
+    catalog_unavailable,  // a catalog fails to transfer or is broken: its member list is stale
 };
-inline constexpr std::size_t kAlertRuleCount = 12;
+inline constexpr std::size_t kAlertRuleCount = 13;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,      AlertRule::nameserver_behind,
     AlertRule::nameserver_unreachable,    AlertRule::nameserver_lame,
@@ -41,6 +43,7 @@ inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::secondary_refresh_failing, AlertRule::propagation_slow,
     AlertRule::soa_fields_mismatch,       AlertRule::soa_timers_unsafe,
     AlertRule::zone_transfer_open,        AlertRule::primary_transfer_broken,
+    AlertRule::catalog_unavailable,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...
