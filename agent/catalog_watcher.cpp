@@ -249,6 +249,7 @@ void CatalogWatcher::on_transfer(const std::string& name, uint64_t generation,
     log::info("catalog transferred", {{"catalog", catalog.config.name},
                                       {"serial", std::to_string(members.serial)},
                                       {"transfer", style},
+                                      {"messages", std::to_string(reader.messages())},
                                       {"members", std::to_string(members.zones.size())},
                                       {"added", join(added)},
                                       {"removed", join(removed)}});

@@ -264,6 +264,24 @@ def test_broken_catalog_is_rejected_and_old_list_kept():
                what="CatalogUnavailable resolved")
 
 
+def test_large_catalog_over_several_signed_messages():
+    """BIND signs every message of a transfer; a catalog of 6,000 members takes several (about
+    2,500 PTRs fit in one), each one's MAC chained to the previous (RFC 8945 5.3.1)."""
+    members = {"m1": "alpha.test", "m3": "gamma.test", "m4": "delta.test"}
+    members.update({f"n{i}": f"z{i}.big.test" for i in range(6000)})
+    bind_catalog(members)
+    bind.signal(signal.SIGHUP)
+    eventually(lambda: catalog("bcat.test.")["member_count"] == 6003, timeout=30,
+               what="6003 members")
+    c = catalog("bcat.test.")
+    assert c["up"] and c["serial"] == bind_serial, c
+    lines = [line for line in agent.process.output().splitlines()
+             if 'msg="catalog transferred" catalog=bcat.test.' in line]
+    assert f"serial={bind_serial}" in lines[-1], lines[-1]
+    messages = int(lines[-1].split("messages=")[1].split()[0])
+    assert messages >= 3, lines[-1]
+
+
 def test_shutdown():
     try:
         agent.terminate(wait=10)
