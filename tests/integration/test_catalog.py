@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 
-from labtest import Agent, Process, eventually, main, metric_value
+from labtest import Agent, Process, eventually, main, metric_value, soawatch
 
 NET = os.environ.get("LAB_NET", "127.0.80")
 PORT = int(os.environ.get("LAB_PORT", "5800"))
@@ -214,6 +214,14 @@ def test_members_of_both_catalogs_are_watched():
     eventually(lambda: any(z["zone"] == "one.test." and z["servers"]
                            for z in api("/api/v1/zones")["zones"]), timeout=20,
                what="one.test. checked")
+
+
+def test_check_watches_the_members_too():
+    """`soawatch check --config.file` transfers each catalog once and checks its members."""
+    rc, out, err = soawatch("check", "--json", f"--config.file={agent.config_path}")
+    doc = json.loads(out)
+    checked = {z["zone"] for z in doc["zones"]}
+    assert {"one.test.", "two.test.", "alpha.test.", "beta.test."} <= checked, (checked, err)
 
 
 def test_knot_members_added_and_removed_are_followed():
