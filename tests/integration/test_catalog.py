@@ -242,6 +242,16 @@ def test_knot_members_added_and_removed_are_followed():
     assert catalog("kcat.test.")["members"] == ["three.test.", "two.test."]
 
 
+def test_reload_keeps_the_members():
+    """A reload re-reads the file; the catalogs keep their member lists (no transfer needed)."""
+    before = zones()
+    transfers = catalog("kcat.test.")["transfers"]
+    status, _, body = agent.reload()
+    assert status == 200, body
+    assert zones() == before
+    assert catalog("kcat.test.")["transfers"] == transfers
+
+
 def test_bind_notify_brings_members_at_once():
     bind_catalog({"m1": "alpha.test", "m3": "gamma.test"})  # beta.test. leaves
     bind.signal(signal.SIGHUP)
