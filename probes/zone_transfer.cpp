@@ -11,7 +11,7 @@ constexpr std::size_t kMaxRecordsPerMessage = 65535 / 11;
 
 }  // namespace
 
-ZoneTransferReader::ZoneTransferReader(std::string zone, uint16_t id,
+ZoneTransferReader::ZoneTransferReader(const std::string& zone, uint16_t id,
                                        std::optional<uint32_t> ixfr_serial,
                                        std::optional<tsig::Key> key,
                                        std::vector<uint8_t> request_mac)

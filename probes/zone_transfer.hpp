@@ -37,13 +37,13 @@ class ZoneTransferReader {
     // request was an IXFR from that serial (an AXFR otherwise). `key`: the request was signed
     // with it and its MAC was `request_mac`; every signed message is then verified, at most 99
     // unsigned ones may come between two signed ones, and the last must be signed.
-    ZoneTransferReader(std::string zone, uint16_t id, std::optional<uint32_t> ixfr_serial,
+    ZoneTransferReader(const std::string& zone, uint16_t id, std::optional<uint32_t> ixfr_serial,
                        std::optional<tsig::Key> key, std::vector<uint8_t> request_mac);
 
     enum class Status { more, done, failed };
     // One message of the answer (without the TCP length). `now`: seconds since the epoch, for
     // the TSIG time check. After done or failed, further messages fail.
-    Status feed(std::span<const uint8_t> message, uint64_t now);
+    Status feed(std::span<const uint8_t> wire, uint64_t now);
 
     Status status() const { return status_; }
     const std::string& error() const { return error_; }  // when failed: why, for people
