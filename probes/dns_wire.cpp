@@ -385,6 +385,7 @@ class Parser {
             }
             case rrtype::NS:  // RFC 1035 3.3.11, 3.3.1
             case rrtype::CNAME:
+            case rrtype::PTR:  // RFC 1035 3.3.12 (catalog zones' members, RFC 9432 4.1)
                 if (!name(rr.target, end, true)) return false;
                 if (pos_ != end) return fail(ParseError::bad_rdata, pos_);
                 return true;

@@ -20,6 +20,8 @@ inline constexpr uint16_t A = 1;
 inline constexpr uint16_t NS = 2;
 inline constexpr uint16_t CNAME = 5;
 inline constexpr uint16_t SOA = 6;
+inline constexpr uint16_t PTR = 12;
+inline constexpr uint16_t TXT = 16;
 inline constexpr uint16_t AAAA = 28;
 inline constexpr uint16_t OPT = 41;
 inline constexpr uint16_t RRSIG = 46;  // RFC 4034 3
@@ -118,7 +120,7 @@ struct ResourceRecord {
     // Decoded RDATA for the types we use; the others stay empty.
     std::optional<SoaRdata> soa;      // SOA
     std::optional<RrsigRdata> rrsig;  // RRSIG
-    std::string target;               // NS, CNAME: the name, presentation format, absolute
+    std::string target;               // NS, CNAME, PTR: the name, presentation format, absolute
     std::string address;              // A, AAAA of class IN: text ("192.0.2.1", "2001:db8::1")
     std::vector<uint8_t> rdata;       // raw RDATA as received (names inside may be compressed)
 };

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/alerting/alert_rules.hpp"
+#include "agent/alerting/catalog_alert.hpp"
 #include "agent/common/thread_annotations.hpp"
 #include "agent/config/alert_config.hpp"
 #include "agent/zone_status.hpp"
@@ -77,7 +78,14 @@ class AlertEngine {
     // A condition that is gone resolves its alert (a pending one is dropped silently).
     void observe(const ZoneStatus& zone, const AlertRuleSet& rules, Clock::time_point now);
 
-    // Loop thread. Zones no longer watched: their alerts resolve.
+    // Loop thread. A catalog's refresh ended: CatalogUnavailable holds or not. Its alerts carry
+    // the label catalog instead of zone, and are kept under catalog_alert_key(name).
+    void observe_catalog(const CatalogStatus& catalog, const AlertRuleSet& rules,
+                         Clock::time_point now);
+    static std::string catalog_alert_key(const std::string& catalog);
+
+    // Loop thread. Zones no longer watched: their alerts resolve. `zones` holds the
+    // catalog_alert_key of every catalog still followed too.
     void retain_zones(const std::set<std::string>& zones, Clock::time_point now);
 
     // Loop thread. Moves pending alerts whose `for` has passed to firing and returns what every
@@ -114,6 +122,11 @@ class AlertEngine {
     };
 
     void resolve(Alert alert, Clock::time_point now);
+    // The conditions that hold for one subject (a zone, a catalog) replace its previous ones.
+    void observe_conditions(const std::string& key,
+                            const std::pair<std::string, std::string>& subject,
+                            std::vector<AlertCondition> conditions, const AlertRuleSet& rules,
+                            const std::string& generator_url, Clock::time_point now);
     void notify_groups(std::size_t index, ReceiverState& receiver,
                        const std::vector<const Alert*>& firing, Clock::time_point now,
                        std::vector<AlertNotification>& out);

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "agent/alerting/alert_engine.hpp"
+#include "agent/catalog_members.hpp"
+#include "agent/catalog_watcher.hpp"
 #include "agent/cli/agent_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/flags.hpp"
@@ -37,12 +39,14 @@
 #include "exporters/alerts/alert_metrics.hpp"
 #include "exporters/http/http_server.hpp"
 #include "exporters/http/web_config.hpp"
+#include "exporters/metrics/catalog_metrics.hpp"
 #include "exporters/metrics/metrics.hpp"
 #include "probes/discovery.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/event_loop.hpp"
 #include "probes/soa_probe.hpp"
 #include "probes/unique_fd.hpp"
+#include "probes/zone_transfer_client.hpp"
 
 namespace soawatch {
 
@@ -87,6 +91,12 @@ class Agent {
           auditor_(transfer_prober_),
           scheduler_(loop_, checker_, store_,
                      [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
+          catalog_client_(loop_),
+          catalogs_(
+              loop_, catalog_client_, [this] { apply_zones(); },
+              [this](const CatalogStatus& c) {
+                  alerts_.observe_catalog(c, config_.alerting.rules, Clock::now());
+              }),
           alerts_(config_.alerting, ""),
           dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
         index_alert_rules();
@@ -117,7 +127,8 @@ class Agent {
             notify_ = make_notify_listener(*config_.global.notify_listen);
             notify_endpoint_ = *config_.global.notify_listen;
         }
-        scheduler_.apply(config_);
+        catalogs_.apply(config_.catalogs);
+        apply_zones();
         publish_config_values();
         metrics_.set_reload_result(true, Clock::now());
 
@@ -139,6 +150,7 @@ class Agent {
              {"revision", SOAWATCH_REVISION},
              {"config", config_.path},
              {"zones", std::to_string(config_.zones.size())},
+             {"catalogs", std::to_string(config_.catalogs.size())},
              {"listen", flags_.listen},
              {"shard", flags_.shard.to_string()},
              {"vantage", vantage_},
@@ -212,6 +224,7 @@ class Agent {
             log::write(level, a.state == AlertState::firing ? "alert firing" : "alert resolved",
                        {{"alertname", a.label("alertname")},
                         {"zone", a.label("zone")},
+                        {"catalog", a.label("catalog")},
                         {"nameserver", a.label("nameserver")},
                         {"address", a.label("address")},
                         {"severity", a.label("severity")},
@@ -219,12 +232,26 @@ class Agent {
         }
     }
 
-    // Zones with their own alerting rules (zones[].alerting), by name; the others use the
-    // global rules. Points into config_: rebuilt whenever config_ changes.
+    // Zones with their own alerting rules (zones[].alerting, a catalog's defaults), by name;
+    // the others use the global rules. Points into zones_: rebuilt whenever zones_ changes.
     void index_alert_rules() {
         zone_alert_rules_.clear();
-        for (const auto& z : config_.zones)
+        for (const auto& z : zones_.zones)
             if (z.alert_rules) zone_alert_rules_.emplace(z.name, &*z.alert_rules);
+    }
+
+    // Loop thread. The zones to watch: the file's and the catalogs' members (their last good
+    // lists), given to the scheduler exactly as a reloaded file is: zones that stay keep their
+    // state, removed ones are forgotten and their alerts resolve.
+    void apply_zones() {
+        zones_ = with_catalog_members(config_, catalogs_.members());
+        keep_shard_zones(zones_, flags_.shard);
+        scheduler_.apply(zones_);
+        index_alert_rules();
+        std::set<std::string> keep;
+        for (const auto& z : zones_.zones) keep.insert(z.name);
+        for (const auto& c : config_.catalogs) keep.insert(AlertEngine::catalog_alert_key(c.name));
+        alerts_.retain_zones(keep, Clock::now());
     }
 
     std::string receiver_summary() const {
@@ -290,13 +317,10 @@ class Agent {
                 notify_ = std::move(listener);
                 if (notify_) notify_endpoint_ = *config_.global.notify_listen;
             }
-            scheduler_.apply(config_);
-            index_alert_rules();
             alerts_.configure(config_.alerting);
             dispatcher_.configure(config_.alerting);
-            std::set<std::string> zones;
-            for (const auto& z : config_.zones) zones.insert(z.name);
-            alerts_.retain_zones(zones, Clock::now());
+            catalogs_.apply(config_.catalogs);
+            apply_zones();
             dispatch_alerts();
             publish_config_values();
             if (web && http_) {
@@ -305,7 +329,7 @@ class Agent {
                 flags_.web = std::move(*web);
             }
             metrics_.set_reload_result(true, Clock::now());
-            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())},
+            log::info("configuration reloaded", {{"zones", std::to_string(zones_.zones.size())},
                                                  {"receivers", receiver_summary()}});
             return {true, {}};
         } catch (const std::exception& e) {
@@ -335,7 +359,9 @@ class Agent {
     std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
         return std::make_unique<NotifyListener>(loop_, listen,
                                                 [this](const std::string& zone, Instant when) {
-                                                    return scheduler_.notify(zone, when);
+                                                    // A catalog may be a watched zone too.
+                                                    const bool catalog = catalogs_.notify(zone);
+                                                    return scheduler_.notify(zone, when) || catalog;
                                                 });
     }
 
@@ -376,8 +402,10 @@ class Agent {
             // The snapshot is held until the last piece is sent; the loop goes on meanwhile.
             if (!metrics_.render(*store_.snapshot(), out)) return;
             append_alert_metrics(out.text(), *alerts_.snapshot(), dispatcher_.stats());
+            append_catalog_metrics(out.text(), *catalogs_.snapshot());
         };
         hooks.alerts = [this] { return alerts_.snapshot(); };
+        hooks.catalogs = [this] { return catalogs_.snapshot(); };
         hooks.ready = [this] { return ready_.load(); };
         // Only reached with --web.enable-lifecycle: the server answers 403 without it.
         hooks.reload = [this]() -> ReloadResult {
@@ -450,6 +478,10 @@ class Agent {
     TransferProber transfer_prober_;
     TransferAuditor auditor_;
     Scheduler scheduler_;
+    ZoneTransferClient catalog_client_;
+    CatalogWatcher catalogs_;
+    // What the scheduler watches: config_'s zones and the catalogs' members (apply_zones).
+    Config zones_;
     AlertEngine alerts_;
     AlertDispatcher dispatcher_;
     std::map<std::string, const AlertRuleSet*> zone_alert_rules_;

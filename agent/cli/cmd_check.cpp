@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/catalog_members.hpp"
+#include "agent/catalog_watcher.hpp"
 #include "agent/cli/check_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/common/duration.hpp"
@@ -218,6 +220,27 @@ void print_stats(const RoundStats& s) {
     std::cerr << line;
 }
 
+// zones_from_catalog: each catalog transferred once (the agent's own CatalogWatcher), its members
+// added to the config's zones as the agent adds them. A catalog that cannot be had adds none,
+// and says why on stderr.
+void add_catalog_members(Config& config) {
+    if (config.catalogs.empty()) return;
+    log::set_level("error");  // the failures are printed below, in check's words
+    EventLoop loop;
+    ZoneTransferClient client(loop);
+    CatalogWatcher watcher(loop, client, [] {});
+    watcher.apply(config.catalogs);
+    const auto all_refreshed = [&watcher] {
+        const auto catalogs = watcher.snapshot();
+        return std::all_of(catalogs->begin(), catalogs->end(),
+                           [](const CatalogStatus& c) { return c.refreshed; });
+    };
+    loop.run_until(all_refreshed);
+    for (const CatalogStatus& c : *watcher.snapshot())
+        if (!c.up) std::cerr << "soawatch check: catalog " << c.catalog << ": " << c.error << '\n';
+    config = with_catalog_members(config, watcher.members());
+}
+
 // The zones of the command line as a configuration, so both forms take the same path.
 std::optional<Config> config_from_arguments(const CheckOptions& options) {
     Config config;
@@ -262,6 +285,7 @@ int run_check_command(int argc, char** argv) {
     if (options.config_file) {
         try {
             config = load_config(*options.config_file);
+            add_catalog_members(config);
         } catch (const std::exception& e) {
             std::cerr << "soawatch check: " << e.what() << '\n';
             return kExitUnknown;

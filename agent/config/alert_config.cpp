@@ -24,6 +24,8 @@ constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
     "SignatureValidityBelowExpire",
     // Anycast:
     "AnycastInstanceBehind",
+    // Catalog zones:
+    "CatalogUnavailable",
 };
 
 }  // namespace

@@ -38,8 +38,10 @@ enum class AlertRule : std::size_t {
     signature_validity_below_expire,  // signatures run out before the zone would expire there
     // Anycast (NSID, RFC 5001): an instance behind an address lags the others there.
     anycast_instance_behind,
+    // Catalog zones (zones_from_catalog):
+    catalog_unavailable,  // a catalog fails to transfer or is broken: its member list is stale
 };
-inline constexpr std::size_t kAlertRuleCount = 16;
+inline constexpr std::size_t kAlertRuleCount = 17;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,
     AlertRule::nameserver_behind,
@@ -57,6 +59,7 @@ inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::signature_expired,
     AlertRule::signature_validity_below_expire,
     AlertRule::anycast_instance_behind,
+    AlertRule::catalog_unavailable,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...

@@ -102,11 +102,27 @@ struct ZoneConfig {
     int source_line = 0;
 };
 
+// zones_from_catalog: a catalog zone (RFC 9432) whose member zones are watched with `defaults`
+// (docs/CATALOG.md). Its member list is not part of the file: the agent transfers the catalog
+// from `primary` and follows it (agent/catalog_watcher.*).
+struct CatalogConfig {
+    std::string name;               // canonical: lower case, trailing dot
+    Endpoint primary;               // where the catalog is transferred from
+    std::optional<tsig::Key> tsig;  // signs the SOA-checked transfers when set
+    // How often the catalog's SOA is checked: its own SOA refresh when not set.
+    std::optional<Duration> refresh;
+    Duration timeout{30000};  // one whole transfer
+    ZoneConfig defaults;      // every member's settings (no name): the keys of a zone
+    std::shared_ptr<const std::string> source_file;
+    int source_line = 0;
+};
+
 struct Config {
     GlobalConfig global;
     AlertingConfig alerting;
     std::vector<ZoneConfig> zones;         // every zone, from the main file and zones_files
     std::vector<std::string> zones_files;  // the patterns as written
+    std::vector<CatalogConfig> catalogs;   // zones_from_catalog
     std::string path;                      // the main file
 };
 

@@ -325,7 +325,7 @@ def test_promtool_checks_rules_and_config():
                  "SecondaryRefreshFailing", "PropagationSlow", "SOAFieldsMismatch",
                  "SOATimersUnsafe", "ZoneTransferOpen", "PrimaryTransferBroken",
                  "SignatureExpiringSoon", "SignatureExpired", "SignatureValidityBelowExpire",
-                 "AnycastInstanceBehind"):
+                 "AnycastInstanceBehind", "CatalogUnavailable"):
         assert name in alerts, name
     for name in alerts:
         cases = re.findall(rf"alertname: {name}\n\s+exp_alerts:( \[\])?", tests)
@@ -532,6 +532,10 @@ def lab_zones_config(path, broken=False):
             lines.append(f"    nameservers: [ ns1.lab.test, ns2.lab.test, \"{DEAD}\" ]")
         elif zone != "longsoa.test":
             lines.append(f"    primary: \"{lab['LAB_PRIMARY']}\"")
+    # A catalog the lab's primary does not serve, so CatalogUnavailable's metric has data
+    # (soawatch_catalog_up 0); test_catalog follows real ones.
+    lines += ["zones_from_catalog:", "  - catalog: catalog.lab.test",
+              f"    primary: \"{lab['LAB_PRIMARY']}:{lab.port}\"", "    refresh: 1m"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     os.chmod(path, 0o644)
