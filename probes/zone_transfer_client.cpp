@@ -3,6 +3,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -34,9 +35,12 @@ uint64_t unix_seconds() {
 
 // RFC 1035 4.2.2: on TCP each message is preceded by its length.
 std::vector<uint8_t> with_length(const std::vector<uint8_t>& message) {
-    std::vector<uint8_t> out{static_cast<uint8_t>(message.size() >> 8),
-                             static_cast<uint8_t>(message.size())};
-    out.insert(out.end(), message.begin(), message.end());
+    // Sized once, then filled: GCC 12 at -O2 misreads an insert after a two-byte initializer
+    // list as an out-of-bounds copy (-Warray-bounds).
+    std::vector<uint8_t> out(message.size() + 2);
+    out[0] = static_cast<uint8_t>(message.size() >> 8);
+    out[1] = static_cast<uint8_t>(message.size());
+    std::copy(message.begin(), message.end(), out.begin() + 2);
     return out;
 }
 
