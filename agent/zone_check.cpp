@@ -45,6 +45,13 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
     spec.transfer_check = effective_transfer_check(global, zone);
+    spec.delegation_check = effective_delegation_check(global, zone);
+    if (!zone.parent_nameservers.empty()) {
+        std::vector<ProbeTarget> parents;
+        for (const auto& endpoint : zone.parent_nameservers)
+            parents.push_back({"", endpoint.address, endpoint.port});
+        spec.parent_nameservers = std::make_shared<const std::vector<ProbeTarget>>(parents);
+    }
     return spec;
 }
 

@@ -29,7 +29,10 @@ struct ZoneCheckSpec {
     // The zone's effective alert rules: their thresholds also decide the replication findings
     // of the verdict (agent/replication.hpp). Null: the defaults.
     std::shared_ptr<const AlertRuleSet> rules;
-    TransferCheckPtr transfer_check;  // null: no transfer audit for this zone
+    TransferCheckPtr transfer_check;      // null: no transfer audit for this zone
+    DelegationCheckPtr delegation_check;  // null: no delegation check for this zone
+    // zones[].parent_nameservers as targets; null: the parent's servers are discovered.
+    std::shared_ptr<const std::vector<ProbeTarget>> parent_nameservers;
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 

@@ -38,6 +38,9 @@ Options (the probe settings take what the configuration file's keys take):
   --transfer-check           also ask every address and the primary for an AXFR without TSIG
                              (it must be refused: an open one makes the zone WARNING); with
                              --config.file, the file's transfer_check decides instead
+  --no-delegation-check      do not compare the parent's NS set and glue with the zone's own
+                             (checked by default: a mismatch makes the zone WARNING); with
+                             --config.file, the file's delegation_check decides instead
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --stats                    print one line about the round on stderr: zones, probes, seconds,
@@ -115,6 +118,10 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
         {"", '6', false, set(on(only6))},
         {"transfer-check", 0, false, set([&o](const std::string&) {
              o.global.transfer_check = std::make_shared<const TransferCheckConfig>();
+             return std::string();
+         })},
+        {"no-delegation-check", 0, false, set([&o](const std::string&) {
+             o.global.delegation_check = nullptr;
              return std::string();
          })},
         {"json", 0, false, on(o.json)},

@@ -83,6 +83,8 @@ class Agent {
           checker_(discovery_, prober_),
           transfer_prober_(loop_),
           auditor_(transfer_prober_),
+          delegation_prober_(loop_),
+          delegation_checker_(discovery_, delegation_prober_),
           scheduler_(loop_, checker_, store_,
                      [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
           alerts_(config_.alerting, ""),
@@ -90,8 +92,11 @@ class Agent {
         index_alert_rules();
         scheduler_.set_transfer_auditor(&auditor_,
                                         [this](const ZoneStatus& z) { observe_alerts(z); });
+        scheduler_.set_delegation_checker(&delegation_checker_,
+                                          [this](const ZoneStatus& z) { observe_alerts(z); });
         scheduler_.set_stats_augmenter([this](AgentStats& stats) {
-            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent();
+            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent() +
+                                 delegation_prober_.queries_sent();
             stats.queries_inflight = prober_.inflight();
             stats.discovery_errors = discovery_.lookup_errors();
             stats.notify_received = notify_received_before_ + (notify_ ? notify_->accepted() : 0);
@@ -432,6 +437,8 @@ class Agent {
     ZoneChecker checker_;
     TransferProber transfer_prober_;
     TransferAuditor auditor_;
+    DelegationProber delegation_prober_;
+    DelegationChecker delegation_checker_;
     Scheduler scheduler_;
     AlertEngine alerts_;
     AlertDispatcher dispatcher_;

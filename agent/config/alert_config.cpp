@@ -18,6 +18,8 @@ constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
     // Transfer audit:
     "ZoneTransferOpen",
     "PrimaryTransferBroken",
+    // Delegation check:
+    "DelegationMismatch",
 };
 
 }  // namespace

@@ -32,8 +32,10 @@ enum class AlertRule : std::size_t {
     // Transfer audit (transfer_check):
     zone_transfer_open,       // an address answers an unsigned AXFR from anyone with the zone
     primary_transfer_broken,  // the primary does not serve a TSIG-signed IXFR with the key
+    // Delegation check (delegation_check):
+    delegation_mismatch,  // parent and child NS sets or glue differ, or NS sets are unsound
 };
-inline constexpr std::size_t kAlertRuleCount = 12;
+inline constexpr std::size_t kAlertRuleCount = 13;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,      AlertRule::nameserver_behind,
     AlertRule::nameserver_unreachable,    AlertRule::nameserver_lame,
@@ -41,6 +43,7 @@ inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::secondary_refresh_failing, AlertRule::propagation_slow,
     AlertRule::soa_fields_mismatch,       AlertRule::soa_timers_unsafe,
     AlertRule::zone_transfer_open,        AlertRule::primary_transfer_broken,
+    AlertRule::delegation_mismatch,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...

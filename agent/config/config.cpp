@@ -59,6 +59,10 @@ TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const Zone
     return zone.transfer_check ? *zone.transfer_check : global.transfer_check;
 }
 
+DelegationCheckPtr effective_delegation_check(const GlobalConfig& global, const ZoneConfig& zone) {
+    return zone.delegation_check ? *zone.delegation_check : global.delegation_check;
+}
+
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone) {
     return zone.alert_rules ? *zone.alert_rules : alerting.rules;
 }
@@ -71,7 +75,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -87,11 +91,15 @@ constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
                                                        "max_addresses",
                                                        "min_usable_nameservers",
                                                        "min_usable_nameservers_severity",
-                                                       "transfer_check"};
-constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
-                                                    "interval", "timeout",  "retries",
-                                                    "port",     "alerting", "transfer_check"};
+                                                       "transfer_check",
+                                                       "delegation_check"};
+constexpr std::array<std::string_view, 11> kZoneKeys{
+    "name", "primary",  "nameservers",    "interval",         "timeout",           "retries",
+    "port", "alerting", "transfer_check", "delegation_check", "parent_nameservers"};
 constexpr std::array<std::string_view, 3> kTransferCheckKeys{"enabled", "interval", "tsig"};
+constexpr std::array<std::string_view, 2> kDelegationCheckKeys{"enabled", "interval"};
+// A parent's servers: a handful; more is a mistake, and each is asked once per check.
+constexpr std::size_t kMaxParentNameservers = 16;
 constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
                                                     "secret_env"};
 constexpr Duration kMinTransferCheckInterval = 1min;
@@ -316,6 +324,22 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             g.transfer_check = transfer_check(reader, *f);
+        if (const Field* f = find_field(entries, "delegation_check"))
+            g.delegation_check = delegation_check(reader, *f);
+    }
+
+    // ---- delegation_check (global, or per zone replacing the global one) ----
+
+    DelegationCheckPtr delegation_check(const Reader& reader, const Field& field) {
+        auto entries = reader.mapping(field, kDelegationCheckKeys, no_hint);
+        if (const Field* f = find_field(entries, "enabled"); f && !reader.boolean(*f))
+            return nullptr;
+        auto check = std::make_shared<DelegationCheckConfig>();
+        if (const Field* f = find_field(entries, "interval")) {
+            check->interval =
+                reader.duration(*f, kMinTransferCheckInterval, kMaxTransferCheckInterval);
+        }
+        return check;
     }
 
     // ---- transfer_check (global, or per zone replacing the global one) ----
@@ -389,7 +413,8 @@ class Loader {
         auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
             if (contains(kGlobalKeys, key)) {
                 return "cannot be set per zone (only interval, timeout, retries, port, "
-                       "transfer_check and alerting can; set it under global)";
+                       "transfer_check, delegation_check and alerting can; set it under "
+                       "global)";
             }
             return "";
         });
@@ -427,6 +452,22 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             zone.transfer_check = transfer_check(reader, *f);
+        if (const Field* f = find_field(entries, "delegation_check"))
+            zone.delegation_check = delegation_check(reader, *f);
+        if (const Field* f = find_field(entries, "parent_nameservers")) {
+            const auto list = reader.list(*f);
+            if (list.size() > kMaxParentNameservers) {
+                reader.fail(
+                    *f, "at most " + std::to_string(kMaxParentNameservers) + " parent nameservers");
+            }
+            for (const Field& entry : list) {
+                Endpoint endpoint = reader.endpoint(entry, port);
+                if (std::find(zone.parent_nameservers.begin(), zone.parent_nameservers.end(),
+                              endpoint) != zone.parent_nameservers.end())
+                    reader.fail(entry, "duplicate parent nameserver " + endpoint.to_string());
+                zone.parent_nameservers.push_back(std::move(endpoint));
+            }
+        }
         if (const Field* f = find_field(entries, "alerting")) {
             auto overrides =
                 reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {

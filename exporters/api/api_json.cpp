@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "agent/common/text_util.hpp"
+#include "exporters/api/delegation_json.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/nsid.hpp"
 
@@ -167,6 +168,7 @@ json zone_to_json(const ZoneStatus& z) {
         {"soa_timer_problems", z.soa_timer_problems},
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
+        {"delegation", delegation_to_json(z.delegation.get())},
     };
 }
 

@@ -58,6 +58,9 @@ enum ZoneFamily : std::size_t {
     kTransferOpen,
     kTransferTsigOk,
     kInstanceInfo,
+    kDelegationConsistent,
+    kNsSetConsistent,
+    kDelegationProblem,
     kZoneFamilyCount,
 };
 
@@ -137,6 +140,16 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_nameserver_instance_info",
      "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
      "text, or hex when not printable. One series per address at a time.",
+     "gauge"},
+    {"soawatch_delegation_consistent",
+     "1 when the parent's NS set and glue match the zone's own (delegation_check); absent "
+     "without a referral from the parent.",
+     "gauge"},
+    {"soawatch_ns_set_consistent",
+     "1 when every server of the zone answers the same NS set (delegation_check).", "gauge"},
+    {"soawatch_delegation_problem",
+     "1 while the delegation check finds this problem (reason: parent_child_ns_differ, "
+     "ns_sets_differ, glue_mismatch, ns_unresolvable, too_few_ns), else 0.",
      "gauge"},
 }};
 
@@ -320,6 +333,23 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             l.address.add("address", z.transfer->signed_ixfr->target.address);
             append_sample(out, name, l.address,
                           uint64_t{z.transfer->signed_ixfr->result == TransferResult::ok});
+            return;
+        case kDelegationConsistent:
+            if (!z.delegation || !z.delegation->parent_ns || !z.delegation->child_ns) return;
+            append_sample(out, name, l.zone,
+                          uint64_t{!z.delegation->has(DelegationProblem::parent_child_differ) &&
+                                   !z.delegation->has(DelegationProblem::glue_mismatch)});
+            return;
+        case kNsSetConsistent:
+            if (!z.delegation || !z.delegation->child_ns) return;
+            append_sample(out, name, l.zone,
+                          uint64_t{!z.delegation->has(DelegationProblem::ns_sets_differ)});
+            return;
+        case kDelegationProblem:
+            if (!z.delegation) return;
+            for (const auto& p : kDelegationProblems)
+                append_sample(out, name, l.zone, "reason", p.reason,
+                              uint64_t{z.delegation->has(p.problem)});
             return;
         case kInstanceInfo:
             // Only the latest instance: an anycast address answered by many keeps one series,
