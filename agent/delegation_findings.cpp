@@ -132,6 +132,11 @@ void glue(const DelegationAudit& audit, const std::string& zone,
     for (const auto& [name, address] : audit.parent_glue)
         if (is_in_zone(name, zone)) glue_by_name[name].push_back(address);
     for (const auto& [name, glue_addresses] : glue_by_name) {
+        // One finding per name (both families in it): a name is one alert line.
+        DelegationFinding f;
+        f.problem = DelegationProblem::glue_mismatch;
+        f.side = "parent";
+        f.names = {name};
         for (const bool v6 : {false, true}) {
             Names glued;
             for (const auto& a : glue_addresses)
@@ -143,17 +148,14 @@ void glue(const DelegationAudit& audit, const std::string& zone,
                     obs.error.empty())
                     own = &obs;
             if (!own || own->addresses == glued) continue;
-            DelegationFinding f;
-            f.problem = DelegationProblem::glue_mismatch;
-            f.side = "parent";
-            f.names = {name};
-            f.addresses = glued;
+            for (const auto& a : glued) add(f.addresses, a);
             for (const auto& a : own->addresses) add(f.addresses, a);
-            f.text = "the parent's glue for " + name + " is " + join(glued) + ", the zone says " +
-                     (own->addresses.empty() ? std::string("it has no ") + (v6 ? "AAAA" : "A")
-                                             : join(own->addresses));
-            out.push_back(std::move(f));
+            f.text += std::string(f.text.empty() ? "" : "; ") + "the parent's glue for " + name +
+                      " is " + join(glued) + ", the zone says " +
+                      (own->addresses.empty() ? std::string("it has no ") + (v6 ? "AAAA" : "A")
+                                              : join(own->addresses));
         }
+        if (!f.text.empty()) out.push_back(std::move(f));
     }
 }
 

@@ -61,6 +61,7 @@ enum ZoneFamily : std::size_t {
     kDelegationConsistent,
     kNsSetConsistent,
     kDelegationProblem,
+    kDelegationFindingInfo,
     kZoneFamilyCount,
 };
 
@@ -150,6 +151,10 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
     {"soawatch_delegation_problem",
      "1 while the delegation check finds this problem (reason: parent_child_ns_differ, "
      "ns_sets_differ, glue_mismatch, ns_unresolvable, too_few_ns), else 0.",
+     "gauge"},
+    {"soawatch_delegation_finding_info",
+     "1 per finding of the delegation check: its reason, side (parent, child, or empty) and the "
+     "NS names concerned (comma-separated), for alert texts.",
      "gauge"},
 }};
 
@@ -350,6 +355,18 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             for (const auto& p : kDelegationProblems)
                 append_sample(out, name, l.zone, "reason", p.reason,
                               uint64_t{z.delegation->has(p.problem)});
+            return;
+        case kDelegationFindingInfo:
+            if (!z.delegation) return;
+            for (const auto& f : z.delegation->findings) {
+                std::string names;
+                for (const auto& n : f.names) names += (names.empty() ? "" : ",") + n;
+                prom::LabelSet labels = l.zone;
+                labels.add("reason", delegation_problem_reason(f.problem))
+                    .add("side", f.side)
+                    .add("names", names);
+                append_sample(out, name, labels, uint64_t{1});
+            }
             return;
         case kInstanceInfo:
             // Only the latest instance: an anycast address answered by many keeps one series,

@@ -208,6 +208,9 @@ def test_agent_exports_findings_and_fires_delegation_mismatch():
                             reason="parent_child_ns_differ") == 1
         assert metric_value(text, "soawatch_delegation_problem", zone=ZONE + ".",
                             reason="glue_mismatch") == 0
+        assert metric_value(text, "soawatch_delegation_finding_info", zone=ZONE + ".",
+                            reason="parent_child_ns_differ", side="parent",
+                            names="nsx.lab.test.") == 1
         # No parent view for second.test: no soawatch_delegation_consistent, NS sets agree
         # (its first check may come later in the first round).
         eventually(lambda: agent.metric("soawatch_ns_set_consistent", zone="second.test.") == 1,

@@ -323,7 +323,8 @@ def test_promtool_checks_rules_and_config():
     for name in ("ZoneSerialMismatch", "NameserverBehind", "NameserverUnreachable",
                  "NameserverLame", "ZoneExpiryRisk", "PrimaryUnreachable",
                  "SecondaryRefreshFailing", "PropagationSlow", "SOAFieldsMismatch",
-                 "SOATimersUnsafe", "ZoneTransferOpen", "PrimaryTransferBroken"):
+                 "SOATimersUnsafe", "ZoneTransferOpen", "PrimaryTransferBroken",
+                 "DelegationMismatch"):
         assert name in alerts, name
     for name in alerts:
         cases = re.findall(rf"alertname: {name}\n\s+exp_alerts:( \[\])?", tests)
