@@ -33,6 +33,12 @@ bool probes_the_same(const ZoneCheckSpec& a, const ZoneCheckSpec& b) {
            a.max_nameservers == b.max_nameservers && a.max_addresses == b.max_addresses;
 }
 
+// Whether two optional target lists hold the same targets.
+bool same_targets(const std::shared_ptr<const std::vector<ProbeTarget>>& a,
+                  const std::shared_ptr<const std::vector<ProbeTarget>>& b) {
+    return a == b || (a && b && *a == *b);
+}
+
 }  // namespace
 
 std::chrono::milliseconds next_slot_delay(std::string_view zone, std::chrono::milliseconds interval,
@@ -94,7 +100,7 @@ void Scheduler::apply(const Config& config) {
             } else if (zone->delegation_due &&
                        (!zone->spec.delegation_check ||
                         spec.delegation_check->interval < zone->spec.delegation_check->interval ||
-                        spec.parent_nameservers != zone->spec.parent_nameservers)) {
+                        !same_targets(spec.parent_nameservers, zone->spec.parent_nameservers))) {
                 zone->delegation_due.reset();  // check at the next check
             }
             zone->spec = std::move(spec);

@@ -121,4 +121,12 @@ DnsChannel* DelegationProber::channel_for(const ProbeTarget& target, Transport t
     return channels_.emplace(key, std::move(channel)).first->second.get();
 }
 
+void DelegationProber::close_idle_channels(std::chrono::seconds idle) {
+    const auto cutoff = EventLoop::Clock::now() - idle;
+    std::erase_if(channels_, [&](const auto& entry) {
+        const auto& channel = entry.second;
+        return channel->inflight() == 0 && channel->queued() == 0 && channel->last_used() < cutoff;
+    });
+}
+
 }  // namespace soawatch

@@ -43,6 +43,9 @@ class DelegationProber {
     void ask_addresses(const std::string& name, uint16_t type, const ProbeTarget& target,
                        const DelegationQueryOptions& options, AddressCallback done);
 
+    // Drops channels unused for longer than `idle` (their sockets close).
+    void close_idle_channels(std::chrono::seconds idle);
+
     uint64_t queries_sent() const { return queries_sent_; }
 
   private:

@@ -249,8 +249,11 @@ class Agent {
         loop_.add_timer(std::chrono::seconds(1), [this] {
             dispatch_alerts();
             scheduler_.publish_stats();
-            if (++housekeeping_ticks_ % 300 == 0)
+            if (++housekeeping_ticks_ % 300 == 0) {
                 prober_.close_idle_channels(std::chrono::minutes(10));
+                // The delegation check's channels idle for most of its interval (10m).
+                delegation_prober_.close_idle_channels(std::chrono::minutes(30));
+            }
             schedule_housekeeping();
         });
     }
