@@ -38,6 +38,9 @@ struct DelegationChecker::Round {
     Callback done;
     std::size_t pending = 1;  // the first phase: parent and child NS queries (+1 until sent)
     bool addresses_asked = false;
+    // The zone's check uses the resolvers (a discovered NS set, or nameservers given by name);
+    // a zone whose nameservers are all given as addresses never does, nor does this check.
+    bool uses_resolver = true;
 
     void finish() {
         audit->at = Clock::now();
@@ -59,6 +62,7 @@ void DelegationChecker::check(const ZoneStatus& status, const ZoneCheckSpec& spe
     round->options.retries = spec.probe.retries;
     round->options.edns_udp_size = spec.probe.edns_udp_size;
     round->done = std::move(done);
+    round->uses_resolver = spec.discovers() || !spec.nameserver_names.empty();
 
     // The zone's side: each address of its last check that is in its NS set, once.
     std::set<std::pair<std::string, uint16_t>> seen;
@@ -81,6 +85,10 @@ void DelegationChecker::check(const ZoneStatus& status, const ZoneCheckSpec& spe
         ask_parent_servers(round, *spec.parent_nameservers);
     } else if (const std::string parent = parent_of(round->zone); parent.empty()) {
         round->audit->parent_error = "the root zone has no parent";
+    } else if (!round->uses_resolver) {
+        round->audit->parent_error =
+            "the zone's nameservers are configured as addresses: its parent's servers are not "
+            "looked up (set parent_nameservers)";
     } else {
         ask_parent(round, parent);
     }
@@ -203,7 +211,7 @@ void DelegationChecker::ask_addresses(const std::shared_ptr<Round>& round) {
                         finish_one();
                     });
             }
-        } else if (in_child) {
+        } else if (in_child && round->uses_resolver) {
             ++pending->count;
             discovery_.resolve(
                 name, round->ipv4, round->ipv6, [round, finish_one](DiscoveredNameserver ns) {

@@ -5,6 +5,9 @@
 // last check is asked the same for its own NS set; the zone's servers are asked the A/AAAA of
 // its in-zone NS names, and the resolver the addresses of the others. It runs beside the zone
 // checks at its own, slower cadence (the Scheduler decides when) and never holds a check back.
+// A zone whose nameservers are all configured as addresses makes no resolver query here either:
+// its parent is asked only through parent_nameservers, and its out-of-zone NS names are not
+// resolved.
 // agent/delegation_findings turns the answers into findings.
 #pragma once
 
