@@ -36,7 +36,7 @@ void append_delegation_line(std::string& out, const ZoneStatus& z, Clock::time_p
         out += "unknown";
     }
     if (d.findings.empty()) {
-        out += " &middot; consistent";
+        out += " &middot; no problem found";
     }
     for (const auto& f : d.findings) {
         out += " &middot; <b class=\"open\">";
