@@ -2,9 +2,9 @@
 (`lab parent up`, LAB_PARENT) serves test. and its delegations, the hidden BIND primary, NSD, Knot
 and BIND serve the zones. The healthy lab has no finding; each `lab delegation-fault` produces its
 own finding (reason code, names, side) in `soawatch check`, and the same faults are run through
-Zonemaster's Delegation and Consistency test cases (zonemaster-cli, pointed at the lab by a root
-hints file and a preloaded module that sets the port): the two must agree on every fault, in a
-table the test prints. The agent exports the findings as metrics and fires DelegationMismatch;
+Zonemaster's Delegation and Consistency test cases and Nameserver06 (zonemaster-cli, pointed at
+the lab by a root hints file and a preloaded module that sets the port): the two must agree on
+every fault, in a table the test prints. The agent exports the findings as metrics and fires DelegationMismatch;
 the extra queries the check costs are counted."""
 
 import json
@@ -27,22 +27,21 @@ FAULTS = {
     "single-ns": ("too_few_ns", "parent", ["ns1.lab.test."]),
     "split-ns": ("ns_sets_differ", None, ["ns2.lab.test."]),
 }
-# soawatch's reason -> the Zonemaster message tags (Delegation/Consistency test cases) that
-# report the same problem.
+# soawatch's reason -> the Zonemaster message tags (the Delegation and Consistency test cases,
+# and Nameserver06 "NS can be resolved") that report the same problem.
 ZONEMASTER_TAGS = {
     "parent_child_ns_differ": {"EXTRA_NAME_PARENT", "EXTRA_NAME_CHILD", "TOTAL_NAME_MISMATCH"},
     "ns_sets_differ": {"MULTIPLE_NS_SET"},
     "glue_mismatch": {"IN_BAILIWICK_ADDR_MISMATCH", "OUT_OF_BAILIWICK_ADDR_MISMATCH"},
-    "ns_unresolvable": {"NO_IPV4_NS_CHILD", "NO_IPV4_NS_DEL", "CHILD_NS_FAILED"},
+    "ns_unresolvable": {"CAN_NOT_BE_RESOLVED"},
     "too_few_ns": {"NOT_ENOUGH_NS_DEL", "NOT_ENOUGH_NS_CHILD"},
 }
-# Known differences, each with its reason: a finding only one side reports.
-KNOWN_DIFFERENCES = {
-    # Zonemaster's Delegation and Consistency test cases skip an NS name without address (the
-    # name is counted in DELEGATION01 and matched in DELEGATION07 and CONSISTENCY04 by name
-    # only; its address problems belong to other test modules); soawatch reports it.
-    ("unresolvable-ns", "ns_unresolvable"),
-}
+# Known differences: (fault, reason) pairs only one side reports. Zonemaster's Delegation and
+# Consistency test cases match NS names without resolving them; its Nameserver06 reports a name
+# that cannot be resolved, as soawatch's ns_unresolvable does, and in split-ns also
+# ns2.lab.test., the name only the lagging ns3 still lists, without a query for it in its debug
+# log, while the parent serves its address (dig answers it): soawatch finds it resolvable.
+KNOWN_DIFFERENCES = {("split-ns", "ns_unresolvable")}
 
 
 def workdir():
@@ -85,7 +84,8 @@ def reasons(d):
 
 
 def zonemaster_tags():
-    """The message tags Zonemaster's Delegation and Consistency test cases give example.test,
+    """The message tags Zonemaster's Delegation and Consistency test cases (and Nameserver06)
+    give example.test,
     asked through the lab: root hints point at the parent server, the preloaded module
     (tests/support/SoawatchLabPort.pm) sets the lab's port on every resolver object, no IPv6."""
     work = workdir()
@@ -96,7 +96,8 @@ def zonemaster_tags():
     proc = subprocess.run(
         ["perl", "-I" + os.path.join(SRC, "tests", "support"), "-MSoawatchLabPort",
          shutil.which("zonemaster-cli"), "--no-ipv6", "--hints", hints, "--test", "Delegation",
-         "--test", "Consistency", "--json", "--level", "INFO", ZONE],
+         "--test", "Consistency", "--test", "Nameserver/nameserver06", "--json", "--level", "INFO",
+         ZONE],
         capture_output=True, text=True, timeout=120, env=env, cwd=work)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {m["tag"] for m in json.loads(proc.stdout)}
