@@ -48,6 +48,13 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
     spec.transfer_check = effective_transfer_check(global, zone);
     spec.instance_window = instance_window(effective_interval(global, zone));
     spec.anycast_samples = global.anycast_samples;
+    spec.delegation_check = effective_delegation_check(global, zone);
+    if (!zone.parent_nameservers.empty()) {
+        std::vector<ProbeTarget> parents;
+        for (const auto& endpoint : zone.parent_nameservers)
+            parents.push_back({"", endpoint.address, endpoint.port});
+        spec.parent_nameservers = std::make_shared<const std::vector<ProbeTarget>>(parents);
+    }
     return spec;
 }
 

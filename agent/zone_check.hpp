@@ -33,7 +33,10 @@ struct ZoneCheckSpec {
     // How long an anycast instance is remembered after its last answer (agent/anycast.hpp):
     // kInstanceWindowIntervals of the zone's interval.
     Duration instance_window{180000};
-    unsigned anycast_samples = 0;  // global.anycast_samples
+    unsigned anycast_samples = 0;         // global.anycast_samples
+    DelegationCheckPtr delegation_check;  // null: no delegation check for this zone
+    // zones[].parent_nameservers as targets; null: the parent's servers are discovered.
+    std::shared_ptr<const std::vector<ProbeTarget>> parent_nameservers;
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 

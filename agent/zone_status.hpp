@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agent/config/dnssec_mode.hpp"
+#include "agent/delegation_status.hpp"
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/transfer_observation.hpp"
@@ -310,6 +311,9 @@ struct ZoneStatus {
     // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
     // and number of reasons are kept so a new audit replaces the old findings.
     std::shared_ptr<const TransferAudit> transfer;
+    // The latest delegation check (agent/delegation_check.hpp); null while it is off or has not
+    // finished yet. Its findings are added to verdict and reasons after the transfer audit's.
+    std::shared_ptr<const DelegationAudit> delegation;
     Verdict evaluated_verdict = Verdict::unknown;
     std::size_t evaluated_reasons = 0;
 };

@@ -35,6 +35,9 @@ test_pkgs+=(clang-tidy)
 # The image test (tests/integration/test_image.py): a Debian 12 base image bootstrapped from
 # the archive, the Dockerfile built with buildah (chroot isolation: no container runtime).
 test_pkgs+=(debootstrap debian-archive-keyring buildah)
+# The delegation parity test (tests/integration/test_delegation.py) runs Zonemaster's
+# Delegation and Consistency test cases against the lab's faulty zones.
+test_pkgs+=(zonemaster-cli)
 
 want=()
 want_npm=0  # the deploy tests' npm packages (test group)

@@ -361,6 +361,36 @@ void anycast_instance_behind(const ZoneStatus& z, const NameserverStatus& s,
     }
 }
 
+// ---- delegation check (delegation_check) ----
+
+// One condition per zone: its summary names the names and the side of the first finding, the
+// description every finding.
+void delegation_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    if (!z.delegation || z.delegation->findings.empty()) return;
+    const auto& findings = z.delegation->findings;
+    AlertCondition c;
+    c.rule = AlertRule::delegation_mismatch;
+    const DelegationFinding& first = findings.front();
+    c.summary =
+        "delegation of " + z.zone + ": " + std::string(delegation_problem_reason(first.problem));
+    if (!first.side.empty()) c.summary += " at the " + first.side;
+    if (!first.names.empty()) {
+        c.summary += " (";
+        for (std::size_t i = 0; i < first.names.size(); ++i)
+            c.summary += (i ? ", " : "") + first.names[i];
+        c.summary += ")";
+    }
+    if (findings.size() > 1)
+        c.summary += " and " + std::to_string(findings.size() - 1) + " more problem(s)";
+    c.description = "The delegation check of " + z.zone + " found: ";
+    for (std::size_t i = 0; i < findings.size(); ++i)
+        c.description += (i ? "; " : "") + findings[i].text;
+    c.description +=
+        ". Resolvers follow the parent's NS set and glue: fix the delegation at the registrar "
+        "or the parent zone, or the zone's own NS RRset, so that both list the same servers.";
+    out.push_back(std::move(c));
+}
+
 }  // namespace
 
 std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
@@ -391,6 +421,8 @@ std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const A
     if (enabled(AlertRule::zone_transfer_open)) transfer_open(zone, out);
     if (enabled(AlertRule::primary_transfer_broken)) primary_transfer_broken(zone, out);
     signature_alerts(zone, rules, now, out);  // DNSSEC: SignatureExpired, ExpiringSoon, ...
+    // Delegation check:
+    if (enabled(AlertRule::delegation_mismatch)) delegation_mismatch(zone, out);
     return out;
 }
 

@@ -48,6 +48,9 @@ Options (the probe settings take what the configuration file's keys take):
                              --config.file, the file's transfer_check decides instead
   --vantage NAME             where the check runs from: "vantage" in the --json output (wins
                              over the file's global.vantage; letters, digits, '_', '.', '-')
+  --no-delegation-check      do not compare the parent's NS set and glue with the zone's own
+                             (checked by default: a mismatch makes the zone WARNING); with
+                             --config.file, the file's delegation_check decides instead
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --stats                    print one line about the round on stderr: zones, probes, seconds,
@@ -143,6 +146,10 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
              o.vantage = v;
              return vantage_error(v);
          }},
+        {"no-delegation-check", 0, false, set([&o](const std::string&) {
+             o.global.delegation_check = nullptr;
+             return std::string();
+         })},
         {"json", 0, false, on(o.json)},
         {"summary", 0, false, on(o.summary)},
         {"stats", 0, false, on(o.stats)},

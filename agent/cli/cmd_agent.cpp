@@ -89,6 +89,8 @@ class Agent {
           checker_(discovery_, prober_),
           transfer_prober_(loop_),
           auditor_(transfer_prober_),
+          delegation_prober_(loop_),
+          delegation_checker_(discovery_, delegation_prober_),
           scheduler_(loop_, checker_, store_,
                      [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
           catalog_client_(loop_),
@@ -104,8 +106,11 @@ class Agent {
         alerts_.set_vantage(vantage_);
         scheduler_.set_transfer_auditor(&auditor_,
                                         [this](const ZoneStatus& z) { observe_alerts(z); });
+        scheduler_.set_delegation_checker(&delegation_checker_,
+                                          [this](const ZoneStatus& z) { observe_alerts(z); });
         scheduler_.set_stats_augmenter([this](AgentStats& stats) {
-            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent();
+            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent() +
+                                 delegation_prober_.queries_sent();
             stats.queries_inflight = prober_.inflight();
             stats.discovery_errors = discovery_.lookup_errors();
             stats.notify_received = notify_received_before_ + (notify_ ? notify_->accepted() : 0);
@@ -276,8 +281,11 @@ class Agent {
         loop_.add_timer(std::chrono::seconds(1), [this] {
             dispatch_alerts();
             scheduler_.publish_stats();
-            if (++housekeeping_ticks_ % 300 == 0)
+            if (++housekeeping_ticks_ % 300 == 0) {
                 prober_.close_idle_channels(std::chrono::minutes(10));
+                // The delegation check's channels idle for most of its interval (10m).
+                delegation_prober_.close_idle_channels(std::chrono::minutes(30));
+            }
             schedule_housekeeping();
         });
     }
@@ -477,6 +485,8 @@ class Agent {
     ZoneChecker checker_;
     TransferProber transfer_prober_;
     TransferAuditor auditor_;
+    DelegationProber delegation_prober_;
+    DelegationChecker delegation_checker_;
     Scheduler scheduler_;
     ZoneTransferClient catalog_client_;
     CatalogWatcher catalogs_;

@@ -181,6 +181,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     ZoneChecker checker(discovery, prober);
     TransferProber transfer_prober(loop);
     TransferAuditor auditor(transfer_prober);
+    DelegationProber delegation_prober(loop);
+    DelegationChecker delegation_checker(discovery, delegation_prober);
     StatusStore store;
     Scheduler scheduler(loop, checker, store,
                         [&stats](const ZoneCheckResult& r, const ZoneStatus&) {
@@ -192,16 +194,19 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
                         });
     scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
     scheduler.set_transfer_auditor(&auditor);
+    scheduler.set_delegation_checker(&delegation_checker);
 
     const double cpu_before = cpu_seconds_now();
     const auto started = EventLoop::Clock::now();
     scheduler.apply(config);
-    // The transfer audits start after their zone's check: wait for those too.
+    // The transfer audits and delegation checks start after their zone's check: wait for
+    // those too.
     loop.run_until([&] { return scheduler.first_round_done() && scheduler.audits_running() == 0; });
     stats.seconds = std::chrono::duration<double>(EventLoop::Clock::now() - started).count();
     stats.cpu_seconds = cpu_seconds_now() - cpu_before;
     stats.zones = config.zones.size();
-    stats.queries = prober.queries_sent() + discovery.lookups_sent();
+    stats.queries =
+        prober.queries_sent() + discovery.lookups_sent() + delegation_prober.queries_sent();
     stats.max_rss_bytes = max_rss_bytes();
     scheduler.stop();
     return store.snapshot();

@@ -26,6 +26,8 @@ constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
     "AnycastInstanceBehind",
     // Catalog zones:
     "CatalogUnavailable",
+    // Delegation check:
+    "DelegationMismatch",
 };
 
 }  // namespace

@@ -40,8 +40,10 @@ enum class AlertRule : std::size_t {
     anycast_instance_behind,
     // Catalog zones (zones_from_catalog):
     catalog_unavailable,  // a catalog fails to transfer or is broken: its member list is stale
+    // Delegation check (delegation_check):
+    delegation_mismatch,  // parent and child NS sets or glue differ, or NS sets are unsound
 };
-inline constexpr std::size_t kAlertRuleCount = 17;
+inline constexpr std::size_t kAlertRuleCount = 18;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::zone_serial_mismatch,
     AlertRule::nameserver_behind,
@@ -60,6 +62,7 @@ inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
     AlertRule::signature_validity_below_expire,
     AlertRule::anycast_instance_behind,
     AlertRule::catalog_unavailable,
+    AlertRule::delegation_mismatch,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...

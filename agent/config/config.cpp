@@ -61,6 +61,10 @@ TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const Zone
     return zone.transfer_check ? *zone.transfer_check : global.transfer_check;
 }
 
+DelegationCheckPtr effective_delegation_check(const GlobalConfig& global, const ZoneConfig& zone) {
+    return zone.delegation_check ? *zone.delegation_check : global.delegation_check;
+}
+
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone) {
     return zone.alert_rules ? *zone.alert_rules : alerting.rules;
 }
@@ -80,7 +84,7 @@ constexpr Duration kMinCatalogRefresh = 1s;
 constexpr Duration kMaxCatalogRefresh = 24h;
 constexpr Duration kMinCatalogTimeout = 1s;
 constexpr Duration kMaxCatalogTimeout = 10min;
-constexpr std::array<std::string_view, 20> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 21> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -99,11 +103,15 @@ constexpr std::array<std::string_view, 20> kGlobalKeys{"interval",
                                                        "transfer_check",
                                                        "vantage",
                                                        "dnssec",
-                                                       "anycast_samples"};
-constexpr std::array<std::string_view, 10> kZoneKeys{
-    "name",    "primary", "nameservers", "interval",       "timeout",
-    "retries", "port",    "alerting",    "transfer_check", "dnssec"};
+                                                       "anycast_samples",
+                                                       "delegation_check"};
+constexpr std::array<std::string_view, 12> kZoneKeys{
+    "name", "primary",  "nameservers",    "interval", "timeout",          "retries",
+    "port", "alerting", "transfer_check", "dnssec",   "delegation_check", "parent_nameservers"};
 constexpr std::array<std::string_view, 3> kTransferCheckKeys{"enabled", "interval", "tsig"};
+constexpr std::array<std::string_view, 2> kDelegationCheckKeys{"enabled", "interval"};
+// A parent's servers: a handful; more is a mistake, and each is asked once per check.
+constexpr std::size_t kMaxParentNameservers = 16;
 constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
                                                     "secret_env"};
 constexpr Duration kMinTransferCheckInterval = 1min;
@@ -338,6 +346,8 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "dnssec"))
             g.probe.dnssec = dnssec_mode(reader, *f, g.probe.edns_udp_size);
+        if (const Field* f = find_field(entries, "delegation_check"))
+            g.delegation_check = delegation_check(reader, *f);
     }
 
     // dnssec: auto, true or false (agent/config/dnssec_mode.hpp); true needs EDNS.
@@ -348,6 +358,20 @@ class Loader {
         if (const std::string problem = dnssec_mode_problem(*mode, edns_udp_size); !problem.empty())
             reader.fail(field, problem);
         return *mode;
+    }
+
+    // ---- delegation_check (global, or per zone replacing the global one) ----
+
+    DelegationCheckPtr delegation_check(const Reader& reader, const Field& field) {
+        auto entries = reader.mapping(field, kDelegationCheckKeys, no_hint);
+        if (const Field* f = find_field(entries, "enabled"); f && !reader.boolean(*f))
+            return nullptr;
+        auto check = std::make_shared<DelegationCheckConfig>();
+        if (const Field* f = find_field(entries, "interval")) {
+            check->interval =
+                reader.duration(*f, kMinTransferCheckInterval, kMaxTransferCheckInterval);
+        }
+        return check;
     }
 
     // ---- transfer_check (global, or per zone replacing the global one) ----
@@ -465,7 +489,8 @@ class Loader {
         auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
             if (contains(kGlobalKeys, key)) {
                 return "cannot be set per zone (only interval, timeout, retries, port, "
-                       "transfer_check, dnssec and alerting can; set it under global)";
+                       "transfer_check, dnssec, delegation_check and alerting can; set it "
+                       "under global)";
             }
             return "";
         });
@@ -510,6 +535,22 @@ class Loader {
             zone.transfer_check = transfer_check(reader, *f);
         if (const Field* f = find_field(entries, "dnssec"))
             zone.dnssec = dnssec_mode(reader, *f, config_.global.probe.edns_udp_size);
+        if (const Field* f = find_field(entries, "delegation_check"))
+            zone.delegation_check = delegation_check(reader, *f);
+        if (const Field* f = find_field(entries, "parent_nameservers")) {
+            const auto list = reader.list(*f);
+            if (list.size() > kMaxParentNameservers) {
+                reader.fail(
+                    *f, "at most " + std::to_string(kMaxParentNameservers) + " parent nameservers");
+            }
+            for (const Field& entry : list) {
+                Endpoint endpoint = reader.endpoint(entry, port);
+                if (std::find(zone.parent_nameservers.begin(), zone.parent_nameservers.end(),
+                              endpoint) != zone.parent_nameservers.end())
+                    reader.fail(entry, "duplicate parent nameserver " + endpoint.to_string());
+                zone.parent_nameservers.push_back(std::move(endpoint));
+            }
+        }
         if (const Field* f = find_field(entries, "alerting")) {
             auto overrides =
                 reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {

@@ -58,6 +58,14 @@ struct TransferCheckConfig {
 };
 using TransferCheckPtr = std::shared_ptr<const TransferCheckConfig>;
 
+// delegation_check: the delegation check (docs/CONFIG.md, agent/delegation_check.hpp). The
+// parent's NS set and glue against the zone's own NS sets, at most once per interval. On by
+// default; shared like transfer_check.
+struct DelegationCheckConfig {
+    Duration interval{600000};  // 1m..24h, default 10m
+};
+using DelegationCheckPtr = std::shared_ptr<const DelegationCheckConfig>;
+
 struct GlobalConfig {
     Duration interval{60000};               // how often each zone is checked
     ProbeSettings probe;                    // timeout, retries, port, edns_udp_size, ipv4, ipv6
@@ -80,6 +88,8 @@ struct GlobalConfig {
     TransferCheckPtr transfer_check;  // null: no transfer audit
     // The vantage point's name (agent/config/vantage.hpp); "": none. --vantage wins over it.
     std::string vantage;
+    // null: no delegation check (delegation_check: { enabled: false }); on by default.
+    DelegationCheckPtr delegation_check = std::make_shared<const DelegationCheckConfig>();
 };
 
 struct ZoneConfig {
@@ -97,6 +107,11 @@ struct ZoneConfig {
     std::shared_ptr<const AlertRuleSet> alert_rules;
     // zones[].transfer_check: replaces the global one when set (null inside: off for the zone).
     std::optional<TransferCheckPtr> transfer_check;
+    // zones[].delegation_check: replaces the global one when set (null inside: off for the zone).
+    std::optional<DelegationCheckPtr> delegation_check;
+    // zones[].parent_nameservers: the parent's servers to ask for the referral, instead of
+    // discovering them (parents that discovery cannot reach, or that also serve the zone).
+    std::vector<Endpoint> parent_nameservers;
     // Where this zone was declared, for messages: one string per file, shared by its zones.
     std::shared_ptr<const std::string> source_file;
     int source_line = 0;
@@ -141,6 +156,8 @@ ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneCon
 Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone);
 // The zone's transfer_check, else the global one; null when the audit is off for the zone.
 TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const ZoneConfig& zone);
+// The zone's delegation_check, else the global one; null when the check is off for the zone.
+DelegationCheckPtr effective_delegation_check(const GlobalConfig& global, const ZoneConfig& zone);
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone);
 
 }  // namespace soawatch

@@ -4,6 +4,7 @@
 
 #include "agent/common/text_util.hpp"
 #include "exporters/api/signature_json.hpp"
+#include "exporters/api/delegation_json.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/nsid.hpp"
 
@@ -186,6 +187,7 @@ json zone_to_json(const ZoneStatus& z, std::string_view vantage) {
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
         {"dnssec", zone_signature_json(z)},
+        {"delegation", delegation_to_json(z.delegation.get())},
     };
     if (!vantage.empty()) out["vantage"] = vantage;
     return out;

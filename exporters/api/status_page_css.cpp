@@ -129,7 +129,7 @@ th.num { text-align: right; }
 td.error { color: var(--bad); overflow-wrap: anywhere; }
 .none { color: var(--muted); }
 .noservers { color: var(--muted); margin: 0; padding: 10px 14px; }
-.transfer .open { color: var(--bad); }
+.transfer .open, .delegation .open { color: var(--bad); }
 .instances .lagging { color: var(--bad); }
 
 /* A phone: the line keeps state, zone, worst server and the JSON link (the opened zone shows

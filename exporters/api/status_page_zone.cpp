@@ -6,6 +6,7 @@
 #include "agent/common/text_util.hpp"
 #include "agent/signatures.hpp"
 #include "exporters/api/page_query.hpp"
+#include "exporters/api/status_page_delegation.hpp"
 #include "probes/nsid.hpp"
 
 namespace soawatch {
@@ -332,6 +333,7 @@ void append_zone_detail(std::string& out, const ZoneStatus& z, Clock::time_point
     out += "</p>\n";
     append_transfer_line(out, z, now);
     append_instance_lines(out, z);
+    append_delegation_line(out, z, now);
     if (!z.reasons.empty() || !z.discovery_error.empty() || !z.unresolved_nameservers.empty()) {
         out += "<ul class=\"reasons\">";
         for (const std::string& reason : z.reasons) {

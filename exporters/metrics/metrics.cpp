@@ -62,6 +62,10 @@ enum ZoneFamily : std::size_t {
     kRrsigExpiration,
     kRrsigInception,
     kInstanceSerialBehind,
+    kDelegationConsistent,
+    kNsSetConsistent,
+    kDelegationProblem,
+    kDelegationFindingInfo,
     kZoneFamilyCount,
 };
 
@@ -154,6 +158,20 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "RFC 1982 steps the instance (NSID) behind an anycast address is behind the reference "
      "serial, 0 when in sync; only for addresses answered from two or more NSIDs within three "
      "intervals, at most 8 instances each.",
+     "gauge"},
+    {"soawatch_delegation_consistent",
+     "1 when the parent's NS set and glue match the zone's own (delegation_check); absent "
+     "without a referral from the parent.",
+     "gauge"},
+    {"soawatch_ns_set_consistent",
+     "1 when every server of the zone answers the same NS set (delegation_check).", "gauge"},
+    {"soawatch_delegation_problem",
+     "1 while the delegation check finds this problem (reason: parent_child_ns_differ, "
+     "ns_sets_differ, glue_mismatch, ns_unresolvable, too_few_ns), else 0.",
+     "gauge"},
+    {"soawatch_delegation_finding_info",
+     "1 per finding of the delegation check: its reason, side (parent, child, or empty) and the "
+     "NS names concerned (comma-separated), for alert texts.",
      "gauge"},
 }};
 
@@ -359,6 +377,35 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             l.address.add("address", z.transfer->signed_ixfr->target.address);
             append_sample(out, name, l.address,
                           uint64_t{z.transfer->signed_ixfr->result == TransferResult::ok});
+            return;
+        case kDelegationConsistent:
+            if (!z.delegation || !z.delegation->parent_ns || !z.delegation->child_ns) return;
+            append_sample(out, name, l.zone,
+                          uint64_t{!z.delegation->has(DelegationProblem::parent_child_differ) &&
+                                   !z.delegation->has(DelegationProblem::glue_mismatch)});
+            return;
+        case kNsSetConsistent:
+            if (!z.delegation || !z.delegation->child_ns) return;
+            append_sample(out, name, l.zone,
+                          uint64_t{!z.delegation->has(DelegationProblem::ns_sets_differ)});
+            return;
+        case kDelegationProblem:
+            if (!z.delegation) return;
+            for (const auto& p : kDelegationProblems)
+                append_sample(out, name, l.zone, "reason", p.reason,
+                              uint64_t{z.delegation->has(p.problem)});
+            return;
+        case kDelegationFindingInfo:
+            if (!z.delegation) return;
+            for (const auto& f : z.delegation->findings) {
+                std::string names;
+                for (const auto& n : f.names) names += (names.empty() ? "" : ",") + n;
+                prom::LabelSet labels = l.zone;
+                labels.add("reason", delegation_problem_reason(f.problem))
+                    .add("side", f.side)
+                    .add("names", names);
+                append_sample(out, name, labels, uint64_t{1});
+            }
             return;
         case kInstanceInfo:
             // Only the latest instance: an anycast address answered by many keeps one series,

@@ -245,6 +245,22 @@ def metric_value(text, name, **labels):
     return None
 
 
+# promtool's lint reads the "ns" of soawatch_ns_set_consistent as nanoseconds; the name is the
+# contract of shared/DESIGN.md and issue 12 (dashboards and rules rely on it): that one finding
+# is expected, and must stay the only one.
+PROMTOOL_EXPECTED = ("soawatch_ns_set_consistent metric names should not contain abbreviated units",)
+
+
+def promtool_check_metrics(body):
+    """`promtool check metrics` of a /metrics body: asserts no finding but PROMTOOL_EXPECTED."""
+    proc = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                          text=True, timeout=60)
+    # (promtool 2.42 prints lint findings on stderr and exits 3)
+    findings = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    unexpected = [f for f in findings if not any(e in f for e in PROMTOOL_EXPECTED)]
+    assert not unexpected and (proc.returncode == 0 or findings), proc.stdout + proc.stderr
+
+
 class Agent:
     """The soawatch daemon under test, on an ephemeral port found from its start-up log.
     With TLS (a web config with tls_server_config) give context, an ssl.SSLContext trusting its

@@ -325,7 +325,8 @@ def test_promtool_checks_rules_and_config():
                  "SecondaryRefreshFailing", "PropagationSlow", "SOAFieldsMismatch",
                  "SOATimersUnsafe", "ZoneTransferOpen", "PrimaryTransferBroken",
                  "SignatureExpiringSoon", "SignatureExpired", "SignatureValidityBelowExpire",
-                 "AnycastInstanceBehind", "CatalogUnavailable"):
+                 "AnycastInstanceBehind", "CatalogUnavailable",
+                 "DelegationMismatch"):
         assert name in alerts, name
     for name in alerts:
         cases = re.findall(rf"alertname: {name}\n\s+exp_alerts:( \[\])?", tests)
