@@ -5,13 +5,20 @@ own finding (reason code, names, side) in `soawatch check`, and the same faults 
 Zonemaster's Delegation and Consistency test cases and Nameserver06 (zonemaster-cli, pointed at
 the lab by a root hints file and a preloaded module that sets the port): the two must agree on
 every fault, in a table the test prints. The agent exports the findings as metrics and fires DelegationMismatch;
-the extra queries the check costs are counted."""
+the extra queries the check costs are counted.
+
+The lab runs in its authoritative mode here (the primary answers discovery, as without root):
+the faults are made at the parent-only server this test controls, and Zonemaster is pointed at
+it; in the Unbound mode the lab root (LAB_NET.5) would be a second, healthy parent of test.
+(tests/integration/test_resolver.py covers discovery through Unbound)."""
 
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+
+os.environ["LAB_RESOLVER_MODE"] = "authoritative"
 
 from labtest import SRC, Agent, Lab, eventually, main, metric_value, soawatch
 
