@@ -54,11 +54,15 @@ struct ZoneChecker::Round {
     // The spec, copied once for a check that waits on lookups: their callbacks outlive the
     // caller's spec and share this copy rather than each capturing its own.
     ZoneCheckSpec spec;
-    std::size_t pending = 0;
+    std::shared_ptr<const SoaQuery> query;  // the zone's SOA query, built once per check
+    SoaProbeOptions options;
+    // Probes out, plus one until probe_all has started them all (so probes that finish early,
+    // the primary's during discovery or an address's before the loop ends, cannot complete
+    // the round before every probe is out).
+    std::size_t pending = 1;
     Callback done;
 
-    // Called once per finished probe (and once by probe_all itself, so probes that finish
-    // before probe_all returns cannot complete the round early).
+    // Called once per finished probe and once by probe_all itself.
     void finish_one() {
         if (--pending > 0) return;
         result.finished = Instant::now();
@@ -73,6 +77,20 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
     result.zone = spec.zone;
     result.rules = spec.rules;
     result.started = Instant::now();
+    round->options.timeout = spec.probe.timeout;
+    round->options.retries = spec.probe.retries;
+    round->options.edns_udp_size = spec.probe.edns_udp_size;
+    round->query = make_soa_query(result.zone, round->options.edns_udp_size);
+    // The hidden primary's address is configured: its probe needs no discovery, so it starts
+    // now rather than after the NS lookups (it runs while they are on the wire).
+    if (spec.primary) {
+        ++round->pending;
+        ProbeTarget primary{"", spec.primary->address, spec.primary->port};
+        prober_.probe(round->query, primary, round->options, [round](SoaObservation obs) {
+            round->result.primary = std::move(obs);
+            round->finish_one();
+        });
+    }
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
                                                          const DiscoveredNameserver& ns) {
@@ -168,24 +186,10 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
                                 " probed (global.max_addresses)";
     }
 
-    SoaProbeOptions options;
-    options.timeout = spec.probe.timeout;
-    options.retries = spec.probe.retries;
-    options.edns_udp_size = spec.probe.edns_udp_size;
-
-    const auto query = make_soa_query(result.zone, options.edns_udp_size);
     result.observations.resize(unique.size());
-    round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
-    if (spec.primary) {
-        ++round->pending;
-        ProbeTarget primary{"", spec.primary->address, spec.primary->port};
-        prober_.probe(query, primary, options, [round](SoaObservation obs) {
-            round->result.primary = std::move(obs);
-            round->finish_one();
-        });
-    }
+    round->pending += unique.size();
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(query, *unique[i], options, [round, i](SoaObservation obs) {
+        prober_.probe(round->query, *unique[i], round->options, [round, i](SoaObservation obs) {
             round->result.observations[i] = std::move(obs);
             round->finish_one();
         });
