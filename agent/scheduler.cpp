@@ -172,13 +172,25 @@ void Scheduler::arm_wake() {
 
 void Scheduler::run_due() {
     const auto now = Mono::now();
+    std::size_t started = 0;
     while (!due_.empty() && due_.front().when <= now && !stopped_) {
+        if (started == kMaxChecksPerPass) {
+            // The rest on the loop's next pass, after the answers that came in meanwhile.
+            if (wake_timer_) loop_.cancel_timer(wake_timer_);
+            wake_at_ = now;
+            wake_timer_ = loop_.add_timer(now, [this] {
+                wake_timer_ = 0;
+                run_due();
+            });
+            return;
+        }
         std::pop_heap(due_.begin(), due_.end(), std::greater<>{});
         const Due due = std::move(due_.back());
         due_.pop_back();
         auto it = zones_.find(due.zone);
         if (it == zones_.end() || it->second->ticket != due.ticket) continue;  // stale
         run_check(it->first, *it->second);
+        ++started;
     }
     arm_wake();
 }

@@ -85,6 +85,12 @@ class Scheduler {
     const AgentStats& stats() const { return stats_; }
     std::size_t zone_count() const { return zones_.size(); }
 
+    // Checks started in one pass of the loop; more due ones start on the next pass, after the
+    // loop has read the answers that came in. Starting 100,000 due checks in one pass (the first
+    // round of `soawatch check`) queued every query before the first answer was read: the
+    // servers idled while the loop only queued (docs/PERFORMANCE.md, discovery).
+    static constexpr std::size_t kMaxChecksPerPass = 64;
+
   private:
     struct Zone {
         ZoneCheckSpec spec;

@@ -65,15 +65,16 @@ struct ZoneChecker::Round {
     // caller's spec and share this copy rather than each capturing its own.
     ZoneCheckSpec spec;
     std::vector<InstanceSampling> sampling;
-    unsigned anycast_samples = 0;  // the spec's
-    // The round's query and probe options, for samples sent from a probe's callback.
-    std::shared_ptr<const SoaQuery> query;
+    unsigned anycast_samples = 0;           // the spec's
+    std::shared_ptr<const SoaQuery> query;  // the zone's SOA query, built once per check
     SoaProbeOptions options;
-    std::size_t pending = 0;
+    // Probes out, plus one until probe_all has started them all (so probes that finish early,
+    // the primary's during discovery or an address's before the loop ends, cannot complete
+    // the round before every probe is out).
+    std::size_t pending = 1;
     Callback done;
 
-    // Called once per finished probe (and once by probe_all itself, so probes that finish
-    // before probe_all returns cannot complete the round early).
+    // Called once per finished probe and once by probe_all itself.
     void finish_one() {
         if (--pending > 0) return;
         result.finished = Instant::now();
@@ -116,6 +117,21 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     result.dnssec = spec.probe.dnssec;
     result.instance_window = spec.instance_window;
     result.started = Instant::now();
+    round->options.timeout = spec.probe.timeout;
+    round->options.retries = spec.probe.retries;
+    round->options.edns_udp_size = spec.probe.edns_udp_size;
+    round->query = make_soa_query(result.zone, round->options.edns_udp_size,
+                                  spec.probe.dnssec != DnssecMode::off);
+    // The hidden primary's address is configured: its probe needs no discovery, so it starts
+    // now rather than after the NS lookups (it runs while they are on the wire).
+    if (spec.primary) {
+        ++round->pending;
+        ProbeTarget primary{"", spec.primary->address, spec.primary->port};
+        prober_.probe(round->query, primary, round->options, [round](SoaObservation obs) {
+            round->result.primary = std::move(obs);
+            round->finish_one();
+        });
+    }
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
                                                          const DiscoveredNameserver& ns) {
@@ -211,33 +227,15 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
                                 " probed (global.max_addresses)";
     }
 
-    SoaProbeOptions options;
-    options.timeout = spec.probe.timeout;
-    options.retries = spec.probe.retries;
-    options.edns_udp_size = spec.probe.edns_udp_size;
-
-    const auto query =
-        make_soa_query(result.zone, options.edns_udp_size, spec.probe.dnssec != DnssecMode::off);
-    if (round->anycast_samples > 0) {
-        round->query = query;
-        round->options = options;
-    }
     result.observations.resize(unique.size());
-    round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
-    if (spec.primary) {
-        ++round->pending;
-        ProbeTarget primary{"", spec.primary->address, spec.primary->port};
-        prober_.probe(query, primary, options, [round](SoaObservation obs) {
-            round->result.primary = std::move(obs);
-            round->finish_one();
-        });
-    }
+    round->pending += unique.size();
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(query, *unique[i], options, [this, round, i](SoaObservation obs) {
-            round->result.observations[i] = std::move(obs);
-            if (round->anycast_samples > 0) sample_on_first_sight(round, i);
-            round->finish_one();
-        });
+        prober_.probe(round->query, *unique[i], round->options,
+                      [this, round, i](SoaObservation obs) {
+                          round->result.observations[i] = std::move(obs);
+                          if (round->anycast_samples > 0) sample_on_first_sight(round, i);
+                          round->finish_one();
+                      });
     }
     // Anycast addresses: each sample on its own lane (channel, so source port) at once; an
     // address no longer among this round's targets is not sampled.
@@ -256,7 +254,7 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
             }
             ++round->pending;
             prober_.probe(
-                query, s.target, options,
+                round->query, s.target, round->options,
                 [round, next](SoaObservation obs) {
                     round->result.instance_samples[next] = std::move(obs);
                     round->finish_one();

@@ -32,6 +32,8 @@ runtime_pkgs+=(libssl3 libcrypt1)
 test_pkgs+=(openssl util-linux)
 # The lint test (tests/check_tidy.sh): clang-tidy with Clang's thread-safety analysis.
 test_pkgs+=(clang-tidy)
+# bench/run --discovery --resolver unbound: discovery through a recursive resolver.
+test_pkgs+=(unbound)
 # The image test (tests/integration/test_image.py): a Debian 12 base image bootstrapped from
 # the archive, the Dockerfile built with buildah (chroot isolation: no container runtime).
 test_pkgs+=(debootstrap debian-archive-keyring buildah)

@@ -153,14 +153,17 @@ DnsChannel::~DnsChannel() {
     }
 }
 
-void DnsChannel::send(std::span<const uint8_t> query, Callback callback) {
+void DnsChannel::send(std::span<const uint8_t> query, Callback callback, SendOrder order) {
     auto pending = std::make_unique<Pending>();
     pending->channel = this;
     pending->callback = std::move(callback);
     last_used_ = EventLoop::Clock::now();
     if (inflight_ >= inflight_cap()) {
         pending->query.assign(query.begin(), query.end());
-        queue_.push_back(std::move(pending));
+        if (order == SendOrder::first)
+            queue_.push_front(std::move(pending));
+        else
+            queue_.push_back(std::move(pending));
         return;
     }
     start(std::move(pending), query);

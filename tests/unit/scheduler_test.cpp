@@ -503,4 +503,59 @@ TEST_CASE("scheduler: the delegation check runs with the first check, then once 
     REQUIRE(plain);
     CHECK_FALSE(plain->delegation);
     scheduler.stop();
+TEST_CASE("scheduler: more zones due at once than one pass starts are all checked once",
+          "[scheduler]") {
+    // The first round of `soawatch check` has every zone due at once: they start
+    // kMaxChecksPerPass at a time, the loop reading answers between passes, and none is lost.
+    SerialServer server;
+    std::string text = "global: { interval: 1h, timeout: 2s, retries: 1 }\nzones:\n";
+    const std::size_t zones = 3 * Scheduler::kMaxChecksPerPass + 7;
+    for (std::size_t i = 0; i < zones; ++i)
+        text += zone_yaml("z" + std::to_string(i) + ".test", {&server});
+    SchedulerRig rig;
+    rig.scheduler.apply(parse_config(text, "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.scheduler.first_round_done(); }));
+    CHECK(rig.checks.size() == zones);
+    for (std::size_t i = 0; i < zones; ++i)
+        CHECK(rig.checks_of("z" + std::to_string(i) + ".test.") == 1);
+}
+
+TEST_CASE("zone check: the hidden primary is probed while the zone's NS lookup is on the wire",
+          "[scheduler]") {
+    // The primary's address is configured: its probe does not wait for discovery. The resolver
+    // answers only once the primary has been asked (or after 2 s, when the check would have
+    // probed it only after discovery).
+    std::atomic<bool> primary_asked{false};
+    std::atomic<bool> primary_first{false};
+    FakeDnsServer primary([&](const FakeQuery& q) {
+        primary_asked = true;
+        return AnswerBuilder(q.wire).aa().soa(7).build();
+    });
+    FakeDnsServer resolver([&](const FakeQuery& q) {
+        const auto until = std::chrono::steady_clock::now() + 2s;
+        while (!primary_asked && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(1ms);
+        primary_first = primary_asked.load();
+        return AnswerBuilder(q.wire).build();  // no NS records
+    });
+    EventLoop loop;
+    DiscoveryOptions options;
+    options.resolvers = {{"127.0.0.1", resolver.port()}};
+    options.tries = 1;
+    options.timeout = 4s;
+    Discovery discovery(loop, options);
+    SoaProber prober(loop);
+    ZoneChecker checker(discovery, prober);
+    ZoneCheckSpec spec;
+    spec.zone = "p.test.";
+    spec.primary = Endpoint{"127.0.0.1", primary.port()};
+    std::optional<ZoneCheckResult> result;
+    checker.check(spec, [&](ZoneCheckResult r) { result = std::move(r); });
+    loop.run_until([&] { return result.has_value(); });
+    CHECK(primary_first);
+    REQUIRE(result->primary);
+    REQUIRE(result->primary->soa);
+    CHECK(result->primary->soa->serial == 7u);
+    CHECK(result->observations.empty());
+    CHECK(result->discovery_error.find("no NS records") != std::string::npos);
 }
