@@ -503,6 +503,8 @@ TEST_CASE("scheduler: the delegation check runs with the first check, then once 
     REQUIRE(plain);
     CHECK_FALSE(plain->delegation);
     scheduler.stop();
+}
+
 TEST_CASE("scheduler: more zones due at once than one pass starts are all checked once",
           "[scheduler]") {
     // The first round of `soawatch check` has every zone due at once: they start
