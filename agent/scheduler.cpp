@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "agent/anycast.hpp"
 #include "agent/common/log.hpp"
 #include "agent/evaluator.hpp"
 #include "agent/fast_reprobe.hpp"
@@ -192,9 +193,12 @@ void Scheduler::run_check(const std::string& name, Zone& zone) {
     const double delay = std::chrono::duration<double>(started - zone.scheduled_for).count();
     round_max_delay_ = std::max(round_max_delay_, delay);
     const uint64_t generation = zone.generation;
-    checker_.check(zone.spec, [this, name, generation](ZoneCheckResult result) {
-        on_checked(name, generation, std::move(result));
-    });
+    checker_.check(
+        zone.spec,
+        [this, name, generation](ZoneCheckResult result) {
+            on_checked(name, generation, std::move(result));
+        },
+        zone.status ? instance_sampling(*zone.status) : std::vector<InstanceSampling>{});
 }
 
 void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result) {

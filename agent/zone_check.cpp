@@ -4,6 +4,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "agent/anycast.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
@@ -45,6 +46,8 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
     spec.transfer_check = effective_transfer_check(global, zone);
+    spec.instance_window = instance_window(effective_interval(global, zone));
+    spec.anycast_samples = global.anycast_samples;
     return spec;
 }
 
@@ -54,6 +57,11 @@ struct ZoneChecker::Round {
     // The spec, copied once for a check that waits on lookups: their callbacks outlive the
     // caller's spec and share this copy rather than each capturing its own.
     ZoneCheckSpec spec;
+    std::vector<InstanceSampling> sampling;
+    unsigned anycast_samples = 0;  // the spec's
+    // The round's query and probe options, for samples sent from a probe's callback.
+    std::shared_ptr<const SoaQuery> query;
+    SoaProbeOptions options;
     std::size_t pending = 0;
     Callback done;
 
@@ -66,12 +74,40 @@ struct ZoneChecker::Round {
     }
 };
 
-void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
+// global.anycast_samples: an address that answered with an NSID and is not sampled already
+// (known anycast) is asked again that many times at once, each on its own lane (source port).
+void ZoneChecker::sample_on_first_sight(const std::shared_ptr<Round>& round, std::size_t i) {
+    const SoaObservation& obs = round->result.observations[i];
+    if (!obs.usable() || obs.nsid.empty()) return;
+    if (std::any_of(round->sampling.begin(), round->sampling.end(),
+                    [&](const InstanceSampling& s) { return s.target == obs.target; }))
+        return;
+    const ProbeTarget target = obs.target;
+    for (unsigned lane = 1; lane <= round->anycast_samples; ++lane) {
+        const std::size_t slot = round->result.instance_samples.size();
+        round->result.instance_samples.emplace_back();
+        ++round->pending;
+        prober_.probe(
+            round->query, target, round->options,
+            [round, slot](SoaObservation sample) {
+                round->result.instance_samples[slot] = std::move(sample);
+                round->finish_one();
+            },
+            lane);
+    }
+}
+
+void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
+                        std::vector<InstanceSampling> sampling) {
     auto round = std::make_shared<Round>();
     round->done = std::move(done);
+    round->sampling = std::move(sampling);
+    round->anycast_samples = spec.anycast_samples;
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
+    result.dnssec = spec.probe.dnssec;
+    result.instance_window = spec.instance_window;
     result.started = Instant::now();
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
@@ -173,7 +209,12 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
     options.retries = spec.probe.retries;
     options.edns_udp_size = spec.probe.edns_udp_size;
 
-    const auto query = make_soa_query(result.zone, options.edns_udp_size);
+    const auto query =
+        make_soa_query(result.zone, options.edns_udp_size, spec.probe.dnssec != DnssecMode::off);
+    if (round->anycast_samples > 0) {
+        round->query = query;
+        round->options = options;
+    }
     result.observations.resize(unique.size());
     round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
     if (spec.primary) {
@@ -185,10 +226,36 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
         });
     }
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(query, *unique[i], options, [round, i](SoaObservation obs) {
+        prober_.probe(query, *unique[i], options, [this, round, i](SoaObservation obs) {
             round->result.observations[i] = std::move(obs);
+            if (round->anycast_samples > 0) sample_on_first_sight(round, i);
             round->finish_one();
         });
+    }
+    // Anycast addresses: each sample on its own lane (channel, so source port) at once; an
+    // address no longer among this round's targets is not sampled.
+    std::size_t samples = 0;
+    for (const auto& s : round->sampling) samples += s.samples;
+    round->result.instance_samples.resize(samples);
+    std::size_t next = 0;
+    for (const auto& s : round->sampling) {
+        const bool probed = std::any_of(unique.begin(), unique.end(),
+                                        [&](const ProbeTarget* t) { return *t == s.target; });
+        for (unsigned lane = 1; lane <= s.samples; ++lane, ++next) {
+            if (!probed) {
+                round->result.instance_samples[next].target = s.target;
+                round->result.instance_samples[next].error = ProbeError::network_error;
+                continue;
+            }
+            ++round->pending;
+            prober_.probe(
+                query, s.target, options,
+                [round, next](SoaObservation obs) {
+                    round->result.instance_samples[next] = std::move(obs);
+                    round->finish_one();
+                },
+                lane);
+        }
     }
     round->finish_one();
 }

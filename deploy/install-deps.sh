@@ -18,6 +18,11 @@ lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
 # PowerDNS (ns4, and the primary of lab up --primary pdns): its sqlite3 database is written by
 # the lab with the sqlite3 CLI.
 lab_pkgs+=(pdns-server pdns-backend-sqlite3 sqlite3)
+# The lab's discovery resolver (deploy/lab/resolver.sh); without it the lab falls back to its
+# primary as the resolver and tests/integration/test_resolver.py skips.
+lab_pkgs+=(unbound)
+# The lab's signed zone: dnssec-keygen and dnssec-signzone (bind9 depends on it; named here).
+lab_pkgs+=(bind9-utils)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
     curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
@@ -83,7 +88,7 @@ $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the servers' own system services on install (where an init system runs):
 # the lab runs its own instances on other addresses, so those are not needed.
-for svc in named nsd knot prometheus prometheus-blackbox-exporter; do
+for svc in named nsd knot unbound prometheus prometheus-blackbox-exporter; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $sudo systemctl stop "$svc" || true
     fi

@@ -4,7 +4,10 @@
 #include <map>
 #include <string_view>
 
+#include "agent/alerting/signature_alerts.hpp"
+#include "agent/anycast.hpp"
 #include "agent/common/duration.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -336,6 +339,28 @@ void primary_transfer_broken(const ZoneStatus& z, std::vector<AlertCondition>& o
     out.push_back(std::move(c));
 }
 
+// ---- anycast (agent/anycast.hpp) ----
+
+void anycast_instance_behind(const ZoneStatus& z, const NameserverStatus& s,
+                             std::vector<AlertCondition>& out) {
+    if (!s.instances) return;
+    for (const auto& i : *s.instances) {
+        if (!i.lagging) continue;
+        AlertCondition c = make(AlertRule::anycast_instance_behind, &s);
+        c.nsid = nsid_display(i.nsid);
+        c.summary = describe_instance(s, i) + " is " + std::to_string(i.serial_behind) +
+                    " serial(s) behind on " + z.zone;
+        c.description =
+            describe_instance(s, i) + " answers serial " + std::to_string(i.serial) +
+            (z.reference_serial ? " while the reference is " + std::to_string(*z.reference_serial)
+                                : std::string()) +
+            ", and another instance behind the same address answers a newer one: "
+            "clients routed to this instance get stale data. Check that instance's "
+            "transfers from its primary.";
+        out.push_back(std::move(c));
+    }
+}
+
 }  // namespace
 
 std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
@@ -358,12 +383,14 @@ std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const A
             secondary_refresh_failing(zone, s, rules[AlertRule::secondary_refresh_failing], out);
         if (enabled(AlertRule::propagation_slow))
             propagation_slow(zone, s, rules[AlertRule::propagation_slow], now, out);
+        if (enabled(AlertRule::anycast_instance_behind)) anycast_instance_behind(zone, s, out);
     }
     if (enabled(AlertRule::soa_fields_mismatch)) soa_fields_mismatch(zone, out);
     if (enabled(AlertRule::soa_timers_unsafe)) soa_timers_unsafe(zone, out);
     // Transfer audit:
     if (enabled(AlertRule::zone_transfer_open)) transfer_open(zone, out);
     if (enabled(AlertRule::primary_transfer_broken)) primary_transfer_broken(zone, out);
+    signature_alerts(zone, rules, now, out);  // DNSSEC: SignatureExpired, ExpiringSoon, ...
     return out;
 }
 

@@ -19,6 +19,7 @@ struct CheckOptions {
     std::vector<std::string> nameservers;
     std::vector<std::string> zones;  // canonical
     std::optional<std::string> config_file;
+    std::string vantage;  // --vantage; "": the file's global.vantage, if any
     bool json = false;
     bool summary = false;
     bool stats = false;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "agent/alerting/alert_engine.hpp"
+#include "agent/catalog_members.hpp"
+#include "agent/catalog_watcher.hpp"
 #include "agent/cli/agent_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/flags.hpp"
@@ -27,6 +29,7 @@
 #include "agent/common/quoted.hpp"
 #include "agent/config/config.hpp"
 #include "agent/config/shard.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/evaluator.hpp"
 #include "agent/notify_listener.hpp"
 #include "agent/scheduler.hpp"
@@ -36,12 +39,14 @@
 #include "exporters/alerts/alert_metrics.hpp"
 #include "exporters/http/http_server.hpp"
 #include "exporters/http/web_config.hpp"
+#include "exporters/metrics/catalog_metrics.hpp"
 #include "exporters/metrics/metrics.hpp"
 #include "probes/discovery.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/event_loop.hpp"
 #include "probes/soa_probe.hpp"
 #include "probes/unique_fd.hpp"
+#include "probes/zone_transfer_client.hpp"
 
 namespace soawatch {
 
@@ -76,8 +81,9 @@ class Agent {
     Agent(AgentFlags flags, Config config)
         : flags_(std::move(flags)),
           config_(std::move(config)),
+          vantage_(effective_vantage(flags_.vantage, config_.global.vantage)),
           metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION},
-                   MetricsOptions{.per_address = flags_.per_address}),
+                   MetricsOptions{.per_address = flags_.per_address, .vantage = vantage_}),
           discovery_(loop_, discovery_options(config_)),
           prober_(loop_),
           checker_(discovery_, prober_),
@@ -85,9 +91,17 @@ class Agent {
           auditor_(transfer_prober_),
           scheduler_(loop_, checker_, store_,
                      [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
+          catalog_client_(loop_),
+          catalogs_(
+              loop_, catalog_client_, [this] { apply_zones(); },
+              [this](const CatalogStatus& c) {
+                  alerts_.observe_catalog(c, config_.alerting.rules, Clock::now());
+              }),
           alerts_(config_.alerting, ""),
           dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
         index_alert_rules();
+        store_.set_vantage(vantage_);
+        alerts_.set_vantage(vantage_);
         scheduler_.set_transfer_auditor(&auditor_,
                                         [this](const ZoneStatus& z) { observe_alerts(z); });
         scheduler_.set_stats_augmenter([this](AgentStats& stats) {
@@ -113,7 +127,8 @@ class Agent {
             notify_ = make_notify_listener(*config_.global.notify_listen);
             notify_endpoint_ = *config_.global.notify_listen;
         }
-        scheduler_.apply(config_);
+        catalogs_.apply(config_.catalogs);
+        apply_zones();
         publish_config_values();
         metrics_.set_reload_result(true, Clock::now());
 
@@ -135,8 +150,10 @@ class Agent {
              {"revision", SOAWATCH_REVISION},
              {"config", config_.path},
              {"zones", std::to_string(config_.zones.size())},
+             {"catalogs", std::to_string(config_.catalogs.size())},
              {"listen", flags_.listen},
              {"shard", flags_.shard.to_string()},
+             {"vantage", vantage_},
              {"port", std::to_string(http_->port())},
              {"tls", http_->tls() ? "on" : "off"},
              {"basic_auth", flags_.web.basic_auth_users.empty() ? "off" : "on"},
@@ -207,6 +224,7 @@ class Agent {
             log::write(level, a.state == AlertState::firing ? "alert firing" : "alert resolved",
                        {{"alertname", a.label("alertname")},
                         {"zone", a.label("zone")},
+                        {"catalog", a.label("catalog")},
                         {"nameserver", a.label("nameserver")},
                         {"address", a.label("address")},
                         {"severity", a.label("severity")},
@@ -214,12 +232,26 @@ class Agent {
         }
     }
 
-    // Zones with their own alerting rules (zones[].alerting), by name; the others use the
-    // global rules. Points into config_: rebuilt whenever config_ changes.
+    // Zones with their own alerting rules (zones[].alerting, a catalog's defaults), by name;
+    // the others use the global rules. Points into zones_: rebuilt whenever zones_ changes.
     void index_alert_rules() {
         zone_alert_rules_.clear();
-        for (const auto& z : config_.zones)
+        for (const auto& z : zones_.zones)
             if (z.alert_rules) zone_alert_rules_.emplace(z.name, &*z.alert_rules);
+    }
+
+    // Loop thread. The zones to watch: the file's and the catalogs' members (their last good
+    // lists), given to the scheduler exactly as a reloaded file is: zones that stay keep their
+    // state, removed ones are forgotten and their alerts resolve.
+    void apply_zones() {
+        zones_ = with_catalog_members(config_, catalogs_.members());
+        keep_shard_zones(zones_, flags_.shard);
+        scheduler_.apply(zones_);
+        index_alert_rules();
+        std::set<std::string> keep;
+        for (const auto& z : zones_.zones) keep.insert(z.name);
+        for (const auto& c : config_.catalogs) keep.insert(AlertEngine::catalog_alert_key(c.name));
+        alerts_.retain_zones(keep, Clock::now());
     }
 
     std::string receiver_summary() const {
@@ -270,6 +302,7 @@ class Agent {
         try {
             Config next = load_config(flags_.config_file);
             keep_shard_zones(next, flags_.shard);
+            warn_if_vantage_changed(next.global);
             std::optional<WebConfig> web;
             if (!flags_.web_config_file.empty()) web = load_web_config(flags_.web_config_file);
             const auto& wanted = next.global.notify_listen;
@@ -284,13 +317,10 @@ class Agent {
                 notify_ = std::move(listener);
                 if (notify_) notify_endpoint_ = *config_.global.notify_listen;
             }
-            scheduler_.apply(config_);
-            index_alert_rules();
             alerts_.configure(config_.alerting);
             dispatcher_.configure(config_.alerting);
-            std::set<std::string> zones;
-            for (const auto& z : config_.zones) zones.insert(z.name);
-            alerts_.retain_zones(zones, Clock::now());
+            catalogs_.apply(config_.catalogs);
+            apply_zones();
             dispatch_alerts();
             publish_config_values();
             if (web && http_) {
@@ -299,7 +329,7 @@ class Agent {
                 flags_.web = std::move(*web);
             }
             metrics_.set_reload_result(true, Clock::now());
-            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())},
+            log::info("configuration reloaded", {{"zones", std::to_string(zones_.zones.size())},
                                                  {"receivers", receiver_summary()}});
             return {true, {}};
         } catch (const std::exception& e) {
@@ -307,6 +337,16 @@ class Agent {
             log::error("configuration reload failed; keeping the old one", {{"error", e.what()}});
             return {false, e.what()};
         }
+    }
+
+    // The vantage is part of every series' and alert's identity, and the histograms carry it
+    // from their first sample: it is set at start only. A reload that asks for another one
+    // says so and changes nothing else.
+    void warn_if_vantage_changed(const GlobalConfig& next) const {
+        const std::string wanted = effective_vantage(flags_.vantage, next.vantage);
+        if (wanted != vantage_)
+            log::warn("global.vantage changed: it takes effect at the next restart",
+                      {{"vantage", vantage_}, {"configured", wanted}});
     }
 
     // Loop thread: values HTTP threads need from the config, published atomically.
@@ -319,7 +359,9 @@ class Agent {
     std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
         return std::make_unique<NotifyListener>(loop_, listen,
                                                 [this](const std::string& zone, Instant when) {
-                                                    return scheduler_.notify(zone, when);
+                                                    // A catalog may be a watched zone too.
+                                                    const bool catalog = catalogs_.notify(zone);
+                                                    return scheduler_.notify(zone, when) || catalog;
                                                 });
     }
 
@@ -360,8 +402,10 @@ class Agent {
             // The snapshot is held until the last piece is sent; the loop goes on meanwhile.
             if (!metrics_.render(*store_.snapshot(), out)) return;
             append_alert_metrics(out.text(), *alerts_.snapshot(), dispatcher_.stats());
+            append_catalog_metrics(out.text(), *catalogs_.snapshot());
         };
         hooks.alerts = [this] { return alerts_.snapshot(); };
+        hooks.catalogs = [this] { return catalogs_.snapshot(); };
         hooks.ready = [this] { return ready_.load(); };
         // Only reached with --web.enable-lifecycle: the server answers 403 without it.
         hooks.reload = [this]() -> ReloadResult {
@@ -407,9 +451,9 @@ class Agent {
             // The configured verdict policy (min_usable_nameservers), as the scheduler's checks.
             const VerdictPolicy policy = verdict_policy(config_.global);
             checker_.check(make_check_spec(config_.global, zc),
-                           [promise, policy](const ZoneCheckResult& result) {
+                           [this, promise, policy](const ZoneCheckResult& result) {
                                ZoneStatus status = evaluate(nullptr, result, policy);
-                               promise->set_value(MetricsExporter::render_zone(status));
+                               promise->set_value(MetricsExporter::render_zone(status, vantage_));
                            });
         });
         const bool ready = wait_for_loop(future, budget, stopping_);
@@ -424,6 +468,7 @@ class Agent {
 
     AgentFlags flags_;
     Config config_;
+    const std::string vantage_;  // where this agent watches from; "": none (set at start)
     EventLoop loop_;
     StatusStore store_;
     MetricsExporter metrics_;
@@ -433,6 +478,10 @@ class Agent {
     TransferProber transfer_prober_;
     TransferAuditor auditor_;
     Scheduler scheduler_;
+    ZoneTransferClient catalog_client_;
+    CatalogWatcher catalogs_;
+    // What the scheduler watches: config_'s zones and the catalogs' members (apply_zones).
+    Config zones_;
     AlertEngine alerts_;
     AlertDispatcher dispatcher_;
     std::map<std::string, const AlertRuleSet*> zone_alert_rules_;

@@ -13,6 +13,7 @@
 #include "agent/common/duration.hpp"
 #include "agent/common/shared_list.hpp"
 #include "agent/config/alert_config.hpp"
+#include "agent/config/dnssec_mode.hpp"
 #include "agent/config/endpoint.hpp"
 #include "probes/tsig.hpp"
 
@@ -35,12 +36,13 @@ class ConfigError : public std::runtime_error {
 };
 
 struct ProbeSettings {
-    Duration timeout{2000};         // per try
-    unsigned retries = 2;           // tries after the first
-    uint16_t port = 53;             // of the authoritative servers
-    uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
-    bool ipv4 = true;               // probe A addresses of NS names
-    bool ipv6 = true;               // probe AAAA addresses of NS names
+    Duration timeout{2000};                     // per try
+    unsigned retries = 2;                       // tries after the first
+    uint16_t port = 53;                         // of the authoritative servers
+    uint16_t edns_udp_size = 1232;              // 0 sends plain RFC 1035 queries
+    bool ipv4 = true;                           // probe A addresses of NS names
+    bool ipv6 = true;                           // probe AAAA addresses of NS names
+    DnssecMode dnssec = DnssecMode::automatic;  // DO and RRSIG(SOA) (agent/config/dnssec_mode.hpp)
     bool operator==(const ProbeSettings&) const = default;
 };
 
@@ -68,11 +70,16 @@ struct GlobalConfig {
     Duration fast_reprobe_limit{600000};  // give up fast re-probing after this long
     unsigned max_nameservers = 32;        // NS names followed per zone (caps hostile NS sets)
     unsigned max_addresses = 64;          // addresses probed per zone
+    // Extra probes, each from its own source port, of an address whose answer carries an NSID
+    // and that is not known to be anycast yet (agent/anycast.hpp); 0: none.
+    unsigned anycast_samples = 0;
     // NS names with a usable address a zone needs (RFC 2182 section 5 asks for two); below it
     // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
     unsigned min_usable_nameservers = 2;
     RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
     TransferCheckPtr transfer_check;  // null: no transfer audit
+    // The vantage point's name (agent/config/vantage.hpp); "": none. --vantage wins over it.
+    std::string vantage;
 };
 
 struct ZoneConfig {
@@ -84,6 +91,7 @@ struct ZoneConfig {
     std::optional<Duration> timeout;
     std::optional<unsigned> retries;
     std::optional<uint16_t> port;
+    std::optional<DnssecMode> dnssec;
     // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
     // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
     std::shared_ptr<const AlertRuleSet> alert_rules;
@@ -94,11 +102,27 @@ struct ZoneConfig {
     int source_line = 0;
 };
 
+// zones_from_catalog: a catalog zone (RFC 9432) whose member zones are watched with `defaults`
+// (docs/CATALOG.md). Its member list is not part of the file: the agent transfers the catalog
+// from `primary` and follows it (agent/catalog_watcher.*).
+struct CatalogConfig {
+    std::string name;               // canonical: lower case, trailing dot
+    Endpoint primary;               // where the catalog is transferred from
+    std::optional<tsig::Key> tsig;  // signs the SOA-checked transfers when set
+    // How often the catalog's SOA is checked: its own SOA refresh when not set.
+    std::optional<Duration> refresh;
+    Duration timeout{30000};  // one whole transfer
+    ZoneConfig defaults;      // every member's settings (no name): the keys of a zone
+    std::shared_ptr<const std::string> source_file;
+    int source_line = 0;
+};
+
 struct Config {
     GlobalConfig global;
     AlertingConfig alerting;
     std::vector<ZoneConfig> zones;         // every zone, from the main file and zones_files
     std::vector<std::string> zones_files;  // the patterns as written
+    std::vector<CatalogConfig> catalogs;   // zones_from_catalog
     std::string path;                      // the main file
 };
 

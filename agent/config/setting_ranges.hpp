@@ -30,6 +30,9 @@ inline constexpr IntegerRange kPortRange{1, 65535};
 // over UDP (and c-ares reads at most 4096).
 inline constexpr IntegerRange kEdnsUdpSizeRange{512, 4096, true};
 inline constexpr DurationRange kTimeoutRange{Duration{1}, Duration{60000}};  // per try
+// Extra probes of an address that answers an NSID, each from its own source port, in the same
+// round (anycast instances, agent/anycast.hpp); 8 is the most instances kept per address.
+inline constexpr IntegerRange kAnycastSamplesRange{0, 8};
 
 // What a message says is allowed: "allowed 0..10", "allowed 0, or 512..4096",
 // "allowed 1ms..1m", "at least 1s".

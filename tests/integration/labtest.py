@@ -271,17 +271,18 @@ class Agent:
     credentials = None
 
     def __init__(self, config_path, workdir, extra=(), env=None, lifecycle=True, context=None,
-                 credentials=None, log_name="soawatch.log", prefix=(), binary=None):
+                 credentials=None, log_name="soawatch.log", prefix=(), binary=None,
+                 host="127.0.0.1", port=None):
         self.config_path = config_path
-        self.port = free_port()
+        self.port = port or free_port(host)
         self.context = context
         self.credentials = credentials
         self.process = Process([*prefix, binary or BIN, f"--config.file={config_path}",
-                                f"--web.listen-address=127.0.0.1:{self.port}",
+                                f"--web.listen-address={host}:{self.port}",
                                 *(["--web.enable-lifecycle"] if lifecycle else []),
                                 "--log.level=debug", *extra],
                                os.path.join(workdir, log_name), env=env)
-        self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.port}"
+        self.url = f"{'https' if context else 'http'}://{host}:{self.port}"
         eventually(lambda: self._up(), timeout=20, what="soawatch to listen")
 
     def _up(self):
@@ -331,9 +332,9 @@ class Agent:
 class Prometheus:
     """A real Prometheus server scraping the agent every second."""
 
-    def __init__(self, workdir, targets, config_text=None):
+    def __init__(self, workdir, targets, config_text=None, host="127.0.0.1", port=None):
         """Scrapes `targets` every second, or runs with `config_text` as its whole config."""
-        self.port = free_port()
+        self.port = port or free_port(host)
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as f:
             f.write(config_text or
@@ -342,9 +343,9 @@ class Prometheus:
                     f"      - targets: {json.dumps(targets)}\n")
         self.process = Process(["prometheus", f"--config.file={config}",
                                 f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
-                                f"--web.listen-address=127.0.0.1:{self.port}"],
+                                f"--web.listen-address={host}:{self.port}"],
                                os.path.join(workdir, "prometheus.log"))
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         eventually(lambda: self._ready(), timeout=60, what="prometheus to be ready")
 
     def _ready(self):
@@ -374,7 +375,7 @@ class Prometheus:
 class RecordingReceiver:
     """An HTTP server that records every POST (path, headers, JSON body, arrival time)."""
 
-    def __init__(self):
+    def __init__(self, host="127.0.0.1", port=0):
         self.requests = []
         self.lock = threading.Lock()
         outer = self
@@ -394,9 +395,9 @@ class RecordingReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.url = f"http://{host}:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

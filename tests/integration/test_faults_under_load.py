@@ -196,8 +196,9 @@ def test_steady_state_with_1000_zones():
     assert len(zones) >= ZONE_COUNT
     os.makedirs(os.environ.get("LAB_DIR", "/tmp"), exist_ok=True)
     work = tempfile.mkdtemp(prefix="soawatch-faults-", dir=os.environ.get("LAB_DIR", "/tmp"))
-    # The lab's resolver is the primary; the agent asks this forwarder in front of it, which
-    # lowers every TTL so discovery's cache (30 s at least) expires while faults last.
+    # The agent asks this forwarder in front of the lab's primary (which serves every zone and
+    # answers lookups itself, whatever LAB_RESOLVER is), which lowers every TTL so discovery's
+    # cache (30 s at least) expires while faults last.
     forwarder = Forwarder(lab["LAB_NET"] + ".20", lab.port, (lab.addr("primary"), lab.port),
                           ttl=1).start()
     config = os.path.join(work, "soawatch.yml")
