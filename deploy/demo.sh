@@ -88,6 +88,8 @@ SecondaryRefreshFailing fires after refresh + 2 x retry (2 min, plus the 30 s "f
   LAB_DIR=$LAB_DIR $lab unisolate ns2
 or open AXFR to anyone on one server (ZoneTransferOpen at the next transfer audit, within 1m):
   LAB_DIR=$LAB_DIR $lab open-xfr ns2; LAB_DIR=$LAB_DIR $lab close-xfr ns2
+The secondaries are ns1 (NSD), ns2 (Knot), ns3 (BIND) and ns4 (PowerDNS, $LAB_NS4):
+every fault above works on each, e.g. LAB_DIR=$LAB_DIR $lab break-xfr ns4
 Ctrl-C stops the agent and the lab.
 
 EOT

@@ -15,6 +15,9 @@ runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 ca-ce
 build_pkgs+=(libmicrohttpd-dev libgnutls28-dev)
 runtime_pkgs+=(libmicrohttpd12 libgnutls30)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
+# PowerDNS (ns4, and the primary of lab up --primary pdns): its sqlite3 database is written by
+# the lab with the sqlite3 CLI.
+lab_pkgs+=(pdns-server pdns-backend-sqlite3 sqlite3)
 # The lab's discovery resolver (deploy/lab/resolver.sh); without it the lab falls back to its
 # primary as the resolver and tests/integration/test_resolver.py skips.
 lab_pkgs+=(unbound)

@@ -87,17 +87,21 @@ ZONE
     done <"$LAB_DIR/primary/zones/test.zone"
     for label in "${!faulty[@]}"; do
         kind=${faulty[$label]}
-        local ns=(ns1.lab.test. ns2.lab.test. ns3.lab.test.)
+        # The zone's own NS set (ns1..ns3, and ns4 where PowerDNS serves the zone), as generated.
+        local ns=() n
+        while read -r n; do ns+=("$n"); done < <(awk '$1 == "IN" && $2 == "NS" { print $3 }' \
+            "$(zone_file "$label.test")" "$STATE/delegation-orig.$label.test" 2>/dev/null | sort -u |
+            grep -E '^ns[0-9]\.lab\.test\.$')
         case $kind in
             extra-ns) ns+=(nsx.lab.test.) ;;
-            missing-ns) ns=(ns1.lab.test. ns2.lab.test.) ;;
+            missing-ns) ns=("${ns[@]/ns3.lab.test.}") ;;
             # Glue that differs from the zone's own address (.13): .12.
             bad-glue) ns+=("ns-glue.$label.test."); out+="ns-glue.$label	IN	A	${ADDR[ns2]}"$'\n' ;;
             unresolvable-ns) ns+=(ns-gone.lab.test.) ;;
             single-ns) ns=(ns1.lab.test.) ;;
-            split-ns) ns=(ns1.lab.test. ns3.lab.test.) ;;
+            split-ns) ns=("${ns[@]/ns2.lab.test.}") ;;
         esac
-        for f in "${ns[@]}"; do out+="$label	IN	NS	$f"$'\n'; done
+        for f in "${ns[@]}"; do [[ -n $f ]] && out+="$label	IN	NS	$f"$'\n'; done
     done
     printf '%s' "$out" >"$LAB_DIR/parent/test.zone"
 }
@@ -154,7 +158,7 @@ child_edit() {  # ZONE KIND
         unresolvable-ns) printf '@\tIN\tNS\tns-gone.lab.test.\n' >>"$f" ;;
         single-ns|split-ns)
             local keep=ns1 line out=""
-            [[ $2 == split-ns ]] && keep="ns1|ns3"
+            [[ $2 == split-ns ]] && keep="ns1|ns3|ns4"
             while IFS= read -r line; do
                 if [[ $line =~ ^[[:space:]]+IN[[:space:]]+NS[[:space:]]+(ns[0-9])\.lab\.test\.$ ]] &&
                    ! [[ ${BASH_REMATCH[1]} =~ ^($keep)$ ]]; then continue; fi

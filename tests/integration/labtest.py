@@ -37,7 +37,10 @@ class Lab:
         return proc.stdout.strip()
 
     def up(self):
-        self.run("up", "--zones", self.zones,
+        # LAB_PRIMARY_KIND (bind, knot, pdns) picks the hidden primary's software: the
+        # parametrised runs of tests/CMakeLists.txt set it; unset, the lab's default (BIND).
+        kind = os.environ.get("LAB_PRIMARY_KIND")
+        self.run("up", "--zones", self.zones, *(["--primary", kind] if kind else []),
                  *(["--timers", self.timers] if self.timers else []), timeout=300)
         for line in self.run("env").splitlines():
             if "=" in line:
@@ -54,6 +57,18 @@ class Lab:
     @property
     def port(self):
         return int(self.env["LAB_PORT"])
+
+    def secondaries(self, zone=None):
+        """The lab's secondaries ('ns1', ...), all of them or those that serve `zone` (a zone
+        a secondary cannot load is in none of its NS sets: `lab env`'s LAB_NOT_SERVED)."""
+        names = self.env.get("LAB_SECONDARIES", "ns1 ns2 ns3").split()
+        if zone is None:
+            return names
+        skipped = {}
+        for entry in self.env.get("LAB_NOT_SERVED", "").split():
+            name, _, zones = entry.partition("=")
+            skipped[name] = zones.split(",")
+        return [n for n in names if zone.rstrip(".") not in skipped.get(n, [])]
 
     def addr(self, name):
         """Address of a server without the port ('ns1' -> '127.0.20.11')."""

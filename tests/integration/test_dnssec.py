@@ -25,7 +25,7 @@ SECOND_END = NOW + 30 * DAY  # the re-signed zone that the isolated secondary ne
 
 def names():
     """(lab name, address) of every server; ns2 also on ::1 where the lab has IPv6."""
-    out = [(n, lab.addr(n)) for n in ("primary", "ns1", "ns2", "ns3")]
+    out = [(n, lab.addr(n)) for n in ("primary", *lab.secondaries("signed.test"))]
     if lab.env.get("LAB_NS2_V6"):
         out.append(("ns2", lab.env["LAB_NS2_V6"]))
     return out
