@@ -93,4 +93,11 @@ every fault above works on each, e.g. LAB_DIR=$LAB_DIR $lab break-xfr ns4
 Ctrl-C stops the agent and the lab.
 
 EOT
-"$bin" --config.file="$config" --web.listen-address="$listen" --web.enable-lifecycle
+# In the background, so that however this script ends (Ctrl-C, a SIGTERM to it, an error) the
+# EXIT trap stops the agent before the lab: a SIGTERM to the script alone used to leave the agent
+# running on the listen address after the lab was gone.
+"$bin" --config.file="$config" --web.listen-address="$listen" --web.enable-lifecycle &
+agent=$!
+trap 'kill "$agent" 2>/dev/null || true; wait "$agent" 2>/dev/null || true; cleanup' EXIT
+trap 'exit 130' INT TERM
+wait "$agent"
