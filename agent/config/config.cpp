@@ -71,7 +71,7 @@ using namespace yaml;
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
 constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -87,7 +87,8 @@ constexpr std::array<std::string_view, 17> kGlobalKeys{"interval",
                                                        "max_addresses",
                                                        "min_usable_nameservers",
                                                        "min_usable_nameservers_severity",
-                                                       "transfer_check"};
+                                                       "transfer_check",
+                                                       "loops"};
 constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
                                                     "interval", "timeout",  "retries",
                                                     "port",     "alerting", "transfer_check"};
@@ -296,6 +297,9 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "max_nameservers")) {
             g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
+        }
+        if (const Field* f = find_field(entries, "loops")) {
+            g.loops = static_cast<unsigned>(reader.integer(*f, kLoopsRange));
         }
         if (const Field* f = find_field(entries, "max_addresses")) {
             g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));

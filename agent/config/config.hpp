@@ -73,6 +73,9 @@ struct GlobalConfig {
     unsigned min_usable_nameservers = 2;
     RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
     TransferCheckPtr transfer_check;  // null: no transfer audit
+    // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp); 0: one
+    // per CPU, at most 4.
+    unsigned loops = 0;
 };
 
 struct ZoneConfig {
