@@ -1,6 +1,7 @@
 #include "agent/loop_set.hpp"
 
 #include <algorithm>
+#include <future>
 #include <utility>
 
 #include "agent/loop_assignment.hpp"
@@ -80,12 +81,22 @@ void LoopSet::apply(const Config& config) {
     zones_.clear();
     for (const auto& zone : config.zones) zones_.insert(zone.name);
     auto parts = split_zones_by_loop(config, size());
+    std::vector<std::future<void>> applied;
     for (std::size_t i = 1; i < shards_.size(); ++i) {
         LoopShard* s = shards_[i].get();
         auto part = std::make_shared<const Config>(std::move(parts[i]));
-        s->loop.post([s, part] { s->scheduler.apply(*part); });
+        auto done = std::make_shared<std::promise<void>>();
+        applied.push_back(done->get_future());
+        s->loop.post([s, part, done] {
+            s->scheduler.apply(*part);
+            done->set_value();
+        });
     }
     shards_.front()->scheduler.apply(parts.front());
+    // The other loops never wait for this one, so waiting for them cannot deadlock; a loop
+    // that does not run yet applies its part when it starts.
+    if (!threads_.empty())
+        for (auto& future : applied) future.wait();
 }
 
 bool LoopSet::notify(const std::string& zone, Instant when) {
@@ -133,6 +144,11 @@ SnapshotPtr LoopSet::snapshot() const {
 bool LoopSet::first_round_done() const {
     return std::all_of(shards_.begin(), shards_.end(),
                        [](const auto& s) { return s->first_round_done.load(); });
+}
+
+void LoopSet::join() {
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
 }
 
 void LoopSet::stop() {

@@ -80,8 +80,9 @@ class LoopSet {
     // `soawatch check`: until its first round is done).
     void start(const std::function<void(LoopShard&)>& body);
 
-    // Main loop thread. Each loop applies its zones of `config` (loop 0 at once, the others on
-    // their threads as soon as they get to it).
+    // Main loop thread. Each loop applies its zones of `config` on its thread; once start() has
+    // run, this returns when every loop has (so that, after it, no check of a removed zone is
+    // reported).
     void apply(const Config& config);
 
     // Main loop thread. A NOTIFY for `zone`, handed to the loop that owns it. False when the
@@ -94,6 +95,10 @@ class LoopSet {
     // Any thread: every loop's zones (sorted by name) and their stats added up.
     SnapshotPtr snapshot() const;
     bool first_round_done() const;
+
+    // Main thread. Waits for the other loops' bodies to end by themselves (`soawatch check`:
+    // each when its round is done).
+    void join();
 
     // Main thread. Ends the other loops' threads (their checks in flight publish nothing) and
     // stops every scheduler. Called by the destructor too.

@@ -178,10 +178,11 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
 
     const double cpu_before = cpu_seconds_now();
     const auto started = EventLoop::Clock::now();
-    loop_set.apply(config);
     loop_set.start(round_done);
+    loop_set.apply(config);
     round_done(loop_set.main());
-    loop_set.stop();  // joins the other loops, each done with its round
+    loop_set.join();  // each of the other loops ends when its round is done
+    loop_set.stop();
     stats.seconds = std::chrono::duration<double>(EventLoop::Clock::now() - started).count();
     stats.cpu_seconds = cpu_seconds_now() - cpu_before;
     stats.zones = config.zones.size();

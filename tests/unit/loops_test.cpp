@@ -63,6 +63,16 @@ TEST_CASE("loops: a zone's loop is stable, in range and the zones are balanced",
     // Pinned: the assignment must not change between versions (a reload after an upgrade keeps
     // zones where they are only within one process, but tests and docs quote these).
     CHECK(loop_of_zone("example.com.", 1) == 0);
+    // The same values as tests/integration/test_loops.py computes (its copy of the hash).
+    CHECK(loop_of_zone("example.test.", 2) == 1);
+    CHECK(loop_of_zone("second.test.", 2) == 0);
+    CHECK(loop_of_zone("longsoa.test.", 2) == 1);
+    CHECK(loop_of_zone("gen0001.test.", 2) == 0);
+    CHECK(loop_of_zone("gen0002.test.", 2) == 1);
+    CHECK(loop_of_zone("gen0007.test.", 2) == 1);
+    CHECK(loop_of_zone("example.test.", 3) == 2);
+    CHECK(loop_of_zone("gen0003.test.", 3) == 2);
+    CHECK(loop_of_zone("gen0007.test.", 3) == 1);
     const auto names = zone_names(5000);
     for (unsigned loops : {2U, 3U, 4U, 7U}) {
         INFO("loops " << loops);
@@ -167,7 +177,7 @@ TEST_CASE("loops: a reload's split keeps each remaining zone on its loop", "[loo
     }
 }
 
-TEST_CASE("loops: the stats of the loops add up; rounds are the slowest loop's", "[loops]") {
+TEST_CASE("loops: the stats of the loops add up, rounds are the slowest loop's", "[loops]") {
     AgentStats total;
     total.first_round_done = true;
     AgentStats a;
