@@ -56,7 +56,7 @@ LoopSet::~LoopSet() {
     stop();
 }
 
-void LoopSet::set_stats_augmenter(std::function<void(LoopShard&, AgentStats&)> augment) {
+void LoopSet::set_stats_augmenter(const std::function<void(LoopShard&, AgentStats&)>& augment) {
     for (auto& shard : shards_) {
         LoopShard* s = shard.get();
         s->scheduler.set_stats_augmenter([s, augment](AgentStats& stats) {

@@ -74,7 +74,7 @@ class LoopSet {
 
     // Before start(). `augment` adds the owner's counters to a loop's stats each time that loop
     // publishes them, on its thread.
-    void set_stats_augmenter(std::function<void(LoopShard&, AgentStats&)> augment);
+    void set_stats_augmenter(const std::function<void(LoopShard&, AgentStats&)>& augment);
 
     // Starts one thread per loop but the first, each running `body` (the agent: loop.run();
     // `soawatch check`: until its first round is done).
