@@ -8,8 +8,9 @@
 
 namespace soawatch {
 
-LoopShard::LoopShard(EventLoop& event_loop, const DiscoveryOptions& discovery_options,
-                     Scheduler::CheckObserver on_checked, Scheduler::AuditObserver on_audited)
+LoopShard::LoopShard(EventLoop& event_loop, unsigned loops,
+                     const DiscoveryOptions& discovery_options, Scheduler::CheckObserver on_checked,
+                     Scheduler::AuditObserver on_audited)
     : loop(event_loop),
       discovery(event_loop, discovery_options),
       prober(event_loop),
@@ -18,6 +19,11 @@ LoopShard::LoopShard(EventLoop& event_loop, const DiscoveryOptions& discovery_op
       auditor(transfer_prober),
       scheduler(event_loop, checker, store, std::move(on_checked)) {
     scheduler.set_transfer_auditor(&auditor, std::move(on_audited));
+    // Every loop has a channel of its own to an address that zones of several loops share: the
+    // answers to N bursts of 128 at once overflowed Knot and the sockets at 100,000 zones
+    // (lost answers, then timeouts, which turned channels "silent" and sent more at once).
+    // Split, an address sees at most the 128 in flight that one loop was measured with.
+    if (loops > 1) prober.set_max_inflight(std::max<std::size_t>(16, 128 / loops));
 }
 
 void add_loop_stats(AgentStats& total, const AgentStats& loop) {
@@ -45,7 +51,7 @@ LoopSet::LoopSet(EventLoop& main_loop, unsigned loops, const DiscoveryOptions& d
             loop = own_loops_.back().get();
         }
         Observers observers = observers_for ? observers_for(i) : Observers{};
-        shards_.push_back(std::make_unique<LoopShard>(*loop, discovery_options,
+        shards_.push_back(std::make_unique<LoopShard>(*loop, loops, discovery_options,
                                                       std::move(observers.on_checked),
                                                       std::move(observers.on_audited)));
     }

@@ -30,7 +30,9 @@ namespace soawatch {
 // reads it). Each loop keeps its own status store, as a Scheduler keeps only its own zones in
 // the store it is given after a reload.
 struct LoopShard {
-    LoopShard(EventLoop& loop, const DiscoveryOptions& discovery_options,
+    // `loops`: how many loops share the servers (each loop's channels take their share of the
+    // in-flight budget per address).
+    LoopShard(EventLoop& loop, unsigned loops, const DiscoveryOptions& discovery_options,
               Scheduler::CheckObserver on_checked, Scheduler::AuditObserver on_audited);
     LoopShard(const LoopShard&) = delete;
     LoopShard& operator=(const LoopShard&) = delete;
