@@ -77,6 +77,12 @@ constexpr std::array<Escape, 256> make_escape_table() {
 constexpr std::array<Escape, 256> escape_table = make_escape_table();
 
 void append_label(std::string& out, const uint8_t* p, std::size_t len) {
+    // Most labels need no escape: appended in one piece, not byte by byte (every name of every
+    // answer passes here: 8% of a round's instructions at 10,000 zones, callgrind).
+    if (std::all_of(p, p + len, [](uint8_t c) { return escape_table[c] == Escape::none; })) {
+        out.append(reinterpret_cast<const char*>(p), len);
+        return;
+    }
     for (std::size_t i = 0; i < len; ++i) {
         const uint8_t c = p[i];
         switch (escape_table[c]) {
