@@ -56,6 +56,7 @@ class SoaProber {
     // channel to a shared address: each takes 1/N of the budget, so the bursts an address
     // answers stay the size the default was measured for.
     void set_max_inflight(std::size_t per_channel) { max_inflight_ = per_channel; }
+    std::size_t max_inflight() const { return max_inflight_; }
 
     // Drops channels unused for longer than `idle` (their sockets close).
     void close_idle_channels(std::chrono::seconds idle);
