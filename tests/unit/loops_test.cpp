@@ -26,6 +26,7 @@ namespace {
 
 std::vector<std::string> zone_names(int n, const std::string& suffix = "example.") {
     std::vector<std::string> names;
+    names.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) names.push_back("zone" + std::to_string(i) + "." + suffix);
     return names;
 }
