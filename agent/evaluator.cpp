@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <set>
 
+#include "agent/anycast.hpp"
 #include "agent/common/duration.hpp"
 #include "agent/replication.hpp"
 #include "agent/serial.hpp"
+#include "agent/signatures.hpp"
 
 namespace soawatch {
 
@@ -31,6 +33,8 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.expire_asked = obs.expire_asked;
     s.expire_remaining = obs.expire_remaining;
     s.nsid = obs.nsid;
+    s.dnssec_asked = obs.dnssec_asked;
+    s.rrsig = obs.rrsig;  // read against last_success, set below with the answer's time
     return s;
 }
 
@@ -219,6 +223,16 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             // (a timeout says nothing about who is behind it); an answer without NSID clears it.
             if (!obs.answered) s.nsid = p->nsid;
         }
+        // The instances behind the address (anycast), from this round's answers and the last.
+        // Most addresses have one identity or none: they skip this without allocating.
+        if (!r.instance_samples.empty() ||
+            (p && (p->instances || (!obs.nsid.empty() && obs.nsid.view() != p->nsid.view())))) {
+            std::vector<const SoaObservation*> heard{&obs};
+            if (!s.is_primary)
+                for (const auto& sample : r.instance_samples)
+                    if (sample.target == s.target) heard.push_back(&sample);
+            track_instances(p, heard, ref, now.wall, r.instance_window, s);
+        }
         ++s.probes_total;
         if (!obs.usable()) {
             ++s.errors_by_reason[static_cast<std::size_t>(obs.error)];
@@ -289,6 +303,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     if (prev) z.reference_soa.share_with(prev->reference_soa);
     for (auto& s : z.servers) s.soa.share_with(z.reference_soa);
     assess_replication(prev, z, rules_of(r));
+    track_signatures(z, r.dnssec, rules_of(r), now.wall);
 
     // Consistency and the verdict.
     std::set<std::string> usable_names;
@@ -350,6 +365,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                           "); the rest were not probed");
 
     replication_findings(z, rules_of(r), critical, warning);
+    signature_findings(z, rules_of(r), now.wall, critical, warning);
+    instance_findings(z, warning);
 
     if (ns_rows_total == 0) {
         // Nothing to compare; but an unusable primary is CRITICAL on its own (the zone cannot

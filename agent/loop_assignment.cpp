@@ -44,11 +44,6 @@ int32_t jump_consistent_hash(uint64_t key, int32_t buckets) {
 
 }  // namespace
 
-unsigned effective_loops(unsigned configured, unsigned cpus) {
-    if (configured >= 1) return configured;
-    return std::clamp(cpus, 1U, kMaxDefaultLoops);
-}
-
 unsigned loop_of_zone(std::string_view canonical_name, unsigned loops) {
     if (loops <= 1) return 0;
     const uint64_t key = splitmix64_finalize(fnv1a64(canonical_name) ^ kLoopSalt);

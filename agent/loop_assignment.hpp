@@ -11,14 +11,6 @@
 
 namespace soawatch {
 
-// The loops used when the config says none (global.loops: 0): one per CPU, at most this many.
-// Past 4 the loopback servers of a benchmark, not the agent, are the limit on most machines.
-inline constexpr unsigned kMaxDefaultLoops = 4;
-
-// global.loops as run: `configured` when set (>= 1), else min(cpus, kMaxDefaultLoops), at
-// least 1.
-unsigned effective_loops(unsigned configured, unsigned cpus);
-
 // The loop, in [0, loops), of a zone given by its canonical name. FNV-1a 64 of the name, salted
 // so that it does not follow --shard's choice (shard_of_zone: with --shard=1/2 and 2 loops the
 // unsalted hash would put every zone of the shard on one loop), the SplitMix64 finalizer, then

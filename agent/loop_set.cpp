@@ -17,8 +17,11 @@ LoopShard::LoopShard(EventLoop& event_loop, unsigned loops,
       checker(discovery, prober),
       transfer_prober(event_loop),
       auditor(transfer_prober),
+      delegation_prober(event_loop),
+      delegation_checker(discovery, delegation_prober),
       scheduler(event_loop, checker, store, std::move(on_checked)) {
-    scheduler.set_transfer_auditor(&auditor, std::move(on_audited));
+    scheduler.set_transfer_auditor(&auditor, on_audited);
+    scheduler.set_delegation_checker(&delegation_checker, std::move(on_audited));
     // Every loop has a channel of its own to an address that zones of several loops share: the
     // answers to N bursts of 128 at once overflowed Knot and the sockets at 100,000 zones
     // (lost answers, then timeouts, which turned channels "silent" and sent more at once).
@@ -122,6 +125,10 @@ void LoopSet::on_each_loop(const std::function<void(LoopShard&)>& fn) {
     fn(*shards_.front());
 }
 
+void LoopSet::set_vantage(const std::string& vantage) {
+    for (auto& shard : shards_) shard->store.set_vantage(vantage);
+}
+
 SnapshotPtr LoopSet::snapshot() const {
     if (shards_.size() == 1) return shards_.front()->store.snapshot();
     auto merged = std::make_shared<Snapshot>();
@@ -143,6 +150,7 @@ SnapshotPtr LoopSet::snapshot() const {
                            merged->zones.end(), by_name);
         add_loop_stats(merged->stats, part->stats);
     }
+    merged->vantage = parts.front()->vantage;  // every loop's store names the same one
     merged->taken = Clock::now();
     return merged;
 }

@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "agent/config/config.hpp"
+#include "agent/delegation_check.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/status_store.hpp"
 #include "agent/transfer_audit.hpp"
 #include "agent/zone_check.hpp"
+#include "probes/delegation_probe.hpp"
 #include "probes/discovery.hpp"
 #include "probes/event_loop.hpp"
 #include "probes/soa_probe.hpp"
@@ -31,7 +33,8 @@ namespace soawatch {
 // the store it is given after a reload.
 struct LoopShard {
     // `loops`: how many loops share the servers (each loop's channels take their share of the
-    // in-flight budget per address).
+    // in-flight budget per address). `on_audited` observes the transfer audits and the
+    // delegation checks.
     LoopShard(EventLoop& loop, unsigned loops, const DiscoveryOptions& discovery_options,
               Scheduler::CheckObserver on_checked, Scheduler::AuditObserver on_audited);
     LoopShard(const LoopShard&) = delete;
@@ -44,6 +47,9 @@ struct LoopShard {
     ZoneChecker checker;
     TransferProber transfer_prober;
     TransferAuditor auditor;
+    // The delegation check (parent/child NS sets, glue) of this loop's zones, on its channels.
+    DelegationProber delegation_prober;
+    DelegationChecker delegation_checker;
     Scheduler scheduler;
     // Set by the loop whenever it publishes its stats; read by any thread (/readyz).
     std::atomic<bool> first_round_done{false};
@@ -93,6 +99,9 @@ class LoopSet {
 
     // Main loop thread. Runs fn on every loop's thread (loop 0's at once).
     void on_each_loop(const std::function<void(LoopShard&)>& fn);
+
+    // Before start(). The vantage every loop's store (and so the merged snapshot) names.
+    void set_vantage(const std::string& vantage);
 
     // Any thread: every loop's zones (sorted by name) and their stats added up.
     SnapshotPtr snapshot() const;

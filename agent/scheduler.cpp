@@ -4,7 +4,9 @@
 #include <functional>
 #include <utility>
 
+#include "agent/anycast.hpp"
 #include "agent/common/log.hpp"
+#include "agent/delegation_findings.hpp"
 #include "agent/evaluator.hpp"
 #include "agent/fast_reprobe.hpp"
 
@@ -30,6 +32,12 @@ bool probes_the_same(const ZoneCheckSpec& a, const ZoneCheckSpec& b) {
     return a.primary == b.primary && same_list(a.nameserver_addresses, b.nameserver_addresses) &&
            a.nameserver_names == b.nameserver_names && a.probe == b.probe &&
            a.max_nameservers == b.max_nameservers && a.max_addresses == b.max_addresses;
+}
+
+// Whether two optional target lists hold the same targets.
+bool same_targets(const std::shared_ptr<const std::vector<ProbeTarget>>& a,
+                  const std::shared_ptr<const std::vector<ProbeTarget>>& b) {
+    return a == b || (a && b && *a == *b);
 }
 
 }  // namespace
@@ -86,6 +94,15 @@ void Scheduler::apply(const Config& config) {
                         spec.transfer_check->tsig != zone->spec.transfer_check->tsig)) {
                 // Turned on, a shorter interval or another key: audit at the next check.
                 zone->audit_due.reset();
+            }
+            if (!spec.delegation_check) {  // check turned off: forget its findings
+                zone->delegation.reset();
+                zone->delegation_due.reset();
+            } else if (zone->delegation_due &&
+                       (!zone->spec.delegation_check ||
+                        spec.delegation_check->interval < zone->spec.delegation_check->interval ||
+                        !same_targets(spec.parent_nameservers, zone->spec.parent_nameservers))) {
+                zone->delegation_due.reset();  // check at the next check
             }
             zone->spec = std::move(spec);
             const bool interval_changed = zone->interval != interval;
@@ -155,13 +172,25 @@ void Scheduler::arm_wake() {
 
 void Scheduler::run_due() {
     const auto now = Mono::now();
+    std::size_t started = 0;
     while (!due_.empty() && due_.front().when <= now && !stopped_) {
+        if (started == kMaxChecksPerPass) {
+            // The rest on the loop's next pass, after the answers that came in meanwhile.
+            if (wake_timer_) loop_.cancel_timer(wake_timer_);
+            wake_at_ = now;
+            wake_timer_ = loop_.add_timer(now, [this] {
+                wake_timer_ = 0;
+                run_due();
+            });
+            return;
+        }
         std::pop_heap(due_.begin(), due_.end(), std::greater<>{});
         const Due due = std::move(due_.back());
         due_.pop_back();
         auto it = zones_.find(due.zone);
         if (it == zones_.end() || it->second->ticket != due.ticket) continue;  // stale
         run_check(it->first, *it->second);
+        ++started;
     }
     arm_wake();
 }
@@ -192,9 +221,12 @@ void Scheduler::run_check(const std::string& name, Zone& zone) {
     const double delay = std::chrono::duration<double>(started - zone.scheduled_for).count();
     round_max_delay_ = std::max(round_max_delay_, delay);
     const uint64_t generation = zone.generation;
-    checker_.check(zone.spec, [this, name, generation](ZoneCheckResult result) {
-        on_checked(name, generation, std::move(result));
-    });
+    checker_.check(
+        zone.spec,
+        [this, name, generation](ZoneCheckResult result) {
+            on_checked(name, generation, std::move(result));
+        },
+        zone.status ? instance_sampling(*zone.status) : std::vector<InstanceSampling>{});
 }
 
 void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result) {
@@ -231,13 +263,13 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     status->fast_reprobe = zone.fast_until.has_value();
     status->evaluated_verdict = status->verdict;
     status->evaluated_reasons = status->reasons.size();
-    status->transfer = zone.audit;
-    apply_transfer_findings(*status);
+    apply_audits(zone, *status);
 
     if (observer_) observer_(result, *status);
     zone.status = status;
     store_.publish(status);
     maybe_audit(name, zone);
+    maybe_check_delegation(name, zone);
     ++stats_.checks_total;
 
     // Round bookkeeping: a regular check advances the zone's slot.
@@ -314,11 +346,53 @@ void Scheduler::on_audited(const std::string& name, uint64_t generation,
     // The zone's latest status with the new findings: published now, not at the next check.
     auto status = std::make_shared<ZoneStatus>(*zone.status);
     status->new_propagations.clear();  // counted when that check was published
-    status->transfer = zone.audit;
-    apply_transfer_findings(*status);
+    apply_audits(zone, *status);
     zone.status = status;
     store_.publish(status);
     if (audit_observer_) audit_observer_(*status);
+}
+
+void Scheduler::apply_audits(const Zone& zone, ZoneStatus& status) {
+    status.transfer = zone.audit;
+    apply_transfer_findings(status);  // resets the reasons to the evaluator's own first
+    status.delegation = zone.delegation;
+    apply_delegation_findings(status);
+}
+
+void Scheduler::maybe_check_delegation(const std::string& name, Zone& zone) {
+    if (!delegation_checker_ || !zone.spec.delegation_check || zone.checking_delegation ||
+        !zone.status)
+        return;
+    const auto now = Mono::now();
+    if (zone.delegation_due && now < *zone.delegation_due) return;
+    zone.checking_delegation = true;
+    ++audits_running_;
+    zone.delegation_due =
+        now + std::chrono::duration_cast<Mono::duration>(zone.spec.delegation_check->interval);
+    const uint64_t generation = zone.generation;
+    delegation_checker_->check(
+        *zone.status, zone.spec,
+        [this, name, generation](std::shared_ptr<const DelegationAudit> audit) {
+            on_delegation_checked(name, generation, std::move(audit));
+        });
+}
+
+void Scheduler::on_delegation_checked(const std::string& name, uint64_t generation,
+                                      std::shared_ptr<const DelegationAudit> audit) {
+    --audits_running_;
+    auto it = zones_.find(name);
+    if (it == zones_.end() || it->second->generation != generation) return;
+    Zone& zone = *it->second;
+    zone.checking_delegation = false;
+    if (stopped_ || !zone.spec.delegation_check) return;
+    zone.delegation = std::move(audit);
+    if (!zone.status) return;
+    auto status = std::make_shared<ZoneStatus>(*zone.status);
+    status->new_propagations.clear();  // counted when that check was published
+    apply_audits(zone, *status);
+    zone.status = status;
+    store_.publish(status);
+    if (delegation_observer_) delegation_observer_(*status);
 }
 
 void Scheduler::publish_stats() {

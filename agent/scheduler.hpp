@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/config/config.hpp"
+#include "agent/delegation_check.hpp"
 #include "agent/status_store.hpp"
 #include "agent/transfer_audit.hpp"
 #include "agent/zone_check.hpp"
@@ -71,11 +72,24 @@ class Scheduler {
         auditor_ = auditor;
         audit_observer_ = std::move(observer);
     }
+    // The delegation check (delegation_check): zones that have one are checked by `checker`
+    // after a check, at most once per their delegation_check.interval, the first time after
+    // their first check. `observer` as for the transfer audit. Counted in audits_running().
+    void set_delegation_checker(DelegationChecker* checker, AuditObserver observer = {}) {
+        delegation_checker_ = checker;
+        delegation_observer_ = std::move(observer);
+    }
     std::size_t audits_running() const { return audits_running_; }
 
     bool first_round_done() const { return first_round_done_; }
     const AgentStats& stats() const { return stats_; }
     std::size_t zone_count() const { return zones_.size(); }
+
+    // Checks started in one pass of the loop; more due ones start on the next pass, after the
+    // loop has read the answers that came in. Starting 100,000 due checks in one pass (the first
+    // round of `soawatch check`) queued every query before the first answer was read: the
+    // servers idled while the loop only queued (docs/PERFORMANCE.md, discovery).
+    static constexpr std::size_t kMaxChecksPerPass = 64;
 
   private:
     struct Zone {
@@ -103,6 +117,10 @@ class Scheduler {
         std::shared_ptr<const TransferAudit> audit;
         bool auditing = false;
         std::optional<EventLoop::Clock::time_point> audit_due;
+        // Delegation check: the same three.
+        std::shared_ptr<const DelegationAudit> delegation;
+        bool checking_delegation = false;
+        std::optional<EventLoop::Clock::time_point> delegation_due;
     };
 
     // A check due at `when`. The zone's earlier pending check, if any, is dropped.
@@ -114,6 +132,11 @@ class Scheduler {
     void maybe_audit(const std::string& name, Zone& zone);
     void on_audited(const std::string& name, uint64_t generation,
                     std::shared_ptr<const TransferAudit> audit);
+    void maybe_check_delegation(const std::string& name, Zone& zone);
+    void on_delegation_checked(const std::string& name, uint64_t generation,
+                               std::shared_ptr<const DelegationAudit> audit);
+    // The audits' findings (transfer, delegation) of `zone` into `status`.
+    static void apply_audits(const Zone& zone, ZoneStatus& status);
 
     EventLoop& loop_;
     ZoneChecker& checker_;
@@ -155,6 +178,8 @@ class Scheduler {
     EventLoop::Clock::duration first_round_window_ = std::chrono::seconds(10);
     TransferAuditor* auditor_ = nullptr;
     AuditObserver audit_observer_;
+    DelegationChecker* delegation_checker_ = nullptr;
+    AuditObserver delegation_observer_;
     std::size_t audits_running_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 namespace soawatch {
 
@@ -26,6 +27,11 @@ void StatusStore::set_stats(const AgentStats& stats) {
     stats_ = stats;
 }
 
+void StatusStore::set_vantage(std::string vantage) {
+    MutexLock lock(mutex_);
+    vantage_ = std::move(vantage);
+}
+
 SnapshotPtr StatusStore::snapshot() const {
     auto snap = std::make_shared<Snapshot>();
     {
@@ -33,6 +39,7 @@ SnapshotPtr StatusStore::snapshot() const {
         snap->zones.reserve(zones_.size());
         for (const auto& [name, status] : zones_) snap->zones.push_back(status);
         snap->stats = stats_;
+        snap->vantage = vantage_;
     }
     snap->taken = Clock::now();
     return snap;

@@ -33,6 +33,7 @@ struct Snapshot {
     std::vector<ZoneStatusPtr> zones;  // sorted by zone name
     AgentStats stats;
     Clock::time_point taken;
+    std::string vantage;  // where the agent watches from (agent/config/vantage.hpp); "": none
 };
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
@@ -45,6 +46,8 @@ class StatusStore {
     // Keeps only the zones named (after a reload). Thread-safe.
     void retain(const std::vector<std::string>& zones);
     void set_stats(const AgentStats& stats);
+    // The vantage every snapshot names (the API and the page show it). Thread-safe.
+    void set_vantage(std::string vantage);
     // A consistent copy of everything published so far. Thread-safe; O(zones) pointer copies.
     SnapshotPtr snapshot() const;
     // One zone, or nullptr. Thread-safe.
@@ -54,6 +57,7 @@ class StatusStore {
     mutable Mutex mutex_;
     std::map<std::string, ZoneStatusPtr> zones_ GUARDED_BY(mutex_);
     AgentStats stats_ GUARDED_BY(mutex_);
+    std::string vantage_ GUARDED_BY(mutex_);
 };
 
 }  // namespace soawatch

@@ -4,6 +4,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "agent/anycast.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
@@ -45,6 +46,15 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;
     spec.transfer_check = effective_transfer_check(global, zone);
+    spec.instance_window = instance_window(effective_interval(global, zone));
+    spec.anycast_samples = global.anycast_samples;
+    spec.delegation_check = effective_delegation_check(global, zone);
+    if (!zone.parent_nameservers.empty()) {
+        std::vector<ProbeTarget> parents;
+        for (const auto& endpoint : zone.parent_nameservers)
+            parents.push_back({"", endpoint.address, endpoint.port});
+        spec.parent_nameservers = std::make_shared<const std::vector<ProbeTarget>>(parents);
+    }
     return spec;
 }
 
@@ -54,11 +64,17 @@ struct ZoneChecker::Round {
     // The spec, copied once for a check that waits on lookups: their callbacks outlive the
     // caller's spec and share this copy rather than each capturing its own.
     ZoneCheckSpec spec;
-    std::size_t pending = 0;
+    std::vector<InstanceSampling> sampling;
+    unsigned anycast_samples = 0;           // the spec's
+    std::shared_ptr<const SoaQuery> query;  // the zone's SOA query, built once per check
+    SoaProbeOptions options;
+    // Probes out, plus one until probe_all has started them all (so probes that finish early,
+    // the primary's during discovery or an address's before the loop ends, cannot complete
+    // the round before every probe is out).
+    std::size_t pending = 1;
     Callback done;
 
-    // Called once per finished probe (and once by probe_all itself, so probes that finish
-    // before probe_all returns cannot complete the round early).
+    // Called once per finished probe and once by probe_all itself.
     void finish_one() {
         if (--pending > 0) return;
         result.finished = Instant::now();
@@ -66,13 +82,56 @@ struct ZoneChecker::Round {
     }
 };
 
-void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done) {
+// global.anycast_samples: an address that answered with an NSID and is not sampled already
+// (known anycast) is asked again that many times at once, each on its own lane (source port).
+void ZoneChecker::sample_on_first_sight(const std::shared_ptr<Round>& round, std::size_t i) {
+    const SoaObservation& obs = round->result.observations[i];
+    if (!obs.usable() || obs.nsid.empty()) return;
+    if (std::any_of(round->sampling.begin(), round->sampling.end(),
+                    [&](const InstanceSampling& s) { return s.target == obs.target; }))
+        return;
+    const ProbeTarget target = obs.target;
+    for (unsigned lane = 1; lane <= round->anycast_samples; ++lane) {
+        const std::size_t slot = round->result.instance_samples.size();
+        round->result.instance_samples.emplace_back();
+        ++round->pending;
+        prober_.probe(
+            round->query, target, round->options,
+            [round, slot](SoaObservation sample) {
+                round->result.instance_samples[slot] = std::move(sample);
+                round->finish_one();
+            },
+            lane);
+    }
+}
+
+void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
+                        std::vector<InstanceSampling> sampling) {
     auto round = std::make_shared<Round>();
     round->done = std::move(done);
+    round->sampling = std::move(sampling);
+    round->anycast_samples = spec.anycast_samples;
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
+    result.dnssec = spec.probe.dnssec;
+    result.instance_window = spec.instance_window;
     result.started = Instant::now();
+    round->options.timeout = spec.probe.timeout;
+    round->options.retries = spec.probe.retries;
+    round->options.edns_udp_size = spec.probe.edns_udp_size;
+    round->query = make_soa_query(result.zone, round->options.edns_udp_size,
+                                  spec.probe.dnssec != DnssecMode::off);
+    // The hidden primary's address is configured: its probe needs no discovery, so it starts
+    // now rather than after the NS lookups (it runs while they are on the wire).
+    if (spec.primary) {
+        ++round->pending;
+        ProbeTarget primary{"", spec.primary->address, spec.primary->port};
+        prober_.probe(round->query, primary, round->options, [round](SoaObservation obs) {
+            round->result.primary = std::move(obs);
+            round->finish_one();
+        });
+    }
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
                                                          const DiscoveredNameserver& ns) {
@@ -168,27 +227,40 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
                                 " probed (global.max_addresses)";
     }
 
-    SoaProbeOptions options;
-    options.timeout = spec.probe.timeout;
-    options.retries = spec.probe.retries;
-    options.edns_udp_size = spec.probe.edns_udp_size;
-
-    const auto query = make_soa_query(result.zone, options.edns_udp_size);
     result.observations.resize(unique.size());
-    round->pending = unique.size() + 1;  // +1: probes may finish before the loop below ends
-    if (spec.primary) {
-        ++round->pending;
-        ProbeTarget primary{"", spec.primary->address, spec.primary->port};
-        prober_.probe(query, primary, options, [round](SoaObservation obs) {
-            round->result.primary = std::move(obs);
-            round->finish_one();
-        });
-    }
+    round->pending += unique.size();
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(query, *unique[i], options, [round, i](SoaObservation obs) {
-            round->result.observations[i] = std::move(obs);
-            round->finish_one();
-        });
+        prober_.probe(round->query, *unique[i], round->options,
+                      [this, round, i](SoaObservation obs) {
+                          round->result.observations[i] = std::move(obs);
+                          if (round->anycast_samples > 0) sample_on_first_sight(round, i);
+                          round->finish_one();
+                      });
+    }
+    // Anycast addresses: each sample on its own lane (channel, so source port) at once; an
+    // address no longer among this round's targets is not sampled.
+    std::size_t samples = 0;
+    for (const auto& s : round->sampling) samples += s.samples;
+    round->result.instance_samples.resize(samples);
+    std::size_t next = 0;
+    for (const auto& s : round->sampling) {
+        const bool probed = std::any_of(unique.begin(), unique.end(),
+                                        [&](const ProbeTarget* t) { return *t == s.target; });
+        for (unsigned lane = 1; lane <= s.samples; ++lane, ++next) {
+            if (!probed) {
+                round->result.instance_samples[next].target = s.target;
+                round->result.instance_samples[next].error = ProbeError::network_error;
+                continue;
+            }
+            ++round->pending;
+            prober_.probe(
+                round->query, s.target, round->options,
+                [round, next](SoaObservation obs) {
+                    round->result.instance_samples[next] = std::move(obs);
+                    round->finish_one();
+                },
+                lane);
+        }
     }
     round->finish_one();
 }

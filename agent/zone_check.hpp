@@ -30,6 +30,13 @@ struct ZoneCheckSpec {
     // of the verdict (agent/replication.hpp). Null: the defaults.
     std::shared_ptr<const AlertRuleSet> rules;
     TransferCheckPtr transfer_check;  // null: no transfer audit for this zone
+    // How long an anycast instance is remembered after its last answer (agent/anycast.hpp):
+    // kInstanceWindowIntervals of the zone's interval.
+    Duration instance_window{180000};
+    unsigned anycast_samples = 0;         // global.anycast_samples
+    DelegationCheckPtr delegation_check;  // null: no delegation check for this zone
+    // zones[].parent_nameservers as targets; null: the parent's servers are discovered.
+    std::shared_ptr<const std::vector<ProbeTarget>> parent_nameservers;
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 
@@ -48,10 +55,20 @@ class NameserverLists {
 ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone,
                               NameserverLists* lists = nullptr);
 
+// An address known to have several instances behind it (agent/anycast.hpp): probed `samples`
+// more times in the round, each from another source port, so that every instance is reached.
+struct InstanceSampling {
+    ProbeTarget target;
+    unsigned samples = 0;
+};
+
 struct ZoneCheckResult {
     std::string zone;
-    std::optional<SoaObservation> primary;         // when a primary is configured
-    std::vector<SoaObservation> observations;      // one per nameserver address
+    std::optional<SoaObservation> primary;     // when a primary is configured
+    std::vector<SoaObservation> observations;  // one per nameserver address
+    // The extra probes of addresses with several instances (InstanceSampling): they only tell
+    // the evaluator which instance has which serial, never the address's state.
+    std::vector<SoaObservation> instance_samples;
     std::vector<UnresolvedNameserver> unresolved;  // NS names with no address
     std::string discovery_error;
     bool discovery_from_cache = false;
@@ -62,6 +79,8 @@ struct ZoneCheckResult {
     Instant finished;
     std::optional<Instant> change_signal;       // a NOTIFY that triggered this check
     std::shared_ptr<const AlertRuleSet> rules;  // the spec's (null: the defaults)
+    DnssecMode dnssec = DnssecMode::automatic;  // the spec's: what the signatures are held to
+    Duration instance_window{180000};           // the spec's
 };
 
 class ZoneChecker {
@@ -70,10 +89,13 @@ class ZoneChecker {
     ZoneChecker(Discovery& discovery, SoaProber& prober) : discovery_(discovery), prober_(prober) {}
 
     // Runs on the loop thread; the callback runs once when every probe has finished.
-    void check(const ZoneCheckSpec& spec, Callback done);
+    // `sampling`: addresses to probe again from other source ports (anycast instances).
+    void check(const ZoneCheckSpec& spec, Callback done,
+               std::vector<InstanceSampling> sampling = {});
 
   private:
     struct Round;
+    void sample_on_first_sight(const std::shared_ptr<Round>& round, std::size_t i);
     void probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
                    const std::vector<ProbeTarget>& targets);
 

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config/dnssec_mode.hpp"
+#include "agent/delegation_status.hpp"
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/transfer_observation.hpp"
@@ -131,6 +133,29 @@ class SharedSoa {
     std::shared_ptr<dns::SoaRdata> soa_;
 };
 
+// What the RRSIG(SOA) an address serves means (agent/signatures.hpp): one byte, in a row's
+// padding (300,000 rows at scale).
+struct SignatureFindings {
+    bool expired : 1 = false;       // expiration passed: validators reject its answers
+    bool expiring : 1 = false;      // less than SignatureExpiringSoon.min_validity left
+    bool below_expire : 1 = false;  // validity left < the zone's expire there (SOA or EXPIRE)
+    bool older : 1 = false;         // expires before the newest signature another address serves
+    bool missing : 1 = false;       // usable answer without RRSIG(SOA), the zone being signed
+};
+static_assert(sizeof(SignatureFindings) == 1);
+// One instance behind an anycast address, known by its NSID (agent/anycast.hpp): the serial it
+// last answered and when. Kept only for addresses that answered from two or more NSIDs within
+// the window.
+struct InstanceStatus {
+    SharedNsid nsid;
+    uint32_t serial = 0;            // of its last usable answer
+    Clock::time_point last_seen{};  // that answer (wall clock: the window is minutes long)
+    uint32_t serial_behind = 0;     // RFC 1982 steps behind the zone's reference; 0 unless behind
+    // Behind the reference while another instance of the same address answered a newer serial
+    // within the window: AnycastInstanceBehind.
+    bool lagging = false;
+};
+
 struct NameserverStatus {
     ProbeTarget target;       // nameserver name ("" when given as an address), address, port
     bool is_primary = false;  // the configured hidden primary (not necessarily in the NS set)
@@ -145,10 +170,12 @@ struct NameserverStatus {
     // (EDNS EXPIRE flags, described below, sit in the padding here: 300,000 rows at scale.)
     bool expire_asked = false;
     bool expired = false;
+    bool dnssec_asked = false;  // the probe set DO (EDNS on, dnssec not false)
     unsigned rcode = 0;
     bool authoritative = false;
     bool refresh_failing = false;
     bool expiry_near = false;
+    SignatureFindings signature_findings;
     Transport transport = Transport::udp;
     SharedSoa soa;  // of the last usable answer this round
     std::chrono::duration<double> rtt{0};
@@ -184,6 +211,21 @@ struct NameserverStatus {
     // renders them); empty when the last answer carried none (EDNS off, a server without an
     // identity configured, one that ignores the option).
     SharedNsid nsid;
+
+    // DNSSEC (agent/signatures.hpp): the RRSIG(SOA) of the last usable answer this round, as
+    // answered (dnssec_asked and signature_findings sit in the padding above), and its times on
+    // the clock: RFC 4034 3.1.5 read against the time of that answer (last_success).
+    std::optional<RrsigTimes> rrsig;
+    struct Signature {
+        int64_t inception = 0;   // seconds since the epoch
+        int64_t expiration = 0;  // seconds since the epoch
+        uint16_t key_tag = 0;
+        uint8_t algorithm = 0;
+    };
+    std::optional<Signature> signature() const;
+    // The instances behind this address (sorted by NSID octets), while two or more NSIDs
+    // answered it within the window (agent/anycast.hpp); null otherwise, as for most addresses.
+    std::shared_ptr<const std::vector<InstanceStatus>> instances;
 };
 
 // How messages (the zone's reasons, alert texts) name a server: "ns1.example. (192.0.2.1)",
@@ -260,10 +302,18 @@ struct ZoneStatus {
     // fail (one sentence each; empty: sane, or no reference SOA).
     std::vector<SoaFieldMismatch> soa_field_mismatches;
     std::vector<std::string> soa_timer_problems;
+    // DNSSEC (agent/signatures.hpp): the zone's dnssec setting, whether any address served an
+    // RRSIG(SOA) this round, and the latest expiration among them (the others are held to it).
+    DnssecMode dnssec = DnssecMode::automatic;
+    bool signed_zone = false;
+    std::optional<int64_t> newest_signature_expiration;
     // The latest transfer audit; null while the audit is off or has not finished yet. Its
     // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
     // and number of reasons are kept so a new audit replaces the old findings.
     std::shared_ptr<const TransferAudit> transfer;
+    // The latest delegation check (agent/delegation_check.hpp); null while it is off or has not
+    // finished yet. Its findings are added to verdict and reasons after the transfer audit's.
+    std::shared_ptr<const DelegationAudit> delegation;
     Verdict evaluated_verdict = Verdict::unknown;
     std::size_t evaluated_reasons = 0;
 };

@@ -88,7 +88,16 @@ SecondaryRefreshFailing fires after refresh + 2 x retry (2 min, plus the 30 s "f
   LAB_DIR=$LAB_DIR $lab unisolate ns2
 or open AXFR to anyone on one server (ZoneTransferOpen at the next transfer audit, within 1m):
   LAB_DIR=$LAB_DIR $lab open-xfr ns2; LAB_DIR=$LAB_DIR $lab close-xfr ns2
+The secondaries are ns1 (NSD), ns2 (Knot), ns3 (BIND) and ns4 (PowerDNS, $LAB_NS4):
+every fault above works on each, e.g. LAB_DIR=$LAB_DIR $lab break-xfr ns4
 Ctrl-C stops the agent and the lab.
 
 EOT
-"$bin" --config.file="$config" --web.listen-address="$listen" --web.enable-lifecycle
+# In the background, so that however this script ends (Ctrl-C, a SIGTERM to it, an error) the
+# EXIT trap stops the agent before the lab: a SIGTERM to the script alone used to leave the agent
+# running on the listen address after the lab was gone.
+"$bin" --config.file="$config" --web.listen-address="$listen" --web.enable-lifecycle &
+agent=$!
+trap 'kill "$agent" 2>/dev/null || true; wait "$agent" 2>/dev/null || true; cleanup' EXIT
+trap 'exit 130' INT TERM
+wait "$agent"

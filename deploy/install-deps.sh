@@ -15,9 +15,14 @@ runtime_pkgs=(libc-ares2 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 ca-ce
 build_pkgs+=(libmicrohttpd-dev libgnutls28-dev)
 runtime_pkgs+=(libmicrohttpd12 libgnutls30)
 lab_pkgs=(bind9 bind9-dnsutils nsd knot knot-dnsutils iproute2 procps)
+# PowerDNS (ns4, and the primary of lab up --primary pdns): its sqlite3 database is written by
+# the lab with the sqlite3 CLI.
+lab_pkgs+=(pdns-server pdns-backend-sqlite3 sqlite3)
 # The lab's discovery resolver (deploy/lab/resolver.sh); without it the lab falls back to its
 # primary as the resolver and tests/integration/test_resolver.py skips.
 lab_pkgs+=(unbound)
+# The lab's signed zone: dnssec-keygen and dnssec-signzone (bind9 depends on it; named here).
+lab_pkgs+=(bind9-utils)
 test_pkgs=(python3 prometheus prometheus-alertmanager chromium dnsperf prometheus-blackbox-exporter
     curl clang-format
     clang libclang-rt-14-dev)  # clang: libFuzzer
@@ -30,9 +35,14 @@ runtime_pkgs+=(libssl3 libcrypt1)
 test_pkgs+=(openssl util-linux)
 # The lint test (tests/check_tidy.sh): clang-tidy with Clang's thread-safety analysis.
 test_pkgs+=(clang-tidy)
+# bench/run --discovery --resolver unbound: discovery through a recursive resolver.
+test_pkgs+=(unbound)
 # The image test (tests/integration/test_image.py): a Debian 12 base image bootstrapped from
 # the archive, the Dockerfile built with buildah (chroot isolation: no container runtime).
 test_pkgs+=(debootstrap debian-archive-keyring buildah)
+# The delegation parity test (tests/integration/test_delegation.py) runs Zonemaster's
+# Delegation and Consistency test cases against the lab's faulty zones.
+test_pkgs+=(zonemaster-cli)
 
 want=()
 want_npm=0  # the deploy tests' npm packages (test group)

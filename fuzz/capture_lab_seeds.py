@@ -2,7 +2,7 @@
 """Captures real DNS messages from the lab (deploy/lab/lab) into fuzz/corpus/lab/.
 
 Every file is one message exactly as a real server sent it (BIND, NSD, Knot): SOA answers over
-UDP and TCP, with and without EDNS, a referral, REFUSED, NXDOMAIN, NODATA, SERVFAIL, a truncated
+UDP and TCP, with and without EDNS, of the signed zone with DO, a referral, REFUSED, NXDOMAIN, NODATA, SERVFAIL, a truncated
 UDP answer, answers with glue, and the NOTIFY messages BIND sends (plain and TSIG-signed). The
 DNS fuzz targets (dns_parse, soa_response, notify) all read this folder besides their own, and
 ctest replays it.
@@ -116,6 +116,10 @@ def main():
         keep(f"{soft}-soa-plain", ask_udp(addr, port, query("example.test", SOA, edns=0)))
         keep(f"{soft}-soa-tcp", ask_tcp(addr, port, query("gen0001.test", SOA)))
         keep(f"{soft}-soa-do-nsid", ask_udp(addr, port, query("second.test", SOA, do=True, nsid=True)))
+        # The signed zone with DO (RFC 3225): RRSIG(SOA) and, from BIND and NSD, NS and RRSIG(NS);
+        # over TCP whole, and over UDP with 512 advertised (TC, or trimmed to fit).
+        keep(f"{soft}-signed-soa-do-tcp", ask_tcp(addr, port, query("signed.test", SOA, do=True)))
+        keep(f"{soft}-signed-soa-do-512", ask_udp(addr, port, query("signed.test", SOA, edns=512, do=True)))
         keep(f"{soft}-ns", ask_udp(addr, port, query("example.test", NS)))
         keep(f"{soft}-any", ask_tcp(addr, port, query("example.test", ANY)))
         keep(f"{soft}-nodata-mx", ask_udp(addr, port, query("www.example.test", MX)))

@@ -22,7 +22,7 @@ FUZZ = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(FUZZ.parent / "tests" / "support"))
 import misbehaving_dns  # noqa: E402
 
-A, NS, CNAME, SOA, TXT, AAAA, OPT = 1, 2, 5, 6, 16, 28, 41
+A, NS, CNAME, SOA, TXT, AAAA, OPT, RRSIG = 1, 2, 5, 6, 16, 28, 41, 46
 IN, CH = 1, 3
 
 
@@ -68,6 +68,12 @@ Q_EXAMPLE = question(EXAMPLE)  # 12..29
 
 def soa_rdata(at=12):
     return labels_then(at, "ns1") + labels_then(at, "hostmaster") + SOA_NUMBERS
+
+
+def rrsig_rdata(expiration, inception, signer=EXAMPLE, key_tag=12345, covered=SOA):
+    """RFC 4034 3.1: type covered, algorithm 13, labels 2, original TTL, times, key tag,
+    signer, a 64-octet signature."""
+    return struct.pack(">HBBIIIH", covered, 13, 2, 3600, expiration, inception, key_tag) + signer + b"\x5a" * 64
 
 
 def pointer_chain(hops):
@@ -121,6 +127,20 @@ def cases():
         b"\0", OPT, bytes.fromhex("000900040001518000030007") + b"lab-ns2", rclass=1232, ttl=0)
     yield "edns_nsid_cut", header(an=1, ar=1) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
         b"\0", OPT, bytes.fromhex("00030010") + b"lab", rclass=1232, ttl=0)
+    # DNSSEC (DO set): the SOA with two RRSIGs (a rollover: the later expiration counts), the
+    # second one's signer compressed, and the shapes of RRSIG the parser refuses or skips.
+    yield "soa_rrsig_two_keys", header(an=3, ar=1) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        ptr(12), RRSIG, rrsig_rdata(1_800_000_000, 1_799_000_000)) + rr(
+        ptr(12), RRSIG, rrsig_rdata(1_800_600_000, 1_799_600_000, ptr(12), 4242)) + rr(
+        b"\0", OPT, b"", rclass=1232, ttl=0x00008000)
+    yield "soa_rrsig_wrapped", header(an=2) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        ptr(12), RRSIG, rrsig_rdata(0x00000100, 0xFFFFFF00))
+    yield "soa_rrsig_covers_ns", header(an=2) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        ptr(12), RRSIG, rrsig_rdata(1_800_000_000, 1_799_000_000, covered=NS))
+    yield "err_rrsig_short", header(an=2) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        ptr(12), RRSIG, rrsig_rdata(1, 2)[:17])
+    yield "err_rrsig_signer_past_rdata", header(an=2) + Q_EXAMPLE + rr(ptr(12), SOA, soa_rdata()) + rr(
+        ptr(12), RRSIG, rrsig_rdata(1, 2)[:22])
     yield "tc_set", header(flags=0x8600) + Q_EXAMPLE
     yield "notify_request", header(an=1, flags=0x2400, id_=0x5555) + Q_EXAMPLE + rr(
         ptr(12), SOA, soa_rdata())

@@ -5,6 +5,8 @@
 //   - the SOA is set exactly when there is no error, and then the answer was authoritative
 //     NOERROR; an error always comes with a detail;
 //   - "ask again over TCP" only for a UDP answer, and never with an error;
+//   - the RRSIG(SOA) is read only from a usable answer, and its times turn into moments within
+//     2^31 seconds of now whatever they are (RFC 4034 3.1.5);
 //   - the result depends only on the bytes: a second call on a used observation agrees.
 #include <cstdint>
 #include <span>
@@ -12,6 +14,7 @@
 
 #include "fuzz/fuzz_check.hpp"
 #include "probes/dns_wire.hpp"
+#include "probes/rrsig.hpp"
 #include "probes/soa_answer.hpp"
 
 namespace dns = soawatch::dns;
@@ -36,8 +39,17 @@ void check_one(std::span<const uint8_t> wire, const std::string& zone, Transport
         FUZZ_CHECK(obs.answered && obs.authoritative && obs.rcode == dns::rcode::NOERROR);
         FUZZ_CHECK(!obs.soa->mname.empty() && obs.soa->mname.back() == '.');
         FUZZ_CHECK(!obs.soa->rname.empty() && obs.soa->rname.back() == '.');
+        if (obs.rrsig) {
+            constexpr int64_t now = 1'800'000'000;
+            for (const uint32_t t : {obs.rrsig->inception, obs.rrsig->expiration}) {
+                const int64_t at = soawatch::rrsig_time(t, now);
+                FUZZ_CHECK(at - now < (int64_t{1} << 31) && now - at <= (int64_t{1} << 31));
+                FUZZ_CHECK(static_cast<uint32_t>(at) == t);
+            }
+        }
     } else {
         FUZZ_CHECK(!obs.soa.has_value());
+        FUZZ_CHECK(!obs.rrsig.has_value());
         FUZZ_CHECK(!obs.detail.empty());
         FUZZ_CHECK(!soawatch::probe_error_name(obs.error).empty());
         // Only the transport-level kinds come without an answer; classify never reports them.
@@ -52,6 +64,7 @@ void check_one(std::span<const uint8_t> wire, const std::string& zone, Transport
     FUZZ_CHECK(retry_again == retry_tcp);
     FUZZ_CHECK(again.error == obs.error && again.detail == obs.detail);
     FUZZ_CHECK(again.soa == obs.soa);
+    FUZZ_CHECK(again.rrsig == obs.rrsig);
 }
 
 }  // namespace

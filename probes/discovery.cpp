@@ -55,6 +55,7 @@ std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) const {
     channel_options.timeout = options_.timeout;
     channel_options.tries = options_.tries;
     channel_options.edns_queries = true;  // lookup() builds every query with EDNS (1232)
+    channel_options.max_inflight = options_.max_inflight;
     std::string error;
     auto channel = DnsChannel::create(loop_, channel_options, &error);
     if (!channel) throw std::runtime_error("cannot set up the resolver: " + error);
@@ -117,17 +118,26 @@ void Discovery::send(const std::string& key, const std::string& name, uint16_t t
     }
     DnsChannel& channel = tcp ? *tcp_channel_ : *channel_;
     ++lookups_sent_;
-    channel.send(query, [this, key, name, type, tcp](const DnsReply& reply) {
-        if (reply.status == ARES_EDESTRUCTION) return;
-        // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than the
-        // UDP size) is incomplete; ask again over TCP instead of using part of it.
-        if (!tcp && reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
-            (reply.answer[2] & 0x02) != 0) {
-            send(key, name, type, lookup_query(name, type), true);  // the same query again
-            return;
-        }
-        finish_lookup(key, name, type, reply);
-    });
+    // A zone's probes wait for the addresses of its NS names, and one NS name usually serves
+    // many zones: an address lookup goes ahead of the NS lookups waiting for a slot, so each
+    // zone's probes start as soon as its own NS answer is in, not after every zone's NS lookup
+    // (at 10,000 zones started together, the round's NS phase and SOA phase ran one after the
+    // other).
+    const auto order = type == dns::rrtype::NS ? SendOrder::last : SendOrder::first;
+    channel.send(
+        query,
+        [this, key, name, type, tcp](const DnsReply& reply) {
+            if (reply.status == ARES_EDESTRUCTION) return;
+            // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than the
+            // UDP size) is incomplete; ask again over TCP instead of using part of it.
+            if (!tcp && reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
+                (reply.answer[2] & 0x02) != 0) {
+                send(key, name, type, lookup_query(name, type), true);  // the same query again
+                return;
+            }
+            finish_lookup(key, name, type, reply);
+        },
+        order);
 }
 
 void Discovery::finish_lookup(const std::string& key, const std::string& name, uint16_t type,

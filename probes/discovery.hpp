@@ -61,6 +61,12 @@ struct DiscoveryOptions {
     std::chrono::seconds min_ttl{30};    // cache answers at least this long
     std::chrono::seconds max_ttl{3600};  // and at most this long
     std::chrono::seconds negative_ttl{60};
+    // Lookups in flight on the resolver channel (more wait, address lookups first). Lower than
+    // a probe channel's 128: a zone's probes now run while its discovery is on the wire, and
+    // where the resolver is also a probed server (a primary answering for its zones, as in the
+    // lab) both channels' queries share that server's receive buffer: 128 + 128 lost answers
+    // there (a 2 s retry each), 64 + 128 none (docs/PERFORMANCE.md, discovery).
+    std::size_t max_inflight = 64;
 };
 
 class Discovery {

@@ -75,10 +75,18 @@ std::unique_ptr<DnsChannel> DnsChannel::create(EventLoop& loop, const ChannelOpt
 
     ares_options opts{};
     int optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
-    // NOCHECKRESP: hand REFUSED and SERVFAIL answers back instead of failing over; STAYOPEN
-    // keeps TCP connections for the next query; IGNTC: the prober decides about TCP itself.
-    opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_STAYOPEN | ARES_FLAG_NOSEARCH |
-                 ARES_FLAG_NOALIASES | (options.tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+    // NOCHECKRESP: hand REFUSED and SERVFAIL answers back instead of failing over; IGNTC: the
+    // prober decides about TCP itself. STAYOPEN keeps TCP connections for the next query, but
+    // only there: c-ares 1.18 keeps one UDP socket per server while any query of the channel is
+    // in flight, and with STAYOPEN for ever (ares_process.c, end_query closes the sockets only
+    // when the channel has no query left and the flag is off). One socket is one source port,
+    // and anycast routing (ECMP, SO_REUSEPORT) picks the instance by a hash of the 5-tuple: with
+    // a port for life, every probe of an address would reach the same instance and a lagging
+    // instance behind it would never be seen (docs/REPLICATION.md, anycast). Without the flag
+    // the socket closes whenever the address has nothing in flight, so each round of a zone
+    // leaves from a fresh port (RFC 5452 section 9.2 asks resolvers for the same).
+    opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
+                 (options.tcp ? ARES_FLAG_USEVC | ARES_FLAG_STAYOPEN : ARES_FLAG_IGNTC);
     opts.timeout = static_cast<int>(options.timeout.count());
     opts.tries = static_cast<int>(options.tries);
     // c-ares 1.18 cuts a UDP answer to 512 bytes unless ARES_FLAG_EDNS is set, and then to
@@ -145,14 +153,17 @@ DnsChannel::~DnsChannel() {
     }
 }
 
-void DnsChannel::send(std::span<const uint8_t> query, Callback callback) {
+void DnsChannel::send(std::span<const uint8_t> query, Callback callback, SendOrder order) {
     auto pending = std::make_unique<Pending>();
     pending->channel = this;
     pending->callback = std::move(callback);
     last_used_ = EventLoop::Clock::now();
     if (inflight_ >= inflight_cap()) {
         pending->query.assign(query.begin(), query.end());
-        queue_.push_back(std::move(pending));
+        if (order == SendOrder::first)
+            queue_.push_front(std::move(pending));
+        else
+            queue_.push_back(std::move(pending));
         return;
     }
     start(std::move(pending), query);

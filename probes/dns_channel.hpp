@@ -53,6 +53,12 @@ struct DnsReply {
     std::chrono::duration<double> rtt{0};
 };
 
+// Where a query that must wait for an in-flight slot joins the channel's queue.
+enum class SendOrder {
+    last,   // behind every query already waiting (the usual: first come, first served)
+    first,  // ahead of them: a query that others wait on (discovery's address lookups)
+};
+
 class DnsChannel {
     struct ConstructionKey {};
 
@@ -69,8 +75,9 @@ class DnsChannel {
 
     // Sends a complete DNS message with a fresh random ID (the message's own ID is ignored).
     // The message is copied. The callback runs exactly once on the loop thread, possibly before
-    // send returns (when the socket cannot even be opened).
-    void send(std::span<const uint8_t> query, Callback callback);
+    // send returns (when the socket cannot even be opened). When the in-flight cap is reached
+    // the query waits in the queue, at its end or (SendOrder::first) at its front.
+    void send(std::span<const uint8_t> query, Callback callback, SendOrder order = SendOrder::last);
 
     std::size_t inflight() const { return inflight_; }
     std::size_t queued() const { return queue_.size(); }

@@ -391,6 +391,7 @@ class Parser {
             }
             case rrtype::NS:  // RFC 1035 3.3.11, 3.3.1
             case rrtype::CNAME:
+            case rrtype::PTR:  // RFC 1035 3.3.12 (catalog zones' members, RFC 9432 4.1)
                 if (!name(rr.target, end, true)) return false;
                 if (pos_ != end) return fail(ParseError::bad_rdata, pos_);
                 return true;
@@ -404,6 +405,24 @@ class Parser {
                 if (inet_ntop(family, &wire_[start], text, sizeof text) == nullptr)
                     return fail(ParseError::bad_rdata, start);
                 rr.address = text;
+                return true;
+            }
+            case rrtype::RRSIG: {  // RFC 4034 3.1: 18 octets of fields, the signer, the signature
+                if (end - start < 18) return fail(ParseError::bad_rdata, start);
+                RrsigRdata sig;
+                sig.type_covered = read_u16(wire_, start);
+                sig.algorithm = wire_[start + 2];
+                sig.labels = wire_[start + 3];
+                sig.original_ttl = read_u32(wire_, start + 4);
+                sig.expiration = read_u32(wire_, start + 8);
+                sig.inception = read_u32(wire_, start + 12);
+                sig.key_tag = read_u16(wire_, start + 16);
+                pos_ = start + 18;
+                // RFC 4034 3.1.7 forbids compressing the signer's name; a pointer is still read
+                // (backwards only, as everywhere), as lenient parsers do, since it changes no
+                // time we read. The signature after it is opaque and may be empty here.
+                if (!name(sig.signer, end, true)) return false;
+                rr.rrsig = std::move(sig);
                 return true;
             }
             case rrtype::OPT: {  // RFC 6891 6.1.2: CLASS is the UDP size, TTL byte 0 the rcode
@@ -479,7 +498,7 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
 
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
                                  bool recursion_desired, uint16_t edns_udp_size, bool edns_expire,
-                                 bool edns_nsid) {
+                                 bool edns_nsid, bool dnssec_ok) {
     const bool expire_option = edns_udp_size > 0 && edns_expire;
     const bool nsid_option = edns_udp_size > 0 && edns_nsid;
     const uint16_t rdlength = (expire_option ? 4 : 0) + (nsid_option ? 4 : 0);
@@ -495,12 +514,12 @@ std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t q
     if (!encode_into(qname, out).empty()) return {};
     put_u16(out, qtype);
     put_u16(out, class_IN);
-    if (edns_udp_size > 0) {  // RFC 6891 6.1.2: root owner, TTL 0 (rcode 0, version 0, DO 0)
+    if (edns_udp_size > 0) {  // RFC 6891 6.1.2: root owner, TTL: rcode 0, version 0, flags
         out.push_back(0);
         put_u16(out, rrtype::OPT);
         put_u16(out, edns_udp_size);
         put_u16(out, 0);
-        put_u16(out, 0);
+        put_u16(out, dnssec_ok ? 0x8000 : 0);  // RFC 3225 3: DO is the flags' top bit
         put_u16(out, rdlength);
         if (expire_option) {  // RFC 7314 2: OPTION-LENGTH 0 in a query
             put_u16(out, ednsopt::EXPIRE);

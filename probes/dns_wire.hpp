@@ -20,8 +20,11 @@ inline constexpr uint16_t A = 1;
 inline constexpr uint16_t NS = 2;
 inline constexpr uint16_t CNAME = 5;
 inline constexpr uint16_t SOA = 6;
+inline constexpr uint16_t PTR = 12;
+inline constexpr uint16_t TXT = 16;
 inline constexpr uint16_t AAAA = 28;
 inline constexpr uint16_t OPT = 41;
+inline constexpr uint16_t RRSIG = 46;  // RFC 4034 3
 }  // namespace rrtype
 inline constexpr uint16_t class_IN = 1;
 
@@ -93,16 +96,33 @@ struct SoaRdata {
     bool operator==(const SoaRdata&) const = default;
 };
 
+// RRSIG RDATA (RFC 4034 3.1), the fields soawatch reads; the signature itself is not kept:
+// soawatch watches when signatures run out, it does not validate them.
+struct RrsigRdata {
+    uint16_t type_covered = 0;
+    uint8_t algorithm = 0;
+    uint8_t labels = 0;
+    uint32_t original_ttl = 0;
+    // RFC 4034 3.1.5: seconds since 1970-01-01 UTC modulo 2^32, compared in RFC 1982 serial
+    // arithmetic (probes/rrsig_time.hpp turns them into times relative to now).
+    uint32_t expiration = 0;
+    uint32_t inception = 0;
+    uint16_t key_tag = 0;
+    std::string signer;  // presentation format, absolute (RFC 4034 3.1.7: never compressed)
+    bool operator==(const RrsigRdata&) const = default;
+};
+
 struct ResourceRecord {
     std::string owner;  // presentation format, absolute, case as received
     uint16_t type = 0;
     uint16_t rclass = 0;
     uint32_t ttl = 0;
     // Decoded RDATA for the types we use; the others stay empty.
-    std::optional<SoaRdata> soa;  // SOA
-    std::string target;           // NS, CNAME: the name, presentation format, absolute
-    std::string address;          // A, AAAA of class IN: text ("192.0.2.1", "2001:db8::1")
-    std::vector<uint8_t> rdata;   // raw RDATA as received (names inside may be compressed)
+    std::optional<SoaRdata> soa;      // SOA
+    std::optional<RrsigRdata> rrsig;  // RRSIG
+    std::string target;               // NS, CNAME, PTR: the name, presentation format, absolute
+    std::string address;              // A, AAAA of class IN: text ("192.0.2.1", "2001:db8::1")
+    std::vector<uint8_t> rdata;       // raw RDATA as received (names inside may be compressed)
 };
 
 struct Message {
@@ -158,10 +178,13 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
 // OPT pseudo-record (RFC 6891) advertising that UDP payload size; 0 sends a plain RFC 1035
 // query. With edns_expire (and EDNS on) the OPT record carries an empty EDNS EXPIRE option
 // (RFC 7314 2: a query's option has no data), with edns_nsid an empty NSID option (RFC 5001
-// 2.1, after EXPIRE). Returns an empty vector when qname is not a valid domain name.
+// 2.1, after EXPIRE). dnssec_ok sets the DO bit of the OPT record (RFC 3225 3): the server then
+// adds the RRSIGs of the answer; without EDNS there is no OPT record and so no DO (RFC 3225 3
+// puts the bit nowhere else). Returns an empty vector when qname is not a valid domain name.
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
                                  bool recursion_desired, uint16_t edns_udp_size = 0,
-                                 bool edns_expire = false, bool edns_nsid = false);
+                                 bool edns_expire = false, bool edns_nsid = false,
+                                 bool dnssec_ok = false);
 
 // Builds the answer to a NOTIFY (RFC 1996 section 4.7): the request's ID and question,
 // opcode NOTIFY, QR and AA set, the given rcode, no other sections. Returns empty if the

@@ -11,6 +11,7 @@
 
 #include "probes/dns_wire.hpp"
 #include "probes/nsid.hpp"
+#include "probes/rrsig.hpp"
 
 namespace soawatch {
 
@@ -96,6 +97,10 @@ struct SoaObservation {
     // dns::Message::edns_nsid), from any answer that parsed, an error rcode included: behind an
     // anycast address it tells which instance refused or lags. Empty when the answer had none.
     SharedNsid nsid;
+    // DNSSEC (RFC 4034, 3225): the query set DO, and the RRSIG(SOA) a usable answer carried
+    // (probes/rrsig.hpp picks one). Without DO, or from an unsigned zone, none.
+    bool dnssec_asked = false;
+    std::optional<RrsigTimes> rrsig;
     std::chrono::duration<double> rtt{0};  // of the try that answered (UDP + TCP when fallen back)
     unsigned tries = 0;                    // queries sent (1 + retries used)
     Instant at;                            // when the answer (or the final failure) came

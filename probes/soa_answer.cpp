@@ -1,6 +1,7 @@
 #include "probes/soa_answer.hpp"
 
 #include "probes/dns_wire.hpp"
+#include "probes/rrsig.hpp"
 
 namespace soawatch {
 
@@ -46,6 +47,7 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.soa.reset();
     obs.soa_ttl = 0;
     obs.expire_remaining.reset();
+    obs.rrsig.reset();
     obs.nsid = {};
 
     auto parsed = dns::parse_message(wire, kMaxRecords);
@@ -122,6 +124,9 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     // RFC 7314 2: a secondary answers the seconds left before it expires the zone, a primary
     // the SOA expire value. Only a usable answer counts: the value is about the zone served.
     obs.expire_remaining = msg.edns_expire;
+    // RFC 4035 3.1.1: with DO set, a signed zone's server adds the RRSIG(SOA) beside the SOA.
+    // Read whether or not DO was asked: a server that signs anyway is reported as it answered.
+    obs.rrsig = soa_signature(msg, zone);
     return false;
 }
 

@@ -13,10 +13,10 @@ namespace soawatch {
 
 // Classifies one DNS response to an SOA query for `zone` (canonical). Checks run in a fixed
 // order and the first failure wins (parse, QR, opcode, question, TC, rcode, AA, SOA). Sets
-// error, detail, answered, rcode, authoritative, transport, soa and soa_ttl of `obs`; `soa` is
-// set exactly when error is none. Returns true when a UDP answer is truncated (TC set, or a
-// datagram of 512 bytes or more cut before its end) and must be asked again over TCP (RFC 7766
-// section 5); `obs` then holds no error.
+// error, detail, answered, rcode, authoritative, transport, soa, soa_ttl, expire_remaining, nsid
+// and rrsig of `obs`; `soa` is set exactly when error is none, rrsig only then too. Returns true
+// when a UDP answer is truncated (TC set, or a datagram of 512 bytes or more cut before its end)
+// and must be asked again over TCP (RFC 7766 section 5); `obs` then holds no error.
 bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
                            Transport transport, SoaObservation& obs);
 

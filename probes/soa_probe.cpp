@@ -13,6 +13,7 @@ struct SoaProber::Attempt {
     Transport transport = Transport::udp;   // of the try in flight
     unsigned tries_left = 0;
     std::chrono::duration<double> udp_rtt{0};
+    unsigned lane = 0;
 };
 
 namespace {
@@ -34,17 +35,20 @@ bool plainly_canonical(std::string_view name) {
 
 }  // namespace
 
-std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size) {
+std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size,
+                                               bool dnssec_ok) {
     auto query = std::make_shared<SoaQuery>();
     query->zone = plainly_canonical(zone) ? std::string(zone) : dns::canonical_name(zone);
     query->edns_udp_size = edns_udp_size;
+    query->dnssec_ok = dnssec_ok && edns_udp_size > 0;
     // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1). With EDNS,
     // an empty EXPIRE option asks each secondary how long it would still serve the zone without
     // reaching its primary (RFC 7314 2), and an empty NSID option asks which instance answers
     // (RFC 5001 2.1: behind an anycast address, several do); servers that do not know an option
-    // ignore it (RFC 6891 6.1.2).
-    query->wire =
-        dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size, true, true);
+    // ignore it (RFC 6891 6.1.2). DO asks a signed zone's servers for RRSIG(SOA) (RFC 3225 3):
+    // the same query size (a flag bit), and an unsigned zone's answer is no larger either.
+    query->wire = dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size, true,
+                                   true, query->dnssec_ok);
     return query;
 }
 
@@ -54,11 +58,13 @@ void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
 }
 
 void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
-                      const SoaProbeOptions& options, Callback done) {
+                      const SoaProbeOptions& options, Callback done, unsigned lane) {
     auto attempt = std::make_unique<Attempt>();
+    attempt->lane = lane;
     attempt->obs.zone = query->zone;
     attempt->obs.target = target;
     attempt->obs.expire_asked = query->edns_udp_size > 0;
+    attempt->obs.dnssec_asked = query->dnssec_ok;
     attempt->options = options;
     attempt->options.edns_udp_size = query->edns_udp_size;
     attempt->done = std::move(done);
@@ -78,7 +84,7 @@ void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& 
 void SoaProber::send_try(std::unique_ptr<Attempt> attempt, Transport transport) {
     std::string error;
     DnsChannel* channel = channel_for(attempt->obs.target, transport, attempt->options.timeout,
-                                      attempt->options.edns_udp_size > 0, &error);
+                                      attempt->options.edns_udp_size > 0, attempt->lane, &error);
     if (!channel) {
         attempt->obs.error = ProbeError::network_error;
         attempt->obs.detail = error;
@@ -161,9 +167,10 @@ void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
 }
 
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,
-                                   std::chrono::milliseconds timeout, bool edns,
+                                   std::chrono::milliseconds timeout, bool edns, unsigned lane,
                                    std::string* error) {
-    ChannelKey key{target.address, target.port, transport == Transport::tcp, timeout.count(), edns};
+    ChannelKey key{target.address,  target.port, transport == Transport::tcp,
+                   timeout.count(), edns,        lane};
     auto it = channels_.find(key);
     if (it != channels_.end()) return it->second.get();
     ChannelOptions options;

@@ -31,8 +31,12 @@ struct SoaQuery {
     std::string zone;           // canonical
     std::vector<uint8_t> wire;  // RD=0, with EDNS as asked; empty when the name is invalid
     uint16_t edns_udp_size = 0;
+    bool dnssec_ok = false;  // DO set (only with EDNS: RFC 3225 3 puts it in the OPT record)
 };
-std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size);
+// dnssec_ok asks for the zone's signatures (DO, RFC 3225): the answer then carries RRSIG(SOA)
+// where the zone is signed. Ignored when edns_udp_size is 0.
+std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size,
+                                               bool dnssec_ok = false);
 
 class SoaProber {
   public:
@@ -48,8 +52,11 @@ class SoaProber {
     void probe(const std::string& zone, const ProbeTarget& target, const SoaProbeOptions& options,
                Callback done);
     // The same with a query made by make_soa_query (options.edns_udp_size is the query's).
+    // `lane` picks one of several channels to the same address: each has its own UDP socket,
+    // so probes of one address on different lanes leave from different source ports at the
+    // same time (anycast instance sampling, agent/anycast.hpp). Lane 0 is the ordinary probe.
     void probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
-               const SoaProbeOptions& options, Callback done);
+               const SoaProbeOptions& options, Callback done, unsigned lane = 0);
 
     // Queries in flight on each channel this prober opens from now on (ChannelOptions::
     // max_inflight, 128 by default). With zones sharded across N loops, each loop has its own
@@ -71,11 +78,12 @@ class SoaProber {
     void on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply);
     void complete(std::unique_ptr<Attempt> attempt);
     DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
-                            std::chrono::milliseconds timeout, bool edns, std::string* error);
+                            std::chrono::milliseconds timeout, bool edns, unsigned lane,
+                            std::string* error);
 
     EventLoop& loop_;
-    // address, port, tcp, timeout in ms, queries with EDNS
-    using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool>;
+    // address, port, tcp, timeout in ms, queries with EDNS, lane
+    using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool, unsigned>;
     std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
     uint64_t queries_sent_ = 0;
     uint64_t inflight_ = 0;

@@ -251,8 +251,14 @@ SignedMessage sign_request(std::span<const uint8_t> message, const Key& key, uin
     return signed_message;
 }
 
-AnswerCheck verify_answer(std::span<const uint8_t> answer, const Key& key,
-                          std::span<const uint8_t> request_mac, uint64_t now) {
+namespace {
+
+// RFC 8945 5.3.1 / 5.3.2: the checks an answer message's TSIG gets, first or later message alike;
+// `digest_prefix` is what the MAC covers before the message (the request or prior MAC with its
+// length, and for a later message the unsigned messages since), `timers_only` says whether the
+// MAC covers just the timers (later messages) or every TSIG variable (the first).
+AnswerCheck verify_message(std::span<const uint8_t> answer, const Key& key,
+                           std::span<const uint8_t> digest_prefix, bool timers_only, uint64_t now) {
     auto parsed = dns::parse_message(answer, kMaxRecords);
     if (!parsed.ok())
         return result(AnswerTsig::malformed,
@@ -290,12 +296,11 @@ AnswerCheck verify_answer(std::span<const uint8_t> answer, const Key& key,
                           std::to_string(full) + ")",
                       &*rdata);
     }
-    // The digest: request MAC (with its length), the answer without the TSIG record, ARCOUNT
-    // less one and the original ID, then the variables.
+    // The digest: the prefix, the answer without the TSIG record, ARCOUNT less one and the
+    // original ID, then the variables (or only the timers).
     std::vector<uint8_t> digest;
-    digest.reserve(2 + request_mac.size() + tsig_at + 64);
-    put_u16(digest, static_cast<uint16_t>(request_mac.size()));
-    digest.insert(digest.end(), request_mac.begin(), request_mac.end());
+    digest.reserve(digest_prefix.size() + tsig_at + 64);
+    digest.insert(digest.end(), digest_prefix.begin(), digest_prefix.end());
     const std::size_t body_at = digest.size();
     digest.insert(digest.end(), answer.begin(), answer.begin() + static_cast<long>(tsig_at));
     digest[body_at] = static_cast<uint8_t>(rdata->original_id >> 8);
@@ -303,7 +308,12 @@ AnswerCheck verify_answer(std::span<const uint8_t> answer, const Key& key,
     const uint16_t arcount = static_cast<uint16_t>(read_u16(answer, kArcountOffset) - 1);
     digest[body_at + kArcountOffset] = static_cast<uint8_t>(arcount >> 8);
     digest[body_at + kArcountOffset + 1] = static_cast<uint8_t>(arcount);
-    append_variables(digest, key, rdata->time_signed, rdata->fudge, rdata->error, rdata->other);
+    if (timers_only) {
+        put_u48(digest, rdata->time_signed);
+        put_u16(digest, rdata->fudge);
+    } else {
+        append_variables(digest, key, rdata->time_signed, rdata->fudge, rdata->error, rdata->other);
+    }
     const auto expected = hmac(key, digest);
     if (expected.size() != rdata->mac.size() ||
         CRYPTO_memcmp(expected.data(), rdata->mac.data(), expected.size()) != 0)
@@ -319,7 +329,32 @@ AnswerCheck verify_answer(std::span<const uint8_t> answer, const Key& key,
                       "signed " + std::to_string(skew) + " s away from our clock (fudge " +
                           std::to_string(rdata->fudge) + " s)",
                       &*rdata);
-    return result(AnswerTsig::ok, "", &*rdata);
+    AnswerCheck ok = result(AnswerTsig::ok, "", &*rdata);
+    ok.mac.assign(rdata->mac.begin(), rdata->mac.end());
+    return ok;
+}
+
+std::vector<uint8_t> mac_with_length(std::span<const uint8_t> mac) {
+    std::vector<uint8_t> out;
+    out.reserve(2 + mac.size());
+    put_u16(out, static_cast<uint16_t>(mac.size()));
+    out.insert(out.end(), mac.begin(), mac.end());
+    return out;
+}
+
+}  // namespace
+
+AnswerCheck verify_answer(std::span<const uint8_t> answer, const Key& key,
+                          std::span<const uint8_t> request_mac, uint64_t now) {
+    return verify_message(answer, key, mac_with_length(request_mac), false, now);
+}
+
+AnswerCheck verify_continuation(std::span<const uint8_t> answer, const Key& key,
+                                std::span<const uint8_t> prior_mac,
+                                std::span<const uint8_t> unsigned_before, uint64_t now) {
+    auto prefix = mac_with_length(prior_mac);
+    prefix.insert(prefix.end(), unsigned_before.begin(), unsigned_before.end());
+    return verify_message(answer, key, prefix, true, now);
 }
 
 }  // namespace soawatch::tsig

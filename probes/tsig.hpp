@@ -74,6 +74,8 @@ struct AnswerCheck {
     uint16_t error = error::NOERROR;  // the TSIG record's Error field, when there is one
     uint64_t time_signed = 0;         // the TSIG record's, when there is one
     std::string detail;               // for people: what exactly failed
+    std::vector<uint8_t> mac;         // when ok: the answer's MAC (the next message's digest
+                                      // starts with it, RFC 8945 5.3.1)
 };
 
 // Verifies the TSIG of `answer`, the first message answering a request signed with `key` whose
@@ -84,5 +86,15 @@ struct AnswerCheck {
 // verifies. Never throws except std::bad_alloc.
 AnswerCheck verify_answer(std::span<const uint8_t> answer, const Key& key,
                           std::span<const uint8_t> request_mac, uint64_t now);
+
+// Verifies a later message of a multi-message answer (a zone transfer), RFC 8945 5.3.1: its MAC
+// covers the previous signed message's MAC (with its length), the messages that came unsigned
+// since then (`unsigned_before`: their octets one after the other; RFC 8945 allows up to 99),
+// this message without its TSIG record (ARCOUNT - 1, original ID) and only the TSIG timers (time
+// signed, fudge). `missing` when this message is not signed: the caller counts those and keeps
+// their octets for the next signed one. Never throws except std::bad_alloc.
+AnswerCheck verify_continuation(std::span<const uint8_t> answer, const Key& key,
+                                std::span<const uint8_t> prior_mac,
+                                std::span<const uint8_t> unsigned_before, uint64_t now);
 
 }  // namespace soawatch::tsig

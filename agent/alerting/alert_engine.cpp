@@ -118,7 +118,29 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
     // from republishing an identical snapshot every second when most zones are fine.
     if (conditions.empty() && !active_.count(zone.zone)) return;
     // Every alert of the zone links to the same place.
-    const std::string generator_url = external_url() + "/#zone=" + url_fragment(zone.zone);
+    observe_conditions(zone.zone, {"zone", zone.zone}, std::move(conditions), rules,
+                       external_url() + "/#zone=" + url_fragment(zone.zone), now);
+}
+
+void AlertEngine::observe_catalog(const CatalogStatus& catalog, const AlertRuleSet& rules,
+                                  Clock::time_point now) {
+    const std::string key = catalog_alert_key(catalog.catalog);
+    std::vector<AlertCondition> conditions = evaluate_catalog_rules(catalog, rules);
+    if (conditions.empty() && !active_.count(key)) return;
+    observe_conditions(key, {"catalog", catalog.catalog}, std::move(conditions), rules,
+                       external_url() + "/api/v1/catalogs", now);
+}
+
+std::string AlertEngine::catalog_alert_key(const std::string& catalog) {
+    // A space never appears in a canonical zone name (it is escaped), so no zone has this key.
+    return "catalog " + catalog;
+}
+
+void AlertEngine::observe_conditions(const std::string& key,
+                                     const std::pair<std::string, std::string>& subject,
+                                     std::vector<AlertCondition> conditions,
+                                     const AlertRuleSet& rules, const std::string& generator_url,
+                                     Clock::time_point now) {
     std::map<std::string, Alert> next;
     for (AlertCondition& c : conditions) {
         Alert a;
@@ -127,8 +149,10 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
         a.labels.emplace_back("alertname", std::string(alert_rule_name(c.rule)));
         if (!c.address.empty()) a.labels.emplace_back("address", c.address);
         if (!c.nameserver.empty()) a.labels.emplace_back("nameserver", c.nameserver);
+        if (!c.nsid.empty()) a.labels.emplace_back("nsid", c.nsid);
         a.labels.emplace_back("severity", settings.severity);
-        a.labels.emplace_back("zone", zone.zone);
+        a.labels.push_back(subject);
+        if (!vantage_.empty()) a.labels.emplace_back("vantage", vantage_);
         std::sort(a.labels.begin(), a.labels.end());
         a.fingerprint = fingerprint_of(a.labels);
         a.summary = std::move(c.summary);
@@ -139,7 +163,7 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
         next.emplace(a.fingerprint, std::move(a));
     }
 
-    auto& current = active_[zone.zone];
+    auto& current = active_[key];
     for (auto& [fp, alert] : current) {
         auto it = next.find(fp);
         if (it == next.end()) {
@@ -152,7 +176,7 @@ void AlertEngine::observe(const ZoneStatus& zone, const AlertRuleSet& rules,
         it->second.firing_since = alert.firing_since;
     }
     current = std::move(next);
-    if (current.empty()) active_.erase(zone.zone);
+    if (current.empty()) active_.erase(key);
     changed_ = true;
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/alerting/alert_rules.hpp"
+#include "agent/alerting/catalog_alert.hpp"
 #include "agent/common/thread_annotations.hpp"
 #include "agent/config/alert_config.hpp"
 #include "agent/zone_status.hpp"
@@ -32,7 +33,7 @@ std::string_view alert_state_name(AlertState state);
 struct Alert {
     AlertRule rule = AlertRule::zone_serial_mismatch;
     std::string fingerprint;  // 16 hex digits of a hash of the labels: stable identity
-    AlertLabels labels;       // alertname, zone, [nameserver, address,] severity
+    AlertLabels labels;       // alertname, zone, [nameserver, address,] severity, [vantage]
     std::string summary;
     std::string description;
     std::string generator_url;
@@ -77,7 +78,14 @@ class AlertEngine {
     // A condition that is gone resolves its alert (a pending one is dropped silently).
     void observe(const ZoneStatus& zone, const AlertRuleSet& rules, Clock::time_point now);
 
-    // Loop thread. Zones no longer watched: their alerts resolve.
+    // Loop thread. A catalog's refresh ended: CatalogUnavailable holds or not. Its alerts carry
+    // the label catalog instead of zone, and are kept under catalog_alert_key(name).
+    void observe_catalog(const CatalogStatus& catalog, const AlertRuleSet& rules,
+                         Clock::time_point now);
+    static std::string catalog_alert_key(const std::string& catalog);
+
+    // Loop thread. Zones no longer watched: their alerts resolve. `zones` holds the
+    // catalog_alert_key of every catalog still followed too.
     void retain_zones(const std::set<std::string>& zones, Clock::time_point now);
 
     // Loop thread. Moves pending alerts whose `for` has passed to firing and returns what every
@@ -86,6 +94,12 @@ class AlertEngine {
 
     // Loop thread. Alerts that started firing or resolved since the last call (for the log).
     std::vector<Alert> take_transitions() { return std::exchange(transitions_, {}); }
+
+    // Loop thread, before the first observe(). Every alert carries the label vantage="NAME"
+    // (agent/config/vantage.hpp); "" (the default): no such label. It is part of the alert's
+    // identity: two agents at different vantages raise two alerts, which Alertmanager groups
+    // into one notification when its route's group_by leaves vantage out (docs/ALERTS.md).
+    void set_vantage(std::string vantage) { vantage_ = std::move(vantage); }
 
     // Loop thread. The external URL to use when the config sets none (known once bound).
     void set_default_external_url(std::string url) { default_external_url_ = std::move(url); }
@@ -108,6 +122,11 @@ class AlertEngine {
     };
 
     void resolve(Alert alert, Clock::time_point now);
+    // The conditions that hold for one subject (a zone, a catalog) replace its previous ones.
+    void observe_conditions(const std::string& key,
+                            const std::pair<std::string, std::string>& subject,
+                            std::vector<AlertCondition> conditions, const AlertRuleSet& rules,
+                            const std::string& generator_url, Clock::time_point now);
     void notify_groups(std::size_t index, ReceiverState& receiver,
                        const std::vector<const Alert*>& firing, Clock::time_point now,
                        std::vector<AlertNotification>& out);
@@ -120,6 +139,7 @@ class AlertEngine {
 
     AlertingConfig config_;
     std::string default_external_url_;
+    std::string vantage_;
     // zone -> fingerprint -> alert (pending or firing)
     std::map<std::string, std::map<std::string, Alert>> active_;
     std::vector<Alert> resolved_;  // since the last tick

@@ -4,7 +4,10 @@
 #include <map>
 #include <string_view>
 
+#include "agent/alerting/signature_alerts.hpp"
+#include "agent/anycast.hpp"
 #include "agent/common/duration.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -336,6 +339,58 @@ void primary_transfer_broken(const ZoneStatus& z, std::vector<AlertCondition>& o
     out.push_back(std::move(c));
 }
 
+// ---- anycast (agent/anycast.hpp) ----
+
+void anycast_instance_behind(const ZoneStatus& z, const NameserverStatus& s,
+                             std::vector<AlertCondition>& out) {
+    if (!s.instances) return;
+    for (const auto& i : *s.instances) {
+        if (!i.lagging) continue;
+        AlertCondition c = make(AlertRule::anycast_instance_behind, &s);
+        c.nsid = nsid_display(i.nsid);
+        c.summary = describe_instance(s, i) + " is " + std::to_string(i.serial_behind) +
+                    " serial(s) behind on " + z.zone;
+        c.description =
+            describe_instance(s, i) + " answers serial " + std::to_string(i.serial) +
+            (z.reference_serial ? " while the reference is " + std::to_string(*z.reference_serial)
+                                : std::string()) +
+            ", and another instance behind the same address answers a newer one: "
+            "clients routed to this instance get stale data. Check that instance's "
+            "transfers from its primary.";
+        out.push_back(std::move(c));
+    }
+}
+
+// ---- delegation check (delegation_check) ----
+
+// One condition per zone: its summary names the names and the side of the first finding, the
+// description every finding.
+void delegation_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
+    if (!z.delegation || z.delegation->findings.empty()) return;
+    const auto& findings = z.delegation->findings;
+    AlertCondition c;
+    c.rule = AlertRule::delegation_mismatch;
+    const DelegationFinding& first = findings.front();
+    c.summary =
+        "delegation of " + z.zone + ": " + std::string(delegation_problem_reason(first.problem));
+    if (!first.side.empty()) c.summary += " at the " + first.side;
+    if (!first.names.empty()) {
+        c.summary += " (";
+        for (std::size_t i = 0; i < first.names.size(); ++i)
+            c.summary += (i ? ", " : "") + first.names[i];
+        c.summary += ")";
+    }
+    if (findings.size() > 1)
+        c.summary += " and " + std::to_string(findings.size() - 1) + " more problem(s)";
+    c.description = "The delegation check of " + z.zone + " found: ";
+    for (std::size_t i = 0; i < findings.size(); ++i)
+        c.description += (i ? "; " : "") + findings[i].text;
+    c.description +=
+        ". Resolvers follow the parent's NS set and glue: fix the delegation at the registrar "
+        "or the parent zone, or the zone's own NS RRset, so that both list the same servers.";
+    out.push_back(std::move(c));
+}
+
 }  // namespace
 
 std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
@@ -358,12 +413,16 @@ std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const A
             secondary_refresh_failing(zone, s, rules[AlertRule::secondary_refresh_failing], out);
         if (enabled(AlertRule::propagation_slow))
             propagation_slow(zone, s, rules[AlertRule::propagation_slow], now, out);
+        if (enabled(AlertRule::anycast_instance_behind)) anycast_instance_behind(zone, s, out);
     }
     if (enabled(AlertRule::soa_fields_mismatch)) soa_fields_mismatch(zone, out);
     if (enabled(AlertRule::soa_timers_unsafe)) soa_timers_unsafe(zone, out);
     // Transfer audit:
     if (enabled(AlertRule::zone_transfer_open)) transfer_open(zone, out);
     if (enabled(AlertRule::primary_transfer_broken)) primary_transfer_broken(zone, out);
+    signature_alerts(zone, rules, now, out);  // DNSSEC: SignatureExpired, ExpiringSoon, ...
+    // Delegation check:
+    if (enabled(AlertRule::delegation_mismatch)) delegation_mismatch(zone, out);
     return out;
 }
 

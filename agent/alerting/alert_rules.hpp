@@ -17,6 +17,7 @@ struct AlertCondition {
     // where there is none, as in the metrics) and the address.
     std::string nameserver;
     std::string address;
+    std::string nsid;         // AnycastInstanceBehind: the lagging instance (as metrics show it)
     std::string summary;      // one line
     std::string description;  // plain sentences: serials, lag, what it means
 };

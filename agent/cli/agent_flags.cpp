@@ -3,6 +3,7 @@
 #include "agent/cli/flags.hpp"
 #include "agent/common/log.hpp"
 #include "agent/common/quoted.hpp"
+#include "agent/config/vantage.hpp"
 
 namespace soawatch {
 
@@ -20,6 +21,9 @@ Flags:
   --web.enable-lifecycle      allow POST /-/reload (SIGHUP always reloads)
   --shard=INDEX/COUNT         watch only shard INDEX (0..COUNT-1) of the configured zones; a
                               zone's shard depends on its name and COUNT only (default 0/1)
+  --vantage=NAME              where this agent watches from: the label vantage="NAME" on every
+                              zone and nameserver series and alert, and in the API (wins over
+                              global.vantage; letters, digits, '_', '.', '-', at most 63)
   --log.level=LEVEL           debug, info, warn, error (default info)
   --log.format=FORMAT         logfmt or json (default logfmt)
   --metrics.per-address=WHICH all: per-address series for every zone (default);
@@ -59,6 +63,11 @@ ParsedAgentFlags parse_agent_flags(const std::vector<std::string>& args) {
              std::string error;
              if (auto shard = parse_shard(v, &error)) f.shard = *shard;
              return error;
+         }},
+        {"vantage", 0, true,
+         [&f](const std::string& v) {
+             f.vantage = v;
+             return vantage_error(v);
          }},
         {"log.level", 0, true,
          [](const std::string& v) {

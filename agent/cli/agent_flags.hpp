@@ -22,6 +22,7 @@ struct AgentFlags {
     std::string web_config_file;  // empty: plain HTTP, no auth
     WebConfig web;                // what web_config_file holds, loaded at start and on reload
     PerAddressSeries per_address = PerAddressSeries::all;
+    std::string vantage;  // --vantage; "": global.vantage decides (agent/config/vantage.hpp)
 };
 
 struct ParsedAgentFlags {

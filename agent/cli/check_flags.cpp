@@ -2,7 +2,9 @@
 
 #include "agent/cli/flags.hpp"
 #include "agent/common/quoted.hpp"
+#include "agent/config/dnssec_mode.hpp"
 #include "agent/config/setting_ranges.hpp"
+#include "agent/config/vantage.hpp"
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
@@ -33,16 +35,27 @@ Options (the probe settings take what the configuration file's keys take):
   --retries N                tries after the first on timeout, 0..10 (default 2)
   --edns-bufsize N           EDNS UDP payload size to advertise, 0 or 512..4096; 0 sends plain
                              RFC 1035 queries (default 1232)
+  --dnssec auto|true|false   DO and the RRSIG(SOA) each address serves (default auto: DO set,
+                             signatures held to each other where the zone is signed; true: the
+                             zone must be signed; false: no DO); true needs EDNS
   -4                         probe IPv4 addresses only
   -6                         probe IPv6 addresses only
+  --anycast-samples N        ask an address that answers an NSID N more times, 0..8, each from
+                             its own source port, to see the instances behind an anycast
+                             address and which one lags (default 0)
   --transfer-check           also ask every address and the primary for an AXFR without TSIG
                              (it must be refused: an open one makes the zone WARNING); with
                              --config.file, the file's transfer_check decides instead
+  --vantage NAME             where the check runs from: "vantage" in the --json output (wins
+                             over the file's global.vantage; letters, digits, '_', '.', '-')
+  --no-delegation-check      do not compare the parent's NS set and glue with the zone's own
+                             (checked by default: a mismatch makes the zone WARNING); with
+                             --config.file, the file's delegation_check decides instead
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --loops N                  event loops (threads) the zones are sharded across, 1..64
-                             (default: global.loops of --config.file, else one per CPU, at
-                             most 4; never more than the zones)
+                             (default: global.loops of --config.file, else 1; never more
+                             than the zones)
   --stats                    print one line about the round on stderr: zones, probes, seconds,
                              probes per second, CPU seconds, peak memory
   -h, --help                 show this help
@@ -114,10 +127,30 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
              o.global.probe.edns_udp_size = static_cast<uint16_t>(size.value);
              return size.error;
          })},
+        {"dnssec", 0, true, set([&o](const std::string& v) -> std::string {
+             const auto mode = parse_dnssec_mode(v);
+             if (!mode) return dnssec_mode_allowed();
+             o.global.probe.dnssec = *mode;
+             return "";
+         })},
+        {"anycast-samples", 0, true, set([&o](const std::string& v) {
+             const IntegerSetting samples = parse_integer_setting(v, kAnycastSamplesRange);
+             o.global.anycast_samples = static_cast<unsigned>(samples.value);
+             return samples.error;
+         })},
         {"", '4', false, set(on(only4))},
         {"", '6', false, set(on(only6))},
         {"transfer-check", 0, false, set([&o](const std::string&) {
              o.global.transfer_check = std::make_shared<const TransferCheckConfig>();
+             return std::string();
+         })},
+        {"vantage", 0, true,
+         [&o](const std::string& v) {
+             o.vantage = v;
+             return vantage_error(v);
+         }},
+        {"no-delegation-check", 0, false, set([&o](const std::string&) {
+             o.global.delegation_check = nullptr;
              return std::string();
          })},
         {"json", 0, false, on(o.json)},
@@ -153,6 +186,10 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
                 "arguments and no probe options with it";
     } else if (only4 && only6) {
         out.error = "-4 and -6 exclude each other";
+    } else if (const std::string problem =
+                   dnssec_mode_problem(o.global.probe.dnssec, o.global.probe.edns_udp_size);
+               !problem.empty()) {
+        out.error = "--dnssec: " + problem;
     } else if (o.zones.empty()) {
         out.error = "no zone given";
     }

@@ -19,11 +19,12 @@ struct CheckOptions {
     std::vector<std::string> nameservers;
     std::vector<std::string> zones;  // canonical
     std::optional<std::string> config_file;
+    std::string vantage;  // --vantage; "": the file's global.vantage, if any
     bool json = false;
     bool summary = false;
     bool stats = false;
     // --loops: event loops (threads) the zones are sharded across; none: global.loops of the
-    // file, else one per CPU (at most 4), never more than zones.
+    // file, else 1, never more than zones.
     std::optional<unsigned> loops;
     bool help = false;  // -h/--help: print kCheckUsage, exit 0 (the caller does)
 };

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "agent/alerting/alert_engine.hpp"
+#include "agent/catalog_members.hpp"
+#include "agent/catalog_watcher.hpp"
 #include "agent/cli/agent_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/flags.hpp"
@@ -28,6 +30,7 @@
 #include "agent/common/quoted.hpp"
 #include "agent/config/config.hpp"
 #include "agent/config/shard.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/evaluator.hpp"
 #include "agent/loop_assignment.hpp"
 #include "agent/loop_set.hpp"
@@ -39,12 +42,14 @@
 #include "exporters/alerts/alert_metrics.hpp"
 #include "exporters/http/http_server.hpp"
 #include "exporters/http/web_config.hpp"
+#include "exporters/metrics/catalog_metrics.hpp"
 #include "exporters/metrics/metrics.hpp"
 #include "probes/discovery.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/event_loop.hpp"
 #include "probes/soa_probe.hpp"
 #include "probes/unique_fd.hpp"
+#include "probes/zone_transfer_client.hpp"
 
 namespace soawatch {
 
@@ -79,22 +84,30 @@ class Agent {
     Agent(AgentFlags flags, Config config)
         : flags_(std::move(flags)),
           config_(std::move(config)),
+          vantage_(effective_vantage(flags_.vantage, config_.global.vantage)),
           metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION},
-                   MetricsOptions{.per_address = flags_.per_address}),
+                   MetricsOptions{.per_address = flags_.per_address, .vantage = vantage_}),
           alerts_(config_.alerting, ""),
+          catalog_client_(loop_),
+          catalogs_(
+              loop_, catalog_client_, [this] { apply_zones(); },
+              [this](const CatalogStatus& c) { observe_catalog(c); }),
           dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}),
-          loops_(loop_,
-                 effective_loops(config_.global.loops,
-                                 std::max(1U, std::thread::hardware_concurrency())),
-                 discovery_options(config_), [this](unsigned) {
-                     // The observers run on the thread of the loop that checked the zone.
-                     return LoopSet::Observers{[this](const ZoneCheckResult& r,
-                                                      const ZoneStatus& z) { on_checked(r, z); },
-                                               [this](const ZoneStatus& z) { observe_alerts(z); }};
-                 }) {
+          loops_(loop_, config_.global.loops, discovery_options(config_), [this](unsigned) {
+              // The observers run on the thread of the loop that checked the zone.
+              return LoopSet::Observers{
+                  [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); },
+                  [this](const ZoneStatus& z) { observe_alerts(z); }};
+          }) {
         index_alert_rules();
+        loops_.set_vantage(vantage_);
+        {
+            MutexLock lock(alerts_mutex_);
+            alerts_.set_vantage(vantage_);
+        }
         loops_.set_stats_augmenter([this](LoopShard& shard, AgentStats& stats) {
-            stats.queries_sent = shard.prober.queries_sent() + shard.discovery.lookups_sent();
+            stats.queries_sent = shard.prober.queries_sent() + shard.discovery.lookups_sent() +
+                                 shard.delegation_prober.queries_sent();
             stats.queries_inflight = shard.prober.inflight();
             stats.discovery_errors = shard.discovery.lookup_errors();
             if (&shard != &loops_.main()) return;  // the NOTIFY listener is on the main loop
@@ -117,7 +130,8 @@ class Agent {
             notify_endpoint_ = *config_.global.notify_listen;
         }
         loops_.start([](LoopShard& shard) { shard.loop.run(); });
-        loops_.apply(config_);
+        catalogs_.apply(config_.catalogs);
+        apply_zones();
         publish_config_values();
         metrics_.set_reload_result(true, Clock::now());
 
@@ -142,9 +156,11 @@ class Agent {
              {"revision", SOAWATCH_REVISION},
              {"config", config_.path},
              {"zones", std::to_string(config_.zones.size())},
+             {"catalogs", std::to_string(config_.catalogs.size())},
              {"listen", flags_.listen},
              {"shard", flags_.shard.to_string()},
              {"loops", std::to_string(loops_.size())},
+             {"vantage", vantage_},
              {"port", std::to_string(http_->port())},
              {"tls", http_->tls() ? "on" : "off"},
              {"basic_auth", flags_.web.basic_auth_users.empty() ? "off" : "on"},
@@ -222,6 +238,7 @@ class Agent {
             log::write(level, a.state == AlertState::firing ? "alert firing" : "alert resolved",
                        {{"alertname", a.label("alertname")},
                         {"zone", a.label("zone")},
+                        {"catalog", a.label("catalog")},
                         {"nameserver", a.label("nameserver")},
                         {"address", a.label("address")},
                         {"severity", a.label("severity")},
@@ -229,16 +246,40 @@ class Agent {
         }
     }
 
-    // Zones with their own alerting rules (zones[].alerting), by name; the others use the
-    // global rules. Copied from config_ (shared rule sets): the loops read them under the lock
-    // while config_ changes on the main loop. Rebuilt whenever config_ changes.
+    // Zones with their own alerting rules (zones[].alerting, a catalog's defaults), by name;
+    // the others use the global rules. Copied from zones_ (shared rule sets): the loops read
+    // them under the lock while zones_ and config_ change on the main loop. Rebuilt whenever
+    // zones_ changes.
     void index_alert_rules() EXCLUDES(alerts_mutex_) {
         std::map<std::string, std::shared_ptr<const AlertRuleSet>> rules;
-        for (const auto& z : config_.zones)
+        for (const auto& z : zones_.zones)
             if (z.alert_rules) rules.emplace(z.name, z.alert_rules);
         MutexLock lock(alerts_mutex_);
         zone_alert_rules_ = std::move(rules);
         global_rules_ = config_.alerting.rules;
+    }
+
+    // Main loop thread. The zones to watch: the file's and the catalogs' members (their last good
+    // lists), given to the loops exactly as a reloaded file is: zones that stay keep their
+    // state, removed ones are forgotten and their alerts resolve.
+    void apply_zones() EXCLUDES(alerts_mutex_) {
+        zones_ = with_catalog_members(config_, catalogs_.members());
+        keep_shard_zones(zones_, flags_.shard);
+        // Each zone to the loop that owns it; every loop has its part when this returns, so no
+        // check of a removed zone reaches the alert engine after retain_zones.
+        loops_.apply(zones_);
+        index_alert_rules();
+        std::set<std::string> keep;
+        for (const auto& z : zones_.zones) keep.insert(z.name);
+        for (const auto& c : config_.catalogs) keep.insert(AlertEngine::catalog_alert_key(c.name));
+        MutexLock lock(alerts_mutex_);
+        alerts_.retain_zones(keep, Clock::now());
+    }
+
+    // Main loop: a catalog's new state (transferred, or failing) to the alert engine.
+    void observe_catalog(const CatalogStatus& catalog) EXCLUDES(alerts_mutex_) {
+        MutexLock lock(alerts_mutex_);
+        alerts_.observe_catalog(catalog, config_.alerting.rules, Clock::now());
     }
 
     std::string receiver_summary() const {
@@ -265,7 +306,10 @@ class Agent {
             const bool close_idle = ++housekeeping_ticks_ % 300 == 0;
             loops_.on_each_loop([close_idle](LoopShard& shard) {
                 shard.scheduler.publish_stats();
-                if (close_idle) shard.prober.close_idle_channels(std::chrono::minutes(10));
+                if (!close_idle) return;
+                shard.prober.close_idle_channels(std::chrono::minutes(10));
+                // The delegation check's channels idle for most of its interval (10m).
+                shard.delegation_prober.close_idle_channels(std::chrono::minutes(30));
             });
             schedule_housekeeping();
         });
@@ -291,6 +335,7 @@ class Agent {
         try {
             Config next = load_config(flags_.config_file);
             keep_shard_zones(next, flags_.shard);
+            warn_if_vantage_changed(next.global);
             std::optional<WebConfig> web;
             if (!flags_.web_config_file.empty()) web = load_web_config(flags_.web_config_file);
             const auto& wanted = next.global.notify_listen;
@@ -310,18 +355,15 @@ class Agent {
                 notify_ = std::move(listener);
                 if (notify_) notify_endpoint_ = *config_.global.notify_listen;
             }
-            // Every loop has its new zones when this returns: no check of a removed zone
-            // reaches the alert engine after retain_zones.
-            loops_.apply(config_);
-            index_alert_rules();
             dispatcher_.configure(config_.alerting);
-            std::set<std::string> zones;
-            for (const auto& z : config_.zones) zones.insert(z.name);
             {
                 MutexLock lock(alerts_mutex_);
                 alerts_.configure(config_.alerting);
-                alerts_.retain_zones(zones, Clock::now());
             }
+            catalogs_.apply(config_.catalogs);
+            // Every loop has its new zones when this returns: no check of a removed zone
+            // reaches the alert engine after retain_zones.
+            apply_zones();
             dispatch_alerts();
             publish_config_values();
             if (web && http_) {
@@ -330,7 +372,7 @@ class Agent {
                 flags_.web = std::move(*web);
             }
             metrics_.set_reload_result(true, Clock::now());
-            log::info("configuration reloaded", {{"zones", std::to_string(config_.zones.size())},
+            log::info("configuration reloaded", {{"zones", std::to_string(zones_.zones.size())},
                                                  {"receivers", receiver_summary()}});
             return {true, {}};
         } catch (const std::exception& e) {
@@ -338,6 +380,16 @@ class Agent {
             log::error("configuration reload failed; keeping the old one", {{"error", e.what()}});
             return {false, e.what()};
         }
+    }
+
+    // The vantage is part of every series' and alert's identity, and the histograms carry it
+    // from their first sample: it is set at start only. A reload that asks for another one
+    // says so and changes nothing else.
+    void warn_if_vantage_changed(const GlobalConfig& next) const {
+        const std::string wanted = effective_vantage(flags_.vantage, next.vantage);
+        if (wanted != vantage_)
+            log::warn("global.vantage changed: it takes effect at the next restart",
+                      {{"vantage", vantage_}, {"configured", wanted}});
     }
 
     // Loop thread: values HTTP threads need from the config, published atomically.
@@ -348,9 +400,12 @@ class Agent {
     }
 
     std::unique_ptr<NotifyListener> make_notify_listener(const Endpoint& listen) {
-        return std::make_unique<NotifyListener>(
-            loop_, listen,
-            [this](const std::string& zone, Instant when) { return loops_.notify(zone, when); });
+        return std::make_unique<NotifyListener>(loop_, listen,
+                                                [this](const std::string& zone, Instant when) {
+                                                    // A catalog may be a watched zone too.
+                                                    const bool catalog = catalogs_.notify(zone);
+                                                    return loops_.notify(zone, when) || catalog;
+                                                });
     }
 
     // The listener a reload asks for, bound before the old one is retired so that a failure
@@ -390,8 +445,10 @@ class Agent {
             // The snapshot is held until the last piece is sent; the loop goes on meanwhile.
             if (!metrics_.render(*loops_.snapshot(), out)) return;
             append_alert_metrics(out.text(), *alert_snapshot(), dispatcher_.stats());
+            append_catalog_metrics(out.text(), *catalogs_.snapshot());
         };
         hooks.alerts = [this] { return alert_snapshot(); };
+        hooks.catalogs = [this] { return catalogs_.snapshot(); };
         hooks.ready = [this] { return loops_.first_round_done(); };
         // Only reached with --web.enable-lifecycle: the server answers 403 without it.
         hooks.reload = [this]() -> ReloadResult {
@@ -444,9 +501,9 @@ class Agent {
             const VerdictPolicy policy = verdict_policy(config_.global);
             loops_.main().checker.check(
                 make_check_spec(config_.global, zc),
-                [promise, policy](const ZoneCheckResult& result) {
+                [this, promise, policy](const ZoneCheckResult& result) {
                     ZoneStatus status = evaluate(nullptr, result, policy);
-                    promise->set_value(MetricsExporter::render_zone(status));
+                    promise->set_value(MetricsExporter::render_zone(status, vantage_));
                 });
         });
         const bool ready = wait_for_loop(future, budget, stopping_);
@@ -461,11 +518,18 @@ class Agent {
 
     AgentFlags flags_;
     Config config_;
+    const std::string vantage_;  // where this agent watches from; "": none (set at start)
     EventLoop loop_;  // the main loop: loop 0 of loops_, signals, NOTIFY, HTTP work, alerts
     MetricsExporter metrics_;
-    // The loops feed the engine (each check) and the main loop ticks it: all under this lock.
+    // The loops feed the engine (each check), the catalog watcher too, and the main loop ticks
+    // it: all under this lock.
     Mutex alerts_mutex_;
     AlertEngine alerts_ GUARDED_BY(alerts_mutex_);
+    // On the main loop: the catalogs' members reach the loops through apply_zones().
+    ZoneTransferClient catalog_client_;
+    CatalogWatcher catalogs_;
+    // What the loops watch: config_'s zones and the catalogs' members (apply_zones). Main loop.
+    Config zones_;
     AlertDispatcher dispatcher_;
     std::map<std::string, std::shared_ptr<const AlertRuleSet>> zone_alert_rules_
         GUARDED_BY(alerts_mutex_);

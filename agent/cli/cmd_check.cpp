@@ -16,14 +16,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/catalog_members.hpp"
+#include "agent/catalog_watcher.hpp"
 #include "agent/cli/check_flags.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/common/duration.hpp"
 #include "agent/common/log.hpp"
 #include "agent/config/config.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/loop_assignment.hpp"
 #include "agent/loop_set.hpp"
 #include "agent/scheduler.hpp"
+#include "agent/signatures.hpp"
 #include "agent/status_store.hpp"
 #include "agent/zone_check.hpp"
 #include "exporters/api/api_json.hpp"
@@ -77,10 +81,23 @@ std::string nsid_text(const NameserverStatus& s) {
     return s.nsid.empty() ? "-" : nsid_display(s.nsid);
 }
 
+// The RRSIG(SOA) served (DNSSEC): validity left at the check, "expired", "older" when it runs out
+// before the newest one another address serves; "unsigned" where the zone is signed but this
+// address answered without one; "-" where none was asked or the zone is unsigned.
+std::string signature_text(const ZoneStatus& z, const NameserverStatus& s) {
+    const auto& f = s.signature_findings;
+    if (f.missing) return "unsigned";
+    const auto sig = s.signature();
+    if (!sig || !z.last_check) return "-";
+    if (f.expired) return "expired";
+    const std::string left = human_duration(signature_validity_left(*sig, *z.last_check));
+    return f.older ? left + " left, older" : left + " left";
+}
+
 void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
     std::vector<std::vector<std::string>> rows;
-    rows.push_back(
-        {"zone", "nameserver", "address", "nsid", "serial", "rtt", "state", "refreshed"});
+    rows.push_back({"zone", "nameserver", "address", "nsid", "serial", "rtt", "state", "refreshed",
+                    "signature"});
     for (const auto& zone : zones) {
         const ZoneStatus& z = *zone;
         for (const auto& s : z.servers) {
@@ -89,13 +106,14 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
             if (s.target.port != 53) address += ":" + std::to_string(s.target.port);
             rows.push_back({z.zone, s.is_primary ? "(primary)" : s.target.nameserver, address,
                             nsid_text(s), s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s),
-                            state_text(s), s.is_primary ? "-" : refresh_text(s)});
+                            state_text(s), s.is_primary ? "-" : refresh_text(s),
+                            signature_text(z, s)});
         }
         for (const auto& ns : z.unresolved_nameservers)
             rows.push_back({z.zone, ns.name, "-", "-", "-", "-",
-                            std::string(address_error_name(ns.error)), "-"});
+                            std::string(address_error_name(ns.error)), "-", "-"});
         if (z.servers.empty() && z.unresolved_nameservers.empty())
-            rows.push_back({z.zone, "-", "-", "-", "-", "-", "no_nameservers", "-"});
+            rows.push_back({z.zone, "-", "-", "-", "-", "-", "no_nameservers", "-", "-"});
     }
     std::vector<std::size_t> width(rows[0].size(), 0);
     for (const auto& row : rows)
@@ -107,6 +125,18 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
             if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + 2, ' ');
         }
         out << line << '\n';
+    }
+    // The instances behind anycast addresses (--anycast-samples): one line per address.
+    for (const auto& zone : zones) {
+        for (const auto& s : zone->servers) {
+            if (!s.instances) continue;
+            out << zone->zone << " instances behind " << describe_server(s) << ':';
+            for (const auto& i : *s.instances) {
+                out << ' ' << nsid_display(i.nsid) << '=' << i.serial;
+                if (i.lagging) out << " (" << i.serial_behind << " behind, lagging)";
+            }
+            out << '\n';
+        }
     }
 }
 
@@ -146,9 +176,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     config.global.interval = std::chrono::hours(24);
     for (auto& zone : config.zones) zone.interval.reset();
     // As the agent: zones sharded across loops (global.loops), never more loops than zones.
-    const auto cpus = std::max(1U, std::thread::hardware_concurrency());
-    const unsigned loops = std::clamp<unsigned>(effective_loops(config.global.loops, cpus), 1,
-                                                std::max<std::size_t>(config.zones.size(), 1));
+    const unsigned loops =
+        std::clamp<unsigned>(config.global.loops, 1, std::max<std::size_t>(config.zones.size(), 1));
     EventLoop loop;
     DiscoveryOptions discovery_options;
     for (const auto& r : config.global.resolvers)
@@ -169,7 +198,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     });
     for (unsigned i = 0; i < loops; ++i)
         loop_set.shard(i).scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
-    // The transfer audits start after their zone's check: wait for those too.
+    // The transfer audits and delegation checks start after their zone's check: wait for
+    // those too.
     const auto round_done = [](LoopShard& shard) {
         shard.loop.run_until([&shard] {
             return shard.scheduler.first_round_done() && shard.scheduler.audits_running() == 0;
@@ -190,7 +220,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
         const LoopShard& shard = loop_set.shard(i);
         stats.probes += per_loop[i].probes;
         stats.timeouts += per_loop[i].timeouts;
-        stats.queries += shard.prober.queries_sent() + shard.discovery.lookups_sent();
+        stats.queries += shard.prober.queries_sent() + shard.discovery.lookups_sent() +
+                         shard.delegation_prober.queries_sent();
     }
     stats.loops = loops;
     stats.max_rss_bytes = max_rss_bytes();
@@ -208,6 +239,27 @@ void print_stats(const RoundStats& s) {
         s.seconds, s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.cpu_seconds,
         s.max_rss_bytes, s.loops);
     std::cerr << line;
+}
+
+// zones_from_catalog: each catalog transferred once (the agent's own CatalogWatcher), its members
+// added to the config's zones as the agent adds them. A catalog that cannot be had adds none,
+// and says why on stderr.
+void add_catalog_members(Config& config) {
+    if (config.catalogs.empty()) return;
+    log::set_level("error");  // the failures are printed below, in check's words
+    EventLoop loop;
+    ZoneTransferClient client(loop);
+    CatalogWatcher watcher(loop, client, [] {});
+    watcher.apply(config.catalogs);
+    const auto all_refreshed = [&watcher] {
+        const auto catalogs = watcher.snapshot();
+        return std::all_of(catalogs->begin(), catalogs->end(),
+                           [](const CatalogStatus& c) { return c.refreshed; });
+    };
+    loop.run_until(all_refreshed);
+    for (const CatalogStatus& c : *watcher.snapshot())
+        if (!c.up) std::cerr << "soawatch check: catalog " << c.catalog << ": " << c.error << '\n';
+    config = with_catalog_members(config, watcher.members());
 }
 
 // The zones of the command line as a configuration, so both forms take the same path.
@@ -254,6 +306,7 @@ int run_check_command(int argc, char** argv) {
     if (options.config_file) {
         try {
             config = load_config(*options.config_file);
+            add_catalog_members(config);
         } catch (const std::exception& e) {
             std::cerr << "soawatch check: " << e.what() << '\n';
             return kExitUnknown;
@@ -270,6 +323,7 @@ int run_check_command(int argc, char** argv) {
         order = options.zones;
     }
     if (options.loops) config.global.loops = *options.loops;
+    const std::string vantage = effective_vantage(options.vantage, config.global.vantage);
     // The scheduler's "first round done" is not news here.
     log::set_level("warn");
 
@@ -299,9 +353,10 @@ int run_check_command(int argc, char** argv) {
         nlohmann::json doc;
         doc["verdict"] = verdict_name(worst);
         doc["exit_code"] = static_cast<int>(worst);
+        if (!vantage.empty()) doc["vantage"] = vantage;
         doc["zones"] = nlohmann::json::array();
         for (const auto& z : results) {
-            auto zone = zone_to_json(*z);
+            auto zone = zone_to_json(*z, vantage);
             // One look knows no history: when the reference last changed is unknown, not the
             // moment of this check.
             zone["last_serial_change"] = nullptr;

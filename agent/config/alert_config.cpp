@@ -18,6 +18,16 @@ constexpr std::array<std::string_view, kAlertRuleCount> kRuleNames{
     // Transfer audit:
     "ZoneTransferOpen",
     "PrimaryTransferBroken",
+    // DNSSEC signature freshness:
+    "SignatureExpiringSoon",
+    "SignatureExpired",
+    "SignatureValidityBelowExpire",
+    // Anycast:
+    "AnycastInstanceBehind",
+    // Catalog zones:
+    "CatalogUnavailable",
+    // Delegation check:
+    "DelegationMismatch",
 };
 
 }  // namespace
@@ -41,6 +51,8 @@ AlertRuleSet AlertRuleSet::defaults(Duration for_duration) {
     // An outage in waiting, and the source of every transfer: both page.
     set[AlertRule::zone_expiry_risk].severity = "critical";
     set[AlertRule::primary_unreachable].severity = "critical";
+    // Validating resolvers already fail (SERVFAIL) on what that address serves.
+    set[AlertRule::signature_expired].severity = "critical";
     // One lost UDP answer is not an outage: three in a row are.
     set[AlertRule::nameserver_unreachable].consecutive_failures = 3;
     return set;

@@ -32,15 +32,37 @@ enum class AlertRule : std::size_t {
     // Transfer audit (transfer_check):
     zone_transfer_open,       // an address answers an unsigned AXFR from anyone with the zone
     primary_transfer_broken,  // the primary does not serve a TSIG-signed IXFR with the key
+    // DNSSEC signature freshness (RRSIG(SOA) per address, agent/signatures.hpp):
+    signature_expiring_soon,          // an address serves an RRSIG(SOA) close to its expiration
+    signature_expired,                // an address serves an expired RRSIG(SOA): bogus answers
+    signature_validity_below_expire,  // signatures run out before the zone would expire there
+    // Anycast (NSID, RFC 5001): an instance behind an address lags the others there.
+    anycast_instance_behind,
+    // Catalog zones (zones_from_catalog):
+    catalog_unavailable,  // a catalog fails to transfer or is broken: its member list is stale
+    // Delegation check (delegation_check):
+    delegation_mismatch,  // parent and child NS sets or glue differ, or NS sets are unsound
 };
-inline constexpr std::size_t kAlertRuleCount = 12;
+inline constexpr std::size_t kAlertRuleCount = 18;
 inline constexpr std::array<AlertRule, kAlertRuleCount> kAllAlertRules{
-    AlertRule::zone_serial_mismatch,      AlertRule::nameserver_behind,
-    AlertRule::nameserver_unreachable,    AlertRule::nameserver_lame,
-    AlertRule::zone_expiry_risk,          AlertRule::primary_unreachable,
-    AlertRule::secondary_refresh_failing, AlertRule::propagation_slow,
-    AlertRule::soa_fields_mismatch,       AlertRule::soa_timers_unsafe,
-    AlertRule::zone_transfer_open,        AlertRule::primary_transfer_broken,
+    AlertRule::zone_serial_mismatch,
+    AlertRule::nameserver_behind,
+    AlertRule::nameserver_unreachable,
+    AlertRule::nameserver_lame,
+    AlertRule::zone_expiry_risk,
+    AlertRule::primary_unreachable,
+    AlertRule::secondary_refresh_failing,
+    AlertRule::propagation_slow,
+    AlertRule::soa_fields_mismatch,
+    AlertRule::soa_timers_unsafe,
+    AlertRule::zone_transfer_open,
+    AlertRule::primary_transfer_broken,
+    AlertRule::signature_expiring_soon,
+    AlertRule::signature_expired,
+    AlertRule::signature_validity_below_expire,
+    AlertRule::anycast_instance_behind,
+    AlertRule::catalog_unavailable,
+    AlertRule::delegation_mismatch,
 };
 
 std::string_view alert_rule_name(AlertRule rule);  // "ZoneSerialMismatch", ...
@@ -61,6 +83,8 @@ struct AlertRuleSettings {
     // SOATimersUnsafe: the least SOA expire and the largest SOA minimum (negative TTL) accepted.
     Duration min_expire{7LL * 24 * 3600 * 1000};
     Duration max_minimum{24LL * 3600 * 1000};
+    // SignatureExpiringSoon: the validity an RRSIG(SOA) must have left.
+    Duration min_validity{3LL * 24 * 3600 * 1000};
 };
 
 // One setting per rule, indexed by AlertRule.

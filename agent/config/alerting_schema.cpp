@@ -17,12 +17,12 @@ using namespace yaml;
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kRuleKeys{"enabled",         "for",
+constexpr std::array<std::string_view, 12> kRuleKeys{"enabled",         "for",
                                                      "severity",        "max_serial_behind",
                                                      "max_lag",         "consecutive_failures",
                                                      "expire_fraction", "tolerated_retries",
                                                      "max_propagation", "min_expire",
-                                                     "max_minimum"};
+                                                     "max_minimum",     "min_validity"};
 constexpr std::array<std::string_view, 9> kReceiverKeys{
     "name",    "type",    "url",          "url_file",     "url_env",
     "headers", "timeout", "max_attempts", "send_resolved"};
@@ -56,6 +56,8 @@ bool rule_reads(AlertRule rule, std::string_view key) {
             return key == "max_propagation";
         case AlertRule::soa_timers_unsafe:
             return key == "min_expire" || key == "max_minimum";
+        case AlertRule::signature_expiring_soon:
+            return key == "min_validity";
         default:
             return false;
     }
@@ -102,6 +104,8 @@ void alert_rule(const Reader& reader, const Field& field, AlertRule rule, AlertR
             r.min_expire = reader.duration(f, Duration{0}, Duration{365LL * 24 * 3600000});
         } else if (key == "max_minimum") {
             r.max_minimum = reader.duration(f, Duration{1000}, Duration{7LL * 24 * 3600000});
+        } else if (key == "min_validity") {
+            r.min_validity = reader.duration(f, Duration{0}, Duration{365LL * 24 * 3600000});
         }
     }
 }

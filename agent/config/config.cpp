@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "agent/config/alerting_schema.hpp"
+#include "agent/config/vantage.hpp"
 #include "agent/config/yaml_reader.hpp"
 #include "probes/dns_wire.hpp"
 
@@ -48,6 +49,7 @@ ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneCon
     if (zone.timeout) settings.timeout = *zone.timeout;
     if (zone.retries) settings.retries = *zone.retries;
     if (zone.port) settings.port = *zone.port;
+    if (zone.dnssec) settings.dnssec = *zone.dnssec;
     return settings;
 }
 
@@ -57,6 +59,10 @@ Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone) 
 
 TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const ZoneConfig& zone) {
     return zone.transfer_check ? *zone.transfer_check : global.transfer_check;
+}
+
+DelegationCheckPtr effective_delegation_check(const GlobalConfig& global, const ZoneConfig& zone) {
+    return zone.delegation_check ? *zone.delegation_check : global.delegation_check;
 }
 
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone) {
@@ -70,8 +76,15 @@ using namespace yaml;
 
 // ---- the schema: every key, its range, its default (defaults live in config.hpp) ----
 
-constexpr std::array<std::string_view, 4> kTopKeys{"global", "alerting", "zones", "zones_files"};
-constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 5> kTopKeys{"global", "alerting", "zones", "zones_files",
+                                                   "zones_from_catalog"};
+constexpr std::array<std::string_view, 6> kCatalogKeys{"catalog", "primary", "tsig",
+                                                       "refresh", "timeout", "defaults"};
+constexpr Duration kMinCatalogRefresh = 1s;
+constexpr Duration kMaxCatalogRefresh = 24h;
+constexpr Duration kMinCatalogTimeout = 1s;
+constexpr Duration kMaxCatalogTimeout = 10min;
+constexpr std::array<std::string_view, 22> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -88,11 +101,18 @@ constexpr std::array<std::string_view, 18> kGlobalKeys{"interval",
                                                        "min_usable_nameservers",
                                                        "min_usable_nameservers_severity",
                                                        "transfer_check",
+                                                       "vantage",
+                                                       "dnssec",
+                                                       "anycast_samples",
+                                                       "delegation_check",
                                                        "loops"};
-constexpr std::array<std::string_view, 9> kZoneKeys{"name",     "primary",  "nameservers",
-                                                    "interval", "timeout",  "retries",
-                                                    "port",     "alerting", "transfer_check"};
+constexpr std::array<std::string_view, 12> kZoneKeys{
+    "name", "primary",  "nameservers",    "interval", "timeout",          "retries",
+    "port", "alerting", "transfer_check", "dnssec",   "delegation_check", "parent_nameservers"};
 constexpr std::array<std::string_view, 3> kTransferCheckKeys{"enabled", "interval", "tsig"};
+constexpr std::array<std::string_view, 2> kDelegationCheckKeys{"enabled", "interval"};
+// A parent's servers: a handful; more is a mistake, and each is asked once per check.
+constexpr std::size_t kMaxParentNameservers = 16;
 constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
                                                     "secret_env"};
 constexpr Duration kMinTransferCheckInterval = 1min;
@@ -186,6 +206,7 @@ class Loader {
         if (const Field* f = find_field(entries, "alerting"))
             config_.alerting = read_alerting(reader, *f, folder_);
         if (const Field* f = find_field(entries, "zones")) zones(reader, *f);
+        if (const Field* f = find_field(entries, "zones_from_catalog")) catalogs(reader, *f);
         if (const Field* f = find_field(entries, "zones_files")) {
             for (const Field& item : reader.list(*f)) {
                 std::string pattern = reader.string(item, "a file pattern");
@@ -301,6 +322,8 @@ class Loader {
         if (const Field* f = find_field(entries, "loops")) {
             g.loops = static_cast<unsigned>(reader.integer(*f, kLoopsRange));
         }
+        if (const Field* f = find_field(entries, "anycast_samples"))
+            g.anycast_samples = static_cast<unsigned>(reader.integer(*f, kAnycastSamplesRange));
         if (const Field* f = find_field(entries, "max_addresses")) {
             g.max_addresses = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxAddresses));
         }
@@ -320,6 +343,39 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             g.transfer_check = transfer_check(reader, *f);
+        if (const Field* f = find_field(entries, "vantage")) {
+            g.vantage = reader.string(*f, "a vantage name");
+            if (const std::string error = vantage_error(g.vantage); !error.empty())
+                reader.fail(*f, error);
+        }
+        if (const Field* f = find_field(entries, "dnssec"))
+            g.probe.dnssec = dnssec_mode(reader, *f, g.probe.edns_udp_size);
+        if (const Field* f = find_field(entries, "delegation_check"))
+            g.delegation_check = delegation_check(reader, *f);
+    }
+
+    // dnssec: auto, true or false (agent/config/dnssec_mode.hpp); true needs EDNS.
+    static DnssecMode dnssec_mode(const Reader& reader, const Field& field,
+                                  unsigned edns_udp_size) {
+        const auto mode = parse_dnssec_mode(reader.string(field, "auto, true or false"));
+        if (!mode) reader.fail(field, dnssec_mode_allowed());
+        if (const std::string problem = dnssec_mode_problem(*mode, edns_udp_size); !problem.empty())
+            reader.fail(field, problem);
+        return *mode;
+    }
+
+    // ---- delegation_check (global, or per zone replacing the global one) ----
+
+    DelegationCheckPtr delegation_check(const Reader& reader, const Field& field) {
+        auto entries = reader.mapping(field, kDelegationCheckKeys, no_hint);
+        if (const Field* f = find_field(entries, "enabled"); f && !reader.boolean(*f))
+            return nullptr;
+        auto check = std::make_shared<DelegationCheckConfig>();
+        if (const Field* f = find_field(entries, "interval")) {
+            check->interval =
+                reader.duration(*f, kMinTransferCheckInterval, kMaxTransferCheckInterval);
+        }
+        return check;
     }
 
     // ---- transfer_check (global, or per zone replacing the global one) ----
@@ -376,11 +432,55 @@ class Loader {
         return key;
     }
 
+    // ---- zones_from_catalog (RFC 9432 catalogs; docs/CATALOG.md) ----
+
+    void catalogs(const Reader& reader, const Field& field) {
+        std::map<std::string, int> seen;  // catalog -> line
+        for (const Field& item : reader.list(field)) {
+            auto entries = reader.mapping(item, kCatalogKeys, no_hint);
+            CatalogConfig catalog;
+            catalog.source_file = shared_file_name(reader);
+            catalog.source_line = item.line;
+            const Field* name = find_field(entries, "catalog");
+            if (name == nullptr) reader.fail(item, "missing required key catalog");
+            const std::string text = reader.string(*name, "a catalog zone name");
+            if (std::string reason = dns::validate_name(text); !reason.empty() || has_blank(text))
+                reader.fail(
+                    *name, "invalid catalog zone name " + quoted(text) + ": " +
+                               (reason.empty() ? "contains a space or control character" : reason));
+            catalog.name = dns::canonical_name(text);
+            if (const auto first = seen.find(catalog.name); first != seen.end()) {
+                reader.fail(*name, "duplicate catalog " + catalog.name + " (first at line " +
+                                       std::to_string(first->second) + ")");
+            }
+            seen.emplace(catalog.name, name->line);
+            const Field* primary = find_field(entries, "primary");
+            if (primary == nullptr) reader.fail(item, "missing required key primary");
+            catalog.primary = reader.endpoint(*primary, 53);
+            if (const Field* f = find_field(entries, "tsig")) catalog.tsig = tsig_key(reader, *f);
+            if (const Field* f = find_field(entries, "refresh"))
+                catalog.refresh = reader.duration(*f, kMinCatalogRefresh, kMaxCatalogRefresh);
+            if (const Field* f = find_field(entries, "timeout"))
+                catalog.timeout = reader.duration(*f, kMinCatalogTimeout, kMaxCatalogTimeout);
+            if (const Field* f = find_field(entries, "defaults")) {
+                if (!f->node.IsMap())
+                    reader.fail(*f,
+                                "expected a mapping of zone settings, got " + describe(f->node));
+                catalog.defaults = zone(reader, *f, /*member_defaults=*/true);
+            }
+            catalog.defaults.source_file = catalog.source_file;
+            catalog.defaults.source_line = catalog.source_line;
+            config_.catalogs.push_back(std::move(catalog));
+        }
+    }
+
     void zones(const Reader& reader, const Field& field) {
         for (const Field& item : reader.list(field)) config_.zones.push_back(zone(reader, item));
     }
 
-    ZoneConfig zone(const Reader& reader, const Field& item) {
+    // A zone's entry; with member_defaults, a catalog's defaults: the same keys but the name
+    // (each member brings its own).
+    ZoneConfig zone(const Reader& reader, const Field& item, bool member_defaults = false) {
         ZoneConfig zone;
         zone.source_file = shared_file_name(reader);
         if (item.node.IsScalar()) {  // "- example.com": just the name
@@ -393,13 +493,19 @@ class Loader {
         auto entries = reader.mapping(item, kZoneKeys, [](std::string_view key) -> std::string {
             if (contains(kGlobalKeys, key)) {
                 return "cannot be set per zone (only interval, timeout, retries, port, "
-                       "transfer_check and alerting can; set it under global)";
+                       "transfer_check, dnssec, delegation_check and alerting can; set it "
+                       "under global)";
             }
             return "";
         });
         const Field* name = find_field(entries, "name");
-        if (name == nullptr) reader.fail(item, "missing required key name");
-        set_name(reader, *name, zone);
+        if (member_defaults) {
+            if (name != nullptr)
+                reader.fail(*name, "a catalog's defaults take no name (each member has its own)");
+        } else {
+            if (name == nullptr) reader.fail(item, "missing required key name");
+            set_name(reader, *name, zone);
+        }
 
         // The port first: primary and nameservers addresses default to it.
         if (const Field* f = find_field(entries, "port"))
@@ -431,6 +537,24 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "transfer_check"))
             zone.transfer_check = transfer_check(reader, *f);
+        if (const Field* f = find_field(entries, "dnssec"))
+            zone.dnssec = dnssec_mode(reader, *f, config_.global.probe.edns_udp_size);
+        if (const Field* f = find_field(entries, "delegation_check"))
+            zone.delegation_check = delegation_check(reader, *f);
+        if (const Field* f = find_field(entries, "parent_nameservers")) {
+            const auto list = reader.list(*f);
+            if (list.size() > kMaxParentNameservers) {
+                reader.fail(
+                    *f, "at most " + std::to_string(kMaxParentNameservers) + " parent nameservers");
+            }
+            for (const Field& entry : list) {
+                Endpoint endpoint = reader.endpoint(entry, port);
+                if (std::find(zone.parent_nameservers.begin(), zone.parent_nameservers.end(),
+                              endpoint) != zone.parent_nameservers.end())
+                    reader.fail(entry, "duplicate parent nameserver " + endpoint.to_string());
+                zone.parent_nameservers.push_back(std::move(endpoint));
+            }
+        }
         if (const Field* f = find_field(entries, "alerting")) {
             auto overrides =
                 reader.mapping(*f, kZoneAlertingKeys, [](std::string_view key) -> std::string {

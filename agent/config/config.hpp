@@ -13,6 +13,7 @@
 #include "agent/common/duration.hpp"
 #include "agent/common/shared_list.hpp"
 #include "agent/config/alert_config.hpp"
+#include "agent/config/dnssec_mode.hpp"
 #include "agent/config/endpoint.hpp"
 #include "probes/tsig.hpp"
 
@@ -35,12 +36,13 @@ class ConfigError : public std::runtime_error {
 };
 
 struct ProbeSettings {
-    Duration timeout{2000};         // per try
-    unsigned retries = 2;           // tries after the first
-    uint16_t port = 53;             // of the authoritative servers
-    uint16_t edns_udp_size = 1232;  // 0 sends plain RFC 1035 queries
-    bool ipv4 = true;               // probe A addresses of NS names
-    bool ipv6 = true;               // probe AAAA addresses of NS names
+    Duration timeout{2000};                     // per try
+    unsigned retries = 2;                       // tries after the first
+    uint16_t port = 53;                         // of the authoritative servers
+    uint16_t edns_udp_size = 1232;              // 0 sends plain RFC 1035 queries
+    bool ipv4 = true;                           // probe A addresses of NS names
+    bool ipv6 = true;                           // probe AAAA addresses of NS names
+    DnssecMode dnssec = DnssecMode::automatic;  // DO and RRSIG(SOA) (agent/config/dnssec_mode.hpp)
     bool operator==(const ProbeSettings&) const = default;
 };
 
@@ -56,6 +58,14 @@ struct TransferCheckConfig {
 };
 using TransferCheckPtr = std::shared_ptr<const TransferCheckConfig>;
 
+// delegation_check: the delegation check (docs/CONFIG.md, agent/delegation_check.hpp). The
+// parent's NS set and glue against the zone's own NS sets, at most once per interval. On by
+// default; shared like transfer_check.
+struct DelegationCheckConfig {
+    Duration interval{600000};  // 1m..24h, default 10m
+};
+using DelegationCheckPtr = std::shared_ptr<const DelegationCheckConfig>;
+
 struct GlobalConfig {
     Duration interval{60000};               // how often each zone is checked
     ProbeSettings probe;                    // timeout, retries, port, edns_udp_size, ipv4, ipv6
@@ -68,14 +78,21 @@ struct GlobalConfig {
     Duration fast_reprobe_limit{600000};  // give up fast re-probing after this long
     unsigned max_nameservers = 32;        // NS names followed per zone (caps hostile NS sets)
     unsigned max_addresses = 64;          // addresses probed per zone
+    // Extra probes, each from its own source port, of an address whose answer carries an NSID
+    // and that is not known to be anycast yet (agent/anycast.hpp); 0: none.
+    unsigned anycast_samples = 0;
     // NS names with a usable address a zone needs (RFC 2182 section 5 asks for two); below it
     // the verdict is min_usable_nameservers_severity. None usable is always CRITICAL.
     unsigned min_usable_nameservers = 2;
     RedundancySeverity min_usable_nameservers_severity = RedundancySeverity::critical;
     TransferCheckPtr transfer_check;  // null: no transfer audit
-    // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp); 0: one
-    // per CPU, at most 4.
-    unsigned loops = 0;
+    // The vantage point's name (agent/config/vantage.hpp); "": none. --vantage wins over it.
+    std::string vantage;
+    // null: no delegation check (delegation_check: { enabled: false }); on by default.
+    DelegationCheckPtr delegation_check = std::make_shared<const DelegationCheckConfig>();
+    // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp); 1: one loop
+    // (the default); N spreads the zones over N cores (1..64).
+    unsigned loops = 1;
 };
 
 struct ZoneConfig {
@@ -87,12 +104,33 @@ struct ZoneConfig {
     std::optional<Duration> timeout;
     std::optional<unsigned> retries;
     std::optional<uint16_t> port;
+    std::optional<DnssecMode> dnssec;
     // zones[].alerting: the effective rules, resolved. Shared and out of line: a rule set is
     // ~600 bytes, which inline would be 60 MB in a config of 100,000 zones that have none.
     std::shared_ptr<const AlertRuleSet> alert_rules;
     // zones[].transfer_check: replaces the global one when set (null inside: off for the zone).
     std::optional<TransferCheckPtr> transfer_check;
+    // zones[].delegation_check: replaces the global one when set (null inside: off for the zone).
+    std::optional<DelegationCheckPtr> delegation_check;
+    // zones[].parent_nameservers: the parent's servers to ask for the referral, instead of
+    // discovering them (parents that discovery cannot reach, or that also serve the zone).
+    std::vector<Endpoint> parent_nameservers;
     // Where this zone was declared, for messages: one string per file, shared by its zones.
+    std::shared_ptr<const std::string> source_file;
+    int source_line = 0;
+};
+
+// zones_from_catalog: a catalog zone (RFC 9432) whose member zones are watched with `defaults`
+// (docs/CATALOG.md). Its member list is not part of the file: the agent transfers the catalog
+// from `primary` and follows it (agent/catalog_watcher.*).
+struct CatalogConfig {
+    std::string name;               // canonical: lower case, trailing dot
+    Endpoint primary;               // where the catalog is transferred from
+    std::optional<tsig::Key> tsig;  // signs the SOA-checked transfers when set
+    // How often the catalog's SOA is checked: its own SOA refresh when not set.
+    std::optional<Duration> refresh;
+    Duration timeout{30000};  // one whole transfer
+    ZoneConfig defaults;      // every member's settings (no name): the keys of a zone
     std::shared_ptr<const std::string> source_file;
     int source_line = 0;
 };
@@ -102,6 +140,7 @@ struct Config {
     AlertingConfig alerting;
     std::vector<ZoneConfig> zones;         // every zone, from the main file and zones_files
     std::vector<std::string> zones_files;  // the patterns as written
+    std::vector<CatalogConfig> catalogs;   // zones_from_catalog
     std::string path;                      // the main file
 };
 
@@ -120,6 +159,8 @@ ProbeSettings effective_probe_settings(const GlobalConfig& global, const ZoneCon
 Duration effective_interval(const GlobalConfig& global, const ZoneConfig& zone);
 // The zone's transfer_check, else the global one; null when the audit is off for the zone.
 TransferCheckPtr effective_transfer_check(const GlobalConfig& global, const ZoneConfig& zone);
+// The zone's delegation_check, else the global one; null when the check is off for the zone.
+DelegationCheckPtr effective_delegation_check(const GlobalConfig& global, const ZoneConfig& zone);
 const AlertRuleSet& effective_alert_rules(const AlertingConfig& alerting, const ZoneConfig& zone);
 
 }  // namespace soawatch

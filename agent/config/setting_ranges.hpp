@@ -32,6 +32,9 @@ inline constexpr IntegerRange kEdnsUdpSizeRange{512, 4096, true};
 // Event loops (threads) the zones are sharded across: more than the CPUs only adds switching.
 inline constexpr IntegerRange kLoopsRange{1, 64};
 inline constexpr DurationRange kTimeoutRange{Duration{1}, Duration{60000}};  // per try
+// Extra probes of an address that answers an NSID, each from its own source port, in the same
+// round (anycast instances, agent/anycast.hpp); 8 is the most instances kept per address.
+inline constexpr IntegerRange kAnycastSamplesRange{0, 8};
 
 // What a message says is allowed: "allowed 0..10", "allowed 0, or 512..4096",
 // "allowed 1ms..1m", "at least 1s".

@@ -191,7 +191,9 @@ cmd_delegate() {
     fi
     rm -f "$tmp"
     # Zones whose NS records differ from what `up` generated (a reused lab must not have any).
-    if (( ! parent_only )) && [[ "${names[*]}" == "ns1.lab.test. ns2.lab.test. ns3.lab.test." ]]; then
+    local generated=() x
+    for x in "${SECONDARIES[@]}"; do carries "$x" "$ZONE" && generated+=("$x.lab.test."); done
+    if (( ! parent_only )) && [[ "${names[*]}" == "${generated[*]}" ]]; then
         list_del "$STATE/delegated" "$ZONE"
     else
         list_add "$STATE/delegated" "$ZONE"

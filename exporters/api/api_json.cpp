@@ -3,6 +3,8 @@
 #include <cstddef>
 
 #include "agent/common/text_util.hpp"
+#include "exporters/api/signature_json.hpp"
+#include "exporters/api/delegation_json.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/nsid.hpp"
 
@@ -35,6 +37,21 @@ json behind_steps(const NameserverStatus& s) {
         default:
             return nullptr;
     }
+}
+
+// The instances behind an anycast address (agent/anycast.hpp), by NSID; empty unless two or
+// more NSIDs answered the address within the window.
+json instances_to_json(const NameserverStatus& s) {
+    json out = json::array();
+    if (!s.instances) return out;
+    for (const InstanceStatus& i : *s.instances)
+        out.push_back(json{{"nsid", nsid_display(i.nsid)},
+                           {"nsid_hex", nsid_hex(i.nsid)},
+                           {"serial", i.serial},
+                           {"behind", i.serial_behind},
+                           {"lagging", i.lagging},
+                           {"last_seen", rfc3339(i.last_seen)}});
+    return out;
 }
 
 json server_to_json(const NameserverStatus& s) {
@@ -82,6 +99,8 @@ json server_to_json(const NameserverStatus& s) {
         // and always the hex of the octets; null where none was answered.
         {"nsid", s.nsid.empty() ? json(nullptr) : json(nsid_display(s.nsid))},
         {"nsid_hex", s.nsid.empty() ? json(nullptr) : json(nsid_hex(s.nsid))},
+        {"dnssec", server_signature_json(s)},  // RRSIG(SOA) served: signature_json.hpp
+        {"instances", instances_to_json(s)},
     };
 }
 
@@ -140,10 +159,10 @@ json transfer_to_json(const TransferAudit* audit) {
 
 }  // namespace
 
-json zone_to_json(const ZoneStatus& z) {
+json zone_to_json(const ZoneStatus& z, std::string_view vantage) {
     json servers = json::array();
     for (const NameserverStatus& s : z.servers) servers.push_back(server_to_json(s));
-    return json{
+    json out{
         {"zone", z.zone},
         {"verdict", verdict_name(z.verdict)},
         {"consistent", z.consistent},
@@ -167,28 +186,38 @@ json zone_to_json(const ZoneStatus& z) {
         {"soa_timer_problems", z.soa_timer_problems},
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
+        {"dnssec", zone_signature_json(z)},
+        {"delegation", delegation_to_json(z.delegation.get())},
     };
+    if (!vantage.empty()) out["vantage"] = vantage;
+    return out;
 }
 
 json snapshot_to_json(const Snapshot& snapshot) {
     json zones = json::array();
     for (const ZoneStatusPtr& z : snapshot.zones)
-        if (z) zones.push_back(zone_to_json(*z));
-    return json{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
+        if (z) zones.push_back(zone_to_json(*z, snapshot.vantage));
+    json out{{"generated_at", rfc3339(snapshot.taken)}, {"zones", std::move(zones)}};
+    if (!snapshot.vantage.empty()) out["vantage"] = snapshot.vantage;
+    return out;
 }
 
 std::string dump_snapshot_json(const Snapshot& snapshot) {
-    // What dump_json writes for the object: compact, keys in sorted order ("generated_at"
-    // before "zones"), array elements separated by a bare comma.
+    // What dump_json writes for the object: compact, keys in sorted order ("generated_at",
+    // "vantage", "zones"), array elements separated by a bare comma.
     std::string out = "{\"generated_at\":";
     out += dump_json(rfc3339(snapshot.taken));
+    if (!snapshot.vantage.empty()) {
+        out += ",\"vantage\":";
+        out += dump_json(snapshot.vantage);
+    }
     out += ",\"zones\":[";
     bool first = true;
     for (const ZoneStatusPtr& z : snapshot.zones) {
         if (!z) continue;
         if (!first) out += ',';
         first = false;
-        out += dump_json(zone_to_json(*z));
+        out += dump_json(zone_to_json(*z, snapshot.vantage));
     }
     out += "]}";
     return out;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "agent/alerting/alert_engine.hpp"
 #include "agent/status_store.hpp"
@@ -11,10 +12,12 @@
 
 namespace soawatch {
 
-// One zone: name, verdict, reference serial, reasons and one entry per nameserver address.
-nlohmann::json zone_to_json(const ZoneStatus& zone);
+// One zone: name, verdict, reference serial, reasons and one entry per nameserver address; with
+// a vantage (agent/config/vantage.hpp), "vantage" too (left out without one).
+nlohmann::json zone_to_json(const ZoneStatus& zone, std::string_view vantage = {});
 
-// {"generated_at": RFC 3339, "zones": [zone_to_json...]} in snapshot order (by name).
+// {"generated_at": RFC 3339, "vantage"?: the snapshot's, "zones": [zone_to_json...]} in
+// snapshot order (by name).
 nlohmann::json snapshot_to_json(const Snapshot& snapshot);
 
 // The bytes of dump_json(snapshot_to_json(snapshot)), written zone by zone: only one zone's

@@ -274,7 +274,14 @@ std::string render_status_page(const Snapshot& snapshot, const AlertsSnapshot* a
     if (critical > 0) out += "CRITICAL \xE2\x80\x94 ";  // em dash
     out += "soawatch</title>\n<link rel=\"stylesheet\" href=\"";
     out += kStatusPageCssPath;
-    out += "\">\n</head>\n<body>\n<header>\n<h1><span class=\"product\">soawatch</span></h1>\n";
+    out += "\">\n</head>\n<body>\n<header>\n<h1><span class=\"product\">soawatch</span>";
+    if (!snapshot.vantage.empty()) {
+        // Several agents watch from several places: say which one this page is.
+        out += " <span class=\"vantage\">from ";
+        append_html_escaped(out, snapshot.vantage);
+        out += "</span>";
+    }
+    out += "</h1>\n";
     append_summary(out, snapshot, selection, firing, alerts != nullptr);
     out += "<p class=\"generated\">generated ";
     out += rfc3339(snapshot.taken);

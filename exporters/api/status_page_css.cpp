@@ -21,6 +21,7 @@ a:hover { text-decoration: underline; }
 header { padding: 16px 24px; border-bottom: 1px solid var(--line); background: var(--panel); }
 header h1 { margin: 0 0 4px; font-size: 20px; }
 header h1 .product { font-weight: 700; }
+header h1 .vantage { font-weight: 400; }
 .summary { margin: 0; font-size: 15px; }
 .summary a { color: var(--fg); }
 .summary .count { font-weight: 600; }
@@ -128,7 +129,8 @@ th.num { text-align: right; }
 td.error { color: var(--bad); overflow-wrap: anywhere; }
 .none { color: var(--muted); }
 .noservers { color: var(--muted); margin: 0; padding: 10px 14px; }
-.transfer .open { color: var(--bad); }
+.transfer .open, .delegation .open { color: var(--bad); }
+.instances .lagging { color: var(--bad); }
 
 /* A phone: the line keeps state, zone, worst server and the JSON link (the opened zone shows
    the rest); the server table scrolls sideways instead of breaking every word. */

@@ -4,7 +4,9 @@
 #include <cstdio>
 
 #include "agent/common/text_util.hpp"
+#include "agent/signatures.hpp"
 #include "exporters/api/page_query.hpp"
+#include "exporters/api/status_page_delegation.hpp"
 #include "probes/nsid.hpp"
 
 namespace soawatch {
@@ -178,6 +180,9 @@ void append_server_row(std::string& out, const NameserverStatus& s, bool instanc
             out += " checks in a row)";
         }
     }
+    // DNSSEC: what is wrong with the RRSIG(SOA) it serves (agent/signatures.hpp).
+    if (const std::string problem = signature_problem(s); !problem.empty())
+        append_html_escaped(out, problem);
     out += "</td></tr>\n";
 }
 
@@ -278,6 +283,34 @@ void append_transfer_line(std::string& out, const ZoneStatus& z, Clock::time_poi
     out += "</p>\n";
 }
 
+// One line per anycast address (two or more NSIDs within the window, agent/anycast.hpp): each
+// instance with the serial it last answered, the lagging ones marked.
+void append_instance_lines(std::string& out, const ZoneStatus& z) {
+    for (const NameserverStatus& s : z.servers) {
+        if (!s.instances) continue;
+        out += "<p class=\"meta instances\">instances behind ";
+        append_html_escaped(out, describe_server(s));
+        out += ":";
+        const char* separator = " ";
+        for (const InstanceStatus& i : *s.instances) {
+            out += separator;
+            separator = " &middot; ";
+            out += i.lagging ? "<b class=\"lagging\" title=\"NSID " : "<b title=\"NSID ";
+            out += nsid_hex(i.nsid);
+            out += "\">";
+            append_html_escaped(out, nsid_display(i.nsid));
+            out += "</b> ";
+            append_number(out, i.serial);
+            if (i.serial_behind > 0) {
+                out += " (";
+                append_number(out, i.serial_behind);
+                out += i.lagging ? " behind, lagging)" : " behind)";
+            }
+        }
+        out += "</p>\n";
+    }
+}
+
 void append_zone_detail(std::string& out, const ZoneStatus& z, Clock::time_point now) {
     out += "<div class=\"zone-body\">\n<p class=\"meta\">reference serial ";
     if (z.reference_serial) {
@@ -299,6 +332,8 @@ void append_zone_detail(std::string& out, const ZoneStatus& z, Clock::time_point
     }
     out += "</p>\n";
     append_transfer_line(out, z, now);
+    append_instance_lines(out, z);
+    append_delegation_line(out, z, now);
     if (!z.reasons.empty() || !z.discovery_error.empty() || !z.unresolved_nameservers.empty()) {
         out += "<ul class=\"reasons\">";
         for (const std::string& reason : z.reasons) {

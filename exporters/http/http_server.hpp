@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "agent/alerting/alert_engine.hpp"
+#include "agent/catalog_status.hpp"
 #include "agent/config/endpoint.hpp"
 #include "agent/status_store.hpp"
 #include "exporters/http/web_config.hpp"
@@ -39,9 +40,10 @@ struct HttpHooks {
     // is written (chunked): at 100,000 zones the body is ~200 MB and never in memory whole.
     // Stops early when out.flush_if_full() returns false (the client is gone).
     std::function<void(prom::StreamedText& out)> write_metrics;
-    std::function<bool()> ready;                // config loaded and first round done
-    std::function<ReloadResult()> reload;       // POST /-/reload
-    std::function<AlertsSnapshotPtr()> alerts;  // GET /api/v1/alerts
+    std::function<bool()> ready;                     // config loaded and first round done
+    std::function<ReloadResult()> reload;            // POST /-/reload
+    std::function<AlertsSnapshotPtr()> alerts;       // GET /api/v1/alerts
+    std::function<CatalogStatusListPtr()> catalogs;  // GET /api/v1/catalogs
     // GET /probe?zone=Z[&primary=IP[:PORT]]: a synchronous one-off check of one zone, rendered
     // as metrics text; called on a background thread. `deadline` (0: none given) is how long the
     // client waits, from Prometheus' X-Prometheus-Scrape-Timeout-Seconds less an offset. Returns

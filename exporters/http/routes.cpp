@@ -8,6 +8,7 @@
 
 #include "agent/config/endpoint.hpp"
 #include "exporters/api/api_json.hpp"
+#include "exporters/api/catalog_json.hpp"
 #include "exporters/api/page_query.hpp"
 #include "exporters/api/status_page.hpp"
 #include "probes/dns_wire.hpp"
@@ -21,6 +22,7 @@ constexpr std::string_view kLifecycleDisabled =
 constexpr std::string_view kZonesPath = "/api/v1/zones";
 constexpr std::string_view kZonePrefix = "/api/v1/zones/";  // then the zone name
 constexpr std::string_view kAlertsPath = "/api/v1/alerts";
+constexpr std::string_view kCatalogsPath = "/api/v1/catalogs";
 
 // Prometheus sends its scrape timeout; the probe answers this much earlier, as
 // blackbox_exporter's default --timeout-offset does, so the answer arrives in time.
@@ -112,6 +114,7 @@ std::function<Response()> Routes::read_only_handler(const Request& request,
         };
     }
     if (path == kAlertsPath) return [this] { return later([this] { return alerts(); }); };
+    if (path == kCatalogsPath) return [this] { return later([this] { return catalogs(); }); };
     if (path == kZonesPath || path == kZonePrefix)
         return [this] { return later([this] { return zones(); }); };
     if (path.starts_with(kZonePrefix)) {
@@ -157,6 +160,12 @@ Response Routes::alerts() const {
     return Response{200, kJsonType, dump_json(alerts_to_json(*snap)) + "\n", {}};
 }
 
+Response Routes::catalogs() const {
+    const CatalogStatusListPtr snap = hooks.catalogs ? hooks.catalogs() : nullptr;
+    if (!snap) return Response{200, kJsonType, "{\"catalogs\":[]}\n", {}};
+    return Response{200, kJsonType, dump_json(catalogs_to_json(*snap)) + "\n", {}};
+}
+
 Response Routes::zone(std::string_view name) const {
     const SnapshotPtr snap = snapshot();
     if (!snap) return json_error(503, "no status yet");
@@ -170,7 +179,7 @@ Response Routes::zone(std::string_view name) const {
         [](const ZoneStatusPtr& z, const std::string& n) { return z && z->zone < n; });
     if (it == snap->zones.end() || !*it || (*it)->zone != wanted)
         return json_error(404, "zone not watched: " + wanted);
-    return Response{200, kJsonType, dump_json(zone_to_json(**it)) + "\n", {}};
+    return Response{200, kJsonType, dump_json(zone_to_json(**it, snap->vantage)) + "\n", {}};
 }
 
 Response Routes::reload() const {

@@ -34,6 +34,7 @@ class Routes {
     Response metrics() const;
     Response zones() const;
     Response alerts() const;
+    Response catalogs() const;
     Response zone(std::string_view name) const;
     Response reload() const;
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,13 @@ enum ZoneFamily : std::size_t {
     kTransferOpen,
     kTransferTsigOk,
     kInstanceInfo,
+    kRrsigExpiration,
+    kRrsigInception,
+    kInstanceSerialBehind,
+    kDelegationConsistent,
+    kNsSetConsistent,
+    kDelegationProblem,
+    kDelegationFindingInfo,
     kZoneFamilyCount,
 };
 
@@ -138,6 +146,33 @@ constexpr std::array<FamilyDef, kZoneFamilyCount> kZoneFamilies{{
      "1 for the NSID (RFC 5001) of the instance that last answered the nameserver address: its "
      "text, or hex when not printable. One series per address at a time.",
      "gauge"},
+    {"soawatch_rrsig_expiration_timestamp_seconds",
+     "Expiration (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
+     "usable answer; absent where it served none.",
+     "gauge"},
+    {"soawatch_rrsig_inception_timestamp_seconds",
+     "Inception (RFC 4034 3.1.5) of the RRSIG(SOA) the nameserver address served in its last "
+     "usable answer; absent where it served none.",
+     "gauge"},
+    {"soawatch_instance_serial_behind",
+     "RFC 1982 steps the instance (NSID) behind an anycast address is behind the reference "
+     "serial, 0 when in sync; only for addresses answered from two or more NSIDs within three "
+     "intervals, at most 8 instances each.",
+     "gauge"},
+    {"soawatch_delegation_consistent",
+     "1 when the parent's NS set and glue match the zone's own (delegation_check); absent "
+     "without a referral from the parent.",
+     "gauge"},
+    {"soawatch_ns_set_consistent",
+     "1 when every server of the zone answers the same NS set (delegation_check).", "gauge"},
+    {"soawatch_delegation_problem",
+     "1 while the delegation check finds this problem (reason: parent_child_ns_differ, "
+     "ns_sets_differ, glue_mismatch, ns_unresolvable, too_few_ns), else 0.",
+     "gauge"},
+    {"soawatch_delegation_finding_info",
+     "1 per finding of the delegation check: its reason, side (parent, child, or empty) and the "
+     "NS names concerned (comma-separated), for alert texts.",
+     "gauge"},
 }};
 
 double unix_seconds(Clock::time_point t) {
@@ -148,14 +183,33 @@ bool usable(const NameserverStatus& s) {
     return s.state != ServerState::unusable;
 }
 
-// The zone label and the zone+nameserver+address labels, reused from zone to zone (their
-// strings keep their capacity).
+// The labels every zone and nameserver series starts with: vantage="NAME" when the agent has a
+// vantage, none otherwise (no empty label). Every series written through ZoneLabels (l.zone,
+// l.of(s)) and the per-nameserver totals start with these; a registry family gets them as its
+// constant labels (vantage_labels()). This is the one place: a new family that builds its labels
+// from these gets the vantage without knowing of it.
+prom::LabelSet agent_labels(std::string_view vantage) {
+    prom::LabelSet labels;
+    if (!vantage.empty()) labels.add("vantage", vantage);
+    return labels;
+}
+
+std::map<std::string, std::string> vantage_labels(const std::string& vantage) {
+    if (vantage.empty()) return {};
+    return {{"vantage", prom::valid_utf8(vantage)}};
+}
+
+// The agent's labels, then the zone label, and those with nameserver and address, reused from
+// zone to zone (their strings keep their capacity).
 struct ZoneLabels {
+    explicit ZoneLabels(std::string_view vantage) : agent(agent_labels(vantage)) {}
+
+    prom::LabelSet agent;
     prom::LabelSet zone;
     prom::LabelSet address;
 
     void set_zone(const ZoneStatus& z) {
-        zone.clear();
+        zone = agent;
         zone.add("zone", z.zone);
     }
     const prom::LabelSet& of(const NameserverStatus& s) {
@@ -200,6 +254,9 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
         case kExpireRemaining:
         case kRefreshAge:
         case kInstanceInfo:
+        case kRrsigExpiration:
+        case kRrsigInception:
+        case kInstanceSerialBehind:
             if (!per_address) return;
             break;
         default:
@@ -321,6 +378,35 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
             append_sample(out, name, l.address,
                           uint64_t{z.transfer->signed_ixfr->result == TransferResult::ok});
             return;
+        case kDelegationConsistent:
+            if (!z.delegation || !z.delegation->parent_ns || !z.delegation->child_ns) return;
+            append_sample(out, name, l.zone,
+                          uint64_t{!z.delegation->has(DelegationProblem::parent_child_differ) &&
+                                   !z.delegation->has(DelegationProblem::glue_mismatch)});
+            return;
+        case kNsSetConsistent:
+            if (!z.delegation || !z.delegation->child_ns) return;
+            append_sample(out, name, l.zone,
+                          uint64_t{!z.delegation->has(DelegationProblem::ns_sets_differ)});
+            return;
+        case kDelegationProblem:
+            if (!z.delegation) return;
+            for (const auto& p : kDelegationProblems)
+                append_sample(out, name, l.zone, "reason", p.reason,
+                              uint64_t{z.delegation->has(p.problem)});
+            return;
+        case kDelegationFindingInfo:
+            if (!z.delegation) return;
+            for (const auto& f : z.delegation->findings) {
+                std::string names;
+                for (const auto& n : f.names) names += (names.empty() ? "" : ",") + n;
+                prom::LabelSet labels = l.zone;
+                labels.add("reason", delegation_problem_reason(f.problem))
+                    .add("side", f.side)
+                    .add("names", names);
+                append_sample(out, name, labels, uint64_t{1});
+            }
+            return;
         case kInstanceInfo:
             // Only the latest instance: an anycast address answered by many keeps one series,
             // whose nsid label changes as they take turns (bounded by the addresses watched).
@@ -329,6 +415,26 @@ void append_zone_family(std::string& out, ZoneFamily f, const ZoneStatus& z, boo
                 prom::LabelSet labels = l.of(s);
                 labels.add("nsid", nsid_display(s.nsid));
                 append_sample(out, name, labels, uint64_t{1});
+            }
+            return;
+        case kRrsigExpiration:
+        case kRrsigInception:
+            for (const NameserverStatus& s : z.servers) {
+                const auto sig = s.signature();
+                if (!sig) continue;
+                const int64_t t = f == kRrsigExpiration ? sig->expiration : sig->inception;
+                append_sample(out, name, l.of(s), static_cast<double>(t));
+            }
+            return;
+        case kInstanceSerialBehind:
+            // Bounded: addresses with instances keep at most kMaxInstancesPerAddress of them.
+            for (const NameserverStatus& s : z.servers) {
+                if (!s.instances) continue;
+                for (const InstanceStatus& i : *s.instances) {
+                    prom::LabelSet labels = l.of(s);
+                    labels.add("nsid", nsid_display(i.nsid));
+                    append_sample(out, name, labels, uint64_t{i.serial_behind});
+                }
             }
             return;
         case kZoneFamilyCount:
@@ -363,9 +469,9 @@ bool write_family(prom::StreamedText& out, std::string_view name, std::string_vi
 // hold all of them until the end: ~200 MB at 100,000 zones). Families with no series are left
 // out entirely. False when `out` stopped taking pieces.
 template <typename Zones>
-bool write_zone_families(const Zones& zones, PerAddressSeries per_address,
+bool write_zone_families(const Zones& zones, PerAddressSeries per_address, std::string_view vantage,
                          prom::StreamedText& out) {
-    ZoneLabels labels;
+    ZoneLabels labels(vantage);
     for (std::size_t f = 0; f < kZoneFamilyCount; ++f) {
         const auto family = static_cast<ZoneFamily>(f);
         const bool written =
@@ -395,7 +501,8 @@ constexpr ServerState kAllStates[] = {ServerState::reference,    ServerState::in
 
 // Written in pieces like the zone families (one family after the other); the totals themselves
 // are one entry per address. False when `out` stopped taking pieces.
-bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, prom::StreamedText& out) {
+bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, std::string_view vantage,
+                          prom::StreamedText& out) {
     // Keys point into the snapshot, which outlives this function.
     std::map<std::pair<std::string_view, std::string_view>, AddressTotals> totals;
     for (const ZoneStatusPtr& zone : zones) {
@@ -409,40 +516,43 @@ bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, prom::Streame
             t.max_lag_seconds = std::max(t.max_lag_seconds, s.lag_seconds);
         }
     }
+    const prom::LabelSet agent = agent_labels(vantage);
+    prom::LabelSet l;  // the agent's, nameserver, address
+    const auto labels_of = [&](const auto& key) -> const prom::LabelSet& {
+        l = agent;
+        l.add("nameserver", key.first).add("address", key.second);
+        return l;
+    };
     return write_family(out, "soawatch_nameserver_zones",
                         "Zones in which the nameserver address is in this state.", "gauge", totals,
-                        [](std::string& text, const auto& entry) {
+                        [&](std::string& text, const auto& entry) {
                             const auto& [key, t] = entry;
+                            labels_of(key);
                             for (ServerState state : kAllStates)
                                 prom::append_sample(
-                                    text, "soawatch_nameserver_zones",
-                                    {{"nameserver", key.first},
-                                     {"address", key.second},
-                                     {"state", server_state_name(state)}},
+                                    text, "soawatch_nameserver_zones", l, "state",
+                                    server_state_name(state),
                                     t.zones_by_state[static_cast<std::size_t>(state)]);
                         }) &&
-           write_family(
-               out, "soawatch_nameserver_max_serial_lag_seconds",
-               "The largest serial lag of the nameserver address among its zones.", "gauge", totals,
-               [](std::string& text, const auto& entry) {
-                   const auto& [key, t] = entry;
-                   prom::append_sample(text, "soawatch_nameserver_max_serial_lag_seconds",
-                                       {{"nameserver", key.first}, {"address", key.second}},
-                                       t.max_lag_seconds);
-               }) &&
+           write_family(out, "soawatch_nameserver_max_serial_lag_seconds",
+                        "The largest serial lag of the nameserver address among its zones.",
+                        "gauge", totals,
+                        [&](std::string& text, const auto& entry) {
+                            const auto& [key, t] = entry;
+                            prom::append_sample(text, "soawatch_nameserver_max_serial_lag_seconds",
+                                                labels_of(key), t.max_lag_seconds);
+                        }) &&
            write_family(
                out, "soawatch_nameserver_probe_errors_total",
                "Failed SOA probes of the nameserver address by reason, summed over the "
                "zones watched now.",
-               "counter", totals, [](std::string& text, const auto& entry) {
+               "counter", totals, [&](std::string& text, const auto& entry) {
                    const auto& [key, t] = entry;
+                   labels_of(key);
                    for (ProbeError e : all_probe_errors)
                        if (const uint64_t n = t.errors[static_cast<std::size_t>(e)]; n != 0)
-                           prom::append_sample(text, "soawatch_nameserver_probe_errors_total",
-                                               {{"nameserver", key.first},
-                                                {"address", key.second},
-                                                {"reason", probe_error_name(e)}},
-                                               n);
+                           prom::append_sample(text, "soawatch_nameserver_probe_errors_total", l,
+                                               "reason", probe_error_name(e), n);
                });
 }
 
@@ -531,10 +641,12 @@ struct MetricsExporter::Impl {
           probe_duration(prometheus::BuildHistogram()
                              .Name("soawatch_probe_duration_seconds")
                              .Help("Round-trip time of answered SOA queries.")
+                             .Labels(vantage_labels(opts.vantage))
                              .Register(registry)),
           propagation(prometheus::BuildHistogram()
                           .Name("soawatch_propagation_seconds")
                           .Help("Time from a new reference serial to the nameserver having it.")
+                          .Labels(vantage_labels(opts.vantage))
                           .Register(registry)) {
         build_info
             .Add({{"version", prom::valid_utf8(build.version)},
@@ -621,8 +733,9 @@ bool MetricsExporter::render(const Snapshot& snapshot, prom::StreamedText& out) 
     append_agent_stats(out.text(), snapshot.stats);
     append_process_metrics(out.text(), impl_->boot_time);
     if (!out.flush_if_full()) return false;
-    return write_zone_families(snapshot.zones, impl_->options.per_address, out) &&
-           write_address_totals(snapshot.zones, out);
+    const std::string& vantage = impl_->options.vantage;
+    return write_zone_families(snapshot.zones, impl_->options.per_address, vantage, out) &&
+           write_address_totals(snapshot.zones, vantage, out);
 }
 
 std::string MetricsExporter::render(const Snapshot& snapshot) const {
@@ -631,10 +744,10 @@ std::string MetricsExporter::render(const Snapshot& snapshot) const {
     return std::move(out).take();
 }
 
-std::string MetricsExporter::render_zone(const ZoneStatus& zone) {
+std::string MetricsExporter::render_zone(const ZoneStatus& zone, std::string_view vantage) {
     const ZoneStatus* zones[] = {&zone};
     prom::StreamedText out;
-    write_zone_families(zones, PerAddressSeries::all, out);
+    write_zone_families(zones, PerAddressSeries::all, vantage, out);
     return std::move(out).take();
 }
 

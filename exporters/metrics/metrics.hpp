@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "agent/status_store.hpp"
 #include "agent/zone_status.hpp"
@@ -32,6 +33,9 @@ struct MetricsOptions {
     // long is dropped, so nameservers that left every zone do not stay exported forever.
     std::chrono::seconds histogram_idle_expiry{std::chrono::hours(6)};
     PerAddressSeries per_address = PerAddressSeries::all;
+    // The label vantage="NAME" on every zone and nameserver series (agent/config/vantage.hpp);
+    // "": no such label.
+    std::string vantage{};
 };
 
 // Thread-safe: the event loop observes while HTTP workers render.
@@ -57,8 +61,8 @@ class MetricsExporter {
     // caller may append more and calls out.finish(). False when out's sink stopped taking
     // pieces (the rest was not written).
     bool render(const Snapshot& snapshot, prom::StreamedText& out) const;
-    // Only this zone's series (the /probe endpoint).
-    static std::string render_zone(const ZoneStatus& zone);
+    // Only this zone's series (the /probe endpoint), with the label vantage="NAME" when given.
+    static std::string render_zone(const ZoneStatus& zone, std::string_view vantage = {});
 
   private:
     struct Impl;

@@ -10,7 +10,8 @@ import tempfile
 import time
 import urllib.parse
 
-from labtest import Agent, Lab, Prometheus, canonical_zone, eventually, http, main
+from labtest import (Agent, Lab, Prometheus, canonical_zone, eventually, http, main,
+                     promtool_check_metrics)
 
 lab = Lab(zones=3)
 work = None
@@ -56,9 +57,7 @@ def test_ready_after_first_round():
 
 def test_metrics_pass_promtool():
     body = agent.metrics()
-    proc = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
-                          text=True)
-    assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
+    promtool_check_metrics(body)
     for name in ["soawatch_soa_serial", "soawatch_reference_serial", "soawatch_serial_behind",
                  "soawatch_serial_lag_seconds", "soawatch_zone_consistent",
                  "soawatch_nameserver_up", "soawatch_probe_duration_seconds_bucket",
@@ -77,7 +76,7 @@ def test_prometheus_scrapes_the_truth():
     eventually(lambda: prom.value('soawatch_zone_consistent{zone="example.test."}') == 1,
                timeout=30, what="prometheus to see example.test consistent")
     up = prom.query('soawatch_nameserver_up{zone="example.test."}')
-    expected = 4 if lab.env.get("LAB_NS2_V6") else 3
+    expected = len(lab.secondaries("example.test")) + (1 if lab.env.get("LAB_NS2_V6") else 0)
     assert len(up) == expected + 1 and all(v == 1 for _, v in up), up  # + the primary
 
 
@@ -136,7 +135,7 @@ def test_api_and_probe_endpoints():
 
 def test_instance_identity_in_metrics_and_api():
     # Each lab server answers its own NSID (RFC 5001): one info series per address.
-    for name in ("ns1", "ns2", "ns3"):
+    for name in lab.secondaries("example.test"):
         assert agent.metric("soawatch_nameserver_instance_info", zone="example.test.",
                             nameserver=f"{name}.lab.test.", address=lab.addr(name),
                             nsid=f"lab-{name}") == 1, name
@@ -144,7 +143,7 @@ def test_instance_identity_in_metrics_and_api():
                         address=lab.addr("primary"), nsid="lab-primary") == 1
     series = [line for line in agent.metrics().splitlines()
               if line.startswith('soawatch_nameserver_instance_info{zone="example.test."')]
-    expected = 5 if lab.env.get("LAB_NS2_V6") else 4
+    expected = 1 + len(lab.secondaries("example.test")) + (1 if lab.env.get("LAB_NS2_V6") else 0)
     assert len(series) == expected, series
     status, _, body = agent.get("/api/v1/zones/example.test")
     assert status == 200

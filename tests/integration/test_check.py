@@ -17,9 +17,8 @@ def ns_states(doc, zone):
 
 
 def expected_servers():
-    """(nameserver, address) of every NS address in the lab."""
-    servers = {("ns1.lab.test.", lab.addr("ns1")), ("ns2.lab.test.", lab.addr("ns2")),
-               ("ns3.lab.test.", lab.addr("ns3"))}
+    """(nameserver, address) of every NS address of example.test and second.test in the lab."""
+    servers = {(f"{ns}.lab.test.", lab.addr(ns)) for ns in lab.secondaries("example.test")}
     if lab.env.get("LAB_NS2_V6"):
         servers.add(("ns2.lab.test.", lab.env["LAB_NS2_V6"]))
     return servers
@@ -37,8 +36,9 @@ def test_all_in_sync_with_primary():
 
 
 # The identity each lab server answers to NSID (deploy/lab/templates: BIND server-id, NSD nsid:,
-# Knot nsid).
-LAB_NSID = {"primary": "lab-primary", "ns1": "lab-ns1", "ns2": "lab-ns2", "ns3": "lab-ns3"}
+# Knot nsid, PowerDNS server-id).
+LAB_NSID = {"primary": "lab-primary", "ns1": "lab-ns1", "ns2": "lab-ns2", "ns3": "lab-ns3",
+            "ns4": "lab-ns4"}
 
 
 def test_each_address_names_its_instance_by_nsid():
@@ -241,6 +241,9 @@ def test_ipv6_addresses_are_probed():
 
 def test_many_zones_are_checked_concurrently():
     zones = [f"gen{i:04d}.test" for i in range(1, 201)]
+    # Discovery through the lab's Unbound is cold for these 200 zones at first (it follows the
+    # referrals of each); one round warms it, so the timed rounds compare probing, not recursion.
+    check_json(lab, *zones)
     start = time.monotonic()
     rc, doc = check_json(lab, "example.test")
     one = time.monotonic() - start
@@ -255,7 +258,7 @@ def test_many_zones_are_checked_concurrently():
 
 def test_config_file_checks_every_zone_once():
     path = os.path.join(os.environ.get("LAB_DIR", "/tmp"), "check-config.yml")
-    nameservers = ", ".join(lab.addr(ns) for ns in ("ns1", "ns2", "ns3"))
+    nameservers = ", ".join(lab.addr(ns) for ns in lab.secondaries())
     zones = [f"gen{i:04d}.test" for i in range(1, 51)]
     with open(path, "w") as f:
         f.write(f"global:\n  port: {lab.port}\n  timeout: 500ms\n  retries: 1\n"
@@ -270,10 +273,11 @@ def test_config_file_checks_every_zone_once():
     assert [z["zone"] for z in doc["zones"]] == ["example.test."] + [z + "." for z in zones]
     assert states(doc, "example.test")[("(primary)", lab.addr("primary"))] == "reference"
     assert set(ns_states(doc, "gen0001.test")) == {(None, lab.addr(ns)) for ns in
-                                                    ("ns1", "ns2", "ns3")}, doc["zones"][1]
+                                                    lab.secondaries()}, doc["zones"][1]
     stats = dict(kv.split("=") for kv in err.split("stats ", 1)[1].split())
     assert int(stats["zones"]) == 51 and int(stats["timeouts"]) == 0, err
-    assert int(stats["probes"]) == 1 + len(expected_servers()) + 3 * len(zones), err
+    assert int(stats["probes"]) == (1 + len(expected_servers())
+                                    + len(lab.secondaries()) * len(zones)), err
     # The plugin line and the zones that are not OK only.
     rc, out, _ = soawatch("check", f"--config.file={path}", "--summary")
     assert rc == OK and out == "SOA OK - 51 zones in sync\n", out

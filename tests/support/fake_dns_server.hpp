@@ -26,6 +26,7 @@ namespace soawatch::test {
 struct FakeQuery {
     std::vector<uint8_t> wire;
     bool tcp = false;
+    uint16_t source_port = 0;  // of a UDP query: the client's port
 };
 
 // Returns the bytes to send back (without the TCP length prefix); empty: stay silent.
@@ -107,7 +108,11 @@ class FakeDnsServer {
                                        &from_len);
                 if (n > 0) {
                     ++udp_queries_;
-                    auto reply = script_({std::vector<uint8_t>(buf, buf + n), false});
+                    const uint16_t source_port =
+                        from.ss_family == AF_INET6
+                            ? ntohs(reinterpret_cast<const sockaddr_in6*>(&from)->sin6_port)
+                            : ntohs(reinterpret_cast<const sockaddr_in*>(&from)->sin_port);
+                    auto reply = script_({std::vector<uint8_t>(buf, buf + n), false, source_port});
                     if (!reply.empty())
                         ::sendto(udp_, reply.data(), reply.size(), 0,
                                  reinterpret_cast<sockaddr*>(&from), from_len);

@@ -411,6 +411,9 @@ TEST_CASE("config: values at the edges of their ranges", "[config]") {
          "test.yml:1: global.max_nameservers: out of range: 1001 (allowed 1..1000)"},
         {"global: {max_addresses: 0}",
          "test.yml:1: global.max_addresses: out of range: 0 (allowed 1..10000)"},
+        {"global: {anycast_samples: 8}", ""},
+        {"global: {anycast_samples: 9}",
+         "test.yml:1: global.anycast_samples: out of range: 9 (allowed 0..8)"},
         {"global: {min_usable_nameservers: 1, min_usable_nameservers_severity: warning}", ""},
         {"global: {min_usable_nameservers: 1000, min_usable_nameservers_severity: critical}", ""},
         {"global: {min_usable_nameservers: 0}",
@@ -491,8 +494,20 @@ TEST_CASE("config: each invalid-*.yml fails with its one message", "[config]") {
          "global)"},
         {"invalid-zone-key-global-only.yml",
          "{dir}/invalid-zone-key-global-only.yml:3: zones[0].ipv6: cannot be set per zone (only "
-         "interval, timeout, retries, port, transfer_check and alerting can; set it under "
-         "global)"},
+         "interval, timeout, retries, port, transfer_check, dnssec, delegation_check and "
+         "alerting can; set it under global)"},
+        {"invalid-dnssec-value.yml",
+         "{dir}/invalid-dnssec-value.yml:2: global.dnssec: allowed auto, true or false"},
+        {"invalid-dnssec-without-edns.yml",
+         "{dir}/invalid-dnssec-without-edns.yml:5: zones[0].dnssec: true needs EDNS (edns_udp_size "
+         "0 sends no OPT record, and DO travels in it: RFC 3225 3)"},
+        {"invalid-delegation-check-interval.yml",
+         "{dir}/invalid-delegation-check-interval.yml:3: global.delegation_check.interval: out "
+         "of range: 20s (allowed 1m..1d)"},
+        {"invalid-parent-nameserver-name.yml",
+         "{dir}/invalid-parent-nameserver-name.yml:5: zones[0].parent_nameservers[1]: not an IP "
+         "address: "
+         "\"ns1.example.net\""},
         {"invalid-transfer-check-interval.yml",
          "{dir}/invalid-transfer-check-interval.yml:3: global.transfer_check.interval: out of "
          "range: 30s (allowed 1m..1d)"},

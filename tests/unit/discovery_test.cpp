@@ -4,8 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <string_view>
 
 #include "probes/dns_wire.hpp"
 #include "tests/support/fake_dns_server.hpp"
@@ -115,4 +118,72 @@ TEST_CASE("discovery: why a name has no address, as a kind and a detail", "[disc
     CHECK(broken.error_kind == AddressError::resolver);
     CHECK(broken.error.find("SERVFAIL") != std::string::npos);
     CHECK(address_error_name(AddressError::no_address) == "no_address");
+}
+
+namespace {
+
+// The type of a query's question (the two octets after its name), or 0 when it has none.
+uint16_t question_type(const std::vector<uint8_t>& wire) {
+    std::size_t pos = 12;
+    while (pos < wire.size() && wire[pos] != 0) pos += 1 + wire[pos];
+    if (pos + 2 >= wire.size()) return 0;
+    return static_cast<uint16_t>(wire[pos + 1] << 8 | wire[pos + 2]);
+}
+
+std::vector<uint8_t> wire_name(std::string_view dotted) {
+    std::vector<uint8_t> out;
+    std::size_t start = 0;
+    while (start < dotted.size()) {
+        const auto end = std::min(dotted.find('.', start), dotted.size());
+        out.push_back(static_cast<uint8_t>(end - start));
+        out.insert(out.end(), dotted.begin() + static_cast<long>(start),
+                   dotted.begin() + static_cast<long>(end));
+        start = end + 1;
+    }
+    out.push_back(0);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("discovery: address lookups go ahead of the NS lookups waiting for a slot",
+          "[discovery]") {
+    // One lookup in flight at a time; three zones, each served by ns1.test and ns2.test. When
+    // the first zone's NS answer names them, the other zones' NS lookups are already waiting:
+    // the addresses go first, so the first zone's probes need not wait for every NS lookup.
+    std::mutex mutex;
+    std::vector<uint16_t> types;  // in the order the resolver got them
+    FakeDnsServer resolver([&](const FakeQuery& q) {
+        const uint16_t type = question_type(q.wire);
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            types.push_back(type);
+        }
+        auto b = AnswerBuilder(q.wire);
+        if (type == dns::rrtype::NS) {
+            b.record(dns::rrtype::NS, wire_name("ns1.test"));
+            b.record(dns::rrtype::NS, wire_name("ns2.test"));
+        } else if (type == dns::rrtype::A) {
+            b.record(dns::rrtype::A, a_record(1));
+        }
+        return b.build();
+    });
+    EventLoop loop;
+    auto options = options_for(resolver.port());
+    options.max_inflight = 1;
+    options.min_ttl = 60s;  // each name's addresses are asked once
+    options.max_ttl = 60s;
+    Discovery discovery(loop, options);
+    std::vector<std::string> found;
+    for (const char* zone : {"z1.test", "z2.test", "z3.test"})
+        discovery.discover(zone, 32, true, false, [&](const DiscoveryResult& r) {
+            CHECK(r.error.empty());
+            CHECK(r.nameservers.size() == 2);
+            found.push_back(r.zone);
+        });
+    loop.run_until([&] { return found.size() == 3; });
+    CHECK(found == std::vector<std::string>{"z1.test.", "z2.test.", "z3.test."});
+    std::lock_guard<std::mutex> lock(mutex);
+    CHECK(types == std::vector<uint16_t>{dns::rrtype::NS, dns::rrtype::A, dns::rrtype::A,
+                                         dns::rrtype::NS, dns::rrtype::NS});
 }

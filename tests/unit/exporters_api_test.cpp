@@ -3,6 +3,7 @@
 #include <string>
 
 #include "../exporters/fixtures.hpp"
+#include "agent/delegation_findings.hpp"
 #include "exporters/api/api_json.hpp"
 
 using namespace soawatch;
@@ -111,4 +112,39 @@ TEST_CASE("api: invalid UTF-8 from the network does not throw", "[exporters][api
     const std::string text = dump_json(zone_to_json(z));
     CHECK(text.find("ns1\xEF\xBF\xBD\xEF\xBF\xBD.test.") != std::string::npos);
     CHECK_NOTHROW(json::parse(text));
+}
+
+TEST_CASE("api: the delegation check's findings with names, side and addresses",
+          "[exporters][api]") {
+    ZoneStatus z;
+    z.zone = "example.test.";
+    CHECK(zone_to_json(z)["delegation"].is_null());
+    auto audit = std::make_shared<DelegationAudit>();
+    NsObservation parent;
+    parent.target = {"", "192.0.2.53", 53};
+    parent.referral = true;
+    parent.names = {"ns1.example.test.", "nsx.example.net."};
+    parent.glue = {{"ns1.example.test.", "192.0.2.1"}};
+    NsObservation child;
+    child.target = {"ns1.example.test.", "192.0.2.1", 53};
+    child.names = {"ns1.example.test.", "ns2.example.net."};
+    audit->parent = {parent};
+    audit->child = {child};
+    find_delegation_problems(*audit, "example.test.");
+    z.delegation = audit;
+    const auto d = zone_to_json(z)["delegation"];
+    CHECK(d["consistent"] == false);
+    CHECK(d["ns_set_consistent"] == true);
+    CHECK(d["parent_ns"] == nlohmann::json::array({"ns1.example.test.", "nsx.example.net."}));
+    CHECK(d["child_ns"] == nlohmann::json::array({"ns1.example.test.", "ns2.example.net."}));
+    CHECK(d["parent_glue"][0]["address"] == "192.0.2.1");
+    REQUIRE(d["findings"].size() == 2);
+    CHECK(d["findings"][0]["reason"] == "parent_child_ns_differ");
+    CHECK(d["findings"][0]["side"] == "parent");
+    CHECK(d["findings"][0]["names"] == nlohmann::json::array({"nsx.example.net."}));
+    CHECK(d["findings"][0]["addresses"] == nlohmann::json::array({"192.0.2.53"}));
+    CHECK(d["findings"][1]["side"] == "child");
+    CHECK(d["findings"][1]["names"] == nlohmann::json::array({"ns2.example.net."}));
+    CHECK(d["parent"][0]["referral"] == true);
+    CHECK(d["child"][0]["nameserver"] == "ns1.example.test.");
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../exporters/fixtures.hpp"
+#include "agent/delegation_findings.hpp"
 #include "agent/replication.hpp"
 #include "exporters/metrics/metrics.hpp"
 #include "exporters/metrics/prom_text.hpp"
@@ -506,4 +507,36 @@ TEST_CASE("metrics: transfer audit, open AXFR and the keyed check", "[exporters]
     CHECK(has_line(text, "soawatch_transfer_open{" + zl +
                              ",nameserver=\"ns1.in-sync.test.\",address=\"192.0.2.11\"} 1"));
     CHECK(has_line(text, "soawatch_transfer_tsig_ok{" + zl + ",address=\"192.0.2.1\"} 0"));
+}
+
+TEST_CASE("metrics: delegation check, its problems and findings", "[exporters][metrics]") {
+    ZoneStatus z = zone_in_sync();
+    CHECK(samples_with(MetricsExporter::render_zone(z), "soawatch_delegation").empty());
+    auto audit = std::make_shared<soawatch::DelegationAudit>();
+    NsObservation child;
+    child.target = {"ns1.in-sync.test.", "192.0.2.11", 53};
+    child.names = {"ns1.in-sync.test."};
+    audit->child = {child};
+    soawatch::find_delegation_problems(*audit, "in-sync.test.");  // no parent view, one name
+    z.delegation = audit;
+    std::string text = MetricsExporter::render_zone(z);
+    const std::string zl = "zone=\"in-sync.test.\"";
+    CHECK(samples_with(text, "soawatch_delegation_consistent").empty());  // no referral
+    CHECK(has_line(text, "soawatch_ns_set_consistent{" + zl + "} 1"));
+    CHECK(has_line(text, "soawatch_delegation_problem{" + zl + ",reason=\"too_few_ns\"} 1"));
+    CHECK(has_line(text, "soawatch_delegation_problem{" + zl + ",reason=\"glue_mismatch\"} 0"));
+    CHECK(
+        has_line(text, "soawatch_delegation_finding_info{" + zl +
+                           ",reason=\"too_few_ns\",side=\"child\",names=\"ns1.in-sync.test.\"} 1"));
+
+    NsObservation referral = child;
+    referral.target = {"", "192.0.2.53", 53};
+    referral.referral = true;
+    referral.names = {"ns1.in-sync.test.", "ns2.in-sync.test."};
+    audit->parent = {referral};
+    soawatch::find_delegation_problems(*audit, "in-sync.test.");
+    text = MetricsExporter::render_zone(z);
+    CHECK(has_line(text, "soawatch_delegation_consistent{" + zl + "} 0"));
+    CHECK(has_line(text,
+                   "soawatch_delegation_problem{" + zl + ",reason=\"parent_child_ns_differ\"} 1"));
 }

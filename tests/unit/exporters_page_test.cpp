@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../exporters/fixtures.hpp"
+#include "agent/delegation_findings.hpp"
 #include "exporters/api/status_page.hpp"
 #include "exporters/api/status_page_zone.hpp"
 #include "exporters/http/http_server.hpp"
@@ -403,5 +404,32 @@ TEST_CASE("page: the transfer audit line, escaped", "[exporters][page]") {
                     "(192.0.2.12)</b> &middot; signed IXFR of the primary: <b class=\"open\">"
                     "badsig</b></p>") != std::string::npos);
     CHECK(render_status_page(snapshot_of({zone_in_sync()})).find("transfer audit") ==
+          std::string::npos);
+}
+
+TEST_CASE("page: the delegation check line names the problem, its side and names, escaped",
+          "[exporters][page]") {
+    ZoneStatus z = zone_in_sync();
+    auto audit = std::make_shared<DelegationAudit>();
+    audit->at = Clock::now();
+    NsObservation parent;
+    parent.target = {"", "192.0.2.53", 53};
+    parent.referral = true;
+    parent.names = {"<i>nsx.in-sync.test.", "ns1.in-sync.test."};
+    NsObservation child;
+    child.target = {"ns1.in-sync.test.", "192.0.2.11", 53};
+    child.names = {"ns1.in-sync.test.", "ns2.in-sync.test."};
+    audit->parent = {parent};
+    audit->child = {child};
+    find_delegation_problems(*audit, "in-sync.test.");
+    z.delegation = audit;
+    const std::string page = render_status_page(snapshot_of({z}));
+    CHECK(page.find("delegation check ") != std::string::npos);
+    CHECK(page.find("<b class=\"open\">parent_child_ns_differ (parent): &lt;i&gt;nsx.in-sync."
+                    "test.</b>") != std::string::npos);
+    CHECK(page.find("<b class=\"open\">parent_child_ns_differ (child): ns2.in-sync.test.</b>") !=
+          std::string::npos);
+    CHECK(page.find("<i>nsx") == std::string::npos);
+    CHECK(render_status_page(snapshot_of({zone_in_sync()})).find("delegation check") ==
           std::string::npos);
 }

@@ -50,14 +50,9 @@ std::vector<std::string> names_of(const Config& config) {
 
 }  // namespace
 
-TEST_CASE("loops: the default is one loop per CPU, at most 4; a configured number wins",
-          "[loops]") {
-    CHECK(effective_loops(0, 1) == 1);
-    CHECK(effective_loops(0, 2) == 2);
-    CHECK(effective_loops(0, 64) == kMaxDefaultLoops);
-    CHECK(effective_loops(0, 0) == 1);
-    CHECK(effective_loops(1, 64) == 1);
-    CHECK(effective_loops(8, 2) == 8);
+TEST_CASE("loops: the default is one loop, the agent as before loops", "[loops]") {
+    CHECK(GlobalConfig{}.loops == 1);
+    CHECK(Config{}.global.loops == 1);
 }
 
 TEST_CASE("loops: a zone's loop is stable, in range and the zones are balanced", "[loops]") {

@@ -150,3 +150,56 @@ TEST_CASE("NOTIFY listener hands on one repeat per zone when its second is over"
     loop.cancel_timer(quiet);
     CHECK(handed.size() == 2);
 }
+
+namespace {
+
+// Sends `message` over TCP (with its length, RFC 1035 4.2.2) to 127.0.0.1:port and runs the loop
+// until the answer arrives or the listener closes the connection (or 5 s pass: a bound).
+// Returns the answer's rcode, nullopt when the connection was closed without one.
+std::optional<unsigned> send_over_tcp(EventLoop& loop, uint16_t port,
+                                      const std::vector<uint8_t>& message) {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(fd);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    REQUIRE(inet_pton(AF_INET, "127.0.0.1", &to.sin_addr) == 1);
+    REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+    std::vector<uint8_t> framed{static_cast<uint8_t>(message.size() >> 8),
+                                static_cast<uint8_t>(message.size())};
+    framed.insert(framed.end(), message.begin(), message.end());
+    REQUIRE(::send(fd.get(), framed.data(), framed.size(), 0) ==
+            static_cast<ssize_t>(framed.size()));
+    std::optional<unsigned> rcode;
+    bool ended = false;
+    loop.watch_fd(fd.get(), true, false, [&](bool, bool) {
+        uint8_t buf[512];
+        const ssize_t n = ::recv(fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n >= 6) rcode = buf[5] & 0x0f;  // after the two-octet length
+        ended = true;
+    });
+    const auto limit = loop.add_timer(5s, [&] { ended = true; });
+    loop.run_until([&] { return ended; });
+    loop.cancel_timer(limit);
+    loop.unwatch_fd(fd.get());
+    return rcode;
+}
+
+}  // namespace
+
+TEST_CASE("NOTIFY listener answers over TCP too (Knot sends its NOTIFYs so)", "[notify]") {
+    EventLoop loop;
+    std::vector<std::string> zones;
+    NotifyListener listener(loop, Endpoint{"127.0.0.1", 0}, [&](const std::string& zone, Instant) {
+        zones.push_back(zone);
+        return true;
+    });
+    CHECK(send_over_tcp(loop, listener.port(), notify_for_example_com()) == 0u);  // NOERROR
+    CHECK(zones == std::vector<std::string>{"example.com."});
+    CHECK(listener.accepted() == 1);
+    // Not a NOTIFY (a query): no answer, the connection is closed, counted as ignored.
+    auto query = notify_for_example_com();
+    query[2] = 0;  // opcode QUERY
+    CHECK_FALSE(send_over_tcp(loop, listener.port(), query).has_value());
+    CHECK(listener.ignored() == 1);
+}

@@ -419,3 +419,145 @@ TEST_CASE("scheduler: the transfer audit runs with the first check, then once pe
     CHECK_FALSE(plain->transfer);
     scheduler.stop();
 }
+
+TEST_CASE("scheduler: the delegation check runs with the first check, then once per its interval",
+          "[scheduler][delegation]") {
+    // Checks every second, the delegation check every minute: over several checks, one NS query
+    // to the zone's server and one to its configured parent; none to the resolver (the zone's
+    // nameservers are addresses: the check makes no resolver query either).
+    std::atomic<int> zone_ns{0}, parent_ns{0}, resolver_queries{0};
+    const auto ns_query = [](const FakeQuery& q) {
+        const auto parsed = dns::parse_message(q.wire);
+        return !parsed.message.questions.empty() &&
+               parsed.message.questions[0].type == dns::rrtype::NS;
+    };
+    const std::vector<uint8_t> ns1 = dns::encode_name("ns1.example.");
+    FakeDnsServer server([&](const FakeQuery& q) {
+        if (ns_query(q)) {
+            ++zone_ns;
+            return AnswerBuilder(q.wire).aa().record(dns::rrtype::NS, ns1).build();
+        }
+        return AnswerBuilder(q.wire).aa().soa(1).build();
+    });
+    FakeDnsServer parent([&](const FakeQuery& q) {
+        if (ns_query(q)) ++parent_ns;
+        // A referral to the same one name: the parent and the zone agree.
+        return AnswerBuilder(q.wire).record(dns::rrtype::NS, ns1, 1).build();
+    });
+    FakeDnsServer resolver([&](const FakeQuery& q) {
+        ++resolver_queries;
+        return AnswerBuilder(q.wire).rcode(dns::rcode::SERVFAIL).build();
+    });
+    const auto at = [](const FakeDnsServer& s) {
+        return "\"127.0.0.1:" + std::to_string(s.port()) + "\"";
+    };
+    const auto text =
+        "global: { interval: 1s, timeout: 1s, retries: 0, delegation_check: { "
+        "interval: 1m } }\n"
+        "zones:\n"
+        "  - { name: checked.test, nameservers: [ " +
+        at(server) + " ], parent_nameservers: [ " + at(parent) +
+        " ] }\n"
+        "  - { name: plain.test, nameservers: [ " +
+        at(server) + " ], delegation_check: { enabled: false } }\n";
+    const Config config = parse_config(text, "test.yml");
+
+    EventLoop loop;
+    DiscoveryOptions discovery_options;
+    discovery_options.resolvers = {{"127.0.0.1", resolver.port()}};
+    Discovery discovery(loop, discovery_options);
+    SoaProber prober(loop);
+    ZoneChecker checker(discovery, prober);
+    DelegationProber delegation_prober(loop);
+    DelegationChecker delegation_checker(discovery, delegation_prober);
+    StatusStore store;
+    Scheduler scheduler(loop, checker, store, nullptr);
+    int checks_observed = 0;
+    scheduler.set_delegation_checker(&delegation_checker,
+                                     [&](const ZoneStatus&) { ++checks_observed; });
+    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    scheduler.apply(config);
+
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    loop.run_until([&] {
+        const ZoneStatusPtr z = store.zone("checked.test.");
+        return (z && z->checks_total >= 4) || std::chrono::steady_clock::now() > deadline;
+    });
+    const ZoneStatusPtr checked = store.zone("checked.test.");
+    REQUIRE(checked);
+    CHECK(checked->checks_total >= 4);
+    CHECK(zone_ns == 1);
+    CHECK(parent_ns == 1);
+    CHECK(resolver_queries == 0);
+    CHECK(checks_observed == 1);
+    REQUIRE(checked->delegation);
+    REQUIRE(checked->delegation->parent_ns);
+    CHECK(*checked->delegation->parent_ns == std::vector<std::string>{"ns1.example."});
+    // One name at both sides: too few at each, the only findings, in the reasons (the verdict
+    // is the evaluator's CRITICAL already: one usable nameserver of the two required).
+    REQUIRE(checked->delegation->findings.size() == 2);
+    CHECK(checked->delegation->has(DelegationProblem::too_few_ns));
+    CHECK(checked->verdict == Verdict::critical);
+    CHECK(checked->reasons.size() == checked->evaluated_reasons + 2);
+    const ZoneStatusPtr plain = store.zone("plain.test.");
+    REQUIRE(plain);
+    CHECK_FALSE(plain->delegation);
+    scheduler.stop();
+}
+
+TEST_CASE("scheduler: more zones due at once than one pass starts are all checked once",
+          "[scheduler]") {
+    // The first round of `soawatch check` has every zone due at once: they start
+    // kMaxChecksPerPass at a time, the loop reading answers between passes, and none is lost.
+    SerialServer server;
+    std::string text = "global: { interval: 1h, timeout: 2s, retries: 1 }\nzones:\n";
+    const std::size_t zones = 3 * Scheduler::kMaxChecksPerPass + 7;
+    for (std::size_t i = 0; i < zones; ++i)
+        text += zone_yaml("z" + std::to_string(i) + ".test", {&server});
+    SchedulerRig rig;
+    rig.scheduler.apply(parse_config(text, "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.scheduler.first_round_done(); }));
+    CHECK(rig.checks.size() == zones);
+    for (std::size_t i = 0; i < zones; ++i)
+        CHECK(rig.checks_of("z" + std::to_string(i) + ".test.") == 1);
+}
+
+TEST_CASE("zone check: the hidden primary is probed while the zone's NS lookup is on the wire",
+          "[scheduler]") {
+    // The primary's address is configured: its probe does not wait for discovery. The resolver
+    // answers only once the primary has been asked (or after 2 s, when the check would have
+    // probed it only after discovery).
+    std::atomic<bool> primary_asked{false};
+    std::atomic<bool> primary_first{false};
+    FakeDnsServer primary([&](const FakeQuery& q) {
+        primary_asked = true;
+        return AnswerBuilder(q.wire).aa().soa(7).build();
+    });
+    FakeDnsServer resolver([&](const FakeQuery& q) {
+        const auto until = std::chrono::steady_clock::now() + 2s;
+        while (!primary_asked && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(1ms);
+        primary_first = primary_asked.load();
+        return AnswerBuilder(q.wire).build();  // no NS records
+    });
+    EventLoop loop;
+    DiscoveryOptions options;
+    options.resolvers = {{"127.0.0.1", resolver.port()}};
+    options.tries = 1;
+    options.timeout = 4s;
+    Discovery discovery(loop, options);
+    SoaProber prober(loop);
+    ZoneChecker checker(discovery, prober);
+    ZoneCheckSpec spec;
+    spec.zone = "p.test.";
+    spec.primary = Endpoint{"127.0.0.1", primary.port()};
+    std::optional<ZoneCheckResult> result;
+    checker.check(spec, [&](ZoneCheckResult r) { result = std::move(r); });
+    loop.run_until([&] { return result.has_value(); });
+    CHECK(primary_first);
+    REQUIRE(result->primary);
+    REQUIRE(result->primary->soa);
+    CHECK(result->primary->soa->serial == 7u);
+    CHECK(result->observations.empty());
+    CHECK(result->discovery_error.find("no NS records") != std::string::npos);
+}

@@ -3,7 +3,9 @@
 
 #include <sys/socket.h>
 
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "probes/soa_probe.hpp"
@@ -443,4 +445,41 @@ TEST_CASE("probe: the fake server and the probe on IPv4 and IPv6, UDP and TCP", 
             CHECK(server->tcp_queries() == (tcp ? 1 : 0));
         }
     }
+}
+
+// c-ares 1.18 keeps one UDP socket per server while its channel has a query in flight, and with
+// ARES_FLAG_STAYOPEN for ever: every probe of an address then left from one source port, and
+// anycast routing (a hash of the 5-tuple) sent them all to one instance. Without the flag for
+// UDP the socket closes when the address is idle; lanes are channels with sockets of their own.
+TEST_CASE("probe: an idle address is asked from a fresh source port, each lane from its own",
+          "[probe][anycast]") {
+    std::mutex mutex;
+    std::vector<uint16_t> ports;
+    FakeDnsServer server([&](const FakeQuery& q) {
+        const std::lock_guard lock(mutex);
+        ports.push_back(q.source_port);
+        return AnswerBuilder(q.wire).aa().soa(7).build();
+    });
+    EventLoop loop;
+    SoaProber prober(loop);
+    const ProbeTarget target{"ns1.example.test.", "127.0.0.1", server.port()};
+    for (int i = 0; i < 3; ++i) {
+        std::optional<SoaObservation> result;
+        prober.probe("example.test", target, fast(), [&](SoaObservation o) { result = o; });
+        loop.run_until([&] { return result.has_value(); });
+        CHECK(result->usable());
+    }
+    std::vector<SoaObservation> lanes;
+    const auto query = make_soa_query("example.test", fast().edns_udp_size);
+    for (unsigned lane = 0; lane < 3; ++lane)
+        prober.probe(
+            query, target, fast(), [&](SoaObservation o) { lanes.push_back(std::move(o)); }, lane);
+    loop.run_until([&] { return lanes.size() == 3; });
+    const std::lock_guard lock(mutex);
+    REQUIRE(ports.size() == 6);
+    // One after the other: new sockets (the kernel may hand out a port twice, rarely: not all
+    // three the same, as with one socket for life).
+    CHECK(std::set<uint16_t>(ports.begin(), ports.begin() + 3).size() >= 2);
+    // At the same time on three lanes: three sockets open together, three ports.
+    CHECK(std::set<uint16_t>(ports.begin() + 3, ports.end()).size() == 3);
 }
