@@ -3,8 +3,8 @@
 #include <cstddef>
 
 #include "agent/common/text_util.hpp"
-#include "exporters/api/signature_json.hpp"
 #include "exporters/api/delegation_json.hpp"
+#include "exporters/api/signature_json.hpp"
 #include "probes/dns_wire.hpp"
 #include "probes/nsid.hpp"
 
