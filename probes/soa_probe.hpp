@@ -58,6 +58,13 @@ class SoaProber {
     void probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
                const SoaProbeOptions& options, Callback done, unsigned lane = 0);
 
+    // Queries in flight on each channel this prober opens from now on (ChannelOptions::
+    // max_inflight, 128 by default). With zones sharded across N loops, each loop has its own
+    // channel to a shared address: each takes 1/N of the budget, so the bursts an address
+    // answers stay the size the default was measured for.
+    void set_max_inflight(std::size_t per_channel) { max_inflight_ = per_channel; }
+    std::size_t max_inflight() const { return max_inflight_; }
+
     // Drops channels unused for longer than `idle` (their sockets close).
     void close_idle_channels(std::chrono::seconds idle);
 
@@ -80,6 +87,7 @@ class SoaProber {
     std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
     uint64_t queries_sent_ = 0;
     uint64_t inflight_ = 0;
+    std::size_t max_inflight_ = ChannelOptions{}.max_inflight;
 };
 
 }  // namespace soawatch

@@ -53,6 +53,9 @@ Options (the probe settings take what the configuration file's keys take):
                              --config.file, the file's delegation_check decides instead
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
+  --loops N                  event loops (threads) the zones are sharded across, 1..64
+                             (default: global.loops of --config.file, else 1; never more
+                             than the zones)
   --stats                    print one line about the round on stderr: zones, probes, seconds,
                              probes per second, CPU seconds, peak memory
   -h, --help                 show this help
@@ -153,6 +156,12 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
         {"json", 0, false, on(o.json)},
         {"summary", 0, false, on(o.summary)},
         {"stats", 0, false, on(o.stats)},
+        {"loops", 0, true,
+         [&o](const std::string& v) {
+             const IntegerSetting loops = parse_integer_setting(v, kLoopsRange);
+             o.loops = static_cast<unsigned>(loops.value);
+             return loops.error;
+         }},
     };
     const ParsedFlags parsed = parse_flags(args, flags);
     if (!parsed.error.empty()) {

@@ -23,6 +23,9 @@ struct CheckOptions {
     bool json = false;
     bool summary = false;
     bool stats = false;
+    // --loops: event loops (threads) the zones are sharded across; none: global.loops of the
+    // file, else 1, never more than zones.
+    std::optional<unsigned> loops;
     bool help = false;  // -h/--help: print kCheckUsage, exit 0 (the caller does)
 };
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -31,6 +32,8 @@
 #include "agent/config/shard.hpp"
 #include "agent/config/vantage.hpp"
 #include "agent/evaluator.hpp"
+#include "agent/loop_assignment.hpp"
+#include "agent/loop_set.hpp"
 #include "agent/notify_listener.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/status_store.hpp"
@@ -84,38 +87,32 @@ class Agent {
           vantage_(effective_vantage(flags_.vantage, config_.global.vantage)),
           metrics_(BuildInfo{SOAWATCH_VERSION, SOAWATCH_REVISION},
                    MetricsOptions{.per_address = flags_.per_address, .vantage = vantage_}),
-          discovery_(loop_, discovery_options(config_)),
-          prober_(loop_),
-          checker_(discovery_, prober_),
-          transfer_prober_(loop_),
-          auditor_(transfer_prober_),
-          delegation_prober_(loop_),
-          delegation_checker_(discovery_, delegation_prober_),
-          scheduler_(loop_, checker_, store_,
-                     [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); }),
+          alerts_(config_.alerting, ""),
           catalog_client_(loop_),
           catalogs_(
               loop_, catalog_client_, [this] { apply_zones(); },
-              [this](const CatalogStatus& c) {
-                  alerts_.observe_catalog(c, config_.alerting.rules, Clock::now());
-              }),
-          alerts_(config_.alerting, ""),
-          dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}) {
+              [this](const CatalogStatus& c) { observe_catalog(c); }),
+          dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}),
+          loops_(loop_, config_.global.loops, discovery_options(config_), [this](unsigned) {
+              // The observers run on the thread of the loop that checked the zone.
+              return LoopSet::Observers{
+                  [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); },
+                  [this](const ZoneStatus& z) { observe_alerts(z); }};
+          }) {
         index_alert_rules();
-        store_.set_vantage(vantage_);
-        alerts_.set_vantage(vantage_);
-        scheduler_.set_transfer_auditor(&auditor_,
-                                        [this](const ZoneStatus& z) { observe_alerts(z); });
-        scheduler_.set_delegation_checker(&delegation_checker_,
-                                          [this](const ZoneStatus& z) { observe_alerts(z); });
-        scheduler_.set_stats_augmenter([this](AgentStats& stats) {
-            stats.queries_sent = prober_.queries_sent() + discovery_.lookups_sent() +
-                                 delegation_prober_.queries_sent();
-            stats.queries_inflight = prober_.inflight();
-            stats.discovery_errors = discovery_.lookup_errors();
+        loops_.set_vantage(vantage_);
+        {
+            MutexLock lock(alerts_mutex_);
+            alerts_.set_vantage(vantage_);
+        }
+        loops_.set_stats_augmenter([this](LoopShard& shard, AgentStats& stats) {
+            stats.queries_sent = shard.prober.queries_sent() + shard.discovery.lookups_sent() +
+                                 shard.delegation_prober.queries_sent();
+            stats.queries_inflight = shard.prober.inflight();
+            stats.discovery_errors = shard.discovery.lookup_errors();
+            if (&shard != &loops_.main()) return;  // the NOTIFY listener is on the main loop
             stats.notify_received = notify_received_before_ + (notify_ ? notify_->accepted() : 0);
             stats.notify_ignored = notify_ignored_before_ + (notify_ ? notify_->ignored() : 0);
-            ready_ = stats.first_round_done;
         });
     }
 
@@ -132,6 +129,7 @@ class Agent {
             notify_ = make_notify_listener(*config_.global.notify_listen);
             notify_endpoint_ = *config_.global.notify_listen;
         }
+        loops_.start([](LoopShard& shard) { shard.loop.run(); });
         catalogs_.apply(config_.catalogs);
         apply_zones();
         publish_config_values();
@@ -148,7 +146,10 @@ class Agent {
         http_options.enable_lifecycle = flags_.enable_lifecycle;
         http_options.web = flags_.web;
         http_ = std::make_unique<HttpServer>(http_options, http_hooks());
-        alerts_.set_default_external_url(default_external_url(*listen, http_->port()));
+        {
+            MutexLock lock(alerts_mutex_);
+            alerts_.set_default_external_url(default_external_url(*listen, http_->port()));
+        }
         log::info(
             "soawatch started",
             {{"version", SOAWATCH_VERSION},
@@ -158,6 +159,7 @@ class Agent {
              {"catalogs", std::to_string(config_.catalogs.size())},
              {"listen", flags_.listen},
              {"shard", flags_.shard.to_string()},
+             {"loops", std::to_string(loops_.size())},
              {"vantage", vantage_},
              {"port", std::to_string(http_->port())},
              {"tls", http_->tls() ? "on" : "off"},
@@ -174,7 +176,7 @@ class Agent {
         loop_.run();
 
         log::info("shutting down");
-        scheduler_.stop();
+        loops_.stop();
         // SIGTERM must end the agent within a second. No client holds an HTTP thread; a /probe
         // still waiting for its check (it sees stopping_) gets the grace time, past which the
         // server is left as it is and the process ends without waiting for it.
@@ -198,13 +200,15 @@ class Agent {
     }
 
     // A zone's new status to the alert engine: after each check, and after a transfer audit.
-    void observe_alerts(const ZoneStatus& status) {
+    // Any loop's thread: with global.loops above 1 the loops take turns at the engine.
+    void observe_alerts(const ZoneStatus& status) EXCLUDES(alerts_mutex_) {
+        MutexLock lock(alerts_mutex_);
         const auto rules = zone_alert_rules_.find(status.zone);
-        alerts_.observe(status,
-                        rules == zone_alert_rules_.end() ? config_.alerting.rules : *rules->second,
+        alerts_.observe(status, rules == zone_alert_rules_.end() ? global_rules_ : *rules->second,
                         status.last_check.value_or(Clock::now()));
     }
 
+    // The thread of the loop that checked the zone.
     void on_checked(const ZoneCheckResult& result, const ZoneStatus& status) {
         observe_alerts(status);
         // The engine's timers and the notifications run from the housekeeping tick (1 s): with
@@ -222,9 +226,14 @@ class Agent {
     }
 
     // Loop thread: what the alert engine says must go out now, to the dispatcher's queues.
-    void dispatch_alerts() {
-        for (auto& n : alerts_.tick(Clock::now())) dispatcher_.enqueue(std::move(n));
-        for (const Alert& a : alerts_.take_transitions()) {
+    void dispatch_alerts() EXCLUDES(alerts_mutex_) {
+        std::vector<Alert> transitions;
+        {
+            MutexLock lock(alerts_mutex_);
+            for (auto& n : alerts_.tick(Clock::now())) dispatcher_.enqueue(std::move(n));
+            transitions = alerts_.take_transitions();
+        }
+        for (const Alert& a : transitions) {
             log::Level level = a.state == AlertState::firing ? log::Level::warn : log::Level::info;
             log::write(level, a.state == AlertState::firing ? "alert firing" : "alert resolved",
                        {{"alertname", a.label("alertname")},
@@ -238,25 +247,39 @@ class Agent {
     }
 
     // Zones with their own alerting rules (zones[].alerting, a catalog's defaults), by name;
-    // the others use the global rules. Points into zones_: rebuilt whenever zones_ changes.
-    void index_alert_rules() {
-        zone_alert_rules_.clear();
+    // the others use the global rules. Copied from zones_ (shared rule sets): the loops read
+    // them under the lock while zones_ and config_ change on the main loop. Rebuilt whenever
+    // zones_ changes.
+    void index_alert_rules() EXCLUDES(alerts_mutex_) {
+        std::map<std::string, std::shared_ptr<const AlertRuleSet>> rules;
         for (const auto& z : zones_.zones)
-            if (z.alert_rules) zone_alert_rules_.emplace(z.name, &*z.alert_rules);
+            if (z.alert_rules) rules.emplace(z.name, z.alert_rules);
+        MutexLock lock(alerts_mutex_);
+        zone_alert_rules_ = std::move(rules);
+        global_rules_ = config_.alerting.rules;
     }
 
-    // Loop thread. The zones to watch: the file's and the catalogs' members (their last good
-    // lists), given to the scheduler exactly as a reloaded file is: zones that stay keep their
+    // Main loop thread. The zones to watch: the file's and the catalogs' members (their last good
+    // lists), given to the loops exactly as a reloaded file is: zones that stay keep their
     // state, removed ones are forgotten and their alerts resolve.
-    void apply_zones() {
+    void apply_zones() EXCLUDES(alerts_mutex_) {
         zones_ = with_catalog_members(config_, catalogs_.members());
         keep_shard_zones(zones_, flags_.shard);
-        scheduler_.apply(zones_);
+        // Each zone to the loop that owns it; every loop has its part when this returns, so no
+        // check of a removed zone reaches the alert engine after retain_zones.
+        loops_.apply(zones_);
         index_alert_rules();
         std::set<std::string> keep;
         for (const auto& z : zones_.zones) keep.insert(z.name);
         for (const auto& c : config_.catalogs) keep.insert(AlertEngine::catalog_alert_key(c.name));
+        MutexLock lock(alerts_mutex_);
         alerts_.retain_zones(keep, Clock::now());
+    }
+
+    // Main loop: a catalog's new state (transferred, or failing) to the alert engine.
+    void observe_catalog(const CatalogStatus& catalog) EXCLUDES(alerts_mutex_) {
+        MutexLock lock(alerts_mutex_);
+        alerts_.observe_catalog(catalog, config_.alerting.rules, Clock::now());
     }
 
     std::string receiver_summary() const {
@@ -280,12 +303,14 @@ class Agent {
     void schedule_housekeeping() {
         loop_.add_timer(std::chrono::seconds(1), [this] {
             dispatch_alerts();
-            scheduler_.publish_stats();
-            if (++housekeeping_ticks_ % 300 == 0) {
-                prober_.close_idle_channels(std::chrono::minutes(10));
+            const bool close_idle = ++housekeeping_ticks_ % 300 == 0;
+            loops_.on_each_loop([close_idle](LoopShard& shard) {
+                shard.scheduler.publish_stats();
+                if (!close_idle) return;
+                shard.prober.close_idle_channels(std::chrono::minutes(10));
                 // The delegation check's channels idle for most of its interval (10m).
-                delegation_prober_.close_idle_channels(std::chrono::minutes(30));
-            }
+                shard.delegation_prober.close_idle_channels(std::chrono::minutes(30));
+            });
             schedule_housekeeping();
         });
     }
@@ -318,16 +343,26 @@ class Agent {
                                         (wanted && notify_endpoint_ != *wanted);
             std::unique_ptr<NotifyListener> listener;
             if (notify_changed && wanted) listener = bind_notify_listener(*wanted);
-            discovery_.set_resolvers(to_servers(next.global.resolvers));
+            if (next.global.loops != config_.global.loops)
+                log::warn("global.loops changes when the agent restarts",
+                          {{"loops", std::to_string(loops_.size())}});
+            loops_.on_each_loop([resolvers = to_servers(next.global.resolvers)](LoopShard& shard) {
+                shard.discovery.set_resolvers(resolvers);
+            });
             config_ = std::move(next);
             if (notify_changed) {
                 if (notify_) retire_notify_listener();
                 notify_ = std::move(listener);
                 if (notify_) notify_endpoint_ = *config_.global.notify_listen;
             }
-            alerts_.configure(config_.alerting);
             dispatcher_.configure(config_.alerting);
+            {
+                MutexLock lock(alerts_mutex_);
+                alerts_.configure(config_.alerting);
+            }
             catalogs_.apply(config_.catalogs);
+            // Every loop has its new zones when this returns: no check of a removed zone
+            // reaches the alert engine after retain_zones.
             apply_zones();
             dispatch_alerts();
             publish_config_values();
@@ -369,7 +404,7 @@ class Agent {
                                                 [this](const std::string& zone, Instant when) {
                                                     // A catalog may be a watched zone too.
                                                     const bool catalog = catalogs_.notify(zone);
-                                                    return scheduler_.notify(zone, when) || catalog;
+                                                    return loops_.notify(zone, when) || catalog;
                                                 });
     }
 
@@ -405,16 +440,16 @@ class Agent {
 
     HttpHooks http_hooks() {
         HttpHooks hooks;
-        hooks.snapshot = [this] { return store_.snapshot(); };
+        hooks.snapshot = [this] { return loops_.snapshot(); };
         hooks.write_metrics = [this](prom::StreamedText& out) {
             // The snapshot is held until the last piece is sent; the loop goes on meanwhile.
-            if (!metrics_.render(*store_.snapshot(), out)) return;
-            append_alert_metrics(out.text(), *alerts_.snapshot(), dispatcher_.stats());
+            if (!metrics_.render(*loops_.snapshot(), out)) return;
+            append_alert_metrics(out.text(), *alert_snapshot(), dispatcher_.stats());
             append_catalog_metrics(out.text(), *catalogs_.snapshot());
         };
-        hooks.alerts = [this] { return alerts_.snapshot(); };
+        hooks.alerts = [this] { return alert_snapshot(); };
         hooks.catalogs = [this] { return catalogs_.snapshot(); };
-        hooks.ready = [this] { return ready_.load(); };
+        hooks.ready = [this] { return loops_.first_round_done(); };
         // Only reached with --web.enable-lifecycle: the server answers 403 without it.
         hooks.reload = [this]() -> ReloadResult {
             auto promise = std::make_shared<std::promise<ReloadResult>>();
@@ -428,6 +463,12 @@ class Agent {
                              std::chrono::milliseconds deadline, std::string* error,
                              int* status) { return probe(zone, primary, deadline, error, status); };
         return hooks;
+    }
+
+    // Any thread: the alert engine's snapshot (itself behind its own lock: held here briefly).
+    AlertsSnapshotPtr alert_snapshot() EXCLUDES(alerts_mutex_) {
+        MutexLock lock(alerts_mutex_);
+        return alerts_.snapshot();
     }
 
     // HTTP background thread: a one-off check of one zone on the loop, waited for here, at most
@@ -458,11 +499,12 @@ class Agent {
         loop_.post([this, zc, promise] {
             // The configured verdict policy (min_usable_nameservers), as the scheduler's checks.
             const VerdictPolicy policy = verdict_policy(config_.global);
-            checker_.check(make_check_spec(config_.global, zc),
-                           [this, promise, policy](const ZoneCheckResult& result) {
-                               ZoneStatus status = evaluate(nullptr, result, policy);
-                               promise->set_value(MetricsExporter::render_zone(status, vantage_));
-                           });
+            loops_.main().checker.check(
+                make_check_spec(config_.global, zc),
+                [this, promise, policy](const ZoneCheckResult& result) {
+                    ZoneStatus status = evaluate(nullptr, result, policy);
+                    promise->set_value(MetricsExporter::render_zone(status, vantage_));
+                });
         });
         const bool ready = wait_for_loop(future, budget, stopping_);
         probes_running_.fetch_sub(1);
@@ -477,31 +519,31 @@ class Agent {
     AgentFlags flags_;
     Config config_;
     const std::string vantage_;  // where this agent watches from; "": none (set at start)
-    EventLoop loop_;
-    StatusStore store_;
+    EventLoop loop_;  // the main loop: loop 0 of loops_, signals, NOTIFY, HTTP work, alerts
     MetricsExporter metrics_;
-    Discovery discovery_;
-    SoaProber prober_;
-    ZoneChecker checker_;
-    TransferProber transfer_prober_;
-    TransferAuditor auditor_;
-    DelegationProber delegation_prober_;
-    DelegationChecker delegation_checker_;
-    Scheduler scheduler_;
+    // The loops feed the engine (each check), the catalog watcher too, and the main loop ticks
+    // it: all under this lock.
+    Mutex alerts_mutex_;
+    AlertEngine alerts_ GUARDED_BY(alerts_mutex_);
+    // On the main loop: the catalogs' members reach the loops through apply_zones().
     ZoneTransferClient catalog_client_;
     CatalogWatcher catalogs_;
-    // What the scheduler watches: config_'s zones and the catalogs' members (apply_zones).
+    // What the loops watch: config_'s zones and the catalogs' members (apply_zones). Main loop.
     Config zones_;
-    AlertEngine alerts_;
     AlertDispatcher dispatcher_;
-    std::map<std::string, const AlertRuleSet*> zone_alert_rules_;
+    std::map<std::string, std::shared_ptr<const AlertRuleSet>> zone_alert_rules_
+        GUARDED_BY(alerts_mutex_);
+    AlertRuleSet global_rules_ GUARDED_BY(alerts_mutex_);
+    // Zones sharded across loops (global.loops, fixed at start): each loop one thread with its
+    // scheduler, discovery, probers and store. After the alert engine, which its threads feed,
+    // so that they are joined before it goes.
+    LoopSet loops_;
     std::unique_ptr<NotifyListener> notify_;
     Endpoint notify_endpoint_;
     uint64_t notify_received_before_ = 0;
     uint64_t notify_ignored_before_ = 0;
     std::unique_ptr<HttpServer> http_;
     UniqueFd signal_fd_;
-    std::atomic<bool> ready_{false};
     std::atomic<bool> stopping_{false};  // set on SIGTERM/SIGINT: HTTP threads stop waiting
     std::atomic<int> probes_running_{0};
     std::atomic<int64_t> probe_budget_ms_{30000};  // how long /probe waits; set from the config

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -23,6 +24,8 @@
 #include "agent/common/log.hpp"
 #include "agent/config/config.hpp"
 #include "agent/config/vantage.hpp"
+#include "agent/loop_assignment.hpp"
+#include "agent/loop_set.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/signatures.hpp"
 #include "agent/status_store.hpp"
@@ -146,6 +149,7 @@ struct RoundStats {
     double seconds = 0;      // from the first check started to the last one finished
     double cpu_seconds = 0;  // user + system CPU of the process over the same time
     long max_rss_bytes = 0;  // of the process so far
+    unsigned loops = 1;      // event loops the zones were sharded across
 };
 
 double cpu_seconds_now() {
@@ -171,57 +175,69 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     // open (the agent's interval may be shorter than a round against timeouts).
     config.global.interval = std::chrono::hours(24);
     for (auto& zone : config.zones) zone.interval.reset();
+    // As the agent: zones sharded across loops (global.loops), never more loops than zones.
+    const unsigned loops =
+        std::clamp<unsigned>(config.global.loops, 1, std::max<std::size_t>(config.zones.size(), 1));
     EventLoop loop;
     DiscoveryOptions discovery_options;
     for (const auto& r : config.global.resolvers)
         discovery_options.resolvers.push_back({r.address, r.port});
     discovery_options.timeout = config.global.probe.timeout;
-    Discovery discovery(loop, discovery_options);
-    SoaProber prober(loop);
-    ZoneChecker checker(discovery, prober);
-    TransferProber transfer_prober(loop);
-    TransferAuditor auditor(transfer_prober);
-    DelegationProber delegation_prober(loop);
-    DelegationChecker delegation_checker(discovery, delegation_prober);
-    StatusStore store;
-    Scheduler scheduler(loop, checker, store,
-                        [&stats](const ZoneCheckResult& r, const ZoneStatus&) {
-                            stats.probes += r.observations.size() + (r.primary ? 1 : 0);
-                            for (const auto& obs : r.observations)
-                                stats.timeouts += obs.error == ProbeError::timeout;
-                            if (r.primary)
-                                stats.timeouts += r.primary->error == ProbeError::timeout;
-                        });
-    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
-    scheduler.set_transfer_auditor(&auditor);
-    scheduler.set_delegation_checker(&delegation_checker);
+    // Each loop counts its own probes; added up when every loop is done.
+    std::vector<RoundStats> per_loop(loops);
+    LoopSet loop_set(loop, loops, discovery_options, [&per_loop](unsigned index) {
+        RoundStats* mine = &per_loop[index];
+        return LoopSet::Observers{[mine](const ZoneCheckResult& r, const ZoneStatus&) {
+                                      mine->probes += r.observations.size() + (r.primary ? 1 : 0);
+                                      for (const auto& obs : r.observations)
+                                          mine->timeouts += obs.error == ProbeError::timeout;
+                                      if (r.primary)
+                                          mine->timeouts += r.primary->error == ProbeError::timeout;
+                                  },
+                                  {}};
+    });
+    for (unsigned i = 0; i < loops; ++i)
+        loop_set.shard(i).scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    // The transfer audits and delegation checks start after their zone's check: wait for
+    // those too.
+    const auto round_done = [](LoopShard& shard) {
+        shard.loop.run_until([&shard] {
+            return shard.scheduler.first_round_done() && shard.scheduler.audits_running() == 0;
+        });
+    };
 
     const double cpu_before = cpu_seconds_now();
     const auto started = EventLoop::Clock::now();
-    scheduler.apply(config);
-    // The transfer audits and delegation checks start after their zone's check: wait for
-    // those too.
-    loop.run_until([&] { return scheduler.first_round_done() && scheduler.audits_running() == 0; });
+    loop_set.start(round_done);
+    loop_set.apply(config);
+    round_done(loop_set.main());
+    loop_set.join();  // each of the other loops ends when its round is done
+    loop_set.stop();
     stats.seconds = std::chrono::duration<double>(EventLoop::Clock::now() - started).count();
     stats.cpu_seconds = cpu_seconds_now() - cpu_before;
     stats.zones = config.zones.size();
-    stats.queries =
-        prober.queries_sent() + discovery.lookups_sent() + delegation_prober.queries_sent();
+    for (unsigned i = 0; i < loops; ++i) {
+        const LoopShard& shard = loop_set.shard(i);
+        stats.probes += per_loop[i].probes;
+        stats.timeouts += per_loop[i].timeouts;
+        stats.queries += shard.prober.queries_sent() + shard.discovery.lookups_sent() +
+                         shard.delegation_prober.queries_sent();
+    }
+    stats.loops = loops;
     stats.max_rss_bytes = max_rss_bytes();
-    scheduler.stop();
-    return store.snapshot();
+    return loop_set.snapshot();
 }
 
 void print_stats(const RoundStats& s) {
     char line[512];
-    std::snprintf(line, sizeof line,
-                  "soawatch check: stats zones=%zu probes=%llu queries=%llu timeouts=%llu "
-                  "seconds=%.3f probes_per_second=%.0f cpu_seconds=%.3f max_rss_bytes=%ld\n",
-                  s.zones, static_cast<unsigned long long>(s.probes),
-                  static_cast<unsigned long long>(s.queries),
-                  static_cast<unsigned long long>(s.timeouts), s.seconds,
-                  s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.cpu_seconds,
-                  s.max_rss_bytes);
+    std::snprintf(
+        line, sizeof line,
+        "soawatch check: stats zones=%zu probes=%llu queries=%llu timeouts=%llu "
+        "seconds=%.3f probes_per_second=%.0f cpu_seconds=%.3f max_rss_bytes=%ld loops=%u\n",
+        s.zones, static_cast<unsigned long long>(s.probes),
+        static_cast<unsigned long long>(s.queries), static_cast<unsigned long long>(s.timeouts),
+        s.seconds, s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.cpu_seconds,
+        s.max_rss_bytes, s.loops);
     std::cerr << line;
 }
 
@@ -306,6 +322,7 @@ int run_check_command(int argc, char** argv) {
         config = std::move(*from_arguments);
         order = options.zones;
     }
+    if (options.loops) config.global.loops = *options.loops;
     const std::string vantage = effective_vantage(options.vantage, config.global.vantage);
     // The scheduler's "first round done" is not news here.
     log::set_level("warn");

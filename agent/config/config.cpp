@@ -84,7 +84,7 @@ constexpr Duration kMinCatalogRefresh = 1s;
 constexpr Duration kMaxCatalogRefresh = 24h;
 constexpr Duration kMinCatalogTimeout = 1s;
 constexpr Duration kMaxCatalogTimeout = 10min;
-constexpr std::array<std::string_view, 21> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 22> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -104,7 +104,8 @@ constexpr std::array<std::string_view, 21> kGlobalKeys{"interval",
                                                        "vantage",
                                                        "dnssec",
                                                        "anycast_samples",
-                                                       "delegation_check"};
+                                                       "delegation_check",
+                                                       "loops"};
 constexpr std::array<std::string_view, 12> kZoneKeys{
     "name", "primary",  "nameservers",    "interval", "timeout",          "retries",
     "port", "alerting", "transfer_check", "dnssec",   "delegation_check", "parent_nameservers"};
@@ -317,6 +318,9 @@ class Loader {
         }
         if (const Field* f = find_field(entries, "max_nameservers")) {
             g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
+        }
+        if (const Field* f = find_field(entries, "loops")) {
+            g.loops = static_cast<unsigned>(reader.integer(*f, kLoopsRange));
         }
         if (const Field* f = find_field(entries, "anycast_samples"))
             g.anycast_samples = static_cast<unsigned>(reader.integer(*f, kAnycastSamplesRange));

@@ -90,6 +90,9 @@ struct GlobalConfig {
     std::string vantage;
     // null: no delegation check (delegation_check: { enabled: false }); on by default.
     DelegationCheckPtr delegation_check = std::make_shared<const DelegationCheckConfig>();
+    // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp); 1: one loop
+    // (the default); N spreads the zones over N cores (1..64).
+    unsigned loops = 1;
 };
 
 struct ZoneConfig {

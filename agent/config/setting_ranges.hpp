@@ -29,6 +29,8 @@ inline constexpr IntegerRange kPortRange{1, 65535};
 // RFC 6891 section 6.2.5: a size below 512 is treated as 512; above 4096 no server answers more
 // over UDP (and c-ares reads at most 4096).
 inline constexpr IntegerRange kEdnsUdpSizeRange{512, 4096, true};
+// Event loops (threads) the zones are sharded across: more than the CPUs only adds switching.
+inline constexpr IntegerRange kLoopsRange{1, 64};
 inline constexpr DurationRange kTimeoutRange{Duration{1}, Duration{60000}};  // per try
 // Extra probes of an address that answers an NSID, each from its own source port, in the same
 // round (anycast instances, agent/anycast.hpp); 8 is the most instances kept per address.

@@ -50,6 +50,8 @@ TEST_CASE("flags: bad probe settings get the config's message, word for word", "
         {"retries", "retries", "11", "out of range: 11 (allowed 0..10)"},
         {"retries", "retries", "-1", "out of range: -1 (allowed 0..10)"},
         {"retries", "retries", "x", "expected an integer, got \"x\""},
+        {"loops", "loops", "0", "out of range: 0 (allowed 1..64)"},
+        {"loops", "loops", "65", "out of range: 65 (allowed 1..64)"},
         {"port", "port", "0", "out of range: 0 (allowed 1..65535)"},
         {"port", "port", "65536", "out of range: 65536 (allowed 1..65535)"},
         {"port", "port", "99999999999999999999",

@@ -1,0 +1,25 @@
+// Which event loop owns a zone (global.loops): where one core is the limit, zones are sharded
+// across one loop per core, each loop owning its zones' state (DESIGN.md, Scheduler). A zone's
+// loop depends on its canonical name and the number of loops only, so a reload keeps every
+// zone on its loop and the loop keeps the zone's state (serials, lag, fast re-probe, slot).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "agent/config/config.hpp"
+
+namespace soawatch {
+
+// The loop, in [0, loops), of a zone given by its canonical name. FNV-1a 64 of the name, salted
+// so that it does not follow --shard's choice (shard_of_zone: with --shard=1/2 and 2 loops the
+// unsalted hash would put every zone of the shard on one loop), the SplitMix64 finalizer, then
+// jump consistent hash (https://arxiv.org/abs/1406.2294): going from N to N+1 loops moves
+// about 1/(N+1) of the zones.
+unsigned loop_of_zone(std::string_view canonical_name, unsigned loops);
+
+// The config split by loop: element i holds the zones of loop i (order preserved) and the rest
+// of the config (global, alerting) unchanged. One element when loops <= 1.
+std::vector<Config> split_zones_by_loop(const Config& config, unsigned loops);
+
+}  // namespace soawatch
