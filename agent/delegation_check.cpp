@@ -214,7 +214,8 @@ void DelegationChecker::ask_addresses(const std::shared_ptr<Round>& round) {
         } else if (in_child && round->uses_resolver) {
             ++pending->count;
             discovery_.resolve(
-                name, round->ipv4, round->ipv6, [round, finish_one](DiscoveredNameserver ns) {
+                name, round->ipv4, round->ipv6,
+                [round, finish_one](const DiscoveredNameserver& ns) {
                     // A resolver that fails says nothing about the name.
                     if (ns.addresses.empty() && (ns.error_kind == AddressError::nxdomain ||
                                                  ns.error_kind == AddressError::no_address))

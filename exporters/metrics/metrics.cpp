@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "agent/common/text_util.hpp"
@@ -623,7 +624,7 @@ struct MetricsExporter::Impl {
     mutable MonoClock::time_point last_prune GUARDED_BY(mutex) = MonoClock::now();
 
     explicit Impl(const BuildInfo& build, MetricsOptions opts)
-        : options(opts),
+        : options(std::move(opts)),
           build_info(prometheus::BuildGauge()
                          .Name("soawatch_build_info")
                          .Help("Version and revision soawatch was built from; always 1.")
@@ -680,7 +681,7 @@ struct MetricsExporter::Impl {
 };
 
 MetricsExporter::MetricsExporter(const BuildInfo& build, MetricsOptions options)
-    : impl_(std::make_unique<Impl>(build, options)) {}
+    : impl_(std::make_unique<Impl>(build, std::move(options))) {}
 
 MetricsExporter::~MetricsExporter() = default;
 

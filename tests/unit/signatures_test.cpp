@@ -71,12 +71,12 @@ TEST_CASE("signatures: the address whose RRSIG(SOA) runs out first is named", "[
                        signed_ok("", "10.0.0.53", 8, kT0 - kDay, kT0 + 20 * kDay)));
     CHECK(z.signed_zone);
     REQUIRE(z.newest_signature_expiration);
-    CHECK(*z.newest_signature_expiration == int64_t{kT0} + 20 * kDay);
+    CHECK(*z.newest_signature_expiration == int64_t{kT0} + int64_t{20} * kDay);
     const auto& ns2 = row(z, "10.0.0.2");
     const auto ns2_signature = ns2.signature();
     REQUIRE(ns2_signature);
-    CHECK(ns2_signature->expiration == int64_t{kT0} + 10 * kDay);
-    CHECK(ns2_signature->inception == int64_t{kT0} - 11 * kDay);
+    CHECK(ns2_signature->expiration == int64_t{kT0} + int64_t{10} * kDay);
+    CHECK(ns2_signature->inception == int64_t{kT0} - int64_t{11} * kDay);
     CHECK(ns2.signature_findings.older);
     CHECK_FALSE(row(z, "10.0.0.1").signature_findings.older);
     CHECK_FALSE(ns2.signature_findings.expiring);  // 10 days > 3 days

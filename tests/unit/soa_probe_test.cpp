@@ -465,7 +465,7 @@ TEST_CASE("probe: an idle address is asked from a fresh source port, each lane f
     const ProbeTarget target{"ns1.example.test.", "127.0.0.1", server.port()};
     for (int i = 0; i < 3; ++i) {
         std::optional<SoaObservation> result;
-        prober.probe("example.test", target, fast(), [&](SoaObservation o) { result = o; });
+        prober.probe("example.test", target, fast(), [&](const SoaObservation& o) { result = o; });
         loop.run_until([&] { return result.has_value(); });
         CHECK(result->usable());
     }
