@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,6 +25,9 @@ struct DelegationQueryOptions {
     unsigned retries = 2;                     // tries after the first, on timeout only
     uint16_t edns_udp_size = 1232;            // 0: plain RFC 1035 query
 };
+
+// Queries the delegation check keeps in flight to one address (beside the SOA probes' own).
+inline constexpr std::size_t kDelegationMaxInflight = 16;
 
 class DelegationProber {
   public:
