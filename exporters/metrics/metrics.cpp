@@ -623,8 +623,8 @@ struct MetricsExporter::Impl {
     mutable std::unordered_map<std::string, Series> propagation_series GUARDED_BY(mutex);  // ns
     mutable MonoClock::time_point last_prune GUARDED_BY(mutex) = MonoClock::now();
 
-    explicit Impl(const BuildInfo& build, MetricsOptions opts)
-        : options(std::move(opts)),
+    explicit Impl(const BuildInfo& build, const MetricsOptions& opts)
+        : options(opts),
           build_info(prometheus::BuildGauge()
                          .Name("soawatch_build_info")
                          .Help("Version and revision soawatch was built from; always 1.")
@@ -680,8 +680,8 @@ struct MetricsExporter::Impl {
     }
 };
 
-MetricsExporter::MetricsExporter(const BuildInfo& build, MetricsOptions options)
-    : impl_(std::make_unique<Impl>(build, std::move(options))) {}
+MetricsExporter::MetricsExporter(const BuildInfo& build, const MetricsOptions& options)
+    : impl_(std::make_unique<Impl>(build, options)) {}
 
 MetricsExporter::~MetricsExporter() = default;
 

@@ -41,7 +41,7 @@ struct MetricsOptions {
 // Thread-safe: the event loop observes while HTTP workers render.
 class MetricsExporter {
   public:
-    explicit MetricsExporter(const BuildInfo& build, MetricsOptions options = {});
+    explicit MetricsExporter(const BuildInfo& build, const MetricsOptions& options = {});
     ~MetricsExporter();
     MetricsExporter(const MetricsExporter&) = delete;
     MetricsExporter& operator=(const MetricsExporter&) = delete;
