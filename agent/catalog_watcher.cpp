@@ -4,6 +4,7 @@
 
 #include "agent/common/log.hpp"
 #include "probes/catalog_zone.hpp"
+#include "probes/nsid.hpp"
 
 namespace soawatch {
 
@@ -21,17 +22,6 @@ seconds clamp_soa_timer(uint32_t value) {
     return std::clamp(seconds{value}, kMinSoaTimer, kMaxSoaTimer);
 }
 
-std::string hex(const std::vector<uint8_t>& bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const uint8_t b : bytes) {
-        out += kDigits[b >> 4];
-        out += kDigits[b & 15];
-    }
-    return out;
-}
-
 // A record's identity in the catalog: owner, type, class and RDATA, names in RDATA decoded (the
 // same PTR arrives compressed differently in an AXFR and an IXFR). An IXFR removes a record by
 // this identity (RFC 1995 4).
@@ -45,7 +35,7 @@ std::string record_key(const dns::ResourceRecord& rr) {
     } else if (!rr.target.empty()) {
         key += dns::canonical_name(rr.target);
     } else {
-        key += hex(rr.rdata);
+        key += nsid_hex({reinterpret_cast<const char*>(rr.rdata.data()), rr.rdata.size()});
     }
     return key;
 }

@@ -5,6 +5,8 @@
 #include <array>
 #include <cerrno>
 
+#include "probes/dns_wire.hpp"
+
 namespace soawatch {
 
 struct NotifyTcpServer::Connection {
@@ -66,9 +68,7 @@ void NotifyTcpServer::on_ready(uint64_t id, bool readable, bool writable) {
                 auto answer = responder_(std::span<const uint8_t>(c.in.data() + pos + 2, length));
                 pos += 2 + length;
                 if (answer.empty()) return close(id);  // not a NOTIFY: no answer (no reflector)
-                c.out.push_back(static_cast<uint8_t>(answer.size() >> 8));
-                c.out.push_back(static_cast<uint8_t>(answer.size()));
-                c.out.insert(c.out.end(), answer.begin(), answer.end());
+                dns::append_tcp_message(c.out, answer);
             }
             c.in.erase(c.in.begin(), c.in.begin() + static_cast<long>(pos));
             if (c.out.size() > 4 * kMaxMessage) return close(id);  // a peer that never reads

@@ -9,15 +9,15 @@ namespace soawatch {
 
 namespace {
 
-std::string timestamp(int64_t unix) {
-    return rfc3339(Clock::time_point(std::chrono::seconds(unix)));
-}
-
 double seconds_of(Duration d) {
     return std::chrono::duration<double>(d).count();
 }
 
 }  // namespace
+
+std::string rrsig_time_text(int64_t unix) {
+    return rfc3339(Clock::time_point(std::chrono::seconds(unix)));
+}
 
 double signature_validity_left(const NameserverStatus::Signature& sig, Clock::time_point now) {
     return static_cast<double>(sig.expiration) -
@@ -71,7 +71,7 @@ std::string signature_problem(const NameserverStatus& s) {
     if (f.missing) return "answers without RRSIG(SOA)";
     const auto sig = s.signature();
     if (!sig) return "";
-    const std::string expiration = timestamp(sig->expiration);
+    const std::string expiration = rrsig_time_text(sig->expiration);
     if (f.expired) return "RRSIG(SOA) expired " + expiration;
     if (f.older) return "RRSIG(SOA) older than the newest: expires " + expiration;
     if (f.expiring) return "RRSIG(SOA) expires soon: " + expiration;
@@ -96,13 +96,13 @@ void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock
         const double left = signature_validity_left(sig, now);
         if (f.expired && on(AlertRule::signature_expired)) {
             critical.push_back(describe_server(s) + " serves an expired RRSIG(SOA) (expired " +
-                               timestamp(sig.expiration) + ", " + human_duration(-left) +
+                               rrsig_time_text(sig.expiration) + ", " + human_duration(-left) +
                                " ago): validating resolvers reject its answers");
         }
         if (f.expiring && on(AlertRule::signature_expiring_soon)) {
             warning.push_back(
                 describe_server(s) + " serves an RRSIG(SOA) that expires in " +
-                human_duration(left) + " (" + timestamp(sig.expiration) + "), under " +
+                human_duration(left) + " (" + rrsig_time_text(sig.expiration) + "), under " +
                 human_duration(seconds_of(rules[AlertRule::signature_expiring_soon].min_validity)) +
                 " (SignatureExpiringSoon.min_validity)");
         }
@@ -121,9 +121,9 @@ void signature_findings(const ZoneStatus& zone, const AlertRuleSet& rules, Clock
             const double earlier =
                 static_cast<double>(*zone.newest_signature_expiration - sig.expiration);
             warning.push_back(describe_server(s) + " serves an RRSIG(SOA) expiring " +
-                              timestamp(sig.expiration) + ", " + human_duration(earlier) +
+                              rrsig_time_text(sig.expiration) + ", " + human_duration(earlier) +
                               " before the newest one (" +
-                              timestamp(*zone.newest_signature_expiration) +
+                              rrsig_time_text(*zone.newest_signature_expiration) +
                               "): it has not taken the re-signed zone");
         }
     }

@@ -39,4 +39,7 @@ double signature_validity_left(const NameserverStatus::Signature& sig, Clock::ti
 // where it gave one, else the reference SOA expire; none for the primary or without either.
 std::optional<double> signature_expire_bound(const ZoneStatus& zone, const NameserverStatus& s);
 
+// An RRSIG time (seconds since the epoch, already read against the answer's time) in RFC 3339.
+std::string rrsig_time_text(int64_t unix);
+
 }  // namespace soawatch

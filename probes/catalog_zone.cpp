@@ -5,6 +5,8 @@
 #include <set>
 #include <string_view>
 
+#include "probes/tsig.hpp"
+
 namespace soawatch {
 
 namespace {
@@ -84,7 +86,7 @@ CatalogParse parse_catalog(std::string_view catalog_name,
     std::map<std::string, std::set<std::string>> member_ptrs;
     std::map<std::string, std::set<std::string>> coo_ptrs;
     for (const auto& rr : records) {
-        if (rr.type == dns::rrtype::OPT || rr.type == 250 /* TSIG */) continue;
+        if (rr.type == dns::rrtype::OPT || rr.type == tsig::kRrType) continue;
         // RFC 9432 4: "The CLASS field of every RR in a catalog zone MUST be IN (1)."
         if (rr.rclass != dns::class_IN)
             return broken("record of class " + std::to_string(rr.rclass) + " at " + rr.owner +

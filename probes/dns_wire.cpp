@@ -496,6 +496,13 @@ ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records
     return result;
 }
 
+void append_tcp_message(std::vector<uint8_t>& out, std::span<const uint8_t> message) {
+    out.reserve(out.size() + 2 + message.size());
+    out.push_back(static_cast<uint8_t>(message.size() >> 8));
+    out.push_back(static_cast<uint8_t>(message.size()));
+    out.insert(out.end(), message.begin(), message.end());
+}
+
 std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t qtype,
                                  bool recursion_desired, uint16_t edns_udp_size, bool edns_expire,
                                  bool edns_nsid, bool dnssec_ok) {

@@ -104,7 +104,7 @@ struct RrsigRdata {
     uint8_t labels = 0;
     uint32_t original_ttl = 0;
     // RFC 4034 3.1.5: seconds since 1970-01-01 UTC modulo 2^32, compared in RFC 1982 serial
-    // arithmetic (probes/rrsig_time.hpp turns them into times relative to now).
+    // arithmetic (probes/rrsig.hpp turns them into times relative to now).
     uint32_t expiration = 0;
     uint32_t inception = 0;
     uint16_t key_tag = 0;
@@ -185,6 +185,10 @@ std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t q
                                  bool recursion_desired, uint16_t edns_udp_size = 0,
                                  bool edns_expire = false, bool edns_nsid = false,
                                  bool dnssec_ok = false);
+
+// Appends one DNS message as TCP carries it: its two-octet length, then the message (RFC 1035
+// 4.2.2, RFC 7766 8). The message must be under 65,536 octets, as every message built here is.
+void append_tcp_message(std::vector<uint8_t>& out, std::span<const uint8_t> message);
 
 // Builds the answer to a NOTIFY (RFC 1996 section 4.7): the request's ID and question,
 // opcode NOTIFY, QR and AA set, the given rcode, no other sections. Returns empty if the

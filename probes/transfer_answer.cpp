@@ -1,5 +1,9 @@
 #include "probes/transfer_answer.hpp"
 
+#include <sys/random.h>
+
+#include <random>
+
 #include "probes/dns_wire.hpp"
 
 namespace soawatch {
@@ -152,6 +156,20 @@ void classify_signed_ixfr_answer(std::span<const uint8_t> wire, const std::strin
     if (!check_first_soa(msg, zone, obs)) return;
     fail(obs, TransferResult::ok,
          "signed IXFR served and verified (serial " + std::to_string(*obs.serial) + ")");
+}
+
+uint16_t random_query_id() {
+    uint16_t id = 0;
+    if (getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
+        thread_local std::mt19937 fallback{std::random_device{}()};
+        id = static_cast<uint16_t>(fallback());
+    }
+    return id;
+}
+
+uint64_t unix_seconds(Clock::time_point t) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
 }
 
 }  // namespace soawatch

@@ -41,4 +41,11 @@ void classify_signed_ixfr_answer(std::span<const uint8_t> wire, const std::strin
                                  std::span<const uint8_t> request_mac, uint64_t now,
                                  TransferObservation& obs);
 
+// A query ID nobody off the path can guess (RFC 5452 4.3); transfers are rare, so one
+// getrandom(2) call each.
+uint16_t random_query_id();
+
+// Seconds since the epoch: TSIG's time signed (RFC 8945 4.3.3).
+uint64_t unix_seconds(Clock::time_point t);
+
 }  // namespace soawatch

@@ -1,13 +1,11 @@
 #include "probes/transfer_probe.hpp"
 
 #include <netinet/in.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "probes/dns_wire.hpp"
@@ -18,22 +16,6 @@
 namespace soawatch {
 
 namespace {
-
-// A query ID nobody off the path can guess (RFC 5452 4.3); transfer probes are rare, so one
-// getrandom(2) call each.
-uint16_t random_id() {
-    uint16_t id = 0;
-    if (getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
-        thread_local std::mt19937 fallback{std::random_device{}()};
-        id = static_cast<uint16_t>(fallback());
-    }
-    return id;
-}
-
-uint64_t unix_seconds(Clock::time_point t) {
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-}
 
 // Requests to one address and port share a queue.
 std::string address_key(const ProbeTarget& target) {
@@ -73,11 +55,9 @@ void TransferProber::axfr(const std::string& zone, const ProbeTarget& target,
     probe->obs.zone = dns::canonical_name(zone);
     probe->obs.target = target;
     probe->obs.kind = TransferKind::axfr;
-    probe->query_id = random_id();
+    probe->query_id = random_query_id();
     auto message = build_axfr_request(probe->query_id, probe->obs.zone);
-    probe->request.assign(
-        {static_cast<uint8_t>(message.size() >> 8), static_cast<uint8_t>(message.size())});
-    probe->request.insert(probe->request.end(), message.begin(), message.end());
+    dns::append_tcp_message(probe->request, message);
     probe->done = std::move(done);
     if (message.empty()) probe->request.clear();
     enqueue(std::move(probe), timeout);
@@ -90,7 +70,7 @@ void TransferProber::signed_ixfr(const std::string& zone, uint32_t serial, const
     probe->obs.zone = dns::canonical_name(zone);
     probe->obs.target = target;
     probe->obs.kind = TransferKind::signed_ixfr;
-    probe->query_id = random_id();
+    probe->query_id = random_query_id();
     probe->key = key;
     probe->serial = serial;
     probe->done = std::move(done);
@@ -145,10 +125,8 @@ void TransferProber::start(std::unique_ptr<Probe> probe, std::chrono::millisecon
             message.empty() ? tsig::SignedMessage{}
                             : tsig::sign_request(message, *probe->key, unix_seconds(Clock::now()));
         if (!signed_message.wire.empty()) {
-            const auto size = signed_message.wire.size();
-            probe->request.assign({static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size)});
-            probe->request.insert(probe->request.end(), signed_message.wire.begin(),
-                                  signed_message.wire.end());
+            probe->request.clear();
+            dns::append_tcp_message(probe->request, signed_message.wire);
             probe->request_mac = std::move(signed_message.mac);
         }
     }

@@ -82,7 +82,7 @@ ZoneTransferReader::Status ZoneTransferReader::feed(std::span<const uint8_t> wir
     if (take_records(m) == Status::failed) return status_;
     // RFC 1995 4: an IXFR answered with the SOA alone says the client's copy is current.
     if (status_ == Status::more && first && phase_ == Phase::second_record && ixfr_serial_ &&
-        serial_ == *ixfr_serial_) {
+        soa_.serial == *ixfr_serial_) {
         style_ = TransferStyle::up_to_date;
         status_ = Status::done;
     }
@@ -109,12 +109,11 @@ ZoneTransferReader::Status ZoneTransferReader::take(const dns::ResourceRecord& r
             // RFC 5936 2.2 and RFC 1995 4: the answer starts with the zone's current SOA.
             if (!zone_soa) return fail("the first record is not the SOA of " + zone_);
             soa_ = *rr.soa;
-            serial_ = rr.soa->serial;
             records_.push_back(rr);
             phase_ = Phase::second_record;
             return status_;
         case Phase::second_record:
-            if (zone_soa && ixfr_serial_ && rr.soa->serial != serial_) {
+            if (zone_soa && ixfr_serial_ && rr.soa->serial != soa_.serial) {
                 // RFC 1995 4: SOA(new) SOA(old) ...: differences follow.
                 style_ = TransferStyle::incremental;
                 records_.clear();
@@ -128,9 +127,9 @@ ZoneTransferReader::Status ZoneTransferReader::take(const dns::ResourceRecord& r
         case Phase::full:
             if (zone_soa) {
                 // RFC 5936 2.2: the transfer ends with the same SOA it started with.
-                if (rr.soa->serial != serial_)
+                if (rr.soa->serial != soa_.serial)
                     return fail("the closing SOA has serial " + std::to_string(rr.soa->serial) +
-                                ", the first " + std::to_string(serial_));
+                                ", the first " + std::to_string(soa_.serial));
                 status_ = Status::done;
                 return status_;
             }
@@ -146,7 +145,7 @@ ZoneTransferReader::Status ZoneTransferReader::take(const dns::ResourceRecord& r
             return status_;
         case Phase::adding:
             if (zone_soa) {
-                if (rr.soa->serial == serial_ && changes_.back().to == serial_) {
+                if (rr.soa->serial == soa_.serial && changes_.back().to == soa_.serial) {
                     status_ = Status::done;
                     return status_;
                 }

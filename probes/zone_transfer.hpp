@@ -49,7 +49,7 @@ class ZoneTransferReader {
     const std::string& error() const { return error_; }  // when failed: why, for people
     bool refused() const { return refused_; }            // failed with REFUSED or NOTAUTH
     TransferStyle style() const { return style_; }
-    uint32_t serial() const { return serial_; }  // the zone's serial (the first SOA's)
+    uint32_t serial() const { return soa_.serial; }  // the zone's serial (the first SOA's)
     const dns::SoaRdata& soa() const { return soa_; }
     // full: every record between the two SOAs, the leading SOA first (the trailing one left out).
     const std::vector<dns::ResourceRecord>& records() const { return records_; }
@@ -85,7 +85,6 @@ class ZoneTransferReader {
     Phase phase_ = Phase::first_soa;
     TransferStyle style_ = TransferStyle::full;
     dns::SoaRdata soa_;
-    uint32_t serial_ = 0;
     std::vector<dns::ResourceRecord> records_;
     std::vector<ZoneChange> changes_;
 };

@@ -1,50 +1,18 @@
 #include "probes/zone_transfer_client.hpp"
 
-#include <sys/random.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <random>
 #include <vector>
 
+#include "probes/dns_wire.hpp"
 #include "probes/socket_address.hpp"
 #include "probes/transfer_answer.hpp"
 #include "probes/unique_fd.hpp"
 
 namespace soawatch {
-
-namespace {
-
-uint16_t random_id() {  // RFC 5452 4.3
-    uint16_t id = 0;
-    if (getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
-        thread_local std::mt19937 fallback{std::random_device{}()};
-        id = static_cast<uint16_t>(fallback());
-    }
-    return id;
-}
-
-uint64_t unix_seconds() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-}
-
-// RFC 1035 4.2.2: on TCP each message is preceded by its length.
-std::vector<uint8_t> with_length(const std::vector<uint8_t>& message) {
-    // Sized once, then filled: GCC 12 at -O2 misreads an insert after a two-byte initializer
-    // list as an out-of-bounds copy (-Warray-bounds).
-    std::vector<uint8_t> out(message.size() + 2);
-    out[0] = static_cast<uint8_t>(message.size() >> 8);
-    out[1] = static_cast<uint8_t>(message.size());
-    std::copy(message.begin(), message.end(), out.begin() + 2);
-    return out;
-}
-
-}  // namespace
 
 struct ZoneTransferClient::Exchange {
     UniqueFd fd;
@@ -72,10 +40,10 @@ void ZoneTransferClient::query_soa(const std::string& zone, const TcpTarget& tar
                                    std::chrono::milliseconds timeout,
                                    std::function<void(SoaQueryResult)> done) {
     auto exchange = std::make_unique<Exchange>();
-    const uint16_t id = random_id();
+    const uint16_t id = random_query_id();
     const std::string name = dns::canonical_name(zone);
     const auto query = dns::build_query(id, name, dns::rrtype::SOA, false);
-    if (!query.empty()) exchange->request = with_length(query);
+    if (!query.empty()) dns::append_tcp_message(exchange->request, query);
     auto result = std::make_shared<SoaQueryResult>();
     exchange->on_message = [id, name, result](std::span<const uint8_t> wire) {
         const auto parsed = dns::parse_message(wire, 256);
@@ -110,22 +78,23 @@ void ZoneTransferClient::transfer(const std::string& zone, const TcpTarget& targ
                                   std::chrono::milliseconds timeout,
                                   std::function<void(ZoneTransferResult)> done) {
     auto exchange = std::make_unique<Exchange>();
-    const uint16_t id = random_id();
+    const uint16_t id = random_query_id();
     const std::string name = dns::canonical_name(zone);
     auto request =
         ixfr_serial ? build_ixfr_request(id, name, *ixfr_serial) : build_axfr_request(id, name);
     std::vector<uint8_t> request_mac;
     if (key && !request.empty()) {
         // Signed at once: there is no queue, so this is when it leaves.
-        auto signed_message = tsig::sign_request(request, *key, unix_seconds());
+        auto signed_message = tsig::sign_request(request, *key, unix_seconds(Clock::now()));
         request = std::move(signed_message.wire);
         request_mac = std::move(signed_message.mac);
     }
-    if (!request.empty()) exchange->request = with_length(request);
+    if (!request.empty()) dns::append_tcp_message(exchange->request, request);
     auto reader = std::make_shared<std::unique_ptr<ZoneTransferReader>>(
         std::make_unique<ZoneTransferReader>(name, id, ixfr_serial, key, std::move(request_mac)));
     exchange->on_message = [reader](std::span<const uint8_t> wire) {
-        return (*reader)->feed(wire, unix_seconds()) != ZoneTransferReader::Status::more;
+        return (*reader)->feed(wire, unix_seconds(Clock::now())) !=
+               ZoneTransferReader::Status::more;
     };
     exchange->on_end = [reader, done = std::move(done)](std::string error) {
         ZoneTransferResult result;

@@ -33,16 +33,6 @@ std::string reference_text(const ZoneStatus& z) {
            (z.reference_from_primary ? " (the primary's)" : " (the newest seen)");
 }
 
-AlertCondition make(AlertRule rule, const NameserverStatus* s) {
-    AlertCondition c;
-    c.rule = rule;
-    if (s) {
-        c.nameserver = nameserver_label(s->target);
-        c.address = s->target.address;
-    }
-    return c;
-}
-
 void serial_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
     // serial -> who serves it, over the usable nameservers of the NS set.
     std::map<uint32_t, std::vector<std::string>> serving;
@@ -50,7 +40,7 @@ void serial_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
         if (!s.is_primary && s.state != ServerState::unusable && s.soa)
             serving[s.soa->serial].push_back(describe_server(s));
     if (serving.size() < 2) return;
-    AlertCondition c = make(AlertRule::zone_serial_mismatch, nullptr);
+    AlertCondition c = alert_condition(AlertRule::zone_serial_mismatch, nullptr);
     c.summary = z.zone + " is served with " + std::to_string(serving.size()) + " different serials";
     c.description = "The nameservers of " + z.zone + " disagree on its SOA serial: ";
     bool first = true;
@@ -70,7 +60,7 @@ void nameserver_behind(const ZoneStatus& z, const NameserverStatus& s, const Ale
     if (s.is_primary || s.state != ServerState::behind || !s.soa) return;
     const double max_lag = Seconds(r.max_lag).count();
     if (s.serial_behind <= r.max_serial_behind && s.lag_seconds <= max_lag) return;
-    AlertCondition c = make(AlertRule::nameserver_behind, &s);
+    AlertCondition c = alert_condition(AlertRule::nameserver_behind, &s);
     c.summary = describe_server(s) + " is " + std::to_string(s.serial_behind) +
                 " serial(s) behind on " + z.zone;
     c.description = describe_server(s) + " serves serial " + std::to_string(s.soa->serial) +
@@ -86,7 +76,7 @@ void nameserver_unreachable(const ZoneStatus& z, const NameserverStatus& s,
                             std::vector<AlertCondition>& out) {
     if (s.is_primary || s.state != ServerState::unusable || !is_unreachable_error(s.error)) return;
     if (s.consecutive_failures < r.consecutive_failures) return;
-    AlertCondition c = make(AlertRule::nameserver_unreachable, &s);
+    AlertCondition c = alert_condition(AlertRule::nameserver_unreachable, &s);
     c.summary = describe_server(s) + " does not answer for " + z.zone;
     c.description = describe_server(s) + " gave no answer to the last " +
                     std::to_string(s.consecutive_failures) + " SOA queries for " + z.zone + ": " +
@@ -105,7 +95,7 @@ void nameserver_lame(const ZoneStatus& z, const NameserverStatus& s, const Alert
     if (s.is_primary || s.state != ServerState::unusable || s.error == ProbeError::none ||
         is_unreachable_error(s.error))
         return;
-    AlertCondition c = make(AlertRule::nameserver_lame, &s);
+    AlertCondition c = alert_condition(AlertRule::nameserver_lame, &s);
     c.summary = describe_server(s) + " is lame for " + z.zone;
     c.description = describe_server(s) + " answers for " + z.zone +
                     " but not with an authoritative SOA: " + error_text(s) +
@@ -130,7 +120,7 @@ void expiry_risk_from_expire(const ZoneStatus& z, const NameserverStatus& s,
         remaining = Seconds(*s.expires_at - now).count();
         if (remaining <= 0 || expire - remaining <= r.expire_fraction * expire) return;
     }
-    AlertCondition c = make(AlertRule::zone_expiry_risk, &s);
+    AlertCondition c = alert_condition(AlertRule::zone_expiry_risk, &s);
     c.summary =
         describe_server(s) + " stops serving " + z.zone + " in " + human_duration(remaining);
     c.description = describe_server(s) + " answers EDNS EXPIRE " +
@@ -164,7 +154,7 @@ void expiry_risk(const ZoneStatus& z, const NameserverStatus& s, const AlertRule
     const double stale = std::max(0.0, Seconds(now - *since).count());
     const double expire = z.reference_soa->expire;
     if (stale <= r.expire_fraction * expire) return;
-    AlertCondition c = make(AlertRule::zone_expiry_risk, &s);
+    AlertCondition c = alert_condition(AlertRule::zone_expiry_risk, &s);
     c.summary = describe_server(s) + " may stop serving " + z.zone + " (SOA expire " +
                 human_duration(expire) + ")";
     const int percent = static_cast<int>(stale * 100 / expire);
@@ -183,7 +173,7 @@ void primary_unreachable(const ZoneStatus& z, const NameserverStatus& s, const A
                          std::vector<AlertCondition>& out) {
     if (!s.is_primary || s.state != ServerState::unusable) return;
     if (s.consecutive_failures < r.consecutive_failures) return;
-    AlertCondition c = make(AlertRule::primary_unreachable, &s);
+    AlertCondition c = alert_condition(AlertRule::primary_unreachable, &s);
     c.summary = "the primary " + s.target.address + " of " + z.zone + " does not answer";
     c.description =
         "The hidden primary " + s.target.address + " of " + z.zone +
@@ -203,7 +193,7 @@ void secondary_refresh_failing(const ZoneStatus& z, const NameserverStatus& s,
                                const AlertRuleSettings& r, std::vector<AlertCondition>& out) {
     if (s.is_primary || !s.refresh_failing || !s.refresh_age || !z.reference_soa) return;
     const dns::SoaRdata& soa = *z.reference_soa;
-    AlertCondition c = make(AlertRule::secondary_refresh_failing, &s);
+    AlertCondition c = alert_condition(AlertRule::secondary_refresh_failing, &s);
     c.summary = describe_server(s) + " has not refreshed " + z.zone + " for " +
                 human_duration(*s.refresh_age);
     c.description =
@@ -243,7 +233,7 @@ void propagation_slow(const ZoneStatus& z, const NameserverStatus& s, const Aler
         took = s.last_propagation_seconds.value_or(0);
     }
     if (took <= bound) return;
-    AlertCondition c = make(AlertRule::propagation_slow, &s);
+    AlertCondition c = alert_condition(AlertRule::propagation_slow, &s);
     c.summary = "new serials of " + z.zone + " reach " + describe_server(s) + " slowly";
     c.description = std::string(pending ? "The new serial " : "The last new serial ") +
                     reference_text(z) + (pending ? " has been on its way to " : " took ") +
@@ -258,7 +248,7 @@ void propagation_slow(const ZoneStatus& z, const NameserverStatus& s, const Aler
 
 void soa_fields_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) {
     if (z.soa_field_mismatches.empty()) return;
-    AlertCondition c = make(AlertRule::soa_fields_mismatch, nullptr);
+    AlertCondition c = alert_condition(AlertRule::soa_fields_mismatch, nullptr);
     std::map<std::string, int> fields;
     for (const auto& m : z.soa_field_mismatches) ++fields[m.field];
     std::string names;
@@ -280,7 +270,7 @@ void soa_fields_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) 
 
 void soa_timers_unsafe(const ZoneStatus& z, std::vector<AlertCondition>& out) {
     if (z.soa_timer_problems.empty()) return;
-    AlertCondition c = make(AlertRule::soa_timers_unsafe, nullptr);
+    AlertCondition c = alert_condition(AlertRule::soa_timers_unsafe, nullptr);
     c.summary = "SOA timers of " + z.zone + " are unsafe";
     c.description = "The reference SOA of " + z.zone + " fails " +
                     std::to_string(z.soa_timer_problems.size()) + " sanity rule(s): ";
@@ -346,7 +336,7 @@ void anycast_instance_behind(const ZoneStatus& z, const NameserverStatus& s,
     if (!s.instances) return;
     for (const auto& i : *s.instances) {
         if (!i.lagging) continue;
-        AlertCondition c = make(AlertRule::anycast_instance_behind, &s);
+        AlertCondition c = alert_condition(AlertRule::anycast_instance_behind, &s);
         c.nsid = nsid_display(i.nsid);
         c.summary = describe_instance(s, i) + " is " + std::to_string(i.serial_behind) +
                     " serial(s) behind on " + z.zone;
@@ -392,6 +382,16 @@ void delegation_mismatch(const ZoneStatus& z, std::vector<AlertCondition>& out) 
 }
 
 }  // namespace
+
+AlertCondition alert_condition(AlertRule rule, const NameserverStatus* s) {
+    AlertCondition c;
+    c.rule = rule;
+    if (s) {
+        c.nameserver = nameserver_label(s->target);
+        c.address = s->target.address;
+    }
+    return c;
+}
 
 std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
                                                  Clock::time_point now) {

@@ -23,6 +23,10 @@ struct AlertCondition {
 };
 
 // The conditions of every enabled rule that hold for `zone` at `now` (normally its last check).
+// A condition of `rule`, labelled with the nameserver and address of `s` (none when null); the
+// texts are the caller's.
+AlertCondition alert_condition(AlertRule rule, const NameserverStatus* s);
+
 std::vector<AlertCondition> evaluate_alert_rules(const ZoneStatus& zone, const AlertRuleSet& rules,
                                                  Clock::time_point now);
 

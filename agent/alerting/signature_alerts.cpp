@@ -1,5 +1,6 @@
 #include "agent/alerting/signature_alerts.hpp"
 
+#include "agent/alerting/alert_rules.hpp"
 #include "agent/common/duration.hpp"
 #include "agent/common/text_util.hpp"
 #include "agent/signatures.hpp"
@@ -7,18 +8,6 @@
 namespace soawatch {
 
 namespace {
-
-std::string timestamp(int64_t unix) {
-    return rfc3339(Clock::time_point(std::chrono::seconds(unix)));
-}
-
-AlertCondition make(AlertRule rule, const NameserverStatus& s) {
-    AlertCondition c;
-    c.rule = rule;
-    c.nameserver = nameserver_label(s.target);
-    c.address = s.target.address;
-    return c;
-}
 
 std::string key_text(const NameserverStatus::Signature& sig) {
     return "key tag " + std::to_string(sig.key_tag) + ", algorithm " +
@@ -36,11 +25,11 @@ void signature_alerts(const ZoneStatus& z, const AlertRuleSet& rules, Clock::tim
         const auto& f = s.signature_findings;
         const double left = signature_validity_left(sig, now);
         if (f.expired && rules[AlertRule::signature_expired].enabled) {
-            AlertCondition c = make(AlertRule::signature_expired, s);
+            AlertCondition c = alert_condition(AlertRule::signature_expired, &s);
             c.summary = describe_server(s) + " serves an expired signature of " + z.zone;
             c.description =
                 "The RRSIG(SOA) of " + z.zone + " that " + describe_server(s) + " serves (" +
-                key_text(sig) + ") expired " + timestamp(sig.expiration) + ", " +
+                key_text(sig) + ") expired " + rrsig_time_text(sig.expiration) + ", " +
                 human_duration(-left) +
                 " ago (RFC 4034 3.1.5). Validating resolvers treat its answers as bogus and "
                 "answer SERVFAIL. It serves " +
@@ -52,12 +41,12 @@ void signature_alerts(const ZoneStatus& z, const AlertRuleSet& rules, Clock::tim
         }
         if (f.expiring && rules[AlertRule::signature_expiring_soon].enabled) {
             const auto& r = rules[AlertRule::signature_expiring_soon];
-            AlertCondition c = make(AlertRule::signature_expiring_soon, s);
+            AlertCondition c = alert_condition(AlertRule::signature_expiring_soon, &s);
             c.summary = "the signature of " + z.zone + " at " + describe_server(s) +
                         " expires in " + human_duration(left);
             c.description =
                 "The RRSIG(SOA) of " + z.zone + " that " + describe_server(s) + " serves (" +
-                key_text(sig) + ") expires " + timestamp(sig.expiration) + ", in " +
+                key_text(sig) + ") expires " + rrsig_time_text(sig.expiration) + ", in " +
                 human_duration(left) + ", less than " +
                 human_duration(std::chrono::duration<double>(r.min_validity).count()) +
                 " (min_validity). When it expires, validating resolvers reject the answers of "
@@ -67,13 +56,14 @@ void signature_alerts(const ZoneStatus& z, const AlertRuleSet& rules, Clock::tim
         }
         if (f.below_expire && rules[AlertRule::signature_validity_below_expire].enabled) {
             const auto bound = signature_expire_bound(z, s);
-            AlertCondition c = make(AlertRule::signature_validity_below_expire, s);
+            AlertCondition c = alert_condition(AlertRule::signature_validity_below_expire, &s);
             c.summary = "signatures of " + z.zone + " at " + describe_server(s) +
                         " run out before the zone would expire there";
             c.description =
                 "The RRSIG(SOA) of " + z.zone + " that " + describe_server(s) + " serves has " +
-                human_duration(left) + " of validity left (until " + timestamp(sig.expiration) +
-                "), less than the " + human_duration(bound.value_or(0)) +
+                human_duration(left) + " of validity left (until " +
+                rrsig_time_text(sig.expiration) + "), less than the " +
+                human_duration(bound.value_or(0)) +
                 (s.expire_remaining ? " its EDNS EXPIRE answer (RFC 7314) says it would"
                                     : " of the SOA expire it would") +
                 " keep serving the zone without reaching its primary. Cut off, it would serve "

@@ -115,8 +115,9 @@ constexpr std::array<std::string_view, 2> kDelegationCheckKeys{"enabled", "inter
 constexpr std::size_t kMaxParentNameservers = 16;
 constexpr std::array<std::string_view, 4> kTsigKeys{"name", "algorithm", "secret_file",
                                                     "secret_env"};
-constexpr Duration kMinTransferCheckInterval = 1min;
-constexpr Duration kMaxTransferCheckInterval = 24h;
+// The interval of the slower audits beside the SOA probe: transfer_check and delegation_check.
+constexpr Duration kMinAuditInterval = 1min;
+constexpr Duration kMaxAuditInterval = 24h;
 constexpr std::array<std::string_view, 1> kZonesFileKeys{"zones"};
 constexpr std::array<std::string_view, 1> kZoneAlertingKeys{"rules"};
 
@@ -372,8 +373,7 @@ class Loader {
             return nullptr;
         auto check = std::make_shared<DelegationCheckConfig>();
         if (const Field* f = find_field(entries, "interval")) {
-            check->interval =
-                reader.duration(*f, kMinTransferCheckInterval, kMaxTransferCheckInterval);
+            check->interval = reader.duration(*f, kMinAuditInterval, kMaxAuditInterval);
         }
         return check;
     }
@@ -386,8 +386,7 @@ class Loader {
             return nullptr;
         auto check = std::make_shared<TransferCheckConfig>();
         if (const Field* f = find_field(entries, "interval")) {
-            check->interval =
-                reader.duration(*f, kMinTransferCheckInterval, kMaxTransferCheckInterval);
+            check->interval = reader.duration(*f, kMinAuditInterval, kMaxAuditInterval);
         }
         if (const Field* f = find_field(entries, "tsig")) check->tsig = tsig_key(reader, *f);
         return check;

@@ -85,10 +85,14 @@ std::optional<Shard> parse_shard(std::string_view text, std::string* error) {
     return Shard{*index, *count};
 }
 
-unsigned shard_of_zone(std::string_view canonical_name, unsigned count) {
+unsigned bucket_of_name(std::string_view canonical_name, unsigned count, uint64_t salt) {
     if (count <= 1) return 0;
-    const uint64_t key = splitmix64_finalize(fnv1a64(canonical_name));
+    const uint64_t key = splitmix64_finalize(fnv1a64(canonical_name) ^ salt);
     return static_cast<unsigned>(jump_consistent_hash(key, static_cast<int32_t>(count)));
+}
+
+unsigned shard_of_zone(std::string_view canonical_name, unsigned count) {
+    return bucket_of_name(canonical_name, count, 0);
 }
 
 void keep_shard_zones(Config& config, const Shard& shard) {

@@ -35,6 +35,11 @@ std::optional<Shard> parse_shard(std::string_view text, std::string* error);
 // (https://arxiv.org/abs/1406.2294). Changing it would move zones between running shards.
 unsigned shard_of_zone(std::string_view canonical_name, unsigned count);
 
+// The same hash with a salt XORed into the name's FNV-1a before the finalizer: another stable
+// split of the zones, independent of the shards' (agent/loop_assignment.hpp). Salt 0 is
+// shard_of_zone.
+unsigned bucket_of_name(std::string_view canonical_name, unsigned count, uint64_t salt);
+
 // Keeps only the zones of `shard` in config.zones (order preserved).
 void keep_shard_zones(Config& config, const Shard& shard);
 

@@ -199,8 +199,7 @@ cmd_delegation_fault() {
     # split-ns: ns3 keeps the old NS set (its transfers broken), the others get the new one.
     if [[ $kind == split-ns ]]; then
         touch "$STATE/broken.ns3"
-        gen_primary_conf
-        rndc_ primary reconfig >/dev/null || die "rndc reconfig of the primary failed"
+        reconfig_primary
     fi
     child_edit "$ZONE" "$kind"
     [[ $kind == split-ns ]] || wait_sync 30 "" "$ZONE" >/dev/null || die "the secondaries did not get $ZONE"
@@ -217,8 +216,7 @@ cmd_delegation_fix() {
     rm -f "$STATE/delegation.$ZONE"
     if [[ $kind == split-ns ]]; then
         rm -f "$STATE/broken.ns3"
-        gen_primary_conf
-        rndc_ primary reconfig >/dev/null || die "rndc reconfig of the primary failed"
+        reconfig_primary
     fi
     child_restore "$ZONE"
     [[ $(proc_state parent) == running ]] && parent_reload

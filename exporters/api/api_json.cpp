@@ -14,10 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-json optional_time(const std::optional<Clock::time_point>& t) {
-    return t ? json(rfc3339(*t)) : json(nullptr);
-}
-
 json soa_to_json(const std::optional<dns::SoaRdata>& soa) {
     if (!soa) return nullptr;
     return json{{"mname", soa->mname},     {"rname", soa->rname}, {"serial", soa->serial},
@@ -158,6 +154,10 @@ json transfer_to_json(const TransferAudit* audit) {
 }
 
 }  // namespace
+
+json optional_time(const std::optional<Clock::time_point>& t) {
+    return t ? json(rfc3339(*t)) : json(nullptr);
+}
 
 json zone_to_json(const ZoneStatus& z, std::string_view vantage) {
     json servers = json::array();

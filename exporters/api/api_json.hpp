@@ -14,6 +14,9 @@ namespace soawatch {
 
 // One zone: name, verdict, reference serial, reasons and one entry per nameserver address; with
 // a vantage (agent/config/vantage.hpp), "vantage" too (left out without one).
+// An RFC 3339 time, or null.
+nlohmann::json optional_time(const std::optional<Clock::time_point>& t);
+
 nlohmann::json zone_to_json(const ZoneStatus& zone, std::string_view vantage = {});
 
 // {"generated_at": RFC 3339, "vantage"?: the snapshot's, "zones": [zone_to_json...]} in

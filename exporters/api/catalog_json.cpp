@@ -1,16 +1,13 @@
 #include "exporters/api/catalog_json.hpp"
 
 #include "agent/common/text_util.hpp"
+#include "exporters/api/api_json.hpp"
 
 namespace soawatch {
 
 namespace {
 
 using nlohmann::json;
-
-json time_or_null(const std::optional<Clock::time_point>& t) {
-    return t ? json(rfc3339(*t)) : json(nullptr);
-}
 
 }  // namespace
 
@@ -25,8 +22,8 @@ json catalogs_to_json(const CatalogStatusList& catalogs) {
             {"members", c.members},
             {"member_count", c.members.size()},
             {"error", c.error.empty() ? json(nullptr) : json(c.error)},
-            {"last_success", time_or_null(c.last_success)},
-            {"last_attempt", time_or_null(c.last_attempt)},
+            {"last_success", optional_time(c.last_success)},
+            {"last_attempt", optional_time(c.last_attempt)},
             {"last_transfer", c.last_transfer.empty() ? json(nullptr) : json(c.last_transfer)},
             {"transfers", c.transfers},
             {"failures", c.failures},
