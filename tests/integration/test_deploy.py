@@ -709,6 +709,9 @@ def test_rules_and_dashboard_against_prometheus_scraping_the_shards():
                timeout=30, what="propagation samples")
     eventually(lambda: instant("changes(soawatch_reference_serial[2m]) > 0")[1], timeout=10,
                what="a serial change")
+    # The dashboard is checked for gen0002.test. alone too: its own propagation sample scraped.
+    eventually(lambda: instant('soawatch_last_propagation_seconds{zone="gen0002.test."}')[1],
+               timeout=30, what="a propagation sample of gen0002.test.")
 
     exported = set()
     for agent in SHARDS:
