@@ -66,6 +66,8 @@ void Scheduler::stop() {
     if (wake_timer_) loop_.cancel_timer(wake_timer_);
     wake_timer_ = 0;
     due_.clear();
+    audits_running_ -= delegation_queue_.size();  // never started: nobody waits for them
+    delegation_queue_.clear();
 }
 
 void Scheduler::apply(const Config& config) {
@@ -361,25 +363,65 @@ void Scheduler::apply_audits(const Zone& zone, ZoneStatus& status) {
 
 void Scheduler::maybe_check_delegation(const std::string& name, Zone& zone) {
     if (!delegation_checker_ || !zone.spec.delegation_check || zone.checking_delegation ||
-        !zone.status)
+        !zone.status || stopped_)
         return;
     const auto now = Mono::now();
     if (zone.delegation_due && now < *zone.delegation_due) return;
+    // The next one at the zone's slot in a grid of the interval, and never sooner than one
+    // interval from now: in steady state each zone is checked once per interval, the zones
+    // spread over it (a flat load), instead of all together one interval after the first round.
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(zone.spec.delegation_check->interval);
+    const auto unix_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+            .count();
+    auto delay = next_slot_delay(name, interval, unix_ms);
+    if (delay < interval) delay += interval;
+    zone.delegation_due = now + std::chrono::duration_cast<Mono::duration>(delay);
     zone.checking_delegation = true;
     ++audits_running_;
-    zone.delegation_due =
-        now + std::chrono::duration_cast<Mono::duration>(zone.spec.delegation_check->interval);
-    const uint64_t generation = zone.generation;
-    delegation_checker_->check(
-        *zone.status, zone.spec,
-        [this, name, generation](std::shared_ptr<const DelegationAudit> audit) {
-            on_delegation_checked(name, generation, std::move(audit));
-        });
+    delegation_queue_.emplace_back(name, zone.generation);
+    start_delegation_checks();
+}
+
+void Scheduler::start_delegation_checks() {
+    if (starting_delegation_checks_) return;  // the outer call picks up what is left
+    starting_delegation_checks_ = true;
+    while (delegation_checks_running_ < kMaxDelegationChecks && !delegation_queue_.empty()) {
+        auto [name, generation] = std::move(delegation_queue_.front());
+        delegation_queue_.pop_front();
+        auto it = zones_.find(name);
+        if (it == zones_.end() || it->second->generation != generation) {
+            --audits_running_;  // removed while it waited
+            continue;
+        }
+        Zone& zone = *it->second;
+        if (stopped_ || !zone.spec.delegation_check || !zone.status) {
+            zone.checking_delegation = false;
+            --audits_running_;
+            continue;
+        }
+        ++delegation_checks_running_;
+        // The zone's latest check: the addresses it has now, not when it was queued.
+        delegation_checker_->check(
+            *zone.status, zone.spec,
+            [this, name, generation](std::shared_ptr<const DelegationAudit> audit) {
+                on_delegation_checked(name, generation, std::move(audit));
+            });
+    }
+    starting_delegation_checks_ = false;
 }
 
 void Scheduler::on_delegation_checked(const std::string& name, uint64_t generation,
                                       std::shared_ptr<const DelegationAudit> audit) {
     --audits_running_;
+    --delegation_checks_running_;
+    publish_delegation(name, generation, std::move(audit));
+    start_delegation_checks();
+}
+
+void Scheduler::publish_delegation(const std::string& name, uint64_t generation,
+                                   std::shared_ptr<const DelegationAudit> audit) {
     auto it = zones_.find(name);
     if (it == zones_.end() || it->second->generation != generation) return;
     Zone& zone = *it->second;

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/config/config.hpp"
@@ -73,8 +75,12 @@ class Scheduler {
         audit_observer_ = std::move(observer);
     }
     // The delegation check (delegation_check): zones that have one are checked by `checker`
-    // after a check, at most once per their delegation_check.interval, the first time after
-    // their first check. `observer` as for the transfer audit. Counted in audits_running().
+    // after a check, the first time after their first check, then at the zone's slot in a grid
+    // of their delegation_check.interval (at most once per interval, spread over it as the
+    // zone checks are). Due zones wait in a queue; at most kMaxDelegationChecks run at once, so
+    // 100,000 zones that all come due with the first round neither hold tens of thousands of
+    // queries in memory nor compete with the SOA probes. `observer` as for the transfer audit.
+    // Counted (queued and running) in audits_running().
     void set_delegation_checker(DelegationChecker* checker, AuditObserver observer = {}) {
         delegation_checker_ = checker;
         delegation_observer_ = std::move(observer);
@@ -90,6 +96,8 @@ class Scheduler {
     // round of `soawatch check`) queued every query before the first answer was read: the
     // servers idled while the loop only queued (docs/PERFORMANCE.md, discovery).
     static constexpr std::size_t kMaxChecksPerPass = 64;
+    // Zones whose delegation check runs at once (a handful of queries each, in two phases).
+    static constexpr std::size_t kMaxDelegationChecks = 32;
 
   private:
     struct Zone {
@@ -117,7 +125,7 @@ class Scheduler {
         std::shared_ptr<const TransferAudit> audit;
         bool auditing = false;
         std::optional<EventLoop::Clock::time_point> audit_due;
-        // Delegation check: the same three.
+        // Delegation check: the same three (checking_delegation: queued or running).
         std::shared_ptr<const DelegationAudit> delegation;
         bool checking_delegation = false;
         std::optional<EventLoop::Clock::time_point> delegation_due;
@@ -133,8 +141,12 @@ class Scheduler {
     void on_audited(const std::string& name, uint64_t generation,
                     std::shared_ptr<const TransferAudit> audit);
     void maybe_check_delegation(const std::string& name, Zone& zone);
+    // Starts queued delegation checks while fewer than kMaxDelegationChecks run.
+    void start_delegation_checks();
     void on_delegation_checked(const std::string& name, uint64_t generation,
                                std::shared_ptr<const DelegationAudit> audit);
+    void publish_delegation(const std::string& name, uint64_t generation,
+                            std::shared_ptr<const DelegationAudit> audit);
     // The audits' findings (transfer, delegation) of `zone` into `status`.
     static void apply_audits(const Zone& zone, ZoneStatus& status);
 
@@ -181,6 +193,10 @@ class Scheduler {
     DelegationChecker* delegation_checker_ = nullptr;
     AuditObserver delegation_observer_;
     std::size_t audits_running_ = 0;
+    // Zones due for their delegation check, oldest first (name, generation when queued).
+    std::deque<std::pair<std::string, uint64_t>> delegation_queue_;
+    std::size_t delegation_checks_running_ = 0;
+    bool starting_delegation_checks_ = false;  // a check's callback may run before check() returns
 };
 
 }  // namespace soawatch

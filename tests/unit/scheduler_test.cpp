@@ -561,3 +561,72 @@ TEST_CASE("zone check: the hidden primary is probed while the zone's NS lookup i
     CHECK(result->observations.empty());
     CHECK(result->discovery_error.find("no NS records") != std::string::npos);
 }
+
+TEST_CASE("scheduler: delegation checks wait in a queue, a bounded number at once",
+          "[scheduler][delegation]") {
+    // 100 zones on four servers come due together with the first round; the servers never
+    // answer the NS query. At most kMaxDelegationChecks zones' queries are out at a time (the
+    // prober's own cap is per address: four addresses would allow four times as many); the
+    // others wait (memory and load stay bounded) and run as those time out, until every zone
+    // was checked.
+    std::atomic<int> ns_queries{0};
+    const test::FakeScript script = [&](const FakeQuery& q) {
+        const auto parsed = dns::parse_message(q.wire);
+        if (!parsed.message.questions.empty() &&
+            parsed.message.questions[0].type == dns::rrtype::NS) {
+            ++ns_queries;
+            return std::vector<uint8_t>{};  // silence: the check waits for its timeout
+        }
+        return AnswerBuilder(q.wire).aa().soa(1).build();
+    };
+    std::vector<std::unique_ptr<FakeDnsServer>> servers;
+    for (int i = 0; i < 4; ++i) servers.push_back(std::make_unique<FakeDnsServer>(script));
+    std::string text =
+        "global: { interval: 1h, timeout: 300ms, retries: 0, delegation_check: { interval: 1m } "
+        "}\nzones:\n";
+    constexpr int kZones = 100;
+    for (int i = 0; i < kZones; ++i)
+        text += "  - { name: z" + std::to_string(i) +
+                ".test, nameservers: [ \"127.0.0.1:" + std::to_string(servers[i % 4]->port()) +
+                "\" ] }\n";
+    const Config config = parse_config(text, "test.yml");
+
+    EventLoop loop;
+    Discovery discovery(loop, DiscoveryOptions{});
+    SoaProber prober(loop);
+    ZoneChecker checker(discovery, prober);
+    DelegationProber delegation_prober(loop);
+    DelegationChecker delegation_checker(discovery, delegation_prober);
+    StatusStore store;
+    Scheduler scheduler(loop, checker, store, nullptr);
+    int published = 0;
+    scheduler.set_delegation_checker(&delegation_checker, [&](const ZoneStatus&) { ++published; });
+    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    scheduler.apply(config);
+
+    // The first round, then a moment in which no NS query times out yet.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    loop.run_until([&] {
+        return scheduler.first_round_done() || std::chrono::steady_clock::now() > deadline;
+    });
+    REQUIRE(scheduler.first_round_done());
+    CHECK(scheduler.audits_running() == kZones);  // queued or running, all counted
+    const auto settle = std::chrono::steady_clock::now() + 150ms;
+    loop.run_until([&] { return std::chrono::steady_clock::now() > settle; });
+    CHECK(ns_queries > 0);
+    CHECK(ns_queries <= static_cast<int>(Scheduler::kMaxDelegationChecks));
+
+    deadline = std::chrono::steady_clock::now() + 20s;
+    loop.run_until([&] {
+        return scheduler.audits_running() == 0 || std::chrono::steady_clock::now() > deadline;
+    });
+    CHECK(scheduler.audits_running() == 0);
+    CHECK(published == kZones);
+    CHECK(ns_queries == kZones);
+    const ZoneStatusPtr last = store.zone("z99.test.");
+    REQUIRE(last);
+    REQUIRE(last->delegation);
+    REQUIRE(last->delegation->child.size() == 1);
+    CHECK(last->delegation->child[0].error == "timeout");
+    scheduler.stop();
+}
