@@ -42,11 +42,16 @@ struct DelegationChecker::Round {
     // a zone whose nameservers are all given as addresses never does, nor does this check.
     bool uses_resolver = true;
 
-    void finish() {
+    void finish(WeakStringListPool& names) {
         audit->at = Clock::now();
         std::sort(audit->unresolved.begin(), audit->unresolved.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         find_delegation_problems(*audit, zone);
+        // The audit lives until the zone's next check: one copy of each NS set for all zones.
+        for (auto* side : {&audit->parent, &audit->child})
+            for (auto& obs : *side) obs.names = names.intern(obs.names);
+        for (auto* set : {&audit->parent_ns, &audit->child_ns})
+            if (*set) **set = names.intern(**set);
         done(std::move(audit));
     }
 };
@@ -84,11 +89,14 @@ void DelegationChecker::check(const ZoneStatus& status, const ZoneCheckSpec& spe
     if (spec.parent_nameservers) {
         ask_parent_servers(round, *spec.parent_nameservers);
     } else if (const std::string parent = parent_of(round->zone); parent.empty()) {
-        round->audit->parent_error = "the root zone has no parent";
+        static const SharedString root("the root zone has no parent");
+        round->audit->parent_error = root;
     } else if (!round->uses_resolver) {
-        round->audit->parent_error =
+        // Every zone of a large configuration may say so: one copy.
+        static const SharedString addresses_only(
             "the zone's nameservers are configured as addresses: its parent's servers are not "
-            "looked up (set parent_nameservers)";
+            "looked up (set parent_nameservers)");
+        round->audit->parent_error = addresses_only;
     } else {
         ask_parent(round, parent);
     }
@@ -172,8 +180,8 @@ void DelegationChecker::ask_addresses(const std::shared_ptr<Round>& round) {
         std::size_t count = 1;
     };
     auto pending = std::make_shared<Pending>();
-    auto finish_one = [round, pending] {
-        if (--pending->count == 0) round->finish();
+    auto finish_one = [this, round, pending] {
+        if (--pending->count == 0) round->finish(names_);
     };
     std::size_t followed = 0;
     for (const auto& name : all_names) {

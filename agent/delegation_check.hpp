@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 
+#include "agent/common/shared_list.hpp"
 #include "agent/delegation_status.hpp"
 #include "agent/zone_check.hpp"
 #include "agent/zone_status.hpp"
@@ -47,6 +48,7 @@ class DelegationChecker {
 
     Discovery& discovery_;
     DelegationProber& prober_;
+    WeakStringListPool names_;  // the NS sets of the audits that are kept
 };
 
 }  // namespace soawatch

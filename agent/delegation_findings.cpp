@@ -65,8 +65,8 @@ void unions(DelegationAudit& audit) {
 void parent_child(const DelegationAudit& audit, const std::string& zone,
                   std::vector<DelegationFinding>& out) {
     if (!audit.parent_ns || !audit.child_ns) return;
-    const Names only_parent = difference(*audit.parent_ns, *audit.child_ns);
-    const Names only_child = difference(*audit.child_ns, *audit.parent_ns);
+    const Names only_parent = difference(audit.parent_ns->items(), audit.child_ns->items());
+    const Names only_child = difference(audit.child_ns->items(), audit.parent_ns->items());
     if (!only_parent.empty()) {
         DelegationFinding f;
         f.problem = DelegationProblem::parent_child_differ;
@@ -75,7 +75,8 @@ void parent_child(const DelegationAudit& audit, const std::string& zone,
         for (const auto& obs : audit.parent)
             if (obs.usable() && obs.referral) add(f.addresses, obs.target.address);
         f.text = "the parent delegates " + zone + " to " + join(only_parent) +
-                 ", which the zone's own NS set does not list (" + join(*audit.child_ns) + ")";
+                 ", which the zone's own NS set does not list (" + join(audit.child_ns->items()) +
+                 ")";
         out.push_back(std::move(f));
     }
     if (!only_child.empty()) {
@@ -86,7 +87,7 @@ void parent_child(const DelegationAudit& audit, const std::string& zone,
         for (const auto& obs : audit.child)
             if (obs.usable() && !obs.referral) add(f.addresses, obs.target.address);
         f.text = "the NS set of " + zone + " lists " + join(only_child) +
-                 ", to which the parent does not delegate (" + join(*audit.parent_ns) + ")";
+                 ", to which the parent does not delegate (" + join(audit.parent_ns->items()) + ")";
         out.push_back(std::move(f));
     }
 }
@@ -95,7 +96,7 @@ void ns_sets(const DelegationAudit& audit, const std::string& zone,
              std::vector<DelegationFinding>& out) {
     std::map<Names, std::vector<const NsObservation*>> sets;
     for (const auto& obs : audit.child)
-        if (obs.usable() && !obs.referral) sets[obs.names].push_back(&obs);
+        if (obs.usable() && !obs.referral) sets[obs.names.items()].push_back(&obs);
     if (sets.size() < 2) return;
     DelegationFinding f;
     f.problem = DelegationProblem::ns_sets_differ;
@@ -107,7 +108,7 @@ void ns_sets(const DelegationAudit& audit, const std::string& zone,
                               std::back_inserter(kept));
         common = std::move(kept);
     }
-    f.names = difference(*audit.child_ns, common);
+    f.names = difference(audit.child_ns->items(), common);
     f.text =
         "the servers of " + zone + " answer " + std::to_string(sets.size()) + " different NS sets:";
     bool first = true;
@@ -176,17 +177,17 @@ void unresolvable(const DelegationAudit& audit, const std::string& zone,
 }
 
 // RFC 1034 4.1: "at least two name servers" per zone; RFC 2182 5 explains why.
-void too_few(const std::optional<Names>& set, const char* side, const std::string& zone,
+void too_few(const std::optional<SharedStringList>& set, const char* side, const std::string& zone,
              std::vector<DelegationFinding>& out) {
     if (!set || set->size() >= 2) return;
     DelegationFinding f;
     f.problem = DelegationProblem::too_few_ns;
     f.side = side;
-    f.names = *set;
+    f.names = set->items();
     f.text = std::string(side == std::string("parent") ? "the parent delegates " + zone + " to "
                                                        : "the NS set of " + zone + " has ") +
              std::to_string(set->size()) + " name" + (set->size() == 1 ? "" : "s") +
-             (set->empty() ? "" : " (" + join(*set) + ")") +
+             (set->empty() ? "" : " (" + join(set->items()) + ")") +
              ": at least two are needed (RFC 1034 4.1, RFC 2182 5)";
     out.push_back(std::move(f));
 }

@@ -54,16 +54,16 @@ struct DelegationFinding {
 struct DelegationAudit {
     Clock::time_point at;  // when the last answer came
     // The parent's side: the zone asked at the parent zone's servers.
-    std::string parent_zone;   // where the parent's servers came from ("" when configured)
-    std::string parent_error;  // why there is no parent view (empty: there is one)
+    std::string parent_zone;    // where the parent's servers came from ("" when configured)
+    SharedString parent_error;  // why there is no parent view (empty: there is one)
     std::vector<NsObservation> parent;
     // The parent's NS set and glue: the union over the parent servers that sent a referral;
     // absent when none did.
-    std::optional<std::vector<std::string>> parent_ns;
+    std::optional<SharedStringList> parent_ns;
     std::vector<std::pair<std::string, std::string>> parent_glue;  // (name, address)
     // The zone's side: each address of the zone (from its last check) asked for the NS set.
     std::vector<NsObservation> child;
-    std::optional<std::vector<std::string>> child_ns;  // union of the usable answers
+    std::optional<SharedStringList> child_ns;  // union of the usable answers
     // The zone's own A/AAAA for its in-zone NS names (asked at one of its servers).
     std::vector<AddressObservation> in_zone_addresses;
     // NS names of the zone (either side) with no address.

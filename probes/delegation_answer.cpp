@@ -64,7 +64,7 @@ bool classify_ns_answer(std::span<const uint8_t> wire, const std::string& zone, 
                         NsObservation& obs) {
     obs.error.clear();
     obs.referral = false;
-    obs.names.clear();
+    obs.names = {};
     obs.glue.clear();
     Checked c = check_common(wire, zone, dns::rrtype::NS, transport);
     if (c.retry_tcp) return true;
@@ -73,28 +73,30 @@ bool classify_ns_answer(std::span<const uint8_t> wire, const std::string& zone, 
         return false;
     }
     const auto& msg = c.parsed.message;
+    std::vector<std::string> names;
     const auto collect = [&](const std::vector<dns::ResourceRecord>& section) {
         for (const auto& rr : section)
             if (rr.type == dns::rrtype::NS && rr.rclass == dns::class_IN &&
-                dns::names_equal(rr.owner, zone) && obs.names.size() < kMaxNames)
-                obs.names.push_back(dns::canonical_name(rr.target));
+                dns::names_equal(rr.owner, zone) && names.size() < kMaxNames)
+                names.push_back(dns::canonical_name(rr.target));
     };
     if (msg.header.aa) {
         // RFC 1034 4.3.2 step 3a: the server is authoritative for the zone; its answer section
         // holds the zone's own NS RRset.
         collect(msg.answers);
-        if (obs.names.empty()) obs.error = "authoritative answer without the zone's NS RRset";
+        if (names.empty()) obs.error = "authoritative answer without the zone's NS RRset";
     } else {
         // RFC 1034 4.3.2 step 3b: a referral names the servers of the zone in the authority
         // section, with their addresses as glue in the additional section (4.2.1).
         collect(msg.authority);
-        if (obs.names.empty()) {
+        if (names.empty()) {
             obs.error = msg.answers.empty() ? "neither authoritative nor a referral to the zone"
                                             : "not authoritative (AA clear)";
         }
-        obs.referral = !obs.names.empty();
+        obs.referral = !names.empty();
     }
-    sort_unique(obs.names);
+    sort_unique(names);
+    obs.names = std::move(names);
     if (!obs.referral) return false;
     for (const auto& rr : msg.additional) {
         if ((rr.type != dns::rrtype::A && rr.type != dns::rrtype::AAAA) || rr.address.empty())

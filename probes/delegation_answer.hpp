@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/common/shared_list.hpp"
 #include "probes/observation.hpp"
 
 namespace soawatch {
@@ -21,7 +22,9 @@ struct NsObservation {
     // The names came from a referral (authority section, no AA): the parent's view of the
     // delegation (RFC 1034 4.3.2 step 3b). False: an authoritative answer, the zone's own view.
     bool referral = false;
-    std::vector<std::string> names;  // canonical NS targets, sorted, each once
+    // Canonical NS targets, sorted, each once; shared: the delegation check keeps every zone's,
+    // and most zones of an operator have the same NS set (agent/delegation_check).
+    SharedStringList names;
     // Glue (RFC 1034 4.2.1): A/AAAA records of the additional section owned by one of `names`,
     // as (canonical name, address) pairs, sorted, each once.
     std::vector<std::pair<std::string, std::string>> glue;

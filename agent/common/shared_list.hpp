@@ -3,6 +3,7 @@
 // shared copy costs nothing. Reads like a const std::vector<std::string>.
 #pragma once
 
+#include <algorithm>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@ class SharedStringList {
     std::size_t size() const { return items().size(); }
     bool empty() const { return items().empty(); }
     const std::string& operator[](std::size_t i) const { return items()[i]; }
+    const std::shared_ptr<const List>& shared() const { return items_; }
     // Whether two lists hold the same storage (not only equal items).
     bool shares_with(const SharedStringList& other) const { return items_ == other.items_; }
 
@@ -44,6 +46,28 @@ class SharedStringList {
     std::shared_ptr<const List> items_;
 };
 
+// An immutable string that many owners can share (a fixed message kept by 100,000 results costs
+// one copy). Reads like a const std::string.
+class SharedString {
+  public:
+    SharedString() = default;
+    SharedString(std::string text)  // NOLINT(google-explicit-constructor): reads as a string
+        : text_(text.empty() ? nullptr : std::make_shared<const std::string>(std::move(text))) {}
+    SharedString(const char* text)
+        : SharedString(std::string(text)) {}  // NOLINT(google-explicit-constructor)
+
+    const std::string& str() const { return text_ ? *text_ : empty_string(); }
+    operator const std::string&() const { return str(); }  // NOLINT(google-explicit-constructor)
+    bool empty() const { return str().empty(); }
+
+  private:
+    static const std::string& empty_string() {
+        static const std::string empty;
+        return empty;
+    }
+    std::shared_ptr<const std::string> text_;
+};
+
 // Hands out one shared copy per distinct list (for the duration of a config load).
 class StringListInterner {
   public:
@@ -56,6 +80,29 @@ class StringListInterner {
 
   private:
     std::map<SharedStringList::List, std::shared_ptr<const SharedStringList::List>> lists_;
+};
+
+// Hands out one shared copy per distinct list for as long as anybody holds it: for results that
+// live on (the delegation check keeps every zone's NS sets, and most zones of a large operator
+// have the same one). A list nobody holds any more is dropped when the table has doubled.
+class WeakStringListPool {
+  public:
+    SharedStringList intern(const SharedStringList& list) {
+        if (list.empty()) return {};
+        auto& slot = lists_[list.items()];
+        if (auto shared = slot.lock()) return SharedStringList(std::move(shared));
+        slot = list.shared();
+        if (lists_.size() >= sweep_at_) {
+            std::erase_if(lists_, [](const auto& entry) { return entry.second.expired(); });
+            sweep_at_ = std::max<std::size_t>(64, 2 * lists_.size());
+        }
+        return list;
+    }
+    std::size_t size() const { return lists_.size(); }
+
+  private:
+    std::map<SharedStringList::List, std::weak_ptr<const SharedStringList::List>> lists_;
+    std::size_t sweep_at_ = 64;
 };
 
 }  // namespace soawatch

@@ -8,8 +8,8 @@ namespace {
 
 using nlohmann::json;
 
-json optional_names(const std::optional<std::vector<std::string>>& names) {
-    return names ? json(*names) : json(nullptr);
+json optional_names(const std::optional<SharedStringList>& names) {
+    return names ? json(names->items()) : json(nullptr);
 }
 
 json ns_answer_to_json(const NsObservation& obs) {
@@ -22,7 +22,7 @@ json ns_answer_to_json(const NsObservation& obs) {
         {"port", obs.target.port},
         {"error", obs.error.empty() ? json(nullptr) : json(obs.error)},
         {"referral", obs.referral},
-        {"ns", obs.names},
+        {"ns", obs.names.items()},
         {"glue", std::move(glue)},
     };
 }
@@ -67,7 +67,8 @@ json delegation_to_json(const DelegationAudit* audit) {
         {"ns_set_consistent",
          audit->child_ns ? json(!audit->has(DelegationProblem::ns_sets_differ)) : json(nullptr)},
         {"parent_zone", audit->parent_zone.empty() ? json(nullptr) : json(audit->parent_zone)},
-        {"parent_error", audit->parent_error.empty() ? json(nullptr) : json(audit->parent_error)},
+        {"parent_error",
+         audit->parent_error.empty() ? json(nullptr) : json(audit->parent_error.str())},
         {"parent_ns", optional_names(audit->parent_ns)},
         {"parent_glue", std::move(glue)},
         {"child_ns", optional_names(audit->child_ns)},

@@ -23,15 +23,15 @@ void append_delegation_line(std::string& out, const ZoneStatus& z, Clock::time_p
     append_ago(out, d.at, now);
     out += ": parent NS ";
     if (d.parent_ns) {
-        append_names(out, *d.parent_ns);
+        append_names(out, d.parent_ns->items());
     } else {
         out += "<span title=\"";
-        append_html_escaped(out, d.parent_error);
+        append_html_escaped(out, d.parent_error.str());
         out += "\">unknown</span>";
     }
     out += " &middot; zone NS ";
     if (d.child_ns) {
-        append_names(out, *d.child_ns);
+        append_names(out, d.child_ns->items());
     } else {
         out += "unknown";
     }
