@@ -650,6 +650,8 @@ Config load_text(const std::string& text, const std::string& name, bool expand_z
     Loader loader(config);
     loader.main_file(text, name);
     if (expand_zones_files) loader.zones_files(name);
+    // The agent keeps its configuration: the vector's growth slack would be up to half of it.
+    config.zones.shrink_to_fit();
     return config;
 }
 

@@ -539,4 +539,13 @@ TEST_CASE("metrics: delegation check, its problems and findings", "[exporters][m
     CHECK(has_line(text, "soawatch_delegation_consistent{" + zl + "} 0"));
     CHECK(has_line(text,
                    "soawatch_delegation_problem{" + zl + ",reason=\"parent_child_ns_differ\"} 1"));
+    // A zone without findings has the consistency gauges at 1 and no problem series.
+    child.names = referral.names;
+    audit->child = {child};
+    soawatch::find_delegation_problems(*audit, "in-sync.test.");
+    REQUIRE(audit->findings.empty());
+    text = MetricsExporter::render_zone(z);
+    CHECK(has_line(text, "soawatch_delegation_consistent{" + zl + "} 1"));
+    CHECK(has_line(text, "soawatch_ns_set_consistent{" + zl + "} 1"));
+    CHECK(samples_with(text, "soawatch_delegation_problem").empty());
 }
