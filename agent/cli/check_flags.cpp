@@ -50,7 +50,7 @@ Options (the probe settings take what the configuration file's keys take):
                              over the file's global.vantage; letters, digits, '_', '.', '-')
   --no-delegation-check      do not compare the parent's NS set and glue with the zone's own
                              (checked by default: a mismatch makes the zone WARNING); with
-                             --config.file, the file's delegation_check decides instead
+                             --config.file, off for every zone whatever the file says
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
   --loops N                  event loops (threads) the zones are sharded across, 1..64
@@ -149,10 +149,7 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
              o.vantage = v;
              return vantage_error(v);
          }},
-        {"no-delegation-check", 0, false, set([&o](const std::string&) {
-             o.global.delegation_check = nullptr;
-             return std::string();
-         })},
+        {"no-delegation-check", 0, false, on(o.no_delegation_check)},
         {"json", 0, false, on(o.json)},
         {"summary", 0, false, on(o.summary)},
         {"stats", 0, false, on(o.stats)},
@@ -193,6 +190,7 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
     } else if (o.zones.empty()) {
         out.error = "no zone given";
     }
+    if (o.no_delegation_check) o.global.delegation_check = nullptr;
     if (only4) o.global.probe.ipv6 = false;
     if (only6) o.global.probe.ipv4 = false;
     return out;

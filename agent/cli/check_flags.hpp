@@ -23,6 +23,9 @@ struct CheckOptions {
     bool json = false;
     bool summary = false;
     bool stats = false;
+    // --no-delegation-check: no delegation check for any zone (with --config.file too, the
+    // file's settings overridden: the benchmark times the SOA round alone).
+    bool no_delegation_check = false;
     // --loops: event loops (threads) the zones are sharded across; none: global.loops of the
     // file, else 1, never more than zones.
     std::optional<unsigned> loops;

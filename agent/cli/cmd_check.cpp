@@ -323,6 +323,10 @@ int run_check_command(int argc, char** argv) {
         order = options.zones;
     }
     if (options.loops) config.global.loops = *options.loops;
+    if (options.no_delegation_check) {
+        config.global.delegation_check = nullptr;
+        for (auto& zone : config.zones) zone.delegation_check.reset();
+    }
     const std::string vantage = effective_vantage(options.vantage, config.global.vantage);
     // The scheduler's "first round done" is not news here.
     log::set_level("warn");

@@ -104,6 +104,13 @@ TEST_CASE("flags: check takes values both ways and reports flags by name", "[fla
     CHECK(help.error.empty());
     CHECK(help.options.help);
     CHECK(parse_check_options({"-h"}).options.help);
+    // --no-delegation-check goes with --config.file too (it overrides the file: the benchmark
+    // times the SOA round alone); a probe option does not.
+    auto with_file = parse_check_options({"--config.file=a.yml", "--no-delegation-check"});
+    CHECK(with_file.error.empty());
+    CHECK(with_file.options.no_delegation_check);
+    CHECK_FALSE(with_file.options.global.delegation_check);
+    CHECK_FALSE(parse_check_options({"--config.file=a.yml", "--timeout=1s"}).error.empty());
 }
 
 TEST_CASE("flags: the parser can run again (getopt state is reset)", "[flags]") {
