@@ -1,8 +1,10 @@
 #include "agent/evaluator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
-#include <set>
+#include <string_view>
+#include <utility>
 
 #include "agent/anycast.hpp"
 #include "agent/common/duration.hpp"
@@ -17,7 +19,34 @@ namespace {
 // Serials compare in RFC 1982 arithmetic, where 1 is newer than 4294967295: the messages say so.
 constexpr const char* kSerialArithmetic = " in RFC 1982 serial arithmetic";
 
-NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
+// One copy per distinct SOA in a status, made at its first use: the rows and the reference of a
+// zone in sync hold the same SOA, and an unchanged one is the previous status' copy. (Copying it
+// per row and merging the copies afterwards cost two allocations per row and the reference.)
+class SoaCopies {
+  public:
+    explicit SoaCopies(const ZoneStatus* prev) {
+        if (prev && prev->reference_soa) remember(prev->reference_soa);
+    }
+    SharedSoa of(const std::optional<dns::SoaRdata>& soa) {
+        if (!soa) return std::nullopt;
+        for (std::size_t i = 0; i < count_; ++i)
+            if (*std::as_const(known_[i]) == *soa) return known_[i];
+        SharedSoa copy(*soa);
+        remember(copy);
+        return copy;
+    }
+
+  private:
+    // A handful: a zone's servers answer one or two SOAs (two while a change propagates). More
+    // are still copied, just not looked up.
+    void remember(const SharedSoa& soa) {
+        if (count_ < known_.size()) known_[count_++] = soa;
+    }
+    std::array<SharedSoa, 4> known_;
+    std::size_t count_ = 0;
+};
+
+NameserverStatus row_from(const SoaObservation& obs, bool is_primary, SoaCopies& soas) {
     NameserverStatus s;
     s.target = obs.target;
     s.is_primary = is_primary;
@@ -28,7 +57,7 @@ NameserverStatus row_from(const SoaObservation& obs, bool is_primary) {
     s.rcode = obs.rcode;
     s.authoritative = obs.authoritative;
     s.transport = obs.transport;
-    s.soa = obs.soa;
+    s.soa = soas.of(obs.soa);
     s.rtt = obs.rtt;
     s.expire_asked = obs.expire_asked;
     s.expire_remaining = obs.expire_remaining;
@@ -89,17 +118,18 @@ std::optional<uint32_t> agreed_serial(const std::vector<const SoaObservation*>& 
 // only after every address has agreed on one older serial for kReferenceRollbackRounds rounds
 // in a row (a deliberate rollback; z.rolled_back_from tells the caller to log it).
 std::optional<uint32_t> newest_seen_reference(
-    const ZoneStatus* prev, const std::vector<const SoaObservation*>& observations, ZoneStatus& z) {
+    const ZoneStatus* prev, const std::vector<const SoaObservation*>& observations, ZoneStatus& z,
+    SoaCopies& soas) {
     const SoaObservation* newest = newest_usable(observations);
     const bool have_previous = prev && prev->reference_serial && !prev->reference_from_primary;
     if (!have_previous) {
         if (!newest) return std::nullopt;
-        z.reference_soa = newest->soa;
+        z.reference_soa = soas.of(newest->soa);
         return newest->soa->serial;
     }
     const uint32_t kept = *prev->reference_serial;
     if (newest && compare_serials(kept, newest->soa->serial) == SerialOrder::less) {
-        z.reference_soa = newest->soa;
+        z.reference_soa = soas.of(newest->soa);
         return newest->soa->serial;
     }
     if (const auto agreed = agreed_serial(observations); agreed && *agreed != kept) {
@@ -109,12 +139,12 @@ std::optional<uint32_t> newest_seen_reference(
             z.rolled_back_from = kept;
             z.rollback_serial.reset();
             z.rollback_rounds = 0;
-            z.reference_soa = newest->soa;
+            z.reference_soa = soas.of(newest->soa);
             return *agreed;
         }
     }
     z.reference_soa =
-        newest && newest->soa->serial == kept ? SharedSoa(newest->soa) : prev->reference_soa;
+        newest && newest->soa->serial == kept ? soas.of(newest->soa) : prev->reference_soa;
     return kept;
 }
 
@@ -139,6 +169,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     z.discovery_from_cache = r.discovery_from_cache;
     z.nameservers_capped = !r.capped_detail.empty();
 
+    SoaCopies soas(prev);
     // Rows: the primary first, then the nameservers by name and address.
     std::vector<const SoaObservation*> observations;
     const std::size_t rows = r.observations.size() + (r.primary ? 1 : 0);
@@ -146,7 +177,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     z.servers.reserve(rows);  // exactly: a status lives until the zone's next check
     if (r.primary) {
         observations.push_back(&*r.primary);
-        z.servers.push_back(row_from(*r.primary, true));
+        z.servers.push_back(row_from(*r.primary, true, soas));
     }
     {
         std::vector<std::size_t> order(r.observations.size());
@@ -158,7 +189,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                    std::tie(tb.nameserver, tb.address, tb.port);
         });
         for (auto i : order) {
-            z.servers.push_back(row_from(r.observations[i], false));
+            z.servers.push_back(row_from(r.observations[i], false, soas));
             observations.push_back(&r.observations[i]);
         }
     }
@@ -168,7 +199,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     if (r.primary) {
         if (r.primary->usable()) {
             ref = r.primary->soa->serial;
-            z.reference_soa = r.primary->soa;
+            z.reference_soa = soas.of(r.primary->soa);
             z.reference_from_primary = true;
         } else if (prev && prev->reference_serial && prev->reference_from_primary) {
             ref = prev->reference_serial;  // last known while the primary is unreachable
@@ -178,7 +209,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     }
     // Without a primary, or when it has never answered yet, the newest serial (RFC 1982) seen
     // among the nameservers is the reference: the servers can still be compared with each other.
-    if (!ref) ref = newest_seen_reference(prev, observations, z);
+    if (!ref) ref = newest_seen_reference(prev, observations, z, soas);
     z.reference_serial = ref;
 
     // When did the current reference first appear?
@@ -306,7 +337,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     track_signatures(z, r.dnssec, rules_of(r), now.wall);
 
     // Consistency and the verdict.
-    std::set<std::string> usable_names;
+    // The NS names with a usable address: labels of z.servers' own targets, counted once.
+    std::vector<std::string_view> usable_names;
+    usable_names.reserve(z.servers.size());
     std::size_t ns_rows_total = 0;
     bool all_match = ref.has_value();
     bool any_usable = false;
@@ -324,7 +357,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             continue;
         }
         ++ns_rows_total;
-        if (s.state != ServerState::unusable) usable_names.emplace(nameserver_label(s.target));
+        if (s.state != ServerState::unusable) usable_names.push_back(nameserver_label(s.target));
         switch (s.state) {
             case ServerState::behind:
                 // A first look (a one-shot check) knows no duration: none is claimed.
@@ -353,6 +386,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                 break;
         }
     }
+    std::sort(usable_names.begin(), usable_names.end());
+    usable_names.erase(std::unique(usable_names.begin(), usable_names.end()), usable_names.end());
     z.consistent = any_usable && all_match;
     z.usable_servers = static_cast<unsigned>(usable_names.size());
     for (const auto& ns : z.unresolved_nameservers)

@@ -7,7 +7,9 @@
 //   - "ask again over TCP" only for a UDP answer, and never with an error;
 //   - the RRSIG(SOA) is read only from a usable answer, and its times turn into moments within
 //     2^31 seconds of now whatever they are (RFC 4034 3.1.5);
-//   - the result depends only on the bytes: a second call on a used observation agrees.
+//   - the result depends only on the bytes: a second call on a used observation agrees;
+//   - the quick reading of usable answers (probes/soa_answer_reader.cpp) and the full reading
+//     give the same observation, field by field.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -65,6 +67,17 @@ void check_one(std::span<const uint8_t> wire, const std::string& zone, Transport
     FUZZ_CHECK(again.error == obs.error && again.detail == obs.detail);
     FUZZ_CHECK(again.soa == obs.soa);
     FUZZ_CHECK(again.rrsig == obs.rrsig);
+    // Every answer read in full (an empty zone_wire): the same verdict, field by field.
+    SoaObservation full;
+    const bool retry_full = soawatch::classify_soa_response(wire, zone, {}, transport, full);
+    FUZZ_CHECK(retry_full == retry_tcp);
+    FUZZ_CHECK(full.error == obs.error && full.detail == obs.detail);
+    FUZZ_CHECK(full.answered == obs.answered && full.rcode == obs.rcode);
+    FUZZ_CHECK(full.authoritative == obs.authoritative);
+    FUZZ_CHECK(full.soa == obs.soa && full.soa_ttl == obs.soa_ttl);
+    FUZZ_CHECK(full.expire_remaining == obs.expire_remaining);
+    FUZZ_CHECK(full.nsid.view() == obs.nsid.view());
+    FUZZ_CHECK(full.rrsig == obs.rrsig);
 }
 
 }  // namespace

@@ -27,30 +27,6 @@ uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
            uint32_t{w[pos + 3]};
 }
 
-// The options of an OPT RDATA (RFC 6891 6.1.2: a sequence of {OPTION-CODE, OPTION-LENGTH,
-// OPTION-DATA}) that we read: EXPIRE and NSID. An option running past the RDATA ends the walk: a
-// broken option list costs that option and the ones after it, never the answer, whose SOA is
-// still good. The first of each code counts.
-void read_edns_options(std::span<const uint8_t> options, Message& m) {
-    std::size_t pos = 0;
-    while (options.size() - pos >= 4) {
-        const uint16_t code = read_u16(options, pos);
-        const std::size_t length = read_u16(options, pos + 2);
-        pos += 4;
-        if (options.size() - pos < length) return;
-        // RFC 7314 2: the answer's option holds the 32-bit expire value; any other length is
-        // not an answer we can read.
-        if (code == ednsopt::EXPIRE && length == 4 && !m.edns_expire)
-            m.edns_expire = read_u32(options, pos);
-        // RFC 5001 2.3: the data is the server's identity, opaque octets of any length.
-        if (code == ednsopt::NSID && !m.edns_nsid) {
-            const auto id = options.subspan(pos, std::min(length, kMaxNsidOctets));
-            m.edns_nsid.emplace(id.begin(), id.end());
-        }
-        pos += length;
-    }
-}
-
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
     out.push_back(static_cast<uint8_t>(v >> 8));
     out.push_back(static_cast<uint8_t>(v & 0xff));
@@ -106,6 +82,15 @@ void append_label(std::string& out, const uint8_t* p, std::size_t len) {
 char ascii_lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
+
+// ascii_lower by table, for comparing names octet by octet without a branch per letter.
+constexpr std::array<uint8_t, 256> make_lower_table() {
+    std::array<uint8_t, 256> t{};
+    for (unsigned c = 0; c < 256; ++c)
+        t[c] = static_cast<uint8_t>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return t;
+}
+constexpr std::array<uint8_t, 256> lower_table = make_lower_table();
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -208,15 +193,16 @@ struct NameRead {
     std::size_t end = 0;  // position just after the name where it was started
 };
 
-// Reads the name at pos into out (presentation format). The labels before the first pointer
-// must lie below bound (the message end, or the end of the RDATA holding the name); running
-// past it is too_short for a section and bad_rdata inside RDATA. Every pointer must point
-// strictly before the start of the label sequence that holds it, so a chain always moves
-// backwards and ends; the hop count is capped as well. Iterative: no recursion on input.
-NameRead read_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound, bool in_rdata,
-                   std::string& out) {
+// Walks the name at pos, calling on_label(first octet, length) for each label in order. The
+// labels before the first pointer must lie below bound (the message end, or the end of the
+// RDATA holding the name); running past it is too_short for a section and bad_rdata inside
+// RDATA. Every pointer must point strictly before the start of the label sequence that holds
+// it, so a chain always moves backwards and ends; the hop count is capped as well. Iterative:
+// no recursion on input. Every reader of names goes through here, so they all check the same.
+template <typename OnLabel>
+NameRead walk_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound, bool in_rdata,
+                   OnLabel&& on_label) {
     NameRead r;
-    out.clear();
     const ParseError truncated = in_rdata ? ParseError::bad_rdata : ParseError::too_short;
     // Label sequences read so far, [begin, end) each, to tell a loop from a forward pointer.
     // Left uninitialised on purpose: this runs for every name of every message.
@@ -241,14 +227,12 @@ NameRead read_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t b
             case 0x00: {
                 if (len == 0) {
                     if (!jumped) r.end = cur + 1;
-                    if (out.empty()) out.push_back('.');
                     return r;
                 }
                 if (octets + 1 + len + 1 > max_name_octets)
                     return fail(ParseError::name_too_long, cur);
                 if (bound - cur - 1 < len) return fail(truncated, cur);
-                append_label(out, &wire[cur + 1], len);
-                out.push_back('.');
+                on_label(&wire[cur + 1], std::size_t{len});
                 octets += 1 + len;
                 cur += 1 + len;
                 break;
@@ -276,6 +260,19 @@ NameRead read_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t b
                 return fail(ParseError::bad_label, cur);
         }
     }
+}
+
+// Reads the name at pos into out (presentation format), with walk_name's checks.
+NameRead read_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound, bool in_rdata,
+                   std::string& out) {
+    out.clear();
+    const NameRead r =
+        walk_name(wire, pos, bound, in_rdata, [&out](const uint8_t* p, std::size_t len) {
+            append_label(out, p, len);
+            out.push_back('.');
+        });
+    if (r.error == ParseError::none && out.empty()) out.push_back('.');
+    return r;
 }
 
 // ---- records ----
@@ -430,7 +427,10 @@ class Parser {
                 if (!additional || m.edns_udp_size || rr.owner != ".") return true;
                 m.edns_udp_size = rr.rclass;
                 m.header.rcode = (static_cast<unsigned>(rr.ttl >> 24) << 4) | m.header.rcode;
-                read_edns_options(std::span(wire_).subspan(start, end - start), m);
+                const EdnsOptions options =
+                    read_edns_options(std::span(wire_).subspan(start, end - start));
+                m.edns_expire = options.expire;
+                if (options.nsid) m.edns_nsid.emplace(options.nsid->begin(), options.nsid->end());
                 return true;
             }
             default:
@@ -444,6 +444,67 @@ class Parser {
 };
 
 }  // namespace
+
+EdnsOptions read_edns_options(std::span<const uint8_t> options) {
+    EdnsOptions read;
+    std::size_t pos = 0;
+    while (options.size() - pos >= 4) {
+        const uint16_t code = read_u16(options, pos);
+        const std::size_t length = read_u16(options, pos + 2);
+        pos += 4;
+        if (options.size() - pos < length) return read;
+        // RFC 7314 2: the answer's option holds the 32-bit expire value; any other length is
+        // not an answer we can read.
+        if (code == ednsopt::EXPIRE && length == 4 && !read.expire)
+            read.expire = read_u32(options, pos);
+        // RFC 5001 2.3: the data is the server's identity, opaque octets of any length.
+        if (code == ednsopt::NSID && !read.nsid)
+            read.nsid = options.subspan(pos, std::min(length, kMaxNsidOctets));
+        pos += length;
+    }
+    return read;
+}
+
+NameInMessage skip_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
+                        bool in_rdata) {
+    bool root = true;
+    const NameRead r = walk_name(wire, pos, bound, in_rdata,
+                                 [&root](const uint8_t*, std::size_t) { root = false; });
+    return {r.error, r.error_offset, r.end, root, false};
+}
+
+NameInMessage compare_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
+                           bool in_rdata, std::span<const uint8_t> expected) {
+    std::size_t at = 0;  // the next label of `expected`
+    bool equal = true;
+    bool root = true;
+    const NameRead r =
+        walk_name(wire, pos, bound, in_rdata, [&](const uint8_t* p, std::size_t len) {
+            root = false;
+            if (!equal) return;  // the walk goes on: the name must still be checked to its end
+            if (expected.size() - at < len + 1 || expected[at] != len) {
+                equal = false;
+                return;
+            }
+            // RFC 4343 2: ASCII letters compare without case, every other octet exactly.
+            const uint8_t* want = &expected[at + 1];
+            for (std::size_t i = 0; i < len; ++i) {
+                if (p[i] != want[i] && lower_table[p[i]] != lower_table[want[i]]) {
+                    equal = false;
+                    return;
+                }
+            }
+            at += 1 + len;
+        });
+    equal = equal && at < expected.size() && expected[at] == 0;
+    return {r.error, r.error_offset, r.end, root, equal};
+}
+
+NameInMessage decode_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
+                          bool in_rdata, std::string& out) {
+    const NameRead r = read_name(wire, pos, bound, in_rdata, out);
+    return {r.error, r.error_offset, r.end, out == ".", false};
+}
 
 std::string rcode_name(unsigned rc) {
     static constexpr std::array<const char*, 11> names = {

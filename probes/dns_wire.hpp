@@ -174,6 +174,42 @@ struct ParseResult {
 // `message` holds what was parsed before the error. Never throws (except std::bad_alloc).
 ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records = 4096);
 
+// ---- reading in place, for readers that walk a message once and decode only what they need
+// (probes/soa_answer_reader.hpp). Each checks exactly what parse_message checks of the same
+// bytes, and fails with the same error at the same offset.
+
+// The options soawatch reads from an OPT record's RDATA (RFC 6891 6.1.2): the first EXPIRE of
+// length 4 (RFC 7314 2) and the first NSID (RFC 5001 2.3, at most kMaxNsidOctets of it). An
+// option running past the RDATA ends the walk: a broken option list costs that option and the
+// ones after it, never the answer, whose SOA is still good.
+struct EdnsOptions {
+    std::optional<uint32_t> expire;
+    std::optional<std::span<const uint8_t>> nsid;  // into the RDATA given
+};
+EdnsOptions read_edns_options(std::span<const uint8_t> options);
+
+// A name at `pos` of a message: where it ends, or why it is no name. `bound` is where its labels
+// before the first pointer must end (the message's end, or the end of the RDATA holding it);
+// `in_rdata` makes running past it bad_rdata instead of too_short, as parse_message does.
+struct NameInMessage {
+    ParseError error = ParseError::none;
+    std::size_t error_offset = 0;
+    std::size_t end = 0;  // just after the name where it started (after its first pointer)
+    bool root = false;    // "." (no label)
+    bool equal = false;   // compare_name only: the name equals `expected`
+    bool ok() const { return error == ParseError::none; }
+};
+// Checks the name without decoding it.
+NameInMessage skip_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
+                        bool in_rdata);
+// Checks the name and compares it with `expected`, an uncompressed wire name (encode_name's),
+// ASCII case-insensitively (RFC 4343), without decoding it: names_equal on the decoded name.
+NameInMessage compare_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
+                           bool in_rdata, std::span<const uint8_t> expected);
+// Decodes the name into `out` (presentation format, as parse_message writes names).
+NameInMessage decode_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
+                          bool in_rdata, std::string& out);
+
 // Builds a query for (qname, qtype, IN). recursion_desired sets RD. edns_udp_size > 0 adds an
 // OPT pseudo-record (RFC 6891) advertising that UDP payload size; 0 sends a plain RFC 1035
 // query. With edns_expire (and EDNS on) the OPT record carries an empty EDNS EXPIRE option

@@ -2,15 +2,11 @@
 
 namespace soawatch {
 
-namespace {
-
-// RFC 1982 3.2 on 32-bit values: a is later than b when the step from b to a is below 2^31.
-bool later(uint32_t a, uint32_t b) {
+bool expires_later(uint32_t a, uint32_t b) {
+    // RFC 1982 3.2 on 32-bit values: a is later than b when the step from b to a is below 2^31.
     const uint32_t forward = a - b;
     return forward != 0 && forward < 0x80000000u;
 }
-
-}  // namespace
 
 std::optional<RrsigTimes> soa_signature(const dns::Message& msg, std::string_view zone) {
     std::optional<RrsigTimes> best;
@@ -19,7 +15,7 @@ std::optional<RrsigTimes> soa_signature(const dns::Message& msg, std::string_vie
             rr.rrsig->type_covered != dns::rrtype::SOA || !dns::names_equal(rr.owner, zone))
             continue;
         const auto& sig = *rr.rrsig;
-        if (best && !later(sig.expiration, best->expiration)) continue;
+        if (best && !expires_later(sig.expiration, best->expiration)) continue;
         best = RrsigTimes{sig.inception, sig.expiration, sig.key_tag, sig.algorithm};
     }
     return best;

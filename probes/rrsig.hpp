@@ -27,6 +27,10 @@ struct RrsigTimes {
 // that drops signatures).
 std::optional<RrsigTimes> soa_signature(const dns::Message& msg, std::string_view zone);
 
+// True when the 32-bit RRSIG time `a` is later than `b` in RFC 1982 order: of several
+// RRSIG(SOA), soa_signature keeps the first that expires after every one before it.
+bool expires_later(uint32_t a, uint32_t b);
+
 // RFC 4034 3.1.5: a 32-bit RRSIG time means the moment, of all those equal to it modulo 2^32,
 // closest to `now` (RFC 1982 serial arithmetic around now); seconds since the epoch. Correct
 // for times within 68 years of now, which every signature in use is.

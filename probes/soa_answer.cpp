@@ -2,14 +2,11 @@
 
 #include "probes/dns_wire.hpp"
 #include "probes/rrsig.hpp"
+#include "probes/soa_answer_reader.hpp"
 
 namespace soawatch {
 
 namespace {
-
-// At most this many records in one answer to an SOA query. A real one holds a handful (the SOA,
-// NS in authority, glue, OPT); more only costs parsing time and memory.
-constexpr std::size_t kMaxRecords = 1024;
 
 std::string describe_referral(const dns::Message& msg) {
     for (const auto& rr : msg.authority)
@@ -37,6 +34,12 @@ bool fail(SoaObservation& obs, ProbeError error, std::string detail) {
 
 bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
                            Transport transport, SoaObservation& obs) {
+    return classify_soa_response(wire, zone, dns::encode_name(zone), transport, obs);
+}
+
+bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
+                           std::span<const uint8_t> zone_wire, Transport transport,
+                           SoaObservation& obs) {
     // Everything below is about this answer only: nothing of an earlier try may survive.
     obs.transport = transport;
     obs.error = ProbeError::none;
@@ -50,7 +53,11 @@ bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zon
     obs.rrsig.reset();
     obs.nsid = {};
 
-    auto parsed = dns::parse_message(wire, kMaxRecords);
+    // Nearly every answer is a usable one: read once, decoding only what is kept. Anything else
+    // is read in full below, which tells what is wrong with it.
+    if (read_usable_soa_answer(wire, zone_wire, obs)) return false;
+
+    auto parsed = dns::parse_message(wire, kMaxSoaAnswerRecords);
     if (!parsed.ok() && transport == Transport::udp && cut_in_transit(wire, parsed.error))
         return true;
     if (!parsed.ok()) {

@@ -19,5 +19,12 @@ namespace soawatch {
 // and must be asked again over TCP (RFC 7766 section 5); `obs` then holds no error.
 bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
                            Transport transport, SoaObservation& obs);
+// The same, with the zone's name also in wire form (uncompressed, as in the query: the prober's
+// SoaQuery has it), which spares encoding it for every answer. Usable answers are read by
+// read_usable_soa_answer (probes/soa_answer_reader.hpp), the rest in full; an empty zone_wire
+// reads every answer in full (the soa_response fuzz target checks that both agree).
+bool classify_soa_response(std::span<const uint8_t> wire, const std::string& zone,
+                           std::span<const uint8_t> zone_wire, Transport transport,
+                           SoaObservation& obs);
 
 }  // namespace soawatch

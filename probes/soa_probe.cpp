@@ -52,6 +52,16 @@ std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t e
     return query;
 }
 
+std::span<const uint8_t> SoaQuery::zone_wire() const {
+    constexpr std::size_t question = 12;  // after the header (RFC 1035 4.1.1)
+    if (wire.size() <= question) return {};
+    // build_query wrote the name uncompressed: its labels end at the root's zero octet.
+    std::size_t end = question;
+    while (end < wire.size() && wire[end] != 0) end += 1 + wire[end];
+    if (end >= wire.size()) return {};
+    return std::span(wire).subspan(question, end + 1 - question);
+}
+
 void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
                       const SoaProbeOptions& options, Callback done) {
     probe(make_soa_query(zone, options.edns_udp_size), target, options, std::move(done));
@@ -111,7 +121,8 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
     switch (reply.status) {
         case ARES_SUCCESS: {
             obs.rtt = attempt->udp_rtt + reply.rtt;
-            bool retry_tcp = classify_soa_response(reply.answer, obs.zone, transport, obs);
+            bool retry_tcp = classify_soa_response(reply.answer, obs.zone,
+                                                   attempt->query->zone_wire(), transport, obs);
             if (retry_tcp) {
                 // RFC 7766 section 5: a truncated UDP answer is retried over TCP.
                 obs.fell_back_to_tcp = true;

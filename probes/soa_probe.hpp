@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <tuple>
 
@@ -32,6 +33,8 @@ struct SoaQuery {
     std::vector<uint8_t> wire;  // RD=0, with EDNS as asked; empty when the name is invalid
     uint16_t edns_udp_size = 0;
     bool dnssec_ok = false;  // DO set (only with EDNS: RFC 3225 3 puts it in the OPT record)
+    // The zone's name in wire form: the question's, inside `wire` (empty when `wire` is).
+    std::span<const uint8_t> zone_wire() const;
 };
 // dnssec_ok asks for the zone's signatures (DO, RFC 3225): the answer then carries RRSIG(SOA)
 // where the zone is signed. Ignored when edns_udp_size is 0.
