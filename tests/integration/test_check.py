@@ -142,7 +142,10 @@ def test_paused_secondary_times_out():
 def test_lame_nsd_is_not_authoritative():
     lab.run("lame", "ns1", "example.test")
     try:
-        rc, doc = check_json(lab, "example.test")
+        # Listed, not discovered: NSD serves test. too, so when lame it answers the zone's NS
+        # query with a referral, which Unbound 1.17 may hand on as an empty NOERROR answer and
+        # keep (docs/DISCOVERY.md); this test is about how the server answers the SOA probe.
+        rc, doc = check_json(lab, "example.test", extra=explicit_nameservers())
         assert rc == WARNING, doc
         ns1 = server(doc, "example.test", lab.addr("ns1"))
         assert ns1["error"] == "not_authoritative", ns1
@@ -156,7 +159,7 @@ def test_lame_nsd_is_not_authoritative():
 def test_lame_knot_is_refused():
     lab.run("lame", "ns2", "example.test")
     try:
-        rc, doc = check_json(lab, "example.test")
+        rc, doc = check_json(lab, "example.test", extra=explicit_nameservers())  # as above
         assert rc == WARNING, doc
         ns2 = server(doc, "example.test", lab.addr("ns2"))
         assert ns2["error"] == "refused", ns2
