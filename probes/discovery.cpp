@@ -185,14 +185,19 @@ void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
                 }
                 if (!followed) break;
             }
-            // A hostile answer may hold thousands of records: no quadratic work on it.
+            // A hostile answer may hold thousands of records: no quadratic work on it (a set
+            // only when there are enough to matter; the usual handful compares directly).
+            const bool few = msg.answers.size() <= 16;
             std::unordered_set<std::string> seen;
             for (const auto& rr : msg.answers) {
                 if (rr.type != type || !dns::names_equal(rr.owner, owner)) continue;
                 std::string value =
                     type == dns::rrtype::NS ? dns::canonical_name(rr.target) : rr.address;
                 if (value.empty()) continue;
-                if (seen.insert(value).second) values.push_back(std::move(value));
+                const bool repeated =
+                    few ? std::find(values.begin(), values.end(), value) != values.end()
+                        : !seen.insert(value).second;
+                if (!repeated) values.push_back(std::move(value));
                 min_ttl = std::min(min_ttl, rr.ttl);
             }
             if (!values.empty() && min_ttl != UINT32_MAX)
