@@ -61,9 +61,9 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
 // One check in flight: its result, the probes still out, and who waits for it.
 struct ZoneChecker::Round {
     ZoneCheckResult result;
-    // The spec, copied once for a check that waits on lookups: their callbacks outlive the
-    // caller's spec and share this copy rather than each capturing its own.
-    ZoneCheckSpec spec;
+    // What a check that waits on lookups still needs of its spec once they answer (their
+    // callbacks outlive the caller's spec; the whole spec is not copied for so little).
+    unsigned max_addresses = 64;
     std::vector<InstanceSampling> sampling;
     unsigned anycast_samples = 0;           // the spec's
     std::shared_ptr<const SoaQuery> query;  // the zone's SOA query, built once per check
@@ -111,6 +111,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     round->done = std::move(done);
     round->sampling = std::move(sampling);
     round->anycast_samples = spec.anycast_samples;
+    round->max_addresses = spec.max_addresses;
     auto& result = round->result;
     result.zone = spec.zone;
     result.rules = spec.rules;
@@ -148,33 +149,31 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     };
 
     if (spec.discovers()) {
-        round->spec = spec;
         discovery_.discover(result.zone, spec.max_nameservers, spec.probe.ipv4, spec.probe.ipv6,
-                            [this, round, add_addresses](const DiscoveryResult& found) {
-                                const ZoneCheckSpec& spec = round->spec;
+                            [this, round, add_addresses,
+                             max_nameservers = spec.max_nameservers](const DiscoveryResult& found) {
                                 auto& r = round->result;
                                 r.discovery_error = found.error;
                                 r.discovery_from_cache = found.from_cache;
                                 if (found.capped)
                                     r.capped_detail = std::to_string(found.ns_total) +
                                                       " NS names, " +
-                                                      std::to_string(spec.max_nameservers) +
+                                                      std::to_string(max_nameservers) +
                                                       " followed (global.max_nameservers)";
                                 std::vector<ProbeTarget> targets;
                                 for (const auto& ns : found.nameservers) add_addresses(targets, ns);
-                                probe_all(round, spec, targets);
+                                probe_all(round, targets);
                             });
         return;
     }
-    // Configured addresses only (the usual case at scale): nothing to wait for, so neither a
-    // copy of the spec nor a join. (Without names there are addresses: else spec.discovers().)
+    // Configured addresses only (the usual case at scale): nothing to wait for, so no join.
+    // (Without names there are addresses: else spec.discovers().)
     if (spec.nameserver_names.empty()) {
-        probe_all(round, spec, *spec.nameserver_addresses);
+        probe_all(round, *spec.nameserver_addresses);
         return;
     }
 
     // Configured nameservers: addresses are used as given, names are resolved.
-    round->spec = spec;
     struct Join {
         std::vector<ProbeTarget> targets;
         std::vector<DiscoveredNameserver> resolved;
@@ -187,7 +186,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
         std::sort(join->resolved.begin(), join->resolved.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         for (const auto& ns : join->resolved) add_addresses(join->targets, ns);
-        probe_all(round, round->spec, join->targets);
+        probe_all(round, join->targets);
     };
     for (const auto& name : spec.nameserver_names) {
         ++join->pending;
@@ -200,15 +199,16 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     finish();
 }
 
-void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
+void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
                             const std::vector<ProbeTarget>& targets) {
+    const std::size_t max_addresses = round->max_addresses;
     auto& result = round->result;
     // The same address may appear under two NS names (or twice): probe it once per name is
     // wasteful, but a name is what operators see, so keep each (name, address) pair once. A
     // hostile NS set can list tens of thousands of addresses: linear work only (a set only when
     // there are enough to matter; the usual handful compares directly).
     std::vector<const ProbeTarget*> unique;
-    unique.reserve(std::min<std::size_t>(targets.size(), spec.max_addresses));
+    unique.reserve(std::min<std::size_t>(targets.size(), max_addresses));
     std::size_t total = 0;
     std::unordered_set<std::string> seen;
     const bool few = targets.size() <= 16;
@@ -219,11 +219,11 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round, const ZoneCheck
                        .second;
         if (repeated) continue;
         ++total;
-        if (unique.size() < spec.max_addresses) unique.push_back(&t);
+        if (unique.size() < max_addresses) unique.push_back(&t);
     }
-    if (total > spec.max_addresses) {
+    if (total > max_addresses) {
         result.capped_detail += (result.capped_detail.empty() ? "" : ", ") + std::to_string(total) +
-                                " addresses, " + std::to_string(spec.max_addresses) +
+                                " addresses, " + std::to_string(max_addresses) +
                                 " probed (global.max_addresses)";
     }
 

@@ -96,8 +96,7 @@ class ZoneChecker {
   private:
     struct Round;
     void sample_on_first_sight(const std::shared_ptr<Round>& round, std::size_t i);
-    void probe_all(const std::shared_ptr<Round>& round, const ZoneCheckSpec& spec,
-                   const std::vector<ProbeTarget>& targets);
+    void probe_all(const std::shared_ptr<Round>& round, const std::vector<ProbeTarget>& targets);
 
     Discovery& discovery_;
     SoaProber& prober_;

@@ -26,10 +26,6 @@ namespace {
 
 constexpr std::size_t kMaxCnameHops = 16;
 
-std::string cache_key(uint16_t type, const std::string& canonical) {
-    return std::to_string(type) + " " + canonical;
-}
-
 // Every lookup asks with RD and EDNS (1232); the channel sets the ID.
 std::vector<uint8_t> lookup_query(const std::string& canonical, uint16_t type) {
     return dns::build_query(0, canonical, type, true, 1232);
@@ -82,13 +78,20 @@ void Discovery::set_resolvers(const std::vector<ServerAddress>& resolvers) {
 Discovery::Discovery(EventLoop& loop, DiscoveryOptions options)
     : loop_(loop), options_(std::move(options)), channel_(make_channel(false)) {}
 
-void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback done) {
-    const std::string canonical = dns::canonical_name(name);
-    const std::string key = cache_key(type, canonical);
-    auto now = EventLoop::Clock::now();
-    if (auto it = cache_.find(key); it != cache_.end() && it->second.expires > now) {
-        done(Answer{it->second.values, it->second.error, it->second.from_cache,
-                    it->second.nxdomain});
+std::size_t Discovery::LookupKeyHash::operator()(const LookupKey& k) const noexcept {
+    return std::hash<std::string>{}(k.name) ^ (std::size_t{k.type} * 0x9e3779b97f4a7c15ULL);
+}
+
+std::size_t Discovery::ResolutionKeyHash::operator()(const ResolutionKey& k) const noexcept {
+    return std::hash<std::string>{}(k.name) ^ (k.ipv4 ? 1U : 0U) ^ (k.ipv6 ? 2U : 0U);
+}
+
+void Discovery::lookup(const std::string& canonical, uint16_t type, AnswerCallback done) {
+    LookupKey key{type, canonical};
+    if (auto it = cache_.find(key);
+        it != cache_.end() && it->second.answer.expires > EventLoop::Clock::now()) {
+        const Answer answer = it->second.answer;  // the callback may start lookups of its own
+        done(answer);
         return;
     }
     auto [waiting, first] = waiting_.try_emplace(key);
@@ -98,21 +101,20 @@ void Discovery::lookup(const std::string& name, uint16_t type, AnswerCallback do
     if (query.empty()) {
         DnsReply invalid;
         invalid.status = ARES_EBADNAME;
-        finish_lookup(key, canonical, type, invalid);
+        finish_lookup(key, invalid);
         return;
     }
-    send(key, canonical, type, std::move(query), false);
+    send(key, std::move(query), false);
 }
 
-void Discovery::send(const std::string& key, const std::string& name, uint16_t type,
-                     std::vector<uint8_t> query, bool tcp) {
+void Discovery::send(const LookupKey& key, std::vector<uint8_t> query, bool tcp) {
     if (tcp && !tcp_channel_) {
         try {
             tcp_channel_ = make_channel(true);
         } catch (const std::exception&) {
             DnsReply failed;
             failed.status = ARES_ECONNREFUSED;
-            finish_lookup(key, name, type, failed);
+            finish_lookup(key, failed);
             return;
         }
     }
@@ -123,25 +125,27 @@ void Discovery::send(const std::string& key, const std::string& name, uint16_t t
     // zone's probes start as soon as its own NS answer is in, not after every zone's NS lookup
     // (at 10,000 zones started together, the round's NS phase and SOA phase ran one after the
     // other).
-    const auto order = type == dns::rrtype::NS ? SendOrder::last : SendOrder::first;
+    const auto order = key.type == dns::rrtype::NS ? SendOrder::last : SendOrder::first;
     channel.send(
         query,
-        [this, key, name, type, tcp](const DnsReply& reply) {
+        [this, key, tcp](const DnsReply& reply) {
             if (reply.status == ARES_EDESTRUCTION) return;
             // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than the
             // UDP size) is incomplete; ask again over TCP instead of using part of it.
             if (!tcp && reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
                 (reply.answer[2] & 0x02) != 0) {
-                send(key, name, type, lookup_query(name, type), true);  // the same query again
+                send(key, lookup_query(key.name, key.type), true);  // the same query again
                 return;
             }
-            finish_lookup(key, name, type, reply);
+            finish_lookup(key, reply);
         },
         order);
 }
 
-void Discovery::finish_lookup(const std::string& key, const std::string& name, uint16_t type,
-                              const DnsReply& reply) {
+void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
+    const std::string& name = key.name;
+    const uint16_t type = key.type;
+    std::vector<std::string> values;
     Answer answer;
     bool resolver_failed = false;
     std::chrono::seconds ttl = options_.negative_ttl;
@@ -181,69 +185,83 @@ void Discovery::finish_lookup(const std::string& key, const std::string& name, u
                 }
                 if (!followed) break;
             }
-            // A hostile answer may hold thousands of records: no quadratic work on it.
+            // A hostile answer may hold thousands of records: no quadratic work on it (a set
+            // only when there are enough to matter; the usual handful compares directly).
+            const bool few = msg.answers.size() <= 16;
             std::unordered_set<std::string> seen;
             for (const auto& rr : msg.answers) {
                 if (rr.type != type || !dns::names_equal(rr.owner, owner)) continue;
                 std::string value =
                     type == dns::rrtype::NS ? dns::canonical_name(rr.target) : rr.address;
                 if (value.empty()) continue;
-                if (seen.insert(value).second) answer.values.push_back(std::move(value));
+                const bool repeated =
+                    few ? std::find(values.begin(), values.end(), value) != values.end()
+                        : !seen.insert(value).second;
+                if (!repeated) values.push_back(std::move(value));
                 min_ttl = std::min(min_ttl, rr.ttl);
             }
-            if (!answer.values.empty() && min_ttl != UINT32_MAX)
+            if (!values.empty() && min_ttl != UINT32_MAX)
                 ttl = std::clamp(std::chrono::seconds(min_ttl), options_.min_ttl, options_.max_ttl);
         }
     }
     if (resolver_failed) ++lookup_errors_;
 
     auto& entry = cache_[key];
-    auto now = EventLoop::Clock::now();
-    if (resolver_failed && entry.has_last_good) {
+    const auto now = EventLoop::Clock::now();
+    if (resolver_failed && entry.last_good) {
         // The resolver is down or broken: keep watching with the last good answer, and say so
         // to every lookup served from this entry until the resolver answers again.
-        answer.values = entry.last_good_values;
+        answer.values = entry.last_good;
         answer.from_cache = true;
-        entry.values = entry.last_good_values;
-        entry.error = answer.error;
-        entry.nxdomain = false;
-        entry.from_cache = true;
-        entry.expires = now + std::chrono::seconds(5);
+        answer.expires = now + std::chrono::seconds(5);
     } else {
-        entry.values = answer.values;
-        entry.error = answer.error;
-        entry.nxdomain = answer.nxdomain;
-        entry.from_cache = false;
-        entry.expires = now + (resolver_failed ? std::chrono::seconds(5) : ttl);
-        if (!resolver_failed) {
-            entry.last_good_values = answer.values;
-            entry.has_last_good = true;
-        }
+        answer.values = std::make_shared<const std::vector<std::string>>(std::move(values));
+        answer.expires = now + (resolver_failed ? std::chrono::seconds(5) : ttl);
+        if (!resolver_failed) entry.last_good = answer.values;
     }
+    entry.answer = answer;
 
     auto node = waiting_.extract(key);
     if (node.empty()) return;
     for (auto& callback : node.mapped()) callback(answer);
 }
 
+const DiscoveredNameserver* Discovery::fresh_resolution(const std::string& canonical, bool ipv4,
+                                                        bool ipv6) const {
+    const auto it = resolutions_.find(ResolutionKey{canonical, ipv4, ipv6});
+    if (it == resolutions_.end() || it->second.expires <= EventLoop::Clock::now()) return nullptr;
+    return &it->second.nameserver;
+}
+
 void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCallback done) {
+    resolve_canonical(dns::canonical_name(name), ipv4, ipv6, std::move(done));
+}
+
+void Discovery::resolve_canonical(const std::string& canonical, bool ipv4, bool ipv6,
+                                  AddressCallback done) {
+    if (const DiscoveredNameserver* fresh = fresh_resolution(canonical, ipv4, ipv6)) {
+        done(*fresh);
+        return;
+    }
     struct Join {
         DiscoveredNameserver ns;
-        std::vector<std::string> v4, v6;
+        Values v4, v6;
         std::vector<std::string> errors;
         bool resolver_failed = false;    // some lookup failed for another reason than NXDOMAIN
         std::vector<std::string> stale;  // lookups answered from the last good answer
+        EventLoop::Clock::time_point expires = EventLoop::Clock::time_point::max();
         int pending = 0;
         AddressCallback done;
     };
     auto join = std::make_shared<Join>();
-    join->ns.name = dns::canonical_name(name);
+    join->ns.name = canonical;
     join->done = std::move(done);
     join->pending = (ipv4 ? 1 : 0) + (ipv6 ? 1 : 0) + 1;  // +1 guards against sync callbacks
-    auto finish = [join] {
+    auto finish = [this, join, ipv4, ipv6] {
         if (--join->pending > 0) return;
-        join->ns.addresses = join->v4;
-        join->ns.addresses.insert(join->ns.addresses.end(), join->v6.begin(), join->v6.end());
+        if (join->v4) join->ns.addresses = *join->v4;
+        if (join->v6)
+            join->ns.addresses.insert(join->ns.addresses.end(), join->v6->begin(), join->v6->end());
         for (const auto& e : join->stale)
             join->ns.stale += (join->ns.stale.empty() ? "" : "; ") + e;
         if (join->ns.addresses.empty()) {
@@ -257,62 +275,82 @@ void Discovery::resolve(const std::string& name, bool ipv4, bool ipv6, AddressCa
                     join->ns.error += (join->ns.error.empty() ? "" : "; ") + e;
             }
         }
+        // Until the first of its answers expires, the cache would give this name the same
+        // answers again: the result stands for every zone that names it until then.
+        resolutions_.insert_or_assign(ResolutionKey{join->ns.name, ipv4, ipv6},
+                                      Resolution{join->ns, join->expires});
         join->done(std::move(join->ns));
     };
+    auto take = [join, finish](Values& into, const char* family, const Answer& a) {
+        into = a.values;
+        if (!a.error.empty()) join->errors.push_back(family + a.error);
+        if (!a.error.empty() && !a.nxdomain) join->resolver_failed = true;
+        if (a.from_cache) join->stale.push_back(family + a.error);
+        join->expires = std::min(join->expires, a.expires);
+        finish();
+    };
     if (ipv4)
-        lookup(name, dns::rrtype::A, [join, finish](Answer a) {
-            join->v4 = std::move(a.values);
-            if (!a.error.empty()) join->errors.push_back("A: " + a.error);
-            if (!a.error.empty() && !a.nxdomain) join->resolver_failed = true;
-            if (a.from_cache) join->stale.push_back("A: " + a.error);
-            finish();
-        });
+        lookup(canonical, dns::rrtype::A,
+               [join, take](const Answer& a) { take(join->v4, "A: ", a); });
     if (ipv6)
-        lookup(name, dns::rrtype::AAAA, [join, finish](Answer a) {
-            join->v6 = std::move(a.values);
-            if (!a.error.empty()) join->errors.push_back("AAAA: " + a.error);
-            if (!a.error.empty() && !a.nxdomain) join->resolver_failed = true;
-            if (a.from_cache) join->stale.push_back("AAAA: " + a.error);
-            finish();
-        });
+        lookup(canonical, dns::rrtype::AAAA,
+               [join, take](const Answer& a) { take(join->v6, "AAAA: ", a); });
     finish();
 }
 
 void Discovery::discover(const std::string& zone, unsigned max_nameservers, bool ipv4, bool ipv6,
                          Callback done) {
-    auto result = std::make_shared<DiscoveryResult>();
-    result->zone = dns::canonical_name(zone);
-    lookup(result->zone, dns::rrtype::NS,
-           [this, result, max_nameservers, ipv4, ipv6, done = std::move(done)](Answer a) mutable {
-               result->from_cache = a.from_cache;
-               if (!a.error.empty()) result->error = a.error;
-               std::vector<std::string> names = std::move(a.values);
+    // One check's discovery in flight: its result, the NS names still being resolved, and who
+    // waits for it.
+    struct Join {
+        DiscoveryResult result;
+        std::size_t pending = 1;  // +1 until every name is asked (answers may come at once)
+        Callback done;
+        void place(std::size_t i, DiscoveredNameserver ns) {
+            if (!ns.stale.empty()) {
+                result.from_cache = true;
+                if (result.error.empty())
+                    result.error = "addresses of " + ns.name + ": " + ns.stale;
+            }
+            result.nameservers[i] = std::move(ns);
+        }
+        void finish_one() {
+            if (--pending == 0) done(std::move(result));
+        }
+    };
+    auto join = std::make_shared<Join>();
+    join->result.zone = dns::canonical_name(zone);
+    join->done = std::move(done);
+    lookup(join->result.zone, dns::rrtype::NS,
+           [this, join, max_nameservers, ipv4, ipv6](const Answer& a) {
+               DiscoveryResult& result = join->result;
+               result.from_cache = a.from_cache;
+               if (!a.error.empty()) result.error = a.error;
+               std::vector<std::string> names = *a.values;
                std::sort(names.begin(), names.end());
-               result->ns_total = static_cast<unsigned>(names.size());
+               result.ns_total = static_cast<unsigned>(names.size());
                if (names.size() > max_nameservers) {
                    names.resize(max_nameservers);
-                   result->capped = true;
+                   result.capped = true;
                }
                if (names.empty()) {
-                   if (result->error.empty()) result->error = "no NS records for " + result->zone;
-                   done(std::move(*result));
+                   if (result.error.empty()) result.error = "no NS records for " + result.zone;
+                   join->done(std::move(result));
                    return;
                }
-               result->nameservers.resize(names.size());
-               auto pending = std::make_shared<std::size_t>(names.size());
-               auto shared_done = std::make_shared<Callback>(std::move(done));
+               result.nameservers.resize(names.size());
                for (std::size_t i = 0; i < names.size(); ++i) {
-                   resolve(names[i], ipv4, ipv6,
-                           [result, i, pending, shared_done](DiscoveredNameserver ns) {
-                               if (!ns.stale.empty()) {
-                                   result->from_cache = true;
-                                   if (result->error.empty())
-                                       result->error = "addresses of " + ns.name + ": " + ns.stale;
-                               }
-                               result->nameservers[i] = std::move(ns);
-                               if (--*pending == 0) (*shared_done)(std::move(*result));
-                           });
+                   if (const DiscoveredNameserver* ns = fresh_resolution(names[i], ipv4, ipv6)) {
+                       join->place(i, *ns);
+                       continue;
+                   }
+                   ++join->pending;
+                   resolve_canonical(names[i], ipv4, ipv6, [join, i](DiscoveredNameserver ns) {
+                       join->place(i, std::move(ns));
+                       join->finish_one();
+                   });
                }
+               join->finish_one();
            });
 }
 

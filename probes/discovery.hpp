@@ -8,9 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "probes/dns_channel.hpp"
@@ -94,29 +94,57 @@ class Discovery {
     uint64_t lookup_errors() const { return lookup_errors_; }
 
   private:
+    // One lookup: a name (canonical) and an RR type.
+    struct LookupKey {
+        uint16_t type = 0;
+        std::string name;
+        bool operator==(const LookupKey&) const = default;
+    };
+    struct LookupKeyHash {
+        std::size_t operator()(const LookupKey& k) const noexcept;
+    };
+    using Values = std::shared_ptr<const std::vector<std::string>>;  // never null
     struct Answer {
-        std::vector<std::string> values;  // NS targets or addresses
-        std::string error;                // empty on success (an empty NODATA answer is success)
+        Values values;      // NS targets or addresses, shared with the cache entry
+        std::string error;  // empty on success (an empty NODATA answer is success)
         bool from_cache = false;
         bool nxdomain = false;  // the error is the name's nonexistence, not the resolver's
+        // Until then the cache gives every lookup of this name and type this same answer: a
+        // lookup goes to the wire only once its entry has expired.
+        EventLoop::Clock::time_point expires{};
     };
     struct CacheEntry {
-        std::vector<std::string> values;
-        std::string error;
-        bool nxdomain = false;
-        EventLoop::Clock::time_point expires{};
-        // `values` are the last good answer, served while the resolver fails (`error` says how):
-        // every lookup answered from this entry says so, not just the one that failed.
-        bool from_cache = false;
-        std::vector<std::string> last_good_values;  // kept past expiry for resolver outages
-        bool has_last_good = false;
+        // What a lookup served from this entry gets. While the resolver fails, `answer.values`
+        // are the last good answer and `answer.from_cache` says so to every lookup served from
+        // the entry, not just the one that failed.
+        Answer answer;
+        Values last_good;  // kept past expiry for resolver outages; null until one succeeded
     };
-    using AnswerCallback = std::function<void(Answer)>;
-    void lookup(const std::string& name, uint16_t type, AnswerCallback done);
-    void send(const std::string& key, const std::string& name, uint16_t type,
-              std::vector<uint8_t> query, bool tcp);
-    void finish_lookup(const std::string& key, const std::string& name, uint16_t type,
-                       const DnsReply& reply);
+    // One name's addresses as resolve() last put them together, for the families asked.
+    struct ResolutionKey {
+        std::string name;
+        bool ipv4 = false;
+        bool ipv6 = false;
+        bool operator==(const ResolutionKey&) const = default;
+    };
+    struct ResolutionKeyHash {
+        std::size_t operator()(const ResolutionKey& k) const noexcept;
+    };
+    struct Resolution {
+        DiscoveredNameserver nameserver;
+        EventLoop::Clock::time_point expires{};  // the earliest expiry of the answers used
+    };
+    using AnswerCallback = std::function<void(const Answer&)>;
+    void lookup(const std::string& canonical, uint16_t type, AnswerCallback done);
+    void send(const LookupKey& key, std::vector<uint8_t> query, bool tcp);
+    void finish_lookup(const LookupKey& key, const DnsReply& reply);
+    // resolve() of a canonical name; a fresh resolution answers at once.
+    void resolve_canonical(const std::string& canonical, bool ipv4, bool ipv6,
+                           AddressCallback done);
+    // The resolution of `canonical` still valid now, or null: every zone naming a nameserver
+    // gets its addresses without a lookup per zone (one NS name serves thousands of zones).
+    const DiscoveredNameserver* fresh_resolution(const std::string& canonical, bool ipv4,
+                                                 bool ipv6) const;
     std::unique_ptr<DnsChannel> make_channel(bool tcp) const;
 
     EventLoop& loop_;
@@ -124,9 +152,11 @@ class Discovery {
     std::unique_ptr<DnsChannel> channel_;
     std::unique_ptr<DnsChannel> tcp_channel_;  // for truncated answers; made when first needed
     std::vector<std::unique_ptr<DnsChannel>> retired_;  // old channels with lookups in flight
-    std::map<std::string, CacheEntry> cache_;           // key: type + " " + canonical name
+    std::unordered_map<LookupKey, CacheEntry, LookupKeyHash> cache_;
     // Lookups in flight, so concurrent zones sharing NS names ask once.
-    std::map<std::string, std::vector<AnswerCallback>> waiting_;
+    std::unordered_map<LookupKey, std::vector<AnswerCallback>, LookupKeyHash> waiting_;
+    // What each NS name resolved to, as long as the lookups it used are cached.
+    std::unordered_map<ResolutionKey, Resolution, ResolutionKeyHash> resolutions_;
     uint64_t lookups_sent_ = 0;
     uint64_t lookup_errors_ = 0;
 };

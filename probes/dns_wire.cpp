@@ -620,6 +620,18 @@ std::vector<uint8_t> build_notify_response(const Message& request, uint8_t rc) {
 }
 
 std::string canonical_name(std::string_view name) {
+    // Most names need no escape (every name the parser writes without one, every usual name in
+    // config): lower case and one trailing dot is all, without re-rendering byte by byte.
+    if (std::all_of(name.begin(), name.end(), [](char c) {
+            return c == '.' || escape_table[static_cast<uint8_t>(c)] == Escape::none;
+        })) {
+        std::size_t end = name.size();
+        while (end > 0 && name[end - 1] == '.') --end;
+        std::string out(name.substr(0, end));
+        for (char& c : out) c = ascii_lower(c);
+        out.push_back('.');
+        return out;
+    }
     std::string out;
     out.reserve(name.size() + 1);
     std::size_t content_end = 0;  // out's length after the last label byte

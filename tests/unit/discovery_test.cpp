@@ -187,3 +187,45 @@ TEST_CASE("discovery: address lookups go ahead of the NS lookups waiting for a s
     CHECK(types == std::vector<uint16_t>{dns::rrtype::NS, dns::rrtype::A, dns::rrtype::A,
                                          dns::rrtype::NS, dns::rrtype::NS});
 }
+
+TEST_CASE(
+    "discovery: an NS name's addresses serve every zone while cached, and are asked again "
+    "once they expire",
+    "[discovery]") {
+    std::atomic<int> address_queries{0};
+    FakeDnsServer resolver([&](const FakeQuery& q) {
+        auto b = AnswerBuilder(q.wire);
+        if (question_type(q.wire) == dns::rrtype::NS) {
+            b.record(dns::rrtype::NS, wire_name("ns1.test"));
+        } else {
+            ++address_queries;
+            b.record(dns::rrtype::A, a_record(9));
+        }
+        return b.build();
+    });
+    EventLoop loop;
+    auto options = options_for(resolver.port());
+    options.min_ttl = 60s;
+    options.max_ttl = 60s;
+    Discovery cached(loop, options);
+    for (const char* zone : {"z1.test", "z2.test", "z3.test"}) {
+        const auto r = run<DiscoveryResult>(
+            loop, [&](auto done) { cached.discover(zone, 32, true, false, done); });
+        REQUIRE(r.nameservers.size() == 1);
+        CHECK(r.nameservers[0].name == "ns1.test.");
+        CHECK(r.nameservers[0].addresses == std::vector<std::string>{"127.0.0.9"});
+    }
+    CHECK(address_queries == 1);
+    // The same name resolved directly (a configured nameserver name) shares that answer.
+    const auto ns = run<DiscoveredNameserver>(
+        loop, [&](auto done) { cached.resolve("NS1.test", true, false, done); });
+    CHECK(ns.addresses == std::vector<std::string>{"127.0.0.9"});
+    CHECK(address_queries == 1);
+
+    address_queries = 0;
+    Discovery uncached(loop, options_for(resolver.port()));  // every answer expires at once
+    for (const char* zone : {"z1.test", "z2.test"})
+        run<DiscoveryResult>(loop,
+                             [&](auto done) { uncached.discover(zone, 32, true, false, done); });
+    CHECK(address_queries == 2);
+}

@@ -879,6 +879,10 @@ TEST_CASE("canonical_name and names_equal", "[dns_wire]") {
         CHECK(dns::canonical_name("\\196\\200.test") == "\\196\\200.test.");  // not ASCII
         CHECK(dns::canonical_name("\\/") == "\\/.");
         CHECK(dns::canonical_name("\\047") == "\\/.");
+        // Names without an escape (the fast path) keep every label byte, inner dots included.
+        CHECK(dns::canonical_name("NS1.*.Ex_Ample-1.TEST..") == "ns1.*.ex_ample-1.test.");
+        CHECK(dns::canonical_name("a..b") == "a..b.");
+        CHECK(dns::canonical_name(".a") == ".a.");
     }
     SECTION("names_equal") {
         CHECK(dns::names_equal("example.com", "EXAMPLE.COM."));
