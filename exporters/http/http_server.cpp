@@ -36,7 +36,6 @@
 #include "exporters/http/tls_context.hpp"
 #include "exporters/http/tls_session.hpp"
 #include "probes/socket_address.hpp"
-#include "probes/unique_fd.hpp"
 
 namespace soawatch {
 
@@ -530,11 +529,13 @@ HttpServer::~HttpServer() {
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {
     if (!impl_->daemon) return true;
-    // No new connections; parked ones come back (libmicrohttpd must not stop with suspended
-    // connections) and their work is told to end. The event threads never wait on a client,
-    // so the daemon stops at once.
-    // The listening socket is ours to close once quiesced, after the daemon has stopped.
-    const UniqueFd listener(MHD_quiesce_daemon(impl_->daemon.get()));
+    // Parked connections come back (libmicrohttpd must not stop with suspended connections)
+    // and their work is told to end; one parked from now on is cancelled at once. The event
+    // threads never wait on a client, so the daemon stops at once, closing its listening
+    // socket. No MHD_quiesce_daemon first: with 0.9.75's internal epoll thread it aborted the
+    // process once in CI ("Failed to remove listen FD from epoll set": its epoll_ctl removing
+    // the listening socket from the set that thread waits on failed), and nothing here needs
+    // it.
     impl_->parked.cancel_all();
     impl_->daemon.reset();
     if (impl_->background.join_all(grace)) return true;
