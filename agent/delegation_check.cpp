@@ -25,6 +25,30 @@ std::string parent_of(const std::string& zone) {
     return ".";
 }
 
+// What makes two lists of answers the same (the pool's key): every field, in order.
+std::string answers_key(const SharedVector<NsObservation>& answers) {
+    std::string key;
+    const auto field = [&key](std::string_view text) {
+        key += text;
+        key += '\x1f';
+    };
+    for (const auto& obs : answers) {
+        field(obs.target.nameserver);
+        field(obs.target.address);
+        field(std::to_string(obs.target.port));
+        field(obs.error);
+        field(obs.referral ? "r" : "a");
+        for (const auto& name : obs.names) field(name);
+        key += '\x1e';
+        for (const auto& [name, address] : obs.glue) {
+            field(name);
+            field(address);
+        }
+        key += '\x1d';
+    }
+    return key;
+}
+
 }  // namespace
 
 struct DelegationChecker::Round {
@@ -36,20 +60,28 @@ struct DelegationChecker::Round {
     unsigned max_nameservers = 32;
     DelegationQueryOptions options;
     Callback done;
+    // The answers while they come in; the audit shares them once complete.
+    std::vector<NsObservation> parent, child;
     std::size_t pending = 1;  // the first phase: parent and child NS queries (+1 until sent)
     bool addresses_asked = false;
     // The zone's check uses the resolvers (a discovered NS set, or nameservers given by name);
     // a zone whose nameservers are all given as addresses never does, nor does this check.
     bool uses_resolver = true;
 
-    void finish(WeakStringListPool& names) {
+    void finish(WeakStringListPool& names, WeakVectorPool<NsObservation>& answers) {
         audit->at = Clock::now();
+        audit->parent = std::move(parent);
+        audit->child = std::move(child);
         std::sort(audit->unresolved.begin(), audit->unresolved.end(),
                   [](const auto& a, const auto& b) { return a.name < b.name; });
         find_delegation_problems(*audit, zone);
-        // The audit lives until the zone's next check: one copy of each NS set for all zones.
-        for (auto* side : {&audit->parent, &audit->child})
-            for (auto& obs : *side) obs.names = names.intern(obs.names);
+        // The audit lives until the zone's next check: one copy of each NS set for all zones,
+        // and of each list of answers (zones on the same servers get the same ones).
+        for (auto* side : {&audit->parent, &audit->child}) {
+            if (side->empty()) continue;
+            for (auto& obs : side->edit()) obs.names = names.intern(obs.names);
+            *side = answers.intern(*side, answers_key(*side));
+        }
         for (auto* set : {&audit->parent_ns, &audit->child_ns})
             if (*set) **set = names.intern(**set);
         done(std::move(audit));
@@ -76,11 +108,11 @@ void DelegationChecker::check(const ZoneStatus& status, const ZoneCheckSpec& spe
         if (s.is_primary || !s.in_ns_set) continue;
         if (seen.emplace(s.target.address, s.target.port).second) child.push_back(s.target);
     }
-    round->audit->child.resize(child.size());
+    round->child.resize(child.size());
     for (std::size_t i = 0; i < child.size(); ++i) {
         ++round->pending;
         prober_.ask_ns(round->zone, child[i], round->options, [this, round, i](NsObservation obs) {
-            round->audit->child[i] = std::move(obs);
+            round->child[i] = std::move(obs);
             if (--round->pending == 0) ask_addresses(round);
         });
     }
@@ -133,14 +165,14 @@ void DelegationChecker::ask_parent(const std::shared_ptr<Round>& round, const st
 
 void DelegationChecker::ask_parent_servers(const std::shared_ptr<Round>& round,
                                            const std::vector<ProbeTarget>& servers) {
-    auto& parent = round->audit->parent;
+    auto& parent = round->parent;
     const std::size_t first = parent.size();
     parent.resize(first + servers.size());
     for (std::size_t i = 0; i < servers.size(); ++i) {
         ++round->pending;
         prober_.ask_ns(round->zone, servers[i], round->options,
                        [this, round, slot = first + i](NsObservation obs) {
-                           round->audit->parent[slot] = std::move(obs);
+                           round->parent[slot] = std::move(obs);
                            if (--round->pending == 0) ask_addresses(round);
                        });
     }
@@ -154,7 +186,7 @@ void DelegationChecker::ask_addresses(const std::shared_ptr<Round>& round) {
     if (audit.parent_error.empty()) {
         bool referral = false;
         std::string why;
-        for (const auto& obs : audit.parent) {
+        for (const auto& obs : round->parent) {
             referral = referral || (obs.usable() && obs.referral);
             if (why.empty() && !obs.usable()) why = obs.target.address + ": " + obs.error;
             if (why.empty() && obs.usable() && !obs.referral)
@@ -167,13 +199,13 @@ void DelegationChecker::ask_addresses(const std::shared_ptr<Round>& round) {
     // names too (the first one that gave an NS set is asked).
     std::set<std::string> child_names, all_names;
     const NsObservation* authority = nullptr;
-    for (const auto& obs : audit.child) {
+    for (const auto& obs : round->child) {
         if (!obs.usable() || obs.referral) continue;
         if (!authority) authority = &obs;
         child_names.insert(obs.names.begin(), obs.names.end());
     }
     all_names = child_names;
-    for (const auto& obs : audit.parent)
+    for (const auto& obs : round->parent)
         if (obs.usable() && obs.referral) all_names.insert(obs.names.begin(), obs.names.end());
 
     struct Pending {
@@ -181,7 +213,7 @@ void DelegationChecker::ask_addresses(const std::shared_ptr<Round>& round) {
     };
     auto pending = std::make_shared<Pending>();
     auto finish_one = [this, round, pending] {
-        if (--pending->count == 0) round->finish(names_);
+        if (--pending->count == 0) round->finish(names_, answers_);
     };
     std::size_t followed = 0;
     for (const auto& name : all_names) {

@@ -48,7 +48,8 @@ class DelegationChecker {
 
     Discovery& discovery_;
     DelegationProber& prober_;
-    WeakStringListPool names_;  // the NS sets of the audits that are kept
+    WeakStringListPool names_;               // the NS sets of the audits that are kept
+    WeakVectorPool<NsObservation> answers_;  // their lists of answers
 };
 
 }  // namespace soawatch

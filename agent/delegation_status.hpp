@@ -56,13 +56,14 @@ struct DelegationAudit {
     // The parent's side: the zone asked at the parent zone's servers.
     std::string parent_zone;    // where the parent's servers came from ("" when configured)
     SharedString parent_error;  // why there is no parent view (empty: there is one)
-    std::vector<NsObservation> parent;
+    // Shared between zones whose answers are the same (agent/delegation_check).
+    SharedVector<NsObservation> parent;
     // The parent's NS set and glue: the union over the parent servers that sent a referral;
     // absent when none did.
     std::optional<SharedStringList> parent_ns;
     std::vector<std::pair<std::string, std::string>> parent_glue;  // (name, address)
     // The zone's side: each address of the zone (from its last check) asked for the NS set.
-    std::vector<NsObservation> child;
+    SharedVector<NsObservation> child;         // shared as `parent`
     std::optional<SharedStringList> child_ns;  // union of the usable answers
     // The zone's own A/AAAA for its in-zone NS names (asked at one of its servers).
     std::vector<AddressObservation> in_zone_addresses;

@@ -105,4 +105,69 @@ class WeakStringListPool {
     std::size_t sweep_at_ = 64;
 };
 
+// An immutable vector that many owners can share, for results kept long and mostly alike (the
+// delegation check's answers of 100,000 zones on the same servers). Reads like a const
+// std::vector<T>; edit() gives a private copy to change (copy on write).
+template <typename T>
+class SharedVector {
+  public:
+    using List = std::vector<T>;
+
+    SharedVector() = default;
+    SharedVector(List items)  // NOLINT(google-explicit-constructor): reads as a vector
+        : items_(items.empty() ? nullptr : std::make_shared<List>(std::move(items))) {}
+    SharedVector(std::initializer_list<T> items) : SharedVector(List(items)) {}
+
+    const List& items() const { return items_ ? *items_ : empty_list(); }
+    typename List::const_iterator begin() const { return items().begin(); }
+    typename List::const_iterator end() const { return items().end(); }
+    std::size_t size() const { return items().size(); }
+    bool empty() const { return items().empty(); }
+    const T& operator[](std::size_t i) const { return items()[i]; }
+    const std::shared_ptr<const List>& shared() const { return items_; }
+
+    List& edit() {
+        if (!items_ || items_.use_count() > 1)
+            items_ = std::make_shared<List>(items_ ? *items_ : List());
+        // Only this owner holds it now, and every list is made as a non-const List (held
+        // through a pointer to const), so changing it is sound.
+        return const_cast<List&>(*items_);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    }
+
+  private:
+    template <typename>
+    friend class WeakVectorPool;
+    static const List& empty_list() {
+        static const List empty;
+        return empty;
+    }
+    std::shared_ptr<const List> items_;
+};
+
+// Hands out one shared copy per distinct vector, identified by a key the caller derives from its
+// contents, for as long as anybody holds it (as WeakStringListPool).
+template <typename T>
+class WeakVectorPool {
+  public:
+    SharedVector<T> intern(const SharedVector<T>& list, const std::string& key) {
+        if (list.empty()) return {};
+        auto& slot = lists_[key];
+        if (auto shared = slot.lock()) {
+            SharedVector<T> out;
+            out.items_ = std::move(shared);
+            return out;
+        }
+        slot = list.shared();
+        if (lists_.size() >= sweep_at_) {
+            std::erase_if(lists_, [](const auto& entry) { return entry.second.expired(); });
+            sweep_at_ = std::max<std::size_t>(64, 2 * lists_.size());
+        }
+        return list;
+    }
+
+  private:
+    std::map<std::string, std::weak_ptr<const std::vector<T>>> lists_;
+    std::size_t sweep_at_ = 64;
+};
+
 }  // namespace soawatch

@@ -111,7 +111,7 @@ TEST_CASE("unit: a healthy delegation has no findings", "[delegation]") {
 TEST_CASE("unit: each delegation fault has its own finding, names and side", "[delegation]") {
     SECTION("a name only at the parent, and one only at the child") {
         DelegationAudit audit = healthy();
-        audit.parent[0].names = {"ns1.lab.test.", "ns2.lab.test.", "nsx.lab.test."};
+        audit.parent.edit()[0].names = {"ns1.lab.test.", "ns2.lab.test.", "nsx.lab.test."};
         soawatch::find_delegation_problems(audit, "example.test.");
         REQUIRE(audit.findings.size() == 2);
         CHECK(audit.findings[0].problem == DelegationProblem::parent_child_differ);
@@ -124,8 +124,8 @@ TEST_CASE("unit: each delegation fault has its own finding, names and side", "[d
     }
     SECTION("the zone's servers disagree") {
         DelegationAudit audit = healthy();
-        audit.child[1].names = {"ns1.lab.test.", "ns2.lab.test."};
-        audit.parent[0].names = {"ns1.lab.test.", "ns2.lab.test."};
+        audit.child.edit()[1].names = {"ns1.lab.test.", "ns2.lab.test."};
+        audit.parent.edit()[0].names = {"ns1.lab.test.", "ns2.lab.test."};
         soawatch::find_delegation_problems(audit, "example.test.");
         CHECK(audit.has(DelegationProblem::ns_sets_differ));
         const auto& f = audit.findings.back();
@@ -137,9 +137,9 @@ TEST_CASE("unit: each delegation fault has its own finding, names and side", "[d
         DelegationAudit audit = healthy();
         const std::vector<std::string> four{"ns-glue.example.test.", "ns1.lab.test.",
                                             "ns2.lab.test.", "ns3.lab.test."};
-        audit.parent[0].names = four;
-        audit.parent[0].glue = {{"ns-glue.example.test.", "192.0.2.12"}};
-        audit.child[0].names = audit.child[1].names = four;
+        audit.parent.edit()[0].names = four;
+        audit.parent.edit()[0].glue = {{"ns-glue.example.test.", "192.0.2.12"}};
+        audit.child.edit()[0].names = audit.child.edit()[1].names = four;
         AddressObservation a;
         a.name = "ns-glue.example.test.";
         a.type = dns::rrtype::A;
@@ -168,8 +168,8 @@ TEST_CASE("unit: each delegation fault has its own finding, names and side", "[d
     }
     SECTION("a single NS name at both sides") {
         DelegationAudit audit = healthy();
-        audit.parent[0].names = {"ns1.lab.test."};
-        audit.child[0].names = audit.child[1].names = {"ns1.lab.test."};
+        audit.parent.edit()[0].names = {"ns1.lab.test."};
+        audit.child.edit()[0].names = audit.child.edit()[1].names = {"ns1.lab.test."};
         soawatch::find_delegation_problems(audit, "example.test.");
         REQUIRE(audit.findings.size() == 2);
         CHECK(audit.findings[0].problem == DelegationProblem::too_few_ns);
@@ -178,8 +178,8 @@ TEST_CASE("unit: each delegation fault has its own finding, names and side", "[d
     }
     SECTION("no referral: nothing about the parent, the zone's own view stays") {
         DelegationAudit audit = healthy();
-        audit.parent[0].referral = false;  // a parent server that serves the zone too
-        audit.child[1].names = {"ns1.lab.test."};
+        audit.parent.edit()[0].referral = false;  // a parent server that serves the zone too
+        audit.child.edit()[1].names = {"ns1.lab.test."};
         soawatch::find_delegation_problems(audit, "example.test.");
         CHECK_FALSE(audit.parent_ns);
         CHECK_FALSE(audit.has(DelegationProblem::parent_child_differ));
@@ -190,7 +190,8 @@ TEST_CASE("unit: each delegation fault has its own finding, names and side", "[d
 TEST_CASE("unit: delegation findings make an OK zone WARNING and fire DelegationMismatch",
           "[delegation]") {
     auto audit = std::make_shared<DelegationAudit>(healthy());
-    audit->parent[0].names = {"ns1.lab.test.", "ns2.lab.test.", "ns3.lab.test.", "nsx.lab.test."};
+    audit->parent.edit()[0].names = {"ns1.lab.test.", "ns2.lab.test.", "ns3.lab.test.",
+                                     "nsx.lab.test."};
     soawatch::find_delegation_problems(*audit, "example.test.");
     soawatch::ZoneStatus status;
     status.zone = "example.test.";

@@ -628,5 +628,15 @@ TEST_CASE("scheduler: delegation checks wait in a queue, a bounded number at onc
     REQUIRE(last->delegation);
     REQUIRE(last->delegation->child.size() == 1);
     CHECK(last->delegation->child[0].error == "timeout");
+    // Zones with the same answers (z95 and z99: the same server, the same timeout) keep one
+    // copy of them; another server's answers are their own.
+    const ZoneStatusPtr same = store.zone("z95.test.");
+    const ZoneStatusPtr other = store.zone("z98.test.");
+    REQUIRE(same);
+    REQUIRE(other);
+    REQUIRE(same->delegation);
+    REQUIRE(other->delegation);
+    CHECK(same->delegation->child.shared() == last->delegation->child.shared());
+    CHECK(other->delegation->child.shared() != last->delegation->child.shared());
     scheduler.stop();
 }
