@@ -241,6 +241,8 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
         const SoaObservation& obs = *observations[i];
         const NameserverStatus* p = find_previous(prev, s);
         if (p) {
+            // A failing address mostly fails the same way round after round: keep its text's copy.
+            if (s.error_detail.str() == p->error_detail.str()) s.error_detail = p->error_detail;
             s.last_in_sync = p->last_in_sync;
             s.last_success = p->last_success;
             s.behind_since = p->behind_since;
@@ -351,9 +353,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
         }
         if (s.is_primary) {
             if (s.state == ServerState::unusable)
-                critical.push_back(describe_server(s) +
-                                   " is unusable: " + std::string(probe_error_name(s.error)) +
-                                   (s.error_detail.empty() ? "" : " (" + s.error_detail + ")"));
+                critical.push_back(
+                    describe_server(s) + " is unusable: " + std::string(probe_error_name(s.error)) +
+                    (s.error_detail.empty() ? "" : " (" + s.error_detail.str() + ")"));
             continue;
         }
         ++ns_rows_total;
@@ -378,9 +380,9 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                                   ", which RFC 1982 cannot order against " + std::to_string(*ref));
                 break;
             case ServerState::unusable:
-                warning.push_back(describe_server(s) +
-                                  " is unusable: " + std::string(probe_error_name(s.error)) +
-                                  (s.error_detail.empty() ? "" : " (" + s.error_detail + ")"));
+                warning.push_back(
+                    describe_server(s) + " is unusable: " + std::string(probe_error_name(s.error)) +
+                    (s.error_detail.empty() ? "" : " (" + s.error_detail.str() + ")"));
                 break;
             default:
                 break;

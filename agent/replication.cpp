@@ -57,8 +57,8 @@ void track_expire(const ZoneStatus* previous, ZoneStatus& z, const AlertRuleSet&
                         Seconds(*s.expires_at - now).count() <= kExpirySlackSeconds;
             if (s.expired) {
                 const double ago = std::max(0.0, Seconds(now - *s.expires_at).count());
-                s.error_detail +=
-                    std::string(s.error_detail.empty() ? "" : "; ") +
+                s.error_detail =
+                    s.error_detail.str() + (s.error_detail.empty() ? "" : "; ") +
                     "the zone expired there: its EDNS EXPIRE ran out " +
                     (ago < 1 ? std::string("just now") : human_duration(ago) + " ago") +
                     " without a refresh from its primary";

@@ -18,6 +18,7 @@
 
 #include "agent/config/config.hpp"
 #include "agent/delegation_check.hpp"
+#include "agent/optional_moment.hpp"
 #include "agent/status_store.hpp"
 #include "agent/transfer_audit.hpp"
 #include "agent/zone_check.hpp"
@@ -100,35 +101,37 @@ class Scheduler {
     static constexpr std::size_t kMaxDelegationChecks = 32;
 
   private:
+    // One per watched zone (100,000 at scale): widest fields first, so no padding sits between
+    // them, and optional moments keep "none" in their own bytes.
     struct Zone {
         ZoneCheckSpec spec;
         EventLoop::Clock::duration interval{};
         EventLoop::Clock::time_point next_due{};  // the regular schedule
         uint64_t ticket = 0;                      // of its pending entry in due_; 0: none pending
-        bool running = false;
-        // A NOTIFY came, or the zone's settings changed, while a check was running.
-        bool recheck_after_run = false;
         // The last round (round_) in which it had its regular check; 0 (round_ starts at 1):
         // none yet.
         uint64_t round = 0;
-        std::optional<Instant> notify_at;  // NOTIFY not yet consumed by a check
+        OptionalInstant notify_at;  // NOTIFY not yet consumed by a check
         // The NOTIFY the running check started with. One that arrives during the check stays
         // in notify_at for the check after it: the running one's queries may have left before
         // the change, and consuming it there would lose the start of the propagation timing.
-        std::optional<Instant> running_notify;
-        std::optional<EventLoop::Clock::time_point> fast_until;
+        OptionalInstant running_notify;
+        OptionalMonoTime fast_until;
         std::size_t fast_step = 0;  // fast re-probes since the reference last moved (backoff)
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
         uint64_t generation = 0;  // bumped on removal so late callbacks are ignored
-        // Transfer audit: the latest result, whether one runs, when the next is due.
+        // Transfer audit: the latest result, when the next is due, whether one runs (below).
         std::shared_ptr<const TransferAudit> audit;
-        bool auditing = false;
-        std::optional<EventLoop::Clock::time_point> audit_due;
+        OptionalMonoTime audit_due;
         // Delegation check: the same three (checking_delegation: queued or running).
         std::shared_ptr<const DelegationAudit> delegation;
+        OptionalMonoTime delegation_due;
+        bool running = false;
+        // A NOTIFY came, or the zone's settings changed, while a check was running.
+        bool recheck_after_run = false;
+        bool auditing = false;
         bool checking_delegation = false;
-        std::optional<EventLoop::Clock::time_point> delegation_due;
     };
 
     // A check due at `when`. The zone's earlier pending check, if any, is dropped.

@@ -11,8 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/common/shared_list.hpp"
 #include "agent/config/dnssec_mode.hpp"
 #include "agent/delegation_status.hpp"
+#include "agent/optional_moment.hpp"
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/transfer_observation.hpp"
@@ -20,7 +22,7 @@
 namespace soawatch {
 
 // Where one nameserver address stands against the reference serial.
-enum class ServerState {
+enum class ServerState : uint8_t {
     reference,     // the configured hidden primary, answering: it defines the reference
     in_sync,       // same serial as the reference
     behind,        // older than the reference (RFC 1982)
@@ -156,65 +158,57 @@ struct InstanceStatus {
     bool lagging = false;
 };
 
+// One nameserver address of a zone. 300,000 rows at 100,000 zones, so the fields are laid out
+// widest first (no padding between them) and optional moments keep "none" in their own bytes.
 struct NameserverStatus {
-    ProbeTarget target;       // nameserver name ("" when given as an address), address, port
-    bool is_primary = false;  // the configured hidden primary (not necessarily in the NS set)
-    bool in_ns_set = true;    // listed in the zone's NS RRset (false for a hidden primary)
-    std::optional<bool> expire_supported;  // the last usable answer carried EXPIRE (or not)
-    ServerState state = ServerState::unusable;
+    ProbeTarget target;  // nameserver name ("" when given as an address), address, port
 
-    // Last probe.
-    ProbeError error = ProbeError::none;
-    std::string error_detail;
-    bool answered = false;
-    // (EDNS EXPIRE flags, described below, sit in the padding here: 300,000 rows at scale.)
-    bool expire_asked = false;
-    bool expired = false;
-    bool dnssec_asked = false;  // the probe set DO (EDNS on, dnssec not false)
-    unsigned rcode = 0;
-    bool authoritative = false;
-    bool refresh_failing = false;
-    bool expiry_near = false;
-    SignatureFindings signature_findings;
-    Transport transport = Transport::udp;
-    SharedSoa soa;  // of the last usable answer this round
+    // Last probe (error, answered, rcode, authoritative, transport: below, with the small ones).
+    SharedString error_detail;  // the same few texts for many rows: one copy each
+    SharedSoa soa;              // of the last usable answer this round
     std::chrono::duration<double> rtt{0};
 
     // Tracking across rounds (kept by the Evaluator from the previous status).
-    uint32_t serial_behind = 0;  // RFC 1982 steps behind the reference; 0 unless behind
-    double lag_seconds = 0;      // how long it has not had the reference serial; 0 when in sync
-    std::optional<Instant> behind_since;             // first round it lacked the reference
-    std::optional<Clock::time_point> last_in_sync;   // last round it had the reference
-    std::optional<Clock::time_point> last_success;   // last usable answer
-    unsigned consecutive_failures = 0;               // unusable rounds in a row
+    double lag_seconds = 0;        // how long it has not had the reference serial; 0 when in sync
+    OptionalInstant behind_since;  // first round it lacked the reference
+    OptionalTime last_in_sync;     // last round it had the reference
+    OptionalTime last_success;     // last usable answer
     std::optional<double> last_propagation_seconds;  // time the last new reference took to arrive
     // Set while this address lacks a reference serial whose arrival we can time: the moment
     // that serial was first seen (or announced by NOTIFY). Cleared when it arrives.
-    std::optional<Instant> propagation_pending_since;
+    OptionalInstant propagation_pending_since;
     uint64_t probes_total = 0;
     // Failed probes by ProbeError (indexed by the enum's value; [0] unused), cumulative while
     // the zone and address stay watched: soawatch_probe_errors_total{reason}.
     ErrorCounts errors_by_reason;
 
-    // EDNS EXPIRE (RFC 7314), kept by agent/replication.cpp (with the flags above:
+    // EDNS EXPIRE (RFC 7314), kept by agent/replication.cpp (with the flags below:
     // expire_supported: the last usable answer carried the option, or not; expire_asked: the
     // probe carried it (EDNS on); expired: unusable once expires_at has passed, the zone expired
     // there; refresh_failing: refresh age beyond SecondaryRefreshFailing's bound; expiry_near:
     // the EXPIRE-based ZoneExpiryRisk, most of expire used up).
-    std::optional<uint32_t> expire_remaining;  // this round: seconds before it expires the zone
-    // Reference SOA expire - remaining: how long since this secondary last reached its primary.
-    std::optional<uint32_t> refresh_age;
     // When its last EXPIRE answer says it stops serving the zone (kept while it is unusable).
-    std::optional<Clock::time_point> expires_at;
+    OptionalTime expires_at;
 
     // NSID (RFC 5001) of the instance that answered last, octets as received (probes/nsid.hpp
     // renders them); empty when the last answer carried none (EDNS off, a server without an
     // identity configured, one that ignores the option).
     SharedNsid nsid;
 
+    // The instances behind this address (sorted by NSID octets), while two or more NSIDs
+    // answered it within the window (agent/anycast.hpp); null otherwise, as for most addresses.
+    std::shared_ptr<const std::vector<InstanceStatus>> instances;
+
+    unsigned rcode = 0;                 // of the last probe, when answered
+    uint32_t serial_behind = 0;         // RFC 1982 steps behind the reference; 0 unless behind
+    unsigned consecutive_failures = 0;  // unusable rounds in a row
+    std::optional<uint32_t> expire_remaining;  // this round: seconds before it expires the zone
+    // Reference SOA expire - remaining: how long since this secondary last reached its primary.
+    std::optional<uint32_t> refresh_age;
+
     // DNSSEC (agent/signatures.hpp): the RRSIG(SOA) of the last usable answer this round, as
-    // answered (dnssec_asked and signature_findings sit in the padding above), and its times on
-    // the clock: RFC 4034 3.1.5 read against the time of that answer (last_success).
+    // answered (dnssec_asked and signature_findings below), and its times on the clock: RFC 4034
+    // 3.1.5 read against the time of that answer (last_success).
     std::optional<RrsigTimes> rrsig;
     struct Signature {
         int64_t inception = 0;   // seconds since the epoch
@@ -223,9 +217,21 @@ struct NameserverStatus {
         uint8_t algorithm = 0;
     };
     std::optional<Signature> signature() const;
-    // The instances behind this address (sorted by NSID octets), while two or more NSIDs
-    // answered it within the window (agent/anycast.hpp); null otherwise, as for most addresses.
-    std::shared_ptr<const std::vector<InstanceStatus>> instances;
+
+    ServerState state = ServerState::unusable;
+    ProbeError error = ProbeError::none;   // of the last probe
+    Transport transport = Transport::udp;  // of the last probe
+    bool is_primary = false;  // the configured hidden primary (not necessarily in the NS set)
+    bool in_ns_set = true;    // listed in the zone's NS RRset (false for a hidden primary)
+    std::optional<bool> expire_supported;  // the last usable answer carried EXPIRE (or not)
+    bool answered = false;
+    bool expire_asked = false;
+    bool expired = false;
+    bool dnssec_asked = false;  // the probe set DO (EDNS on, dnssec not false)
+    bool authoritative = false;
+    bool refresh_failing = false;
+    bool expiry_near = false;
+    SignatureFindings signature_findings;
 };
 
 // How messages (the zone's reasons, alert texts) name a server: "ns1.example. (192.0.2.1)",
@@ -258,54 +264,36 @@ struct TransferAudit {
     std::optional<TransferObservation> signed_ixfr;  // of the primary, when a key is configured
 };
 
+// One per watched zone (100,000 at scale): the fields are laid out widest first, so no padding
+// sits between them.
 struct ZoneStatus {
     std::string zone;  // canonical, trailing dot
-    bool has_primary = false;
 
-    std::optional<uint32_t> reference_serial;
-    // The primary's serial (now or last known); false: the newest among the nameservers, used
-    // without a primary and while a configured primary has never answered.
-    bool reference_from_primary = false;
-    SharedSoa reference_soa;                              // the SOA that defines the reference
-    std::optional<Instant> reference_seen;                // first sighting of the current reference
-    std::optional<Clock::time_point> last_serial_change;  // when the reference last moved
-    // Without a primary: an older serial every address has agreed on, and for how many rounds
-    // in a row (a deliberate rollback once it reaches kReferenceRollbackRounds).
-    std::optional<uint32_t> rollback_serial;
-    unsigned rollback_rounds = 0;
-    // Set in the round the reference moved back to an older serial by that rule: the serial it
-    // moved back from (the scheduler logs it).
-    std::optional<uint32_t> rolled_back_from;
+    SharedSoa reference_soa;          // the SOA that defines the reference
+    OptionalInstant reference_seen;   // first sighting of the current reference
+    OptionalTime last_serial_change;  // when the reference last moved
 
     std::vector<NameserverStatus> servers;  // sorted: primary first, then by name, address
     std::vector<UnresolvedNameserver> unresolved_nameservers;  // NS names without address
-    std::string discovery_error;        // why discovery failed (empty when it worked)
-    bool discovery_from_cache = false;  // the resolver failed; last good answer used
-    bool nameservers_capped = false;    // more NS names/addresses than the configured caps
+    std::string discovery_error;  // why discovery failed (empty when it worked)
 
-    bool consistent = false;  // every usable nameserver has the reference serial
-    Verdict verdict = Verdict::unknown;
     std::vector<std::string> reasons;  // one sentence per problem, for people
 
-    unsigned usable_servers = 0;  // usable addresses in the NS set (the primary excluded)
-    std::optional<Clock::time_point> last_check;
+    OptionalTime last_check;
     std::chrono::duration<double> check_duration{0};
     uint64_t checks_total = 0;
 
     // Propagations completed in the round that produced this status (emitted once).
     std::vector<PropagationSample> new_propagations;
-    // True while the zone is being re-probed fast after a reference change or a NOTIFY.
-    bool fast_reprobe = false;
 
     // The SOA beyond the serial (agent/replication.cpp): servers whose SOA at the reference
     // serial differs from the reference SOA, and the sanity rules the reference SOA's timers
     // fail (one sentence each; empty: sane, or no reference SOA).
     std::vector<SoaFieldMismatch> soa_field_mismatches;
     std::vector<std::string> soa_timer_problems;
-    // DNSSEC (agent/signatures.hpp): the zone's dnssec setting, whether any address served an
-    // RRSIG(SOA) this round, and the latest expiration among them (the others are held to it).
-    DnssecMode dnssec = DnssecMode::automatic;
-    bool signed_zone = false;
+    // DNSSEC (agent/signatures.hpp): the zone's dnssec setting and whether any address served an
+    // RRSIG(SOA) this round (both below), and the latest expiration among them (the others are
+    // held to it).
     std::optional<int64_t> newest_signature_expiration;
     // The latest transfer audit; null while the audit is off or has not finished yet. Its
     // findings are in verdict and reasons (apply_transfer_findings); the evaluator's own verdict
@@ -314,8 +302,31 @@ struct ZoneStatus {
     // The latest delegation check (agent/delegation_check.hpp); null while it is off or has not
     // finished yet. Its findings are added to verdict and reasons after the transfer audit's.
     std::shared_ptr<const DelegationAudit> delegation;
-    Verdict evaluated_verdict = Verdict::unknown;
     std::size_t evaluated_reasons = 0;
+
+    std::optional<uint32_t> reference_serial;
+    // Without a primary: an older serial every address has agreed on, and for how many rounds
+    // in a row (a deliberate rollback once it reaches kReferenceRollbackRounds).
+    std::optional<uint32_t> rollback_serial;
+    unsigned rollback_rounds = 0;
+    // Set in the round the reference moved back to an older serial by that rule: the serial it
+    // moved back from (the scheduler logs it).
+    std::optional<uint32_t> rolled_back_from;
+    unsigned usable_servers = 0;  // usable addresses in the NS set (the primary excluded)
+    Verdict verdict = Verdict::unknown;
+    Verdict evaluated_verdict = Verdict::unknown;
+    DnssecMode dnssec = DnssecMode::automatic;
+
+    bool has_primary = false;
+    // The primary's serial (now or last known); false: the newest among the nameservers, used
+    // without a primary and while a configured primary has never answered.
+    bool reference_from_primary = false;
+    bool discovery_from_cache = false;  // the resolver failed; last good answer used
+    bool nameservers_capped = false;    // more NS names/addresses than the configured caps
+    bool consistent = false;            // every usable nameserver has the reference serial
+    // True while the zone is being re-probed fast after a reference change or a NOTIFY.
+    bool fast_reprobe = false;
+    bool signed_zone = false;  // some address served an RRSIG(SOA) this round
 };
 
 using ZoneStatusPtr = std::shared_ptr<const ZoneStatus>;

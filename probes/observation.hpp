@@ -35,7 +35,7 @@ inline double seconds_between(const Instant& from, const Instant& to) {
 }
 
 // Why a probe gave no usable SOA. Each has its own counter (soawatch_probe_errors_total{reason}).
-enum class ProbeError {
+enum class ProbeError : uint8_t {
     none,
     timeout,             // no answer within the timeout on any try (a paused or filtered server)
     connection_refused,  // ICMP port unreachable / TCP RST: nothing listens there
@@ -59,7 +59,7 @@ inline constexpr ProbeError all_probe_errors[] = {
     ProbeError::malformed, ProbeError::truncated,
 };
 
-enum class Transport { udp, tcp };
+enum class Transport : uint8_t { udp, tcp };
 
 // One nameserver address to ask. `nameserver` is the NS host name it came from (empty when the
 // address was given directly).

@@ -17,7 +17,7 @@ using Seconds = std::chrono::duration<double>;
 
 std::string error_text(const NameserverStatus& s) {
     std::string text(probe_error_name(s.error));
-    if (!s.error_detail.empty()) text += " (" + s.error_detail + ")";
+    if (!s.error_detail.empty()) text += " (" + s.error_detail.str() + ")";
     return text;
 }
 

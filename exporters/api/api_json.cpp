@@ -69,7 +69,7 @@ json server_to_json(const NameserverStatus& s) {
         {"lag_seconds", s.lag_seconds},
         {"behind_since", s.behind_since ? json(rfc3339(s.behind_since->wall)) : json(nullptr)},
         {"error", s.error == ProbeError::none ? json(nullptr) : json(probe_error_name(s.error))},
-        {"error_detail", s.error_detail},
+        {"error_detail", s.error_detail.str()},
         {"answered", s.answered},
         {"rcode", s.answered ? json(dns::rcode_name(s.rcode)) : json(nullptr)},
         {"authoritative", s.authoritative},

@@ -172,7 +172,7 @@ void append_server_row(std::string& out, const NameserverStatus& s, bool instanc
         append_html_escaped(out, probe_error_name(s.error));
         if (!s.error_detail.empty()) {
             out += ": ";
-            append_html_escaped(out, s.error_detail);
+            append_html_escaped(out, s.error_detail.str());
         }
         if (s.consecutive_failures > 1) {
             out += " (";

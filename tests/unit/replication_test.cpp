@@ -148,7 +148,7 @@ TEST_CASE("replication: a secondary cut off on a static zone, from in sync to ex
     const auto& gone = row(z, "10.0.0.2");
     CHECK(gone.state == ServerState::unusable);
     CHECK(gone.expired);
-    CHECK(gone.error_detail.find("the zone expired there") != std::string::npos);
+    CHECK(gone.error_detail.str().find("the zone expired there") != std::string::npos);
     CHECK(gone.expire_supported == true);
     cs = evaluate_alert_rules(z, kRules, T0 + 60s);
     const AlertCondition* lame = find(cs, AlertRule::nameserver_lame, "10.0.0.2");
