@@ -65,14 +65,19 @@ struct ZoneChecker::Round {
     // callbacks outlive the caller's spec; the whole spec is not copied for so little).
     unsigned max_addresses = 64;
     std::vector<InstanceSampling> sampling;
-    unsigned anycast_samples = 0;           // the spec's
-    std::shared_ptr<const SoaQuery> query;  // the zone's SOA query, built once per check
+    unsigned anycast_samples = 0;  // the spec's
+    SoaQuery query;  // the zone's SOA query, built once per check (probes share it: query_ref)
     SoaProbeOptions options;
     // Probes out, plus one until probe_all has started them all (so probes that finish early,
     // the primary's during discovery or an address's before the loop ends, cannot complete
     // the round before every probe is out).
     std::size_t pending = 1;
     Callback done;
+
+    // The query for a probe: shares the round's ownership (no allocation of its own).
+    static std::shared_ptr<const SoaQuery> query_ref(const std::shared_ptr<Round>& round) {
+        return {round, &round->query};
+    }
 
     // Called once per finished probe and once by probe_all itself.
     void finish_one() {
@@ -96,7 +101,7 @@ void ZoneChecker::sample_on_first_sight(const std::shared_ptr<Round>& round, std
         round->result.instance_samples.emplace_back();
         ++round->pending;
         prober_.probe(
-            round->query, target, round->options,
+            Round::query_ref(round), target, round->options,
             [round, slot](SoaObservation sample) {
                 round->result.instance_samples[slot] = std::move(sample);
                 round->finish_one();
@@ -121,17 +126,18 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     round->options.timeout = spec.probe.timeout;
     round->options.retries = spec.probe.retries;
     round->options.edns_udp_size = spec.probe.edns_udp_size;
-    round->query = make_soa_query(result.zone, round->options.edns_udp_size,
-                                  spec.probe.dnssec != DnssecMode::off);
+    round->query = build_soa_query(result.zone, round->options.edns_udp_size,
+                                   spec.probe.dnssec != DnssecMode::off);
     // The hidden primary's address is configured: its probe needs no discovery, so it starts
     // now rather than after the NS lookups (it runs while they are on the wire).
     if (spec.primary) {
         ++round->pending;
         ProbeTarget primary{"", spec.primary->address, spec.primary->port};
-        prober_.probe(round->query, primary, round->options, [round](SoaObservation obs) {
-            round->result.primary = std::move(obs);
-            round->finish_one();
-        });
+        prober_.probe(Round::query_ref(round), primary, round->options,
+                      [round](SoaObservation obs) {
+                          round->result.primary = std::move(obs);
+                          round->finish_one();
+                      });
     }
 
     auto add_addresses = [round, port = spec.probe.port](std::vector<ProbeTarget>& targets,
@@ -207,8 +213,8 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
     // wasteful, but a name is what operators see, so keep each (name, address) pair once. A
     // hostile NS set can list tens of thousands of addresses: linear work only (a set only when
     // there are enough to matter; the usual handful compares directly).
-    std::vector<const ProbeTarget*> unique;
-    unique.reserve(std::min<std::size_t>(targets.size(), max_addresses));
+    std::vector<const ProbeTarget*>& unique = unique_targets_;  // its buffer kept from the last
+    unique.clear();
     std::size_t total = 0;
     std::unordered_set<std::string> seen;
     const bool few = targets.size() <= 16;
@@ -230,7 +236,7 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
     result.observations.resize(unique.size());
     round->pending += unique.size();
     for (std::size_t i = 0; i < unique.size(); ++i) {
-        prober_.probe(round->query, *unique[i], round->options,
+        prober_.probe(Round::query_ref(round), *unique[i], round->options,
                       [this, round, i](SoaObservation obs) {
                           round->result.observations[i] = std::move(obs);
                           if (round->anycast_samples > 0) sample_on_first_sight(round, i);
@@ -254,7 +260,7 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
             }
             ++round->pending;
             prober_.probe(
-                round->query, s.target, round->options,
+                Round::query_ref(round), s.target, round->options,
                 [round, next](SoaObservation obs) {
                     round->result.instance_samples[next] = std::move(obs);
                     round->finish_one();

@@ -100,6 +100,9 @@ class ZoneChecker {
 
     Discovery& discovery_;
     SoaProber& prober_;
+    // probe_all's (name, address) pairs, one buffer for every check: a check's probes cannot
+    // start another check's probe_all before its own loop ends (the round waits for it).
+    std::vector<const ProbeTarget*> unique_targets_;
 };
 
 }  // namespace soawatch

@@ -154,7 +154,7 @@ DnsChannel::~DnsChannel() {
 }
 
 void DnsChannel::send(std::span<const uint8_t> query, Callback callback, SendOrder order) {
-    auto pending = std::make_unique<Pending>();
+    auto pending = new_pending();
     pending->channel = this;
     pending->callback = std::move(callback);
     last_used_ = EventLoop::Clock::now();
@@ -188,7 +188,23 @@ void DnsChannel::start(std::unique_ptr<Pending> pending, std::span<const uint8_t
 
 void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
     std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
-    pending->channel->finish(pending.get(), status, abuf, alen);
+    DnsChannel* channel = pending->channel;
+    channel->finish(pending.get(), status, abuf, alen);
+    channel->recycle(std::move(pending));
+}
+
+std::unique_ptr<DnsChannel::Pending> DnsChannel::new_pending() {
+    if (spare_pending_.empty()) return std::make_unique<Pending>();
+    auto pending = std::move(spare_pending_.back());
+    spare_pending_.pop_back();
+    return pending;
+}
+
+void DnsChannel::recycle(std::unique_ptr<Pending> pending) {
+    if (destroying_ || spare_pending_.size() >= max_inflight_) return;
+    pending->callback = nullptr;  // its captures go now, not at the next send
+    pending->query.clear();       // the buffer stays, for the next queued copy
+    spare_pending_.push_back(std::move(pending));
 }
 
 void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf, int alen) {
@@ -209,7 +225,8 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
     while (!queue_.empty() && inflight_ < inflight_cap()) {
         auto next = std::move(queue_.front());
         queue_.pop_front();
-        const std::vector<uint8_t> query = std::move(next->query);
+        // start copies the message before the entry moves on to c-ares.
+        const std::span<const uint8_t> query = next->query;
         start(std::move(next), query);
     }
 }

@@ -88,6 +88,8 @@ class DnsChannel {
     struct Pending;
     void start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query);
     void finish(Pending* pending, int status, const unsigned char* abuf, int alen);
+    std::unique_ptr<Pending> new_pending();
+    void recycle(std::unique_ptr<Pending> pending);
     void process(ares_socket_t read_fd, ares_socket_t write_fd);
     void schedule_timeout();
     std::size_t inflight_cap() const;
@@ -118,6 +120,9 @@ class DnsChannel {
     uint64_t queries_sent_ = 0;
     int last_errno_ = 0;
     std::deque<std::unique_ptr<Pending>> queue_;
+    // Answered queries' entries, reused by the next sends (an allocation per query saved, and a
+    // queued query's copy keeps its buffer); at most the in-flight cap of them.
+    std::vector<std::unique_ptr<Pending>> spare_pending_;
     std::vector<uint8_t> message_;  // the query being handed to c-ares, with its ID (reused)
     EventLoop::TimerId timer_ = 0;
     EventLoop::Clock::time_point last_used_{};

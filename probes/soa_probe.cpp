@@ -18,6 +18,10 @@ struct SoaProber::Attempt {
 
 namespace {
 
+// Enough for the probes of one pass of checks to find their attempts ready (the scheduler starts
+// 64 checks a pass); a few hundred KiB per prober at most.
+constexpr std::size_t kSpareAttempts = 1024;
+
 // Lower-case letters, digits, '-', '_' and dots, ending in a dot, no empty label: a name
 // canonical_name would return unchanged. Configured zones are canonical already; this saves
 // re-canonicalising them for every check.
@@ -35,21 +39,25 @@ bool plainly_canonical(std::string_view name) {
 
 }  // namespace
 
-std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size,
-                                               bool dnssec_ok) {
-    auto query = std::make_shared<SoaQuery>();
-    query->zone = plainly_canonical(zone) ? std::string(zone) : dns::canonical_name(zone);
-    query->edns_udp_size = edns_udp_size;
-    query->dnssec_ok = dnssec_ok && edns_udp_size > 0;
+SoaQuery build_soa_query(std::string_view zone, uint16_t edns_udp_size, bool dnssec_ok) {
+    SoaQuery query;
+    query.zone = plainly_canonical(zone) ? std::string(zone) : dns::canonical_name(zone);
+    query.edns_udp_size = edns_udp_size;
+    query.dnssec_ok = dnssec_ok && edns_udp_size > 0;
     // RD=0: an authoritative server must answer from its own data (RFC 1035 4.1.1). With EDNS,
     // an empty EXPIRE option asks each secondary how long it would still serve the zone without
     // reaching its primary (RFC 7314 2), and an empty NSID option asks which instance answers
     // (RFC 5001 2.1: behind an anycast address, several do); servers that do not know an option
     // ignore it (RFC 6891 6.1.2). DO asks a signed zone's servers for RRSIG(SOA) (RFC 3225 3):
     // the same query size (a flag bit), and an unsigned zone's answer is no larger either.
-    query->wire = dns::build_query(0, query->zone, dns::rrtype::SOA, false, edns_udp_size, true,
-                                   true, query->dnssec_ok);
+    query.wire = dns::build_query(0, query.zone, dns::rrtype::SOA, false, edns_udp_size, true, true,
+                                  query.dnssec_ok);
     return query;
+}
+
+std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size,
+                                               bool dnssec_ok) {
+    return std::make_shared<const SoaQuery>(build_soa_query(zone, edns_udp_size, dnssec_ok));
 }
 
 std::span<const uint8_t> SoaQuery::zone_wire() const {
@@ -62,6 +70,12 @@ std::span<const uint8_t> SoaQuery::zone_wire() const {
     return std::span(wire).subspan(question, end + 1 - question);
 }
 
+SoaProber::SoaProber(EventLoop& loop) : loop_(loop) {}
+
+SoaProber::~SoaProber() {
+    channels_.clear();  // outstanding callbacks run now, with the members alive
+}
+
 void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
                       const SoaProbeOptions& options, Callback done) {
     probe(make_soa_query(zone, options.edns_udp_size), target, options, std::move(done));
@@ -69,7 +83,7 @@ void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
 
 void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
                       const SoaProbeOptions& options, Callback done, unsigned lane) {
-    auto attempt = std::make_unique<Attempt>();
+    auto attempt = new_attempt();
     attempt->lane = lane;
     attempt->obs.zone = query->zone;
     attempt->obs.target = target;
@@ -85,6 +99,7 @@ void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& 
         attempt->obs.detail = "invalid zone name";
         attempt->obs.at = Instant::now();
         attempt->done(std::move(attempt->obs));
+        recycle(std::move(attempt));
         return;
     }
     ++inflight_;
@@ -175,6 +190,20 @@ void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
         attempt->obs.expire_remaining.reset();
     }
     attempt->done(std::move(attempt->obs));
+    recycle(std::move(attempt));
+}
+
+std::unique_ptr<SoaProber::Attempt> SoaProber::new_attempt() {
+    if (spare_attempts_.empty()) return std::make_unique<Attempt>();
+    auto attempt = std::move(spare_attempts_.back());
+    spare_attempts_.pop_back();
+    return attempt;
+}
+
+void SoaProber::recycle(std::unique_ptr<Attempt> attempt) {
+    if (spare_attempts_.size() >= kSpareAttempts) return;
+    *attempt = Attempt{};  // the next probe starts from a fresh observation
+    spare_attempts_.push_back(std::move(attempt));
 }
 
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,

@@ -13,9 +13,11 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "probes/dns_channel.hpp"
 #include "probes/event_loop.hpp"
+#include "probes/inline_callback.hpp"
 #include "probes/observation.hpp"
 #include "probes/soa_answer.hpp"
 
@@ -38,15 +40,19 @@ struct SoaQuery {
 };
 // dnssec_ok asks for the zone's signatures (DO, RFC 3225): the answer then carries RRSIG(SOA)
 // where the zone is signed. Ignored when edns_udp_size is 0.
+SoaQuery build_soa_query(std::string_view zone, uint16_t edns_udp_size, bool dnssec_ok = false);
+// The same, shared (the probes of the query hold it).
 std::shared_ptr<const SoaQuery> make_soa_query(std::string_view zone, uint16_t edns_udp_size,
                                                bool dnssec_ok = false);
 
 class SoaProber {
   public:
-    using Callback = std::function<void(SoaObservation)>;
+    // Inline up to 32 bytes (a zone check's completion: a pointer, its round's shared_ptr and a
+    // slot): no allocation per probe for the completion, as std::function would make.
+    using Callback = InlineCallback<void(SoaObservation), 32>;
 
-    explicit SoaProber(EventLoop& loop) : loop_(loop) {}
-    ~SoaProber() { channels_.clear(); }  // outstanding callbacks run now, with the members alive
+    explicit SoaProber(EventLoop& loop);
+    ~SoaProber();
     SoaProber(const SoaProber&) = delete;
     SoaProber& operator=(const SoaProber&) = delete;
 
@@ -80,6 +86,8 @@ class SoaProber {
     void send_try(std::unique_ptr<Attempt> attempt, Transport transport);
     void on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply);
     void complete(std::unique_ptr<Attempt> attempt);
+    std::unique_ptr<Attempt> new_attempt();
+    void recycle(std::unique_ptr<Attempt> attempt);
     DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
                             std::chrono::milliseconds timeout, bool edns, unsigned lane,
                             std::string* error);
@@ -88,6 +96,9 @@ class SoaProber {
     // address, port, tcp, timeout in ms, queries with EDNS, lane
     using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool, unsigned>;
     std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
+    // Finished attempts, reused by the next probes (an allocation per probe saved); at most
+    // kSpareAttempts of them, so a burst does not keep its peak for good.
+    std::vector<std::unique_ptr<Attempt>> spare_attempts_;
     uint64_t queries_sent_ = 0;
     uint64_t inflight_ = 0;
     std::size_t max_inflight_ = ChannelOptions{}.max_inflight;

@@ -483,3 +483,42 @@ TEST_CASE("probe: an idle address is asked from a fresh source port, each lane f
     // At the same time on three lanes: three sockets open together, three ports.
     CHECK(std::set<uint16_t>(ports.begin() + 3, ports.end()).size() == 3);
 }
+
+TEST_CASE("probe: an attempt reused after a failed probe starts from a fresh observation",
+          "[probe]") {
+    // The prober keeps finished attempts for the next probes: nothing of a failed probe (its
+    // error, detail, tries, NSID) may show in the next one's observation. silent.test is never
+    // answered; other.test is, without an NSID.
+    FakeDnsServer server([](const FakeQuery& q) {
+        const std::string wire(q.wire.begin(), q.wire.end());
+        if (wire.find("silent") != std::string::npos) return std::vector<uint8_t>{};
+        return AnswerBuilder(q.wire).aa().soa(8).build();
+    });
+    EventLoop loop;
+    SoaProber prober(loop);
+    std::vector<SoaObservation> results;
+    auto probe = [&](const std::string& zone) {
+        prober.probe(zone, {"ns1.example.test.", "127.0.0.1", server.port()}, fast(),
+                     [&](SoaObservation obs) { results.push_back(std::move(obs)); });
+    };
+    probe("a..b");  // invalid: fails at once
+    probe("silent.test");
+    loop.run_until([&] { return results.size() == 2; });
+    probe("other.test");
+    loop.run_until([&] { return results.size() == 3; });
+
+    REQUIRE(results.size() == 3);
+    CHECK(results[0].error == ProbeError::malformed);
+    CHECK(results[1].error == ProbeError::timeout);
+    CHECK(results[1].tries == 2);
+    const SoaObservation& fresh = results[2];
+    INFO(fresh.detail);
+    CHECK(fresh.error == ProbeError::none);
+    CHECK(fresh.detail.empty());
+    CHECK(fresh.tries == 1);
+    CHECK(fresh.answered);
+    CHECK(fresh.transport == Transport::udp);
+    CHECK(fresh.zone == "other.test.");
+    REQUIRE(fresh.soa);
+    CHECK(fresh.soa->serial == 8u);
+}
