@@ -378,11 +378,7 @@ class Parser {
                 SoaRdata soa;
                 if (!name(soa.mname, end, true) || !name(soa.rname, end, true)) return false;
                 if (end - pos_ != 20) return fail(ParseError::bad_rdata, pos_);
-                soa.serial = read_u32(wire_, pos_);
-                soa.refresh = read_u32(wire_, pos_ + 4);
-                soa.retry = read_u32(wire_, pos_ + 8);
-                soa.expire = read_u32(wire_, pos_ + 12);
-                soa.minimum = read_u32(wire_, pos_ + 16);
+                read_soa_timers(wire_, pos_, soa);
                 rr.soa = std::move(soa);
                 return true;
             }
@@ -675,6 +671,14 @@ std::vector<uint8_t> encode_name(std::string_view name) {
     out.reserve(name.size() + 2);
     if (!encode_into(name, out).empty()) return {};
     return out;
+}
+
+void read_soa_timers(std::span<const uint8_t> wire, std::size_t pos, SoaRdata& soa) {
+    soa.serial = read_u32(wire, pos);
+    soa.refresh = read_u32(wire, pos + 4);
+    soa.retry = read_u32(wire, pos + 8);
+    soa.expire = read_u32(wire, pos + 12);
+    soa.minimum = read_u32(wire, pos + 16);
 }
 
 }  // namespace soawatch::dns

@@ -96,6 +96,10 @@ struct SoaRdata {
     bool operator==(const SoaRdata&) const = default;
 };
 
+// The SOA's five 32-bit fields (RFC 1035 3.3.13), from the 20 octets at `pos` (the caller has
+// checked they are there): serial, refresh, retry, expire, minimum.
+void read_soa_timers(std::span<const uint8_t> wire, std::size_t pos, SoaRdata& soa);
+
 // RRSIG RDATA (RFC 4034 3.1), the fields soawatch reads; the signature itself is not kept:
 // soawatch watches when signatures run out, it does not validate them.
 struct RrsigRdata {

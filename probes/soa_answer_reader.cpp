@@ -124,11 +124,7 @@ class Walk {
                     if (read_u32(wire_, timers) != found_.soa->serial) return false;
                     break;
                 }
-                soa.serial = read_u32(wire_, timers);
-                soa.refresh = read_u32(wire_, timers + 4);
-                soa.retry = read_u32(wire_, timers + 8);
-                soa.expire = read_u32(wire_, timers + 12);
-                soa.minimum = read_u32(wire_, timers + 16);
+                dns::read_soa_timers(wire_, timers, soa);
                 found_.soa = std::move(soa);
                 found_.soa_ttl = ttl;
                 break;

@@ -10,24 +10,16 @@
 #include "probes/rrsig.hpp"
 #include "probes/soa_answer.hpp"
 #include "probes/soa_probe.hpp"
+#include "tests/support/wire_bytes.hpp"
 
 using namespace soawatch;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void u16(Bytes& b, uint16_t v) {
-    b.push_back(static_cast<uint8_t>(v >> 8));
-    b.push_back(static_cast<uint8_t>(v));
-}
-void u32(Bytes& b, uint32_t v) {
-    u16(b, static_cast<uint16_t>(v >> 16));
-    u16(b, static_cast<uint16_t>(v));
-}
-void append(Bytes& b, const Bytes& more) {
-    b.insert(b.end(), more.begin(), more.end());
-}
+using test::append;
+using test::Bytes;
+using test::u16;
+using test::u32;
 
 // RRSIG RDATA: type covered, algorithm 13, labels 2, TTL 3600, times, key tag, signer, 64 octets.
 Bytes rrsig_rdata(uint32_t expiration, uint32_t inception, uint16_t key_tag = 1,
