@@ -388,7 +388,9 @@ void Scheduler::start_delegation_checks() {
     if (starting_delegation_checks_) return;  // the outer call picks up what is left
     starting_delegation_checks_ = true;
     while (delegation_checks_running_ < kMaxDelegationChecks && !delegation_queue_.empty()) {
-        auto [name, generation] = std::move(delegation_queue_.front());
+        // Not a structured binding: the callback below captures both (Clang 14 refuses).
+        std::string name = std::move(delegation_queue_.front().first);
+        const uint64_t generation = delegation_queue_.front().second;
         delegation_queue_.pop_front();
         auto it = zones_.find(name);
         if (it == zones_.end() || it->second->generation != generation) {

@@ -580,6 +580,7 @@ TEST_CASE("scheduler: delegation checks wait in a queue, a bounded number at onc
         return AnswerBuilder(q.wire).aa().soa(1).build();
     };
     std::vector<std::unique_ptr<FakeDnsServer>> servers;
+    servers.reserve(4);
     for (int i = 0; i < 4; ++i) servers.push_back(std::make_unique<FakeDnsServer>(script));
     std::string text =
         "global: { interval: 1h, timeout: 1s, retries: 0, delegation_check: { interval: 1m } "
