@@ -344,6 +344,10 @@ void Scheduler::on_audited(const std::string& name, uint64_t generation,
     zone.auditing = false;
     if (stopped_ || !zone.spec.transfer_check) return;
     zone.audit = std::move(audit);
+    republish_with_audits(zone, audit_observer_);
+}
+
+void Scheduler::republish_with_audits(Zone& zone, const AuditObserver& observer) {
     if (!zone.status) return;
     // The zone's latest status with the new findings: published now, not at the next check.
     auto status = std::make_shared<ZoneStatus>(*zone.status);
@@ -351,7 +355,7 @@ void Scheduler::on_audited(const std::string& name, uint64_t generation,
     apply_audits(zone, *status);
     zone.status = status;
     store_.publish(status);
-    if (audit_observer_) audit_observer_(*status);
+    if (observer) observer(*status);
 }
 
 void Scheduler::apply_audits(const Zone& zone, ZoneStatus& status) {
@@ -430,13 +434,7 @@ void Scheduler::publish_delegation(const std::string& name, uint64_t generation,
     zone.checking_delegation = false;
     if (stopped_ || !zone.spec.delegation_check) return;
     zone.delegation = std::move(audit);
-    if (!zone.status) return;
-    auto status = std::make_shared<ZoneStatus>(*zone.status);
-    status->new_propagations.clear();  // counted when that check was published
-    apply_audits(zone, *status);
-    zone.status = status;
-    store_.publish(status);
-    if (delegation_observer_) delegation_observer_(*status);
+    republish_with_audits(zone, delegation_observer_);
 }
 
 void Scheduler::publish_stats() {

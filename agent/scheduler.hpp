@@ -150,6 +150,9 @@ class Scheduler {
                                std::shared_ptr<const DelegationAudit> audit);
     void publish_delegation(const std::string& name, uint64_t generation,
                             std::shared_ptr<const DelegationAudit> audit);
+    // The zone's latest status again, with its audits' current findings (after an audit or a
+    // delegation check finished), and `observer` told.
+    void republish_with_audits(Zone& zone, const AuditObserver& observer);
     // The audits' findings (transfer, delegation) of `zone` into `status`.
     static void apply_audits(const Zone& zone, ZoneStatus& status);
 
