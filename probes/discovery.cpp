@@ -58,16 +58,18 @@ std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) const {
     return channel;
 }
 
-void Discovery::set_resolvers(const std::vector<ServerAddress>& resolvers) {
+void Discovery::set_resolvers(const std::vector<ServerAddress>& resolvers,
+                              std::chrono::milliseconds timeout) {
     std::erase_if(retired_, [](const auto& c) { return c->inflight() == 0 && c->queued() == 0; });
-    if (same_servers(resolvers, options_.resolvers)) return;
-    const auto previous = options_.resolvers;
+    if (same_servers(resolvers, options_.resolvers) && timeout == options_.timeout) return;
+    const DiscoveryOptions previous = options_;
     options_.resolvers = resolvers;
+    options_.timeout = timeout;
     std::unique_ptr<DnsChannel> channel;
     try {
         channel = make_channel(false);
     } catch (...) {
-        options_.resolvers = previous;
+        options_ = previous;
         throw;
     }
     retired_.push_back(std::move(channel_));

@@ -85,9 +85,11 @@ class Discovery {
     // Addresses of one host name (for nameservers given by name in config).
     void resolve(const std::string& name, bool ipv4, bool ipv6, AddressCallback done);
 
-    // Points discovery at other resolvers (after a reload). Lookups in flight finish on the old
-    // channel, which is dropped once idle; the cache is kept.
-    void set_resolvers(const std::vector<ServerAddress>& resolvers);
+    // Points discovery at other resolvers, or gives them another timeout per try (after a
+    // reload). Lookups in flight finish on the old channel, which is dropped once idle; the
+    // cache is kept.
+    void set_resolvers(const std::vector<ServerAddress>& resolvers,
+                       std::chrono::milliseconds timeout);
     const std::vector<ServerAddress>& resolvers() const { return options_.resolvers; }
 
     uint64_t lookups_sent() const { return lookups_sent_; }

@@ -32,6 +32,9 @@ Options (the probe settings take what the configuration file's keys take):
   --nameserver NAME_OR_IP    probe this nameserver instead of discovering the NS set
                              (repeatable; IP[:PORT] or a host name resolved via --resolver)
   --timeout DURATION         per-try timeout, 1ms..1m, e.g. 500ms, 2s (default 2s)
+  --resolver-timeout DURATION
+                             per-try timeout of a resolver lookup, 1ms..1m (default: --timeout,
+                             at least 2s: a resolver waits on a zone's dead servers itself)
   --retries N                tries after the first on timeout, 0..10 (default 2)
   --edns-bufsize N           EDNS UDP payload size to advertise, 0 or 512..4096; 0 sends plain
                              RFC 1035 queries (default 1232)
@@ -115,6 +118,11 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
         {"timeout", 0, true, set([&o](const std::string& v) {
              const DurationSetting timeout = parse_duration_setting(v, kTimeoutRange);
              o.global.probe.timeout = timeout.value;
+             return timeout.error;
+         })},
+        {"resolver-timeout", 0, true, set([&o](const std::string& v) {
+             const DurationSetting timeout = parse_duration_setting(v, kTimeoutRange);
+             o.global.resolver_timeout = timeout.value;
              return timeout.error;
          })},
         {"retries", 0, true, set([&o](const std::string& v) {

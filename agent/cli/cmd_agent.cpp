@@ -195,7 +195,7 @@ class Agent {
     static DiscoveryOptions discovery_options(const Config& config) {
         DiscoveryOptions options;
         options.resolvers = to_servers(config.global.resolvers);
-        options.timeout = config.global.probe.timeout;
+        options.timeout = config.global.discovery_timeout();
         return options;
     }
 
@@ -362,8 +362,9 @@ class Agent {
             if (next.global.loops != config_.global.loops)
                 log::warn("global.loops changes when the agent restarts",
                           {{"loops", std::to_string(loops_.size())}});
-            loops_.on_each_loop([resolvers = to_servers(next.global.resolvers)](LoopShard& shard) {
-                shard.discovery.set_resolvers(resolvers);
+            loops_.on_each_loop([resolvers = to_servers(next.global.resolvers),
+                                 timeout = next.global.discovery_timeout()](LoopShard& shard) {
+                shard.discovery.set_resolvers(resolvers, timeout);
             });
             config_ = std::move(next);
             if (notify_changed) {

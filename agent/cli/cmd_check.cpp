@@ -182,7 +182,7 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     DiscoveryOptions discovery_options;
     for (const auto& r : config.global.resolvers)
         discovery_options.resolvers.push_back({r.address, r.port});
-    discovery_options.timeout = config.global.probe.timeout;
+    discovery_options.timeout = config.global.discovery_timeout();
     // Each loop counts its own probes; added up when every loop is done.
     std::vector<RoundStats> per_loop(loops);
     LoopSet loop_set(loop, loops, discovery_options, [&per_loop](unsigned index) {

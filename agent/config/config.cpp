@@ -84,7 +84,7 @@ constexpr Duration kMinCatalogRefresh = 1s;
 constexpr Duration kMaxCatalogRefresh = 24h;
 constexpr Duration kMinCatalogTimeout = 1s;
 constexpr Duration kMaxCatalogTimeout = 10min;
-constexpr std::array<std::string_view, 22> kGlobalKeys{"interval",
+constexpr std::array<std::string_view, 23> kGlobalKeys{"interval",
                                                        "timeout",
                                                        "retries",
                                                        "port",
@@ -92,6 +92,7 @@ constexpr std::array<std::string_view, 22> kGlobalKeys{"interval",
                                                        "ipv4",
                                                        "ipv6",
                                                        "resolvers",
+                                                       "resolver_timeout",
                                                        "notify_listen",
                                                        "fast_reprobe_interval",
                                                        "fast_reprobe_initial_interval",
@@ -293,6 +294,9 @@ class Loader {
             for (const Field& item : reader.list(*f)) {
                 g.resolvers.push_back(reader.endpoint(item, kResolverPort));
             }
+        }
+        if (const Field* f = find_field(entries, "resolver_timeout")) {
+            g.resolver_timeout = reader.duration(*f, kTimeoutRange);
         }
         if (const Field* f = find_field(entries, "notify_listen")) {
             // Default port 0 stays 0 when none is written: a listener needs one.

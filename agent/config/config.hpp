@@ -2,6 +2,7 @@
 // load. A bad file throws ConfigError naming file:line and the key; nothing half-loaded escapes.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -67,9 +68,11 @@ struct DelegationCheckConfig {
 using DelegationCheckPtr = std::shared_ptr<const DelegationCheckConfig>;
 
 struct GlobalConfig {
-    Duration interval{60000};               // how often each zone is checked
-    ProbeSettings probe;                    // timeout, retries, port, edns_udp_size, ipv4, ipv6
-    std::vector<Endpoint> resolvers;        // bootstrap recursive resolvers; empty: resolv.conf
+    Duration interval{60000};         // how often each zone is checked
+    ProbeSettings probe;              // timeout, retries, port, edns_udp_size, ipv4, ipv6
+    std::vector<Endpoint> resolvers;  // bootstrap recursive resolvers; empty: resolv.conf
+    // Per try of a resolver lookup; unset: discovery_timeout()'s default.
+    std::optional<Duration> resolver_timeout;
     std::optional<Endpoint> notify_listen;  // NOTIFY (RFC 1996) listener, off when absent
     Duration fast_reprobe_interval{1000};   // re-probe period after a reference change
     // The first fast re-probe waits this long, each later one twice as long, up to
@@ -93,6 +96,14 @@ struct GlobalConfig {
     // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp); 1: one loop
     // (the default); N spreads the zones over N cores (1..64).
     unsigned loops = 1;
+
+    // A recursive resolver asks on: when one of a zone's servers is down it waits out its own
+    // timeouts on that server (Unbound 1.17 on the lab: 0.8-3 s), so its lookups get at least
+    // kMinResolverTimeout per try however short the probes' `timeout` is.
+    static constexpr Duration kMinResolverTimeout{2000};
+    Duration discovery_timeout() const {
+        return resolver_timeout.value_or(std::max(probe.timeout, kMinResolverTimeout));
+    }
 };
 
 struct ZoneConfig {

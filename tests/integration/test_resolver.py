@@ -73,6 +73,7 @@ def test_agent_starts_while_the_resolver_is_down():
   retries: 1
   port: {lab.port}
   resolvers: [ "{lab['LAB_RESOLVER']}" ]
+  resolver_timeout: 1s
 zones:
   - name: example.test
     primary: "{lab['LAB_PRIMARY']}"
@@ -127,7 +128,7 @@ def test_timeout_keeps_the_last_good_answer_flagged():
     lab.run("pause", "resolver")
     try:
         doc = eventually(lambda: "Timeout" in ((d := zone("second.test"))["discovery_error"] or "")
-                         and d, timeout=30, what="a resolver timeout for second.test")
+                         and d, timeout=45, what="a resolver timeout for second.test")
         assert doc["discovery_from_cache"] and nameservers(doc) == all_ns(), doc
         assert agent.metric("soawatch_zone_discovery_from_cache", zone="second.test.") == 1
     finally:

@@ -56,6 +56,8 @@ TEST_CASE("config: every key of a full file", "[config]") {
     CHECK(g.resolvers ==
           std::vector<Endpoint>{
               {"127.0.0.10", 5300}, {"::1", 53}, {"2001:db8::53", 5300}, {"192.0.2.53", 53}});
+    CHECK(g.resolver_timeout == 4s);
+    CHECK(g.discovery_timeout() == 4s);
     CHECK(g.notify_listen == Endpoint{"127.0.0.1", 5354});
     CHECK(g.fast_reprobe_interval == 500ms);
     CHECK(g.fast_reprobe_limit == 15min);
@@ -75,7 +77,7 @@ TEST_CASE("config: every key of a full file", "[config]") {
     CHECK(com.retries == 0u);
     CHECK(com.port == 53);
     CHECK(*com.source_file == path);
-    CHECK(com.source_line == 17);
+    CHECK(com.source_line == 18);
 
     const auto& net = config.zones[1];
     CHECK(net.name == "example.net.");
@@ -85,7 +87,7 @@ TEST_CASE("config: every key of a full file", "[config]") {
     CHECK_FALSE(net.timeout.has_value());
     CHECK_FALSE(net.retries.has_value());
     CHECK_FALSE(net.port.has_value());
-    CHECK(net.source_line == 24);
+    CHECK(net.source_line == 25);
 
     const auto& org = config.zones[2];
     CHECK(org.name == "example.org.");
@@ -100,6 +102,16 @@ TEST_CASE("config: every key of a full file", "[config]") {
     CHECK(config.zones[5].name == "shard3.example.org.");
     CHECK(config.zones[5].primary == Endpoint{"192.0.2.53", 5353});  // global port
     CHECK(*config.zones[5].source_file == kConfigDir + "/zones-valid.d/b.yml");
+}
+
+TEST_CASE("config: resolver lookups wait at least 2 s per try unless resolver_timeout says",
+          "[config]") {
+    // A recursive resolver that meets a dead server of the zone waits that server out itself.
+    CHECK(parse_config("global: {timeout: 500ms}", "t.yml").global.discovery_timeout() == 2s);
+    CHECK(parse_config("global: {timeout: 5s}", "t.yml").global.discovery_timeout() == 5s);
+    CHECK(parse_config("global: {timeout: 500ms, resolver_timeout: 700ms}", "t.yml")
+              .global.discovery_timeout() == 700ms);
+    CHECK(parse_error("global:\n  resolver_timeout: 2m\n").find("test.yml:2") == 0);
 }
 
 TEST_CASE("config: defaults when keys are absent", "[config]") {
@@ -118,6 +130,8 @@ TEST_CASE("config: defaults when keys are absent", "[config]") {
     CHECK(defaults.fast_reprobe_initial_interval == 50ms);
     CHECK(defaults.max_nameservers == 32);
     CHECK(defaults.max_addresses == 64);
+    CHECK_FALSE(defaults.resolver_timeout.has_value());
+    CHECK(defaults.discovery_timeout() == 2s);
 
     // Each of these leaves every global setting at its default.
     for (const char* text : {"", "# nothing yet\n", "global:\n", "global: {}\nzones: []\n",
