@@ -106,7 +106,7 @@ void DelegationChecker::check(const ZoneStatus& status, const ZoneCheckSpec& spe
     std::vector<ProbeTarget> child;
     for (const auto& s : status.servers) {
         if (s.is_primary || !s.in_ns_set) continue;
-        if (seen.emplace(s.target.address, s.target.port).second) child.push_back(s.target);
+        if (seen.emplace(s.target->address, s.target->port).second) child.push_back(s.target);
     }
     round->child.resize(child.size());
     for (std::size_t i = 0; i < child.size(); ++i) {

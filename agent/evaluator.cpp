@@ -46,9 +46,28 @@ class SoaCopies {
     std::size_t count_ = 0;
 };
 
-NameserverStatus row_from(const SoaObservation& obs, bool is_primary, SoaCopies& soas) {
+// The row's target: the previous status's copy when it had this address (the common case,
+// no lookup: rows keep their order from round to round, so row `index` is tried first), else
+// the one this thread's pool shares between zones.
+SharedTarget shared_target(const ZoneStatus* prev, std::size_t index, const ProbeTarget& target,
+                           bool is_primary) {
+    if (prev) {
+        const auto same = [&](const NameserverStatus& p) {
+            return p.is_primary == is_primary && p.target == target;
+        };
+        if (index < prev->servers.size() && same(prev->servers[index]))
+            return prev->servers[index].target;
+        for (const auto& p : prev->servers)
+            if (same(p)) return p.target;
+    }
+    return SharedTargetPool::of_this_thread().intern(target);
+}
+
+// Row `index` of the zone's new status.
+NameserverStatus row_from(const ZoneStatus* prev, std::size_t index, const SoaObservation& obs,
+                          bool is_primary, SoaCopies& soas) {
     NameserverStatus s;
-    s.target = obs.target;
+    s.target = shared_target(prev, index, obs.target, is_primary);
     s.is_primary = is_primary;
     s.in_ns_set = !is_primary;
     s.error = obs.error;
@@ -177,7 +196,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
     z.servers.reserve(rows);  // exactly: a status lives until the zone's next check
     if (r.primary) {
         observations.push_back(&*r.primary);
-        z.servers.push_back(row_from(*r.primary, true, soas));
+        z.servers.push_back(row_from(prev, z.servers.size(), *r.primary, true, soas));
     }
     {
         std::vector<std::size_t> order(r.observations.size());
@@ -189,7 +208,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                    std::tie(tb.nameserver, tb.address, tb.port);
         });
         for (auto i : order) {
-            z.servers.push_back(row_from(r.observations[i], false, soas));
+            z.servers.push_back(row_from(prev, z.servers.size(), r.observations[i], false, soas));
             observations.push_back(&r.observations[i]);
         }
     }
@@ -289,7 +308,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
                     double secs = seconds_between(*z.reference_seen, obs.at);
                     s.last_propagation_seconds = secs;
                     z.new_propagations.push_back(
-                        {std::string(nameserver_label(s.target)), s.target.address, serial, secs});
+                        {std::string(nameserver_label(s.target)), s.target->address, serial, secs});
                 }
             } else {
                 s.propagation_pending_since = z.reference_seen;
@@ -298,7 +317,7 @@ ZoneStatus evaluate(const ZoneStatus* prev, const ZoneCheckResult& r, const Verd
             double secs = seconds_between(*s.propagation_pending_since, obs.at);
             s.last_propagation_seconds = secs;
             z.new_propagations.push_back(
-                {std::string(nameserver_label(s.target)), s.target.address, serial, secs});
+                {std::string(nameserver_label(s.target)), s.target->address, serial, secs});
             s.propagation_pending_since.reset();
         }
 

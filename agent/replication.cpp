@@ -25,7 +25,7 @@ const NameserverStatus* previous_row(const ZoneStatus* prev, const NameserverSta
 
 void add_mismatch(ZoneStatus& z, const NameserverStatus& s, std::string field, std::string value,
                   std::string reference) {
-    z.soa_field_mismatches.push_back({std::string(nameserver_label(s.target)), s.target.address,
+    z.soa_field_mismatches.push_back({std::string(nameserver_label(s.target)), s.target->address,
                                       std::move(field), std::move(value), std::move(reference)});
 }
 

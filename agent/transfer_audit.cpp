@@ -36,7 +36,7 @@ void TransferAuditor::audit(const ZoneStatus& status, const TransferCheckConfig&
     const NameserverStatus* primary = nullptr;
     for (const auto& server : status.servers) {
         if (server.is_primary && !primary) primary = &server;
-        if (!seen.emplace(server.target.nameserver, server.target.address, server.target.port)
+        if (!seen.emplace(server.target->nameserver, server.target->address, server.target->port)
                  .second)
             continue;
         round->audit->axfr.emplace_back();
@@ -44,7 +44,7 @@ void TransferAuditor::audit(const ZoneStatus& status, const TransferCheckConfig&
     std::size_t slot = 0;
     seen.clear();
     for (const auto& server : status.servers) {
-        if (!seen.emplace(server.target.nameserver, server.target.address, server.target.port)
+        if (!seen.emplace(server.target->nameserver, server.target->address, server.target->port)
                  .second)
             continue;
         ++round->pending;

@@ -29,9 +29,9 @@ std::optional<NameserverStatus::Signature> NameserverStatus::signature() const {
 }
 
 std::string describe_server(const NameserverStatus& s) {
-    if (s.is_primary) return "primary " + s.target.address;
-    if (s.target.nameserver.empty()) return s.target.address;
-    return s.target.nameserver + " (" + s.target.address + ")";
+    if (s.is_primary) return "primary " + s.target->address;
+    if (s.target->nameserver.empty()) return s.target->address;
+    return s.target->nameserver + " (" + s.target->address + ")";
 }
 
 std::string_view verdict_name(Verdict v) {

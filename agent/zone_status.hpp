@@ -15,6 +15,7 @@
 #include "agent/config/dnssec_mode.hpp"
 #include "agent/delegation_status.hpp"
 #include "agent/optional_moment.hpp"
+#include "agent/shared_target.hpp"
 #include "probes/discovery.hpp"
 #include "probes/observation.hpp"
 #include "probes/transfer_observation.hpp"
@@ -161,7 +162,7 @@ struct InstanceStatus {
 // One nameserver address of a zone. 300,000 rows at 100,000 zones, so the fields are laid out
 // widest first (no padding between them) and optional moments keep "none" in their own bytes.
 struct NameserverStatus {
-    ProbeTarget target;  // nameserver name ("" when given as an address), address, port
+    SharedTarget target;  // nameserver name ("" when given as an address), address, port
 
     // Last probe (error, answered, rcode, authoritative, transport: below, with the small ones).
     SharedString error_detail;  // the same few texts for many rows: one copy each

@@ -174,9 +174,9 @@ void primary_unreachable(const ZoneStatus& z, const NameserverStatus& s, const A
     if (!s.is_primary || s.state != ServerState::unusable) return;
     if (s.consecutive_failures < r.consecutive_failures) return;
     AlertCondition c = alert_condition(AlertRule::primary_unreachable, &s);
-    c.summary = "the primary " + s.target.address + " of " + z.zone + " does not answer";
+    c.summary = "the primary " + s.target->address + " of " + z.zone + " does not answer";
     c.description =
-        "The hidden primary " + s.target.address + " of " + z.zone +
+        "The hidden primary " + s.target->address + " of " + z.zone +
         " gave no usable SOA answer to the last " + std::to_string(s.consecutive_failures) +
         " queries: " + error_text(s) +
         ". Secondaries cannot transfer new versions of the zone; the reference "
@@ -388,7 +388,7 @@ AlertCondition alert_condition(AlertRule rule, const NameserverStatus* s) {
     c.rule = rule;
     if (s) {
         c.nameserver = nameserver_label(s->target);
-        c.address = s->target.address;
+        c.address = s->target->address;
     }
     return c;
 }

@@ -101,10 +101,10 @@ void print_table(std::ostream& out, const std::vector<ZoneStatusPtr>& zones) {
     for (const auto& zone : zones) {
         const ZoneStatus& z = *zone;
         for (const auto& s : z.servers) {
-            std::string address = s.target.address;
+            std::string address = s.target->address;
             if (address.find(':') != std::string::npos) address = "[" + address + "]";
-            if (s.target.port != 53) address += ":" + std::to_string(s.target.port);
-            rows.push_back({z.zone, s.is_primary ? "(primary)" : s.target.nameserver, address,
+            if (s.target->port != 53) address += ":" + std::to_string(s.target->port);
+            rows.push_back({z.zone, s.is_primary ? "(primary)" : s.target->nameserver, address,
                             nsid_text(s), s.soa ? std::to_string(s.soa->serial) : "-", rtt_text(s),
                             state_text(s), s.is_primary ? "-" : refresh_text(s),
                             signature_text(z, s)});

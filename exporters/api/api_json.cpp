@@ -58,9 +58,9 @@ json server_to_json(const NameserverStatus& s) {
     }
     const bool has_soa = s.state != ServerState::unusable && s.soa.has_value();
     return json{
-        {"nameserver", s.target.nameserver.empty() ? json(nullptr) : json(s.target.nameserver)},
-        {"address", s.target.address},
-        {"port", s.target.port},
+        {"nameserver", s.target->nameserver.empty() ? json(nullptr) : json(s.target->nameserver)},
+        {"address", s.target->address},
+        {"port", s.target->port},
         {"is_primary", s.is_primary},
         {"in_ns_set", s.in_ns_set},
         {"state", server_state_name(s.state)},

@@ -33,7 +33,7 @@ json server_signature_json(const NameserverStatus& s) {
 json zone_signature_json(const ZoneStatus& z) {
     json older = json::array();
     for (const auto& s : z.servers)
-        if (s.signature_findings.older) older.push_back(s.target.address);
+        if (s.signature_findings.older) older.push_back(s.target->address);
     return json{{"mode", dnssec_mode_name(z.dnssec)},
                 {"signed", z.signed_zone},
                 {"newest_expiration", z.newest_signature_expiration

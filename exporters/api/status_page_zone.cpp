@@ -69,20 +69,20 @@ void append_state(std::string& out, const NameserverStatus& s) {
 }
 
 void append_server_name(std::string& out, const NameserverStatus& s) {
-    if (s.target.nameserver.empty())
-        append_html_escaped(out, s.target.address);
+    if (s.target->nameserver.empty())
+        append_html_escaped(out, s.target->address);
     else
-        append_html_escaped(out, s.target.nameserver);
+        append_html_escaped(out, s.target->nameserver);
 }
 
 // The address, and its port when not 53; "port 5300" never breaks across lines.
 void append_address(std::string& out, const NameserverStatus& s) {
     out += "<span class=\"ip\">";
-    append_html_escaped(out, s.target.address);
+    append_html_escaped(out, s.target->address);
     out += "</span>";
-    if (s.target.port != 53) {
+    if (s.target->port != 53) {
         out += " <span class=\"port\">port ";
-        append_number(out, s.target.port);
+        append_number(out, s.target->port);
         out += "</span>";
     }
 }
@@ -132,10 +132,10 @@ bool any_nsid(const ZoneStatus& z) {
 
 void append_server_row(std::string& out, const NameserverStatus& s, bool instance_column) {
     out += "<tr><td class=\"mono\">";
-    if (s.target.nameserver.empty())
+    if (s.target->nameserver.empty())
         out += "<span class=\"none\">(by address)</span>";
     else
-        append_html_escaped(out, s.target.nameserver);
+        append_html_escaped(out, s.target->nameserver);
     if (s.is_primary)
         out += s.in_ns_set ? "<span class=\"tag\">primary</span>"
                            : "<span class=\"tag\">hidden primary</span>";

@@ -216,7 +216,7 @@ struct ZoneLabels {
     }
     const prom::LabelSet& of(const NameserverStatus& s) {
         address = zone;
-        address.add("nameserver", nameserver_label(s.target)).add("address", s.target.address);
+        address.add("nameserver", nameserver_label(s.target)).add("address", s.target->address);
         return address;
     }
 };
@@ -513,7 +513,7 @@ bool write_address_totals(const std::vector<ZoneStatusPtr>& zones, std::string_v
     for (const ZoneStatusPtr& zone : zones) {
         if (!zone) continue;
         for (const NameserverStatus& s : zone->servers) {
-            AddressTotals& t = totals[{nameserver_label(s.target), s.target.address}];
+            AddressTotals& t = totals[{nameserver_label(s.target), s.target->address}];
             ++t.zones_by_state[static_cast<std::size_t>(s.state)];
             for (ProbeError e : all_probe_errors)
                 t.errors[static_cast<std::size_t>(e)] +=

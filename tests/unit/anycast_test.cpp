@@ -43,7 +43,7 @@ ZoneStatus next(const ZoneStatus* previous, const ZoneCheckResult& r) {
 
 const NameserverStatus& anycast_row(const ZoneStatus& z) {
     for (const auto& s : z.servers)
-        if (s.target.address == kAnycast) return s;
+        if (s.target->address == kAnycast) return s;
     FAIL("no anycast row");
     return z.servers.front();
 }

@@ -13,7 +13,7 @@ using namespace soawatch::test;
 
 const NameserverStatus& server(const ZoneStatus& z, const std::string& addr) {
     for (const auto& s : z.servers)
-        if (s.target.address == addr) return s;
+        if (s.target->address == addr) return s;
     FAIL("no server " << addr);
     throw;
 }
@@ -363,4 +363,28 @@ TEST_CASE("an unusable primary is CRITICAL even when no nameserver is known", "[
     CHECK(z.reasons == std::vector<std::string>{
                            "primary 10.0.0.10 is unusable: nxdomain",
                            "no nameserver address known: example.test. does not exist (NXDOMAIN)"});
+}
+
+TEST_CASE("rows share one copy of each target, across rounds and across zones", "[evaluator]") {
+    // 100,000 zones on the same three servers keep three targets, not 300,000 (memory).
+    auto a1 =
+        evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 7, T0), ok("", "10.0.0.2", 7, T0)},
+                                ok("", "10.0.0.10", 7, T0)));
+    auto a2 = evaluate(
+        &a1, round(T0 + 60s, {ok("ns1.", "10.0.0.1", 7, T0 + 60s), ok("", "10.0.0.2", 7, T0 + 60s)},
+                   ok("", "10.0.0.10", 7, T0 + 60s)));
+    auto b = evaluate(nullptr, round(T0, {ok("ns1.", "10.0.0.1", 7, T0), ok("", "10.0.0.2", 7, T0)},
+                                     ok("", "10.0.0.10", 7, T0)));
+    REQUIRE(a1.servers.size() == 3);
+    REQUIRE(a2.servers.size() == 3);
+    REQUIRE(b.servers.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        INFO(a1.servers[i].target->address);
+        CHECK(a2.servers[i].target.shared() == a1.servers[i].target.shared());
+        CHECK(b.servers[i].target.shared() == a1.servers[i].target.shared());
+    }
+    // Another name for the same address is another target.
+    auto c = evaluate(nullptr, round(T0, {ok("ns9.", "10.0.0.1", 7, T0)}));
+    CHECK(c.servers[0].target->nameserver == "ns9.");
+    CHECK(c.servers[0].target.shared() != a1.servers[1].target.shared());
 }

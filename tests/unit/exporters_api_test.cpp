@@ -108,7 +108,7 @@ TEST_CASE("api: the snapshot document", "[exporters][api]") {
 
 TEST_CASE("api: invalid UTF-8 from the network does not throw", "[exporters][api]") {
     ZoneStatus z = zone_behind();
-    z.servers[0].target.nameserver = std::string("ns1\xff\xfe.test.");
+    z.servers[0].target.edit().nameserver = std::string("ns1\xff\xfe.test.");
     const std::string text = dump_json(zone_to_json(z));
     CHECK(text.find("ns1\xEF\xBF\xBD\xEF\xBF\xBD.test.") != std::string::npos);
     CHECK_NOTHROW(json::parse(text));

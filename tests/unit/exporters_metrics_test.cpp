@@ -403,7 +403,7 @@ TEST_CASE("metrics: label values from the network are escaped and valid UTF-8",
           "[exporters][metrics]") {
     ZoneStatus z = zone_behind();
     z.zone = "we\"ird\\zone.test.";
-    z.servers[0].target.nameserver = std::string("ns\n1\xff.test.");
+    z.servers[0].target.edit().nameserver = std::string("ns\n1\xff.test.");
     const std::string text = MetricsExporter::render_zone(z);
     CHECK(has_line(text, "soawatch_zone_status{zone=\"we\\\"ird\\\\zone.test.\"} 2"));
     CHECK(has_line(text,
@@ -459,7 +459,7 @@ TEST_CASE("metrics: promtool check metrics accepts the whole body", "[exporters]
     exporter.observe_propagation({"ns1.in-sync.test.", "192.0.2.11", 2024050101, 7.5});
     ZoneStatus odd = zone_behind();
     odd.zone = "we\"ird\\zone.test.";
-    odd.servers[0].target.nameserver = std::string("ns\n1\xff.test.");
+    odd.servers[0].target.edit().nameserver = std::string("ns\n1\xff.test.");
     ZoneStatus unknown;
     unknown.zone = "new.test.";
     const std::string body =

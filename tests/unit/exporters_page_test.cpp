@@ -29,7 +29,7 @@ bool contains(std::string_view text, std::string_view needle) {
 ZoneStatus zone_hostile() {
     ZoneStatus z = zone_in_sync();
     z.zone = "<script>alert(1)</script>.test.";
-    z.servers[1].target.nameserver = "ns\"1\"&<script>x</script>.test.";
+    z.servers[1].target.edit().nameserver = "ns\"1\"&<script>x</script>.test.";
     z.servers[2].state = ServerState::unusable;
     z.servers[2].error = ProbeError::malformed;
     z.servers[2].error_detail = "<img src=x onerror=alert(2)>";
@@ -260,7 +260,7 @@ TEST_CASE("page: the filter and links escape what was typed", "[exporters][page]
 
 TEST_CASE("page: a port other than 53 stays on the address's line", "[exporters][page]") {
     ZoneStatus z = zone_in_sync();
-    z.servers[1].target.port = 5300;
+    z.servers[1].target.edit().port = 5300;
     const std::string page = render_status_page(snapshot_of({z}));
     CHECK(contains(page,
                    "<td class=\"mono addr\"><span class=\"ip\">192.0.2.11</span> <span "
@@ -336,11 +336,11 @@ Snapshot scale_snapshot() {
         std::snprintf(name, sizeof name, "z%07d.scale.test.", i);
         ZoneStatus z = zone_in_sync();
         z.zone = name;
-        for (NameserverStatus& s : z.servers) s.target.port = 5300;
+        for (NameserverStatus& s : z.servers) s.target.edit().port = 5300;
         if (i == 9999) {
             z = zone_behind();
             z.zone = name;
-            for (NameserverStatus& s : z.servers) s.target.port = 5300;
+            for (NameserverStatus& s : z.servers) s.target.edit().port = 5300;
         } else if (i == 4000) {
             z.verdict = Verdict::warning;
             z.consistent = false;

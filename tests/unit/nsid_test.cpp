@@ -24,7 +24,7 @@ SoaObservation with_nsid(SoaObservation o, const std::string& nsid) {
 
 const NameserverStatus& row(const ZoneStatus& z, const std::string& address) {
     for (const auto& s : z.servers)
-        if (s.target.address == address) return s;
+        if (s.target->address == address) return s;
     FAIL("no row " << address);
     return z.servers.front();
 }

@@ -56,7 +56,7 @@ ZoneCheckResult lab_round(Clock::time_point t, uint32_t ns2_left, uint32_t ns3_l
 
 const NameserverStatus& row(const ZoneStatus& z, const std::string& address) {
     for (const auto& s : z.servers)
-        if (s.target.address == address) return s;
+        if (s.target->address == address) return s;
     FAIL("no row " << address);
     return z.servers.front();
 }

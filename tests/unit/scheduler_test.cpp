@@ -341,7 +341,7 @@ TEST_CASE("scheduler: a reload adds, removes and changes zones while checks are 
     // The changed zone's check in flight (old servers) may publish once; the next uses c only.
     const auto& changed = *rig.store.zone("changed.test.");
     REQUIRE(changed.servers.size() == 1);
-    CHECK(changed.servers[0].target.port == c.server.port());
+    CHECK(changed.servers[0].target->port == c.server.port());
     CHECK(rig.scheduler.zone_count() == 3);
 }
 

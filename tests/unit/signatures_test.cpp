@@ -41,7 +41,7 @@ SoaObservation unsigned_ok(const std::string& ns, const std::string& addr, uint3
 
 const NameserverStatus& row(const ZoneStatus& z, const std::string& address) {
     for (const auto& s : z.servers)
-        if (s.target.address == address) return s;
+        if (s.target->address == address) return s;
     FAIL("no row " << address);
     return z.servers.front();
 }
