@@ -3,8 +3,11 @@ kinds, lag and propagation as soawatch sees them. The primary's software comes f
 LAB_PRIMARY_KIND (bind when unset); tests/CMakeLists.txt runs this script once per kind. Each
 fault is put on every secondary in turn, so a server the lab handles differently cannot hide."""
 
+import datetime
 import os
+import subprocess
 import tempfile
+import time
 
 from labtest import Agent, Lab, check_json, eventually, main, server
 
@@ -99,6 +102,59 @@ def test_each_secondary_lame_and_servfail():
         finally:
             lab.run("unservfail", name, "second.test")
     lab.run("wait-sync")
+
+
+def test_resign_reaches_every_secondary():
+    # `lab resign` on this kind of primary: a new serial and new signatures, transferred to every
+    # secondary (a PowerDNS primary serves the offline signatures as PRESIGNED).
+    end = int(time.time()) + 20 * 86400
+    serial = int(lab.run("resign", "--end", str(end)).split()[0])
+    lab.run("wait-sync", "signed.test")
+    rc, doc = check_json(lab, "signed.test")
+    assert rc == OK, doc
+    for name in lab.secondaries("signed.test"):
+        s = server(doc, "signed.test", lab.addr(name))
+        assert s["state"] == "in_sync" and s["serial"] == serial, (name, s)
+        rrsig = s["dnssec"]["rrsig"]
+        assert rrsig, (name, s["dnssec"])
+        expiration = datetime.datetime.fromisoformat(rrsig["expiration"].replace("Z", "+00:00"))
+        assert int(expiration.timestamp()) == end, (name, rrsig)
+    lab.run("resign")  # back to the lab's default validity
+
+
+def ns_set(address, zone):
+    out = subprocess.run(["dig", "+norec", "+short", "+tries=2", "+timeout=2", "-p", str(lab.port),
+                          f"@{address}", zone, "NS"], capture_output=True, text=True, check=True)
+    return sorted(out.stdout.split())
+
+
+def referral(root):
+    """The NS names of the lab root's referral for ZONE (the root serves test., not ZONE)."""
+    out = subprocess.run(["dig", "+norec", "+tries=2", "+timeout=2", f"@{root}", ZONE, "NS"],
+                         capture_output=True, text=True).stdout
+    authority = out.split("AUTHORITY SECTION:")[-1].split(";;")[0] if "AUTHORITY" in out else ""
+    return sorted(line.split()[-1] for line in authority.splitlines() if "\tNS\t" in line)
+
+
+def test_delegate_reaches_parent_and_every_secondary():
+    # `lab delegate` on this kind of primary: the parent's NS records (test., served by the
+    # primary and ns1) and the zone's own apex, transferred to every secondary.
+    everyone = secondaries()
+    lab.run("delegate", ZONE, "ns1", "ns2")
+    try:
+        lab.run("wait-sync", ZONE)
+        wanted = ["ns1.lab.test.", "ns2.lab.test."]
+        assert ns_set(lab.addr("primary"), ZONE) == wanted
+        for name in everyone:
+            assert ns_set(lab.addr(name), ZONE) == wanted, name
+        root = lab.env.get("LAB_ROOT")  # the lab root serves test. alone: its referral
+        if root:
+            eventually(lambda: referral(root) == wanted, timeout=20,
+                       what=f"the lab root's referral for {ZONE} to name ns1 and ns2 only")
+    finally:
+        lab.run("delegate", ZONE, *everyone)
+        lab.run("wait-sync", ZONE)
+    assert ns_set(lab.addr("primary"), ZONE) == sorted(f"{n}.lab.test." for n in everyone)
 
 
 def test_propagation_timed_for_every_secondary():
