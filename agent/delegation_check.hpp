@@ -50,6 +50,7 @@ class DelegationChecker {
     DelegationProber& prober_;
     WeakStringListPool names_;               // the NS sets of the audits that are kept
     WeakVectorPool<NsObservation> answers_;  // their lists of answers
+    WeakValuePool<DelegationAudit> audits_;  // and the audits themselves
 };
 
 }  // namespace soawatch

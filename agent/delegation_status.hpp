@@ -49,10 +49,13 @@ struct DelegationFinding {
     std::vector<std::string> names;      // the NS names concerned
     std::vector<std::string> addresses;  // the addresses concerned (servers, glue, authoritative)
     std::string text;                    // one sentence, for people (reasons, alerts, page)
+    bool operator==(const DelegationFinding&) const = default;
 };
 
+// What it found, and nothing about when (ZoneStatus::delegation_checked_at): zones whose
+// checks found the same share one audit (agent/delegation_check.cpp), as most zones of an
+// operator do.
 struct DelegationAudit {
-    Clock::time_point at;  // when the last answer came
     // The parent's side: the zone asked at the parent zone's servers.
     std::string parent_zone;    // where the parent's servers came from ("" when configured)
     SharedString parent_error;  // why there is no parent view (empty: there is one)
@@ -70,6 +73,8 @@ struct DelegationAudit {
     // NS names of the zone (either side) with no address.
     std::vector<UnresolvedNameserver> unresolved;
     std::vector<DelegationFinding> findings;
+
+    bool operator==(const DelegationAudit&) const = default;
 
     bool has(DelegationProblem p) const {
         for (const auto& f : findings)

@@ -362,6 +362,7 @@ void Scheduler::apply_audits(const Zone& zone, ZoneStatus& status) {
     status.transfer = zone.audit;
     apply_transfer_findings(status);  // resets the reasons to the evaluator's own first
     status.delegation = zone.delegation;
+    status.delegation_checked_at = zone.delegation_at;
     apply_delegation_findings(status);
 }
 
@@ -434,6 +435,7 @@ void Scheduler::publish_delegation(const std::string& name, uint64_t generation,
     zone.checking_delegation = false;
     if (stopped_ || !zone.spec.delegation_check) return;
     zone.delegation = std::move(audit);
+    zone.delegation_at = Clock::now();
     republish_with_audits(zone, delegation_observer_);
 }
 

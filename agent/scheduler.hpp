@@ -125,7 +125,8 @@ class Scheduler {
         std::shared_ptr<const TransferAudit> audit;
         OptionalMonoTime audit_due;
         // Delegation check: the same three (checking_delegation: queued or running).
-        std::shared_ptr<const DelegationAudit> delegation;
+        std::shared_ptr<const DelegationAudit> delegation;  // shared with zones that found the same
+        OptionalTime delegation_at;
         OptionalMonoTime delegation_due;
         bool running = false;
         // A NOTIFY came, or the zone's settings changed, while a check was running.

@@ -303,6 +303,7 @@ struct ZoneStatus {
     // The latest delegation check (agent/delegation_check.hpp); null while it is off or has not
     // finished yet. Its findings are added to verdict and reasons after the transfer audit's.
     std::shared_ptr<const DelegationAudit> delegation;
+    OptionalTime delegation_checked_at;  // when that check's last answer came
     std::size_t evaluated_reasons = 0;
 
     std::optional<uint32_t> reference_serial;

@@ -29,6 +29,7 @@ struct NsObservation {
     // as (canonical name, address) pairs, sorted, each once.
     std::vector<std::pair<std::string, std::string>> glue;
     bool usable() const { return error.empty(); }
+    bool operator==(const NsObservation&) const = default;
 };
 
 // One server's answer to "NAME A" or "NAME AAAA" with RD=0.
@@ -38,6 +39,7 @@ struct AddressObservation {
     ProbeTarget target;
     std::string error;                   // empty: `addresses` is its authoritative answer
     std::vector<std::string> addresses;  // textual, sorted, each once; empty: NODATA
+    bool operator==(const AddressObservation&) const = default;
 };
 
 // Fills `obs` from one answer to "zone NS". Checked in a fixed order: parse, QR, question, TC

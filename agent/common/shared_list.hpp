@@ -58,6 +58,9 @@ class SharedString {
 
     const std::string& str() const { return text_ ? *text_ : empty_string(); }
     operator const std::string&() const { return str(); }  // NOLINT(google-explicit-constructor)
+    friend bool operator==(const SharedString& a, const SharedString& b) {
+        return a.text_ == b.text_ || a.str() == b.str();
+    }
     bool empty() const { return str().empty(); }
 
   private:
@@ -126,6 +129,10 @@ class SharedVector {
     const T& operator[](std::size_t i) const { return items()[i]; }
     const std::shared_ptr<const List>& shared() const { return items_; }
 
+    friend bool operator==(const SharedVector& a, const SharedVector& b) {
+        return a.items_ == b.items_ || a.items() == b.items();
+    }
+
     List& edit() {
         if (!items_ || items_.use_count() > 1)
             items_ = std::make_shared<List>(items_ ? *items_ : List());
@@ -167,6 +174,33 @@ class WeakVectorPool {
 
   private:
     std::map<std::string, std::weak_ptr<const std::vector<T>>> lists_;
+    std::size_t sweep_at_ = 64;
+};
+
+// Hands out one shared copy per distinct value for as long as anybody holds it: `key`, derived
+// by the caller from the value, picks a few candidates, operator== decides (as
+// WeakVectorPool, for whole values).
+template <typename T>
+class WeakValuePool {
+  public:
+    std::shared_ptr<const T> intern(std::shared_ptr<const T> value, const std::string& key) {
+        auto& bucket = values_[key];
+        for (const auto& weak : bucket)
+            if (auto shared = weak.lock(); shared && *shared == *value) return shared;
+        std::erase_if(bucket, [](const auto& weak) { return weak.expired(); });
+        bucket.push_back(value);
+        if (values_.size() >= sweep_at_) {
+            for (auto it = values_.begin(); it != values_.end();) {
+                std::erase_if(it->second, [](const auto& weak) { return weak.expired(); });
+                it = it->second.empty() ? values_.erase(it) : std::next(it);
+            }
+            sweep_at_ = std::max<std::size_t>(64, 2 * values_.size());
+        }
+        return value;
+    }
+
+  private:
+    std::map<std::string, std::vector<std::weak_ptr<const T>>> values_;
     std::size_t sweep_at_ = 64;
 };
 

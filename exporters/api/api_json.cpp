@@ -187,7 +187,7 @@ json zone_to_json(const ZoneStatus& z, std::string_view vantage) {
         {"servers", std::move(servers)},
         {"transfer", transfer_to_json(z.transfer.get())},
         {"dnssec", zone_signature_json(z)},
-        {"delegation", delegation_to_json(z.delegation.get())},
+        {"delegation", delegation_to_json(z.delegation.get(), z.delegation_checked_at)},
     };
     if (!vantage.empty()) out["vantage"] = vantage;
     return out;

@@ -29,7 +29,7 @@ json ns_answer_to_json(const NsObservation& obs) {
 
 }  // namespace
 
-json delegation_to_json(const DelegationAudit* audit) {
+json delegation_to_json(const DelegationAudit* audit, OptionalTime checked_at) {
     if (audit == nullptr) return nullptr;
     json parent = json::array();
     for (const auto& obs : audit->parent) parent.push_back(ns_answer_to_json(obs));
@@ -60,7 +60,7 @@ json delegation_to_json(const DelegationAudit* audit) {
     }
     const bool parent_view = audit->parent_ns && audit->child_ns;
     return json{
-        {"checked_at", rfc3339(audit->at)},
+        {"checked_at", checked_at ? json(rfc3339(*checked_at)) : json(nullptr)},
         {"consistent", parent_view ? json(!audit->has(DelegationProblem::parent_child_differ) &&
                                           !audit->has(DelegationProblem::glue_mismatch))
                                    : json(nullptr)},

@@ -5,10 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/delegation_status.hpp"
+#include "agent/optional_moment.hpp"
 
 namespace soawatch {
 
 // null while the check is off or has not finished.
-nlohmann::json delegation_to_json(const DelegationAudit* audit);
+nlohmann::json delegation_to_json(const DelegationAudit* audit, OptionalTime checked_at);
 
 }  // namespace soawatch

@@ -20,7 +20,7 @@ void append_delegation_line(std::string& out, const ZoneStatus& z, Clock::time_p
     if (!z.delegation) return;
     const DelegationAudit& d = *z.delegation;
     out += "<p class=\"meta delegation\">delegation check ";
-    append_ago(out, d.at, now);
+    append_ago(out, z.delegation_checked_at.value_or(now), now);
     out += ": parent NS ";
     if (d.parent_ns) {
         append_names(out, d.parent_ns->items());

@@ -411,7 +411,7 @@ TEST_CASE("page: the delegation check line names the problem, its side and names
           "[exporters][page]") {
     ZoneStatus z = zone_in_sync();
     auto audit = std::make_shared<DelegationAudit>();
-    audit->at = Clock::now();
+    z.delegation_checked_at = Clock::now();
     NsObservation parent;
     parent.target = {"", "192.0.2.53", 53};
     parent.referral = true;

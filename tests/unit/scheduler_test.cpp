@@ -505,6 +505,71 @@ TEST_CASE("scheduler: the delegation check runs with the first check, then once 
     scheduler.stop();
 }
 
+TEST_CASE("scheduler: zones whose delegation checks found the same share one audit",
+          "[scheduler][delegation]") {
+    // Zones of one operator on the same servers: one audit for all (memory at 100,000 zones),
+    // each zone with its own time of the check.
+    const auto ns_query = [](const FakeQuery& q) {
+        const auto parsed = dns::parse_message(q.wire);
+        return !parsed.message.questions.empty() &&
+               parsed.message.questions[0].type == dns::rrtype::NS;
+    };
+    const std::vector<uint8_t> ns1 = dns::encode_name("ns1.example.");
+    const std::vector<uint8_t> ns2 = dns::encode_name("ns2.example.");
+    FakeDnsServer server([&](const FakeQuery& q) {
+        if (ns_query(q))
+            return AnswerBuilder(q.wire)
+                .aa()
+                .record(dns::rrtype::NS, ns1)
+                .record(dns::rrtype::NS, ns2)
+                .build();
+        return AnswerBuilder(q.wire).aa().soa(1).build();
+    });
+    FakeDnsServer parent([&](const FakeQuery& q) {
+        return AnswerBuilder(q.wire)
+            .record(dns::rrtype::NS, ns1, 1)
+            .record(dns::rrtype::NS, ns2, 1)
+            .build();
+    });
+    const auto at = [](const FakeDnsServer& s) {
+        return "\"127.0.0.1:" + std::to_string(s.port()) + "\"";
+    };
+    std::string text = "global: { interval: 1h, timeout: 1s, retries: 0 }\nzones:\n";
+    for (const char* name : {"a.test", "b.test", "c.test"})
+        text += std::string("  - { name: ") + name + ", nameservers: [ " + at(server) +
+                " ], parent_nameservers: [ " + at(parent) + " ] }\n";
+    const Config config = parse_config(text, "test.yml");
+
+    EventLoop loop;
+    Discovery discovery(loop, DiscoveryOptions{});
+    SoaProber prober(loop);
+    ZoneChecker checker(discovery, prober);
+    DelegationProber delegation_prober(loop);
+    DelegationChecker delegation_checker(discovery, delegation_prober);
+    StatusStore store;
+    Scheduler scheduler(loop, checker, store, nullptr);
+    int checked = 0;
+    scheduler.set_delegation_checker(&delegation_checker, [&](const ZoneStatus&) { ++checked; });
+    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    const auto before = Clock::now();
+    scheduler.apply(config);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    loop.run_until([&] { return checked == 3 || std::chrono::steady_clock::now() > deadline; });
+    REQUIRE(checked == 3);
+    const ZoneStatusPtr a = store.zone("a.test."), b = store.zone("b.test."),
+                        c = store.zone("c.test.");
+    REQUIRE((a && b && c));
+    REQUIRE(a->delegation);
+    CHECK(a->delegation->findings.empty());
+    CHECK(a->delegation == b->delegation);
+    CHECK(a->delegation == c->delegation);
+    for (const auto& z : {a, b, c}) {
+        REQUIRE(z->delegation_checked_at);
+        CHECK(*z->delegation_checked_at >= before);
+    }
+    scheduler.stop();
+}
+
 TEST_CASE("scheduler: more zones due at once than one pass starts are all checked once",
           "[scheduler]") {
     // The first round of `soawatch check` has every zone due at once: they start
