@@ -420,6 +420,27 @@ TEST_CASE("scheduler: the transfer audit runs with the first check, then once pe
     scheduler.stop();
 }
 
+// The scheduler with a delegation checker, for the tests of the delegation check: `observed`
+// runs when a zone's delegation check is published.
+struct DelegationRig {
+    EventLoop loop;
+    Discovery discovery;
+    SoaProber prober{loop};
+    ZoneChecker checker{discovery, prober};
+    DelegationProber delegation_prober{loop};
+    DelegationChecker delegation_checker{discovery, delegation_prober};
+    StatusStore store;
+    Scheduler scheduler{loop, checker, store, nullptr};
+
+    explicit DelegationRig(const std::function<void(const ZoneStatus&)>& observed,
+                           DiscoveryOptions discovery_options = {})
+        : discovery(loop, std::move(discovery_options)) {
+        scheduler.set_delegation_checker(&delegation_checker, observed);
+        scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    }
+    ~DelegationRig() { scheduler.stop(); }
+};
+
 TEST_CASE("scheduler: the delegation check runs with the first check, then once per its interval",
           "[scheduler][delegation]") {
     // Checks every second, the delegation check every minute: over several checks, one NS query
@@ -462,21 +483,13 @@ TEST_CASE("scheduler: the delegation check runs with the first check, then once 
         at(server) + " ], delegation_check: { enabled: false } }\n";
     const Config config = parse_config(text, "test.yml");
 
-    EventLoop loop;
     DiscoveryOptions discovery_options;
     discovery_options.resolvers = {{"127.0.0.1", resolver.port()}};
-    Discovery discovery(loop, discovery_options);
-    SoaProber prober(loop);
-    ZoneChecker checker(discovery, prober);
-    DelegationProber delegation_prober(loop);
-    DelegationChecker delegation_checker(discovery, delegation_prober);
-    StatusStore store;
-    Scheduler scheduler(loop, checker, store, nullptr);
     int checks_observed = 0;
-    scheduler.set_delegation_checker(&delegation_checker,
-                                     [&](const ZoneStatus&) { ++checks_observed; });
-    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
-    scheduler.apply(config);
+    DelegationRig rig([&](const ZoneStatus&) { ++checks_observed; }, discovery_options);
+    auto& loop = rig.loop;
+    auto& store = rig.store;
+    rig.scheduler.apply(config);
 
     const auto deadline = std::chrono::steady_clock::now() + 15s;
     loop.run_until([&] {
@@ -502,7 +515,7 @@ TEST_CASE("scheduler: the delegation check runs with the first check, then once 
     const ZoneStatusPtr plain = store.zone("plain.test.");
     REQUIRE(plain);
     CHECK_FALSE(plain->delegation);
-    scheduler.stop();
+    rig.scheduler.stop();
 }
 
 TEST_CASE("scheduler: zones whose delegation checks found the same share one audit",
@@ -540,19 +553,12 @@ TEST_CASE("scheduler: zones whose delegation checks found the same share one aud
                 " ], parent_nameservers: [ " + at(parent) + " ] }\n";
     const Config config = parse_config(text, "test.yml");
 
-    EventLoop loop;
-    Discovery discovery(loop, DiscoveryOptions{});
-    SoaProber prober(loop);
-    ZoneChecker checker(discovery, prober);
-    DelegationProber delegation_prober(loop);
-    DelegationChecker delegation_checker(discovery, delegation_prober);
-    StatusStore store;
-    Scheduler scheduler(loop, checker, store, nullptr);
     int checked = 0;
-    scheduler.set_delegation_checker(&delegation_checker, [&](const ZoneStatus&) { ++checked; });
-    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    DelegationRig rig([&](const ZoneStatus&) { ++checked; });
+    auto& loop = rig.loop;
+    auto& store = rig.store;
     const auto before = Clock::now();
-    scheduler.apply(config);
+    rig.scheduler.apply(config);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     loop.run_until([&] { return checked == 3 || std::chrono::steady_clock::now() > deadline; });
     REQUIRE(checked == 3);
@@ -567,7 +573,7 @@ TEST_CASE("scheduler: zones whose delegation checks found the same share one aud
         REQUIRE(z->delegation_checked_at);
         CHECK(*z->delegation_checked_at >= before);
     }
-    scheduler.stop();
+    rig.scheduler.stop();
 }
 
 TEST_CASE("scheduler: more zones due at once than one pass starts are all checked once",
@@ -657,17 +663,11 @@ TEST_CASE("scheduler: delegation checks wait in a queue, a bounded number at onc
                 "\" ] }\n";
     const Config config = parse_config(text, "test.yml");
 
-    EventLoop loop;
-    Discovery discovery(loop, DiscoveryOptions{});
-    SoaProber prober(loop);
-    ZoneChecker checker(discovery, prober);
-    DelegationProber delegation_prober(loop);
-    DelegationChecker delegation_checker(discovery, delegation_prober);
-    StatusStore store;
-    Scheduler scheduler(loop, checker, store, nullptr);
     int published = 0;
-    scheduler.set_delegation_checker(&delegation_checker, [&](const ZoneStatus&) { ++published; });
-    scheduler.set_first_round_window(EventLoop::Clock::duration::zero());
+    DelegationRig rig([&](const ZoneStatus&) { ++published; });
+    auto& loop = rig.loop;
+    auto& scheduler = rig.scheduler;
+    auto& store = rig.store;
     scheduler.apply(config);
 
     // The first round, then a moment in which no NS query times out yet.
