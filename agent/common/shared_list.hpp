@@ -177,14 +177,15 @@ class WeakVectorPool {
     std::size_t sweep_at_ = 64;
 };
 
-// Hands out one shared copy per distinct value for as long as anybody holds it: `key`, derived
-// by the caller from the value, picks a few candidates, operator== decides (as
-// WeakVectorPool, for whole values).
+// Hands out one shared copy per distinct value for as long as anybody holds it: `hash`, derived
+// by the caller from the value, picks a candidate or two, operator== decides (as
+// WeakVectorPool, for whole values). A hash, not a key string: a value nobody else has costs
+// the pool about 100 bytes while it lives.
 template <typename T>
 class WeakValuePool {
   public:
-    std::shared_ptr<const T> intern(std::shared_ptr<const T> value, const std::string& key) {
-        auto& bucket = values_[key];
+    std::shared_ptr<const T> intern(std::shared_ptr<const T> value, std::size_t hash) {
+        auto& bucket = values_[hash];
         for (const auto& weak : bucket)
             if (auto shared = weak.lock(); shared && *shared == *value) return shared;
         std::erase_if(bucket, [](const auto& weak) { return weak.expired(); });
@@ -200,7 +201,7 @@ class WeakValuePool {
     }
 
   private:
-    std::map<std::string, std::vector<std::weak_ptr<const T>>> values_;
+    std::map<std::size_t, std::vector<std::weak_ptr<const T>>> values_;
     std::size_t sweep_at_ = 64;
 };
 
