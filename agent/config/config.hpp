@@ -97,9 +97,9 @@ struct GlobalConfig {
     // (the default); N spreads the zones over N cores (1..64).
     unsigned loops = 1;
 
-    // A recursive resolver asks on: when one of a zone's servers is down it waits out its own
-    // timeouts on that server (Unbound 1.17 on the lab: 0.8-3 s), so its lookups get at least
-    // kMinResolverTimeout per try however short the probes' `timeout` is.
+    // A recursive resolver that meets a dead server of the zone waits out its own timeouts on
+    // it before it answers (Unbound 1.17 on the lab: 0.8-3 s), so its lookups get at least
+    // kMinResolverTimeout per try, however short the probes' `timeout` is.
     static constexpr Duration kMinResolverTimeout{2000};
     Duration discovery_timeout() const {
         return resolver_timeout.value_or(std::max(probe.timeout, kMinResolverTimeout));
