@@ -62,6 +62,7 @@ DnsChannel::DnsChannel(ConstructionKey, EventLoop& loop, const ChannelOptions& o
     : loop_(loop),
       max_inflight_(options.max_inflight),
       max_inflight_silent_(std::max(options.max_inflight, options.max_inflight_silent)),
+      spare_pending_(options.max_inflight),
       alive_(std::make_shared<DnsChannel*>(this)) {}
 
 std::size_t DnsChannel::inflight_cap() const {
@@ -154,7 +155,7 @@ DnsChannel::~DnsChannel() {
 }
 
 void DnsChannel::send(std::span<const uint8_t> query, Callback callback, SendOrder order) {
-    auto pending = new_pending();
+    auto pending = spare_pending_.take();
     pending->channel = this;
     pending->callback = std::move(callback);
     last_used_ = EventLoop::Clock::now();
@@ -193,18 +194,12 @@ void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned cha
     channel->recycle(std::move(pending));
 }
 
-std::unique_ptr<DnsChannel::Pending> DnsChannel::new_pending() {
-    if (spare_pending_.empty()) return std::make_unique<Pending>();
-    auto pending = std::move(spare_pending_.back());
-    spare_pending_.pop_back();
-    return pending;
-}
-
 void DnsChannel::recycle(std::unique_ptr<Pending> pending) {
-    if (destroying_ || spare_pending_.size() >= max_inflight_) return;
-    pending->callback = nullptr;  // its captures go now, not at the next send
-    pending->query.clear();       // the buffer stays, for the next queued copy
-    spare_pending_.push_back(std::move(pending));
+    if (destroying_) return;
+    spare_pending_.keep(std::move(pending), [](Pending& p) {
+        p.callback = nullptr;  // its captures go now, not at the next send
+        p.query.clear();       // the buffer stays, for the next queued copy
+    });
 }
 
 void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf, int alen) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "probes/event_loop.hpp"
+#include "probes/spare_pool.hpp"
 
 namespace soawatch {
 
@@ -88,7 +89,6 @@ class DnsChannel {
     struct Pending;
     void start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query);
     void finish(Pending* pending, int status, const unsigned char* abuf, int alen);
-    std::unique_ptr<Pending> new_pending();
     void recycle(std::unique_ptr<Pending> pending);
     void process(ares_socket_t read_fd, ares_socket_t write_fd);
     void schedule_timeout();
@@ -122,7 +122,7 @@ class DnsChannel {
     std::deque<std::unique_ptr<Pending>> queue_;
     // Answered queries' entries, reused by the next sends (an allocation per query saved, and a
     // queued query's copy keeps its buffer); at most the in-flight cap of them.
-    std::vector<std::unique_ptr<Pending>> spare_pending_;
+    SparePool<Pending> spare_pending_;
     std::vector<uint8_t> message_;  // the query being handed to c-ares, with its ID (reused)
     EventLoop::TimerId timer_ = 0;
     EventLoop::Clock::time_point last_used_{};

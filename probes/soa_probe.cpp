@@ -70,7 +70,7 @@ std::span<const uint8_t> SoaQuery::zone_wire() const {
     return std::span(wire).subspan(question, end + 1 - question);
 }
 
-SoaProber::SoaProber(EventLoop& loop) : loop_(loop) {}
+SoaProber::SoaProber(EventLoop& loop) : loop_(loop), spare_attempts_(kSpareAttempts) {}
 
 SoaProber::~SoaProber() {
     channels_.clear();  // outstanding callbacks run now, with the members alive
@@ -83,7 +83,7 @@ void SoaProber::probe(const std::string& zone, const ProbeTarget& target,
 
 void SoaProber::probe(std::shared_ptr<const SoaQuery> query, const ProbeTarget& target,
                       const SoaProbeOptions& options, Callback done, unsigned lane) {
-    auto attempt = new_attempt();
+    auto attempt = spare_attempts_.take();
     attempt->lane = lane;
     attempt->obs.zone = query->zone;
     attempt->obs.target = target;
@@ -193,17 +193,9 @@ void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
     recycle(std::move(attempt));
 }
 
-std::unique_ptr<SoaProber::Attempt> SoaProber::new_attempt() {
-    if (spare_attempts_.empty()) return std::make_unique<Attempt>();
-    auto attempt = std::move(spare_attempts_.back());
-    spare_attempts_.pop_back();
-    return attempt;
-}
-
 void SoaProber::recycle(std::unique_ptr<Attempt> attempt) {
-    if (spare_attempts_.size() >= kSpareAttempts) return;
-    *attempt = Attempt{};  // the next probe starts from a fresh observation
-    spare_attempts_.push_back(std::move(attempt));
+    // The next probe starts from a fresh observation.
+    spare_attempts_.keep(std::move(attempt), [](Attempt& a) { a = Attempt{}; });
 }
 
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,

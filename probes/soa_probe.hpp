@@ -20,6 +20,7 @@
 #include "probes/inline_callback.hpp"
 #include "probes/observation.hpp"
 #include "probes/soa_answer.hpp"
+#include "probes/spare_pool.hpp"
 
 namespace soawatch {
 
@@ -86,7 +87,6 @@ class SoaProber {
     void send_try(std::unique_ptr<Attempt> attempt, Transport transport);
     void on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply);
     void complete(std::unique_ptr<Attempt> attempt);
-    std::unique_ptr<Attempt> new_attempt();
     void recycle(std::unique_ptr<Attempt> attempt);
     DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
                             std::chrono::milliseconds timeout, bool edns, unsigned lane,
@@ -96,9 +96,8 @@ class SoaProber {
     // address, port, tcp, timeout in ms, queries with EDNS, lane
     using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool, unsigned>;
     std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
-    // Finished attempts, reused by the next probes (an allocation per probe saved); at most
-    // kSpareAttempts of them, so a burst does not keep its peak for good.
-    std::vector<std::unique_ptr<Attempt>> spare_attempts_;
+    // Finished attempts, reused by the next probes (an allocation per probe saved).
+    SparePool<Attempt> spare_attempts_;
     uint64_t queries_sent_ = 0;
     uint64_t inflight_ = 0;
     std::size_t max_inflight_ = ChannelOptions{}.max_inflight;
