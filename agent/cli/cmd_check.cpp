@@ -148,17 +148,23 @@ struct RoundStats {
     uint64_t timeouts = 0;   // probes that got no answer at all
     double seconds = 0;      // from the first check started to the last one finished
     double cpu_seconds = 0;  // user + system CPU of the process over the same time
-    long max_rss_bytes = 0;  // of the process so far
-    unsigned loops = 1;      // event loops the zones were sharded across
+    double cpu_system_seconds = 0;  // the kernel's share of it (system calls, the UDP path)
+    long max_rss_bytes = 0;         // of the process so far
+    unsigned loops = 1;             // event loops the zones were sharded across
 };
 
-double cpu_seconds_now() {
+struct CpuTimes {
+    double user = 0;
+    double system = 0;
+};
+
+CpuTimes cpu_times_now() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     const auto seconds = [](const timeval& tv) {
         return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
     };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
 }
 
 long max_rss_bytes() {
@@ -206,7 +212,7 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
         });
     };
 
-    const double cpu_before = cpu_seconds_now();
+    const CpuTimes cpu_before = cpu_times_now();
     const auto started = EventLoop::Clock::now();
     loop_set.start(round_done);
     loop_set.apply(config);
@@ -214,7 +220,9 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     loop_set.join();  // each of the other loops ends when its round is done
     loop_set.stop();
     stats.seconds = std::chrono::duration<double>(EventLoop::Clock::now() - started).count();
-    stats.cpu_seconds = cpu_seconds_now() - cpu_before;
+    const CpuTimes cpu_after = cpu_times_now();
+    stats.cpu_system_seconds = cpu_after.system - cpu_before.system;
+    stats.cpu_seconds = cpu_after.user - cpu_before.user + stats.cpu_system_seconds;
     stats.zones = config.zones.size();
     for (unsigned i = 0; i < loops; ++i) {
         const LoopShard& shard = loop_set.shard(i);
@@ -230,14 +238,15 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
 
 void print_stats(const RoundStats& s) {
     char line[512];
-    std::snprintf(
-        line, sizeof line,
-        "soawatch check: stats zones=%zu probes=%llu queries=%llu timeouts=%llu "
-        "seconds=%.3f probes_per_second=%.0f cpu_seconds=%.3f max_rss_bytes=%ld loops=%u\n",
-        s.zones, static_cast<unsigned long long>(s.probes),
-        static_cast<unsigned long long>(s.queries), static_cast<unsigned long long>(s.timeouts),
-        s.seconds, s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.cpu_seconds,
-        s.max_rss_bytes, s.loops);
+    std::snprintf(line, sizeof line,
+                  "soawatch check: stats zones=%zu probes=%llu queries=%llu timeouts=%llu "
+                  "seconds=%.3f probes_per_second=%.0f cpu_seconds=%.3f cpu_system_seconds=%.3f "
+                  "max_rss_bytes=%ld loops=%u\n",
+                  s.zones, static_cast<unsigned long long>(s.probes),
+                  static_cast<unsigned long long>(s.queries),
+                  static_cast<unsigned long long>(s.timeouts), s.seconds,
+                  s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.cpu_seconds,
+                  s.cpu_system_seconds, s.max_rss_bytes, s.loops);
     std::cerr << line;
 }
 
