@@ -831,6 +831,23 @@ TEST_CASE("encode_name", "[dns_wire]") {
     CHECK(dns::encode_name("test\\").empty());
 }
 
+TEST_CASE("encode_name: names without escapes are copied label by label, as escaped ones",
+          "[dns_wire]") {
+    // The same name typed plainly and with escapes (the token-by-token path): the same octets.
+    CHECK(dns::encode_name("example.com.") == dns::encode_name("ex\\097mple.\\099om."));
+    CHECK(dns::encode_name("a-b_c.*.x") == dns::encode_name("a\\-b\\_c.\\*.x"));
+    const std::string l63(63, 'a');
+    const std::string longest = l63 + "." + l63 + "." + l63 + "." + std::string(61, 'b');
+    CHECK(dns::encode_name(longest).size() == 255);
+    CHECK(dns::encode_name(longest + ".").size() == 255);
+    CHECK(dns::encode_name(longest + "b").empty());
+    CHECK(dns::encode_name(l63 + ".test").size() == 70);
+    CHECK(dns::encode_name(l63 + "a.test").empty());
+    CHECK(dns::encode_name("a.b..").empty());
+    // A build that fails leaves nothing behind: the query is empty, not a partial name.
+    CHECK(dns::build_query(1, "ok." + std::string(64, 'x'), dns::rrtype::SOA, false).empty());
+}
+
 TEST_CASE("validate_name", "[dns_wire]") {
     SECTION("valid names") {
         for (const char* ok : {".", "example.com", "example.com.", "a", "_dmarc.example.com",
