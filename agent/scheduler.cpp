@@ -268,6 +268,7 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     apply_audits(zone, *status);
 
     if (observer_) observer_(result, *status);
+    checker_.recycle(std::move(result));  // evaluated and observed: its buffers serve the next
     zone.status = status;
     store_.publish(status);
     maybe_audit(name, zone);

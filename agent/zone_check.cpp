@@ -9,6 +9,14 @@
 
 namespace soawatch {
 
+namespace {
+
+// The scheduler starts up to 64 checks a pass of the loop; a few passes' worth of buffers.
+constexpr std::size_t kSpareObservationBuffers = 256;
+constexpr std::size_t kMaxRecycledObservations = 16;
+
+}  // namespace
+
 std::shared_ptr<const std::vector<ProbeTarget>> NameserverLists::intern(
     std::vector<ProbeTarget> list) {
     std::string key;
@@ -205,6 +213,16 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     finish();
 }
 
+void ZoneChecker::recycle(ZoneCheckResult&& result) {
+    auto& buffer = result.observations;
+    // A zone with hundreds of addresses does not leave its buffer to every later check.
+    if (spare_observations_.size() >= kSpareObservationBuffers ||
+        buffer.capacity() > kMaxRecycledObservations)
+        return;
+    buffer.clear();
+    spare_observations_.push_back(std::move(buffer));
+}
+
 void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
                             const std::vector<ProbeTarget>& targets) {
     const std::size_t max_addresses = round->max_addresses;
@@ -233,6 +251,10 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
                                 " probed (global.max_addresses)";
     }
 
+    if (!spare_observations_.empty()) {
+        result.observations = std::move(spare_observations_.back());
+        spare_observations_.pop_back();
+    }
     result.observations.resize(unique.size());
     round->pending += unique.size();
     for (std::size_t i = 0; i < unique.size(); ++i) {

@@ -92,6 +92,10 @@ class ZoneChecker {
     // `sampling`: addresses to probe again from other source ports (anycast instances).
     void check(const ZoneCheckSpec& spec, Callback done,
                std::vector<InstanceSampling> sampling = {});
+    // A result done with (evaluated): its observation buffer serves a later check. At three
+    // addresses it is just over 1 KiB, past glibc's per-thread cache, so each check's new one
+    // cost about 950 instructions to allocate and as much to free (docs/PERFORMANCE.md).
+    void recycle(ZoneCheckResult&& result);
 
   private:
     struct Round;
@@ -103,6 +107,9 @@ class ZoneChecker {
     // probe_all's (name, address) pairs, one buffer for every check: a check's probes cannot
     // start another check's probe_all before its own loop ends (the round waits for it).
     std::vector<const ProbeTarget*> unique_targets_;
+    // Emptied observation buffers of evaluated results, for the next checks' probe_all; a burst
+    // of checks finishing at once keeps at most kSpareObservationBuffers.
+    std::vector<std::vector<SoaObservation>> spare_observations_;
 };
 
 }  // namespace soawatch

