@@ -66,6 +66,7 @@ void Scheduler::stop() {
     if (wake_timer_) loop_.cancel_timer(wake_timer_);
     wake_timer_ = 0;
     due_.clear();
+    urgent_.clear();
     audits_running_ -= delegation_queue_.size();  // never started: nobody waits for them
     delegation_queue_.clear();
 }
@@ -155,18 +156,26 @@ void Scheduler::schedule(const std::string& name, Zone& zone, Mono::time_point w
     if (stopped_) return;
     zone.ticket = next_ticket_++;
     zone.scheduled_for = when;
-    due_.push_back({when, zone.ticket, name});
-    std::push_heap(due_.begin(), due_.end(), std::greater<>{});
+    // A zone re-probed for a changing serial (NOTIFY, fast re-probe) is timed against the
+    // servers' transfers: it never waits behind the regular checks' back-pressure (run_due).
+    auto& heap = zone.notify_at || zone.fast_until ? urgent_ : due_;
+    heap.push_back({when, zone.ticket, name});
+    std::push_heap(heap.begin(), heap.end(), std::greater<>{});
     arm_wake();
 }
 
 void Scheduler::arm_wake() {
-    if (due_.empty() || stopped_) return;
-    const auto when = due_.front().when;
-    if (wake_timer_ && wake_at_ <= when) return;
+    if (stopped_) return;
+    std::optional<Mono::time_point> when;
+    // Held back, the regular checks wake at the end of the hold; a finished check wakes them
+    // sooner when the queues have room (on_checked).
+    if (!due_.empty()) when = due_.front().when + (held_back_ ? kMaxQueueHold : Mono::duration{});
+    if (!urgent_.empty() && (!when || urgent_.front().when < *when)) when = urgent_.front().when;
+    if (!when) return;
+    if (wake_timer_ && wake_at_ <= *when) return;
     if (wake_timer_) loop_.cancel_timer(wake_timer_);
-    wake_at_ = when;
-    wake_timer_ = loop_.add_timer(when, [this] {
+    wake_at_ = *when;
+    wake_timer_ = loop_.add_timer(*when, [this] {
         wake_timer_ = 0;
         run_due();
     });
@@ -175,24 +184,35 @@ void Scheduler::arm_wake() {
 void Scheduler::run_due() {
     const auto now = Mono::now();
     std::size_t started = 0;
-    while (!due_.empty() && due_.front().when <= now && !stopped_) {
-        if (started == kMaxChecksPerPass) {
-            // The rest on the loop's next pass, after the answers that came in meanwhile.
-            if (wake_timer_) loop_.cancel_timer(wake_timer_);
-            wake_at_ = now;
-            wake_timer_ = loop_.add_timer(now, [this] {
-                wake_timer_ = 0;
-                run_due();
-            });
-            return;
+    held_back_ = false;
+    // Re-probes of a changing serial first, then the regular checks.
+    for (auto* heap : {&urgent_, &due_}) {
+        const bool regular = heap == &due_;
+        while (!heap->empty() && heap->front().when <= now && !stopped_) {
+            if (started == kMaxChecksPerPass) {
+                // The rest on the loop's next pass, after the answers that came in meanwhile.
+                if (wake_timer_) loop_.cancel_timer(wake_timer_);
+                wake_at_ = now;
+                wake_timer_ = loop_.add_timer(now, [this] {
+                    wake_timer_ = 0;
+                    run_due();
+                });
+                return;
+            }
+            const Due& front = heap->front();
+            auto it = zones_.find(front.zone);
+            const bool stale = it == zones_.end() || it->second->ticket != front.ticket;
+            if (regular && !stale && checker_.probes_queued() >= kMaxQueuedProbes &&
+                now - front.when < kMaxQueueHold) {
+                held_back_ = true;  // back-pressure: wait for room in the probes' queues
+                break;
+            }
+            std::pop_heap(heap->begin(), heap->end(), std::greater<>{});
+            heap->pop_back();  // `front` is gone: only `it` is used below
+            if (stale) continue;
+            run_check(it->first, *it->second);
+            ++started;
         }
-        std::pop_heap(due_.begin(), due_.end(), std::greater<>{});
-        const Due due = std::move(due_.back());
-        due_.pop_back();
-        auto it = zones_.find(due.zone);
-        if (it == zones_.end() || it->second->ticket != due.ticket) continue;  // stale
-        run_check(it->first, *it->second);
-        ++started;
     }
     arm_wake();
 }
@@ -315,6 +335,12 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
         when = std::min(when, now + std::chrono::duration_cast<Mono::duration>(delay));
     }
     schedule(name, zone, when);
+    if (held_back_ && checker_.probes_queued() < kMaxQueuedProbes) {
+        // Room in the queues again: the held checks start at the end of this pass of the loop
+        // (the timer's; not from inside the answer's callback).
+        held_back_ = false;
+        arm_wake();
+    }
     publish_stats();
 }
 

@@ -97,6 +97,14 @@ class Scheduler {
     // round of `soawatch check`) queued every query before the first answer was read: the
     // servers idled while the loop only queued (docs/PERFORMANCE.md, discovery).
     static constexpr std::size_t kMaxChecksPerPass = 64;
+    // Back-pressure: while this many SOA probes wait behind their channels' in-flight caps, a due
+    // check waits for room (a new check would only lengthen the queues, each queued probe holding
+    // its check's state). At most kMaxQueueHold past its due time, so a slow server whose queue
+    // stays full delays other zones' checks by that much, never more; checks re-probing a
+    // changed serial (fast re-probe, NOTIFY: a heap of their own) never wait. docs/
+    // PERFORMANCE.md, back-pressure.
+    static constexpr std::size_t kMaxQueuedProbes = 64;
+    static constexpr std::chrono::milliseconds kMaxQueueHold{2000};
     // Zones whose delegation check runs at once (a handful of queries each, in two phases).
     static constexpr std::size_t kMaxDelegationChecks = 32;
 
@@ -176,7 +184,9 @@ class Scheduler {
             return when != other.when ? when > other.when : ticket > other.ticket;
         }
     };
-    std::vector<Due> due_;
+    std::vector<Due> due_;     // regular checks
+    std::vector<Due> urgent_;  // re-probes of a changing serial (NOTIFY, fast re-probe)
+    bool held_back_ = false;   // regular checks wait for room in the probes' queues
     uint64_t next_ticket_ = 1;
     EventLoop::TimerId wake_timer_ = 0;
     EventLoop::Clock::time_point wake_at_{};

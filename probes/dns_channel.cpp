@@ -62,6 +62,7 @@ DnsChannel::DnsChannel(ConstructionKey, EventLoop& loop, const ChannelOptions& o
     : loop_(loop),
       max_inflight_(options.max_inflight),
       max_inflight_silent_(std::max(options.max_inflight, options.max_inflight_silent)),
+      queued_total_(options.queued_total ? options.queued_total : &own_queued_total_),
       spare_pending_(options.max_inflight),
       alive_(std::make_shared<DnsChannel*>(this)) {}
 
@@ -147,6 +148,7 @@ DnsChannel::~DnsChannel() {
     // ares_destroy runs the callbacks of outstanding queries with ARES_EDESTRUCTION.
     // Here, not at member destruction: the callbacks need this object whole.
     channel_.reset();
+    *queued_total_ -= queue_.size();
     for (auto& pending : queue_) {
         DnsReply reply;
         reply.status = ARES_EDESTRUCTION;
@@ -165,6 +167,7 @@ void DnsChannel::send(std::span<const uint8_t> query, Callback callback, SendOrd
             queue_.push_front(std::move(pending));
         else
             queue_.push_back(std::move(pending));
+        ++*queued_total_;
         return;
     }
     start(std::move(pending), query);
@@ -220,6 +223,7 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
     while (!queue_.empty() && inflight_ < inflight_cap()) {
         auto next = std::move(queue_.front());
         queue_.pop_front();
+        --*queued_total_;
         // start copies the message before the entry moves on to c-ares.
         const std::span<const uint8_t> query = next->query;
         start(std::move(next), query);

@@ -44,6 +44,10 @@ struct ChannelOptions {
     // flight a dead address shared by 100,000 zones would hold every zone's check for an hour.
     std::size_t max_inflight = 128;
     std::size_t max_inflight_silent = 16384;
+    // When set, kept equal to the queries waiting in this channel's queue plus whatever else
+    // adds to it: a prober's total over its channels (the scheduler holds back new checks while
+    // it is high, see Scheduler::run_due). Must outlive the channel.
+    std::size_t* queued_total = nullptr;
 };
 
 // What came back for one query.
@@ -120,6 +124,8 @@ class DnsChannel {
     uint64_t queries_sent_ = 0;
     int last_errno_ = 0;
     std::deque<std::unique_ptr<Pending>> queue_;
+    std::size_t* queued_total_;  // ChannelOptions::queued_total, or this channel's own count
+    std::size_t own_queued_total_ = 0;
     // Answered queries' entries, reused by the next sends (an allocation per query saved, and a
     // queued query's copy keeps its buffer); at most the in-flight cap of them.
     SparePool<Pending> spare_pending_;

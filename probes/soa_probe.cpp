@@ -218,6 +218,7 @@ DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transpor
     options.tries = 1;
     options.edns_queries = edns;  // build_query's OPT record, exactly when edns_udp_size > 0
     options.max_inflight = max_inflight_;
+    options.queued_total = &queued_;
     auto channel = DnsChannel::create(loop_, options, error);
     if (!channel) return nullptr;
     return channels_.emplace(key, std::move(channel)).first->second.get();

@@ -80,6 +80,8 @@ class SoaProber {
 
     uint64_t queries_sent() const { return queries_sent_; }
     uint64_t inflight() const { return inflight_; }
+    // Queries waiting behind their channel's in-flight cap (sent as answers free slots).
+    std::size_t queued() const { return queued_; }
     std::size_t channel_count() const { return channels_.size(); }
 
   private:
@@ -93,6 +95,7 @@ class SoaProber {
                             std::string* error);
 
     EventLoop& loop_;
+    std::size_t queued_ = 0;  // kept by the channels (ChannelOptions::queued_total)
     // address, port, tcp, timeout in ms, queries with EDNS, lane
     using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool, unsigned>;
     std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;

@@ -94,9 +94,12 @@ struct SchedulerRig {
     ZoneChecker checker{discovery, prober};
     StatusStore store;
     std::vector<std::pair<ZoneCheckResult, ZoneStatus>> checks;
-    Scheduler scheduler{
-        loop, checker, store,
-        [this](const ZoneCheckResult& r, const ZoneStatus& z) { checks.emplace_back(r, z); }};
+    std::size_t max_queued = 0;  // SOA probes waiting behind in-flight caps, seen at each check
+    Scheduler scheduler{loop, checker, store,
+                        [this](const ZoneCheckResult& r, const ZoneStatus& z) {
+                            checks.emplace_back(r, z);
+                            max_queued = std::max(max_queued, prober.queued());
+                        }};
     SchedulerRig() { scheduler.set_first_round_window(EventLoop::Clock::duration::zero()); }
     ~SchedulerRig() { scheduler.stop(); }
 
@@ -591,6 +594,60 @@ TEST_CASE("scheduler: more zones due at once than one pass starts are all checke
     CHECK(rig.checks.size() == zones);
     for (std::size_t i = 0; i < zones; ++i)
         CHECK(rig.checks_of("z" + std::to_string(i) + ".test.") == 1);
+}
+
+TEST_CASE("scheduler: due checks wait while probes queue behind a server's in-flight cap",
+          "[scheduler]") {
+    // 300 zones due at once on one address that takes 2 queries at a time: without
+    // back-pressure each pass would start 64 more checks whatever the queue, up to ~300 probes
+    // waiting; with it, a pass starts only while fewer than kMaxQueuedProbes wait. The server
+    // takes 1 ms per answer, so the loop starts checks far faster than they finish.
+    SerialServer server;
+    server.delay_ms = 1;
+    std::string text = "global: { interval: 1h, timeout: 5s, retries: 0 }\nzones:\n";
+    const std::size_t zones = 300;
+    for (std::size_t i = 0; i < zones; ++i)
+        text += zone_yaml("z" + std::to_string(i) + ".test", {&server});
+    SchedulerRig rig;
+    rig.prober.set_max_inflight(2);
+    rig.scheduler.apply(parse_config(text, "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.scheduler.first_round_done(); }));
+    CHECK(rig.checks.size() == zones);
+    for (std::size_t i = 0; i < zones; ++i)
+        CHECK(rig.checks_of("z" + std::to_string(i) + ".test.") == 1);
+    CHECK(rig.max_queued > 0);
+    CHECK(rig.max_queued < Scheduler::kMaxQueuedProbes + Scheduler::kMaxChecksPerPass);
+    CHECK(rig.prober.queued() == 0);
+}
+
+TEST_CASE("scheduler: a held-back check starts when its hold ends; a NOTIFY never waits",
+          "[scheduler]") {
+    // held.test's server takes one query at a time and answers none while `hold` is set: its
+    // 140 zones fill the queue. n.test and z.test, on another server, are due with them: z.test
+    // waits out kMaxQueueHold (a slow server delays other zones by that much, no more); n.test,
+    // NOTIFY'd, starts at once.
+    SerialServer held;
+    SerialServer free;
+    held.hold = true;
+    std::string text = "global: { interval: 1h, timeout: 20s, retries: 0 }\nzones:\n";
+    for (int i = 0; i < 140; ++i) text += zone_yaml("a" + std::to_string(i) + ".test", {&held});
+    text += zone_yaml("n.test", {&free});
+    text += zone_yaml("z.test", {&free});
+    SchedulerRig rig;
+    rig.prober.set_max_inflight(1);
+    const auto start = std::chrono::steady_clock::now();
+    rig.scheduler.apply(parse_config(text, "test.yml"));
+    REQUIRE(rig.scheduler.notify("n.test.", Instant::now()));
+    REQUIRE(rig.run_until([&] { return rig.checks_of("n.test.") == 1; }));
+    CHECK(rig.checks_of("z.test.") == 0);
+    CHECK(rig.prober.queued() >= Scheduler::kMaxQueuedProbes);
+
+    REQUIRE(rig.run_until([&] { return rig.checks_of("z.test.") == 1; }));
+    CHECK(std::chrono::steady_clock::now() - start >= Scheduler::kMaxQueueHold);
+    CHECK(held.seen.load() == 1);  // still holding its first query: z.test did not wait for it
+    held.hold = false;
+    REQUIRE(rig.run_until([&] { return rig.scheduler.first_round_done(); }));
+    CHECK(rig.checks.size() == 142);
 }
 
 TEST_CASE("zone check: the hidden primary is probed while the zone's NS lookup is on the wire",
