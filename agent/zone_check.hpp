@@ -96,8 +96,9 @@ class ZoneChecker {
     // addresses it is just over 1 KiB, past glibc's per-thread cache, so each check's new one
     // cost about 950 instructions to allocate and as much to free (docs/PERFORMANCE.md).
     void recycle(ZoneCheckResult&& result);
-    // SOA probes waiting behind their channels' in-flight caps (the scheduler's back-pressure).
-    std::size_t probes_queued() const { return prober_.queued(); }
+    // SOA probes and discovery lookups waiting behind their channels' in-flight caps (the
+    // scheduler's back-pressure).
+    std::size_t probes_queued() const { return prober_.queued() + discovery_.queued(); }
 
   private:
     struct Round;

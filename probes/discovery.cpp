@@ -44,7 +44,7 @@ bool same_servers(const std::vector<ServerAddress>& a, const std::vector<ServerA
 
 }  // namespace
 
-std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) const {
+std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) {
     ChannelOptions channel_options;
     channel_options.servers = options_.resolvers;
     channel_options.tcp = tcp;
@@ -52,6 +52,7 @@ std::unique_ptr<DnsChannel> Discovery::make_channel(bool tcp) const {
     channel_options.tries = options_.tries;
     channel_options.edns_queries = true;  // lookup() builds every query with EDNS (1232)
     channel_options.max_inflight = options_.max_inflight;
+    channel_options.queued_total = &queued_;
     std::string error;
     auto channel = DnsChannel::create(loop_, channel_options, &error);
     if (!channel) throw std::runtime_error("cannot set up the resolver: " + error);

@@ -94,6 +94,8 @@ class Discovery {
 
     uint64_t lookups_sent() const { return lookups_sent_; }
     uint64_t lookup_errors() const { return lookup_errors_; }
+    // Lookups waiting behind the resolver channels' in-flight caps.
+    std::size_t queued() const { return queued_; }
 
   private:
     // One lookup: a name (canonical) and an RR type.
@@ -147,10 +149,11 @@ class Discovery {
     // gets its addresses without a lookup per zone (one NS name serves thousands of zones).
     const DiscoveredNameserver* fresh_resolution(const std::string& canonical, bool ipv4,
                                                  bool ipv6) const;
-    std::unique_ptr<DnsChannel> make_channel(bool tcp) const;
+    std::unique_ptr<DnsChannel> make_channel(bool tcp);
 
     EventLoop& loop_;
     DiscoveryOptions options_;
+    std::size_t queued_ = 0;  // kept by the channels (ChannelOptions::queued_total)
     std::unique_ptr<DnsChannel> channel_;
     std::unique_ptr<DnsChannel> tcp_channel_;  // for truncated answers; made when first needed
     std::vector<std::unique_ptr<DnsChannel>> retired_;  // old channels with lookups in flight
