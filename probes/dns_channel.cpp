@@ -13,13 +13,18 @@
 #include <mutex>
 #include <random>
 
+#include "probes/ares_memory.hpp"
+
 namespace soawatch {
 
 namespace {
 
 void init_library_once() {
     static std::once_flag once;
-    std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+    std::call_once(once, [] {
+        ares_library_init_mem(ARES_LIB_INIT_ALL, &ares_memory::allocate, &ares_memory::release,
+                              &ares_memory::reallocate);
+    });
 }
 
 // A query ID nobody off the path can guess (RFC 5452 section 4.3). c-ares 1.18's ares_send sends
