@@ -91,7 +91,8 @@ class DnsChannel {
 
   private:
     struct Pending;
-    void start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query);
+    void start(std::unique_ptr<Pending> pending, std::span<const uint8_t> query,
+               EventLoop::Clock::time_point now);
     void finish(Pending* pending, int status, const unsigned char* abuf, int alen);
     void recycle(std::unique_ptr<Pending> pending);
     void process(ares_socket_t read_fd, ares_socket_t write_fd);
