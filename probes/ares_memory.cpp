@@ -33,15 +33,20 @@ std::uint32_t class_for(std::size_t size) {
 struct FreeLists {
     std::array<void*, kClasses> head{};
     std::array<std::size_t, kClasses> count{};
+    bool open = true;  // false once the thread's exit has emptied it: blocks go to malloc
 
     ~FreeLists() {  // the thread ends: its kept blocks go back to malloc
-        for (auto* block : head) {
+        open = false;
+        for (std::uint32_t c = 0; c < kClasses; ++c) {
+            void* block = head[c];
             while (block) {
                 void* next = nullptr;
                 std::memcpy(&next, block, sizeof next);
                 std::free(static_cast<Header*>(block) - 1);
                 block = next;
             }
+            head[c] = nullptr;
+            count[c] = 0;
         }
     }
 };
@@ -51,10 +56,16 @@ thread_local FreeLists free_lists;
 // Under AddressSanitizer every block goes back to malloc at once, so a use after free inside
 // c-ares is still caught.
 #if defined(__SANITIZE_ADDRESS__)
-constexpr std::size_t kKept = 0;
+constexpr bool kPooled = false;
 #else
-constexpr std::size_t kKept = kMaxKept;
+constexpr bool kPooled = true;
 #endif
+
+// Blocks of a class kept at most: kMaxKept, and no more than kMaxKeptBytes of them.
+constexpr std::size_t max_kept(std::uint32_t size_class) {
+    const std::size_t by_bytes = kMaxKeptBytes / payload_of(size_class);
+    return kPooled ? (by_bytes < kMaxKept ? by_bytes : kMaxKept) : 0;
+}
 
 }  // namespace
 
@@ -62,7 +73,7 @@ void* allocate(std::size_t size) {
     const std::uint32_t c = class_for(size);
     if (c != kUnpooled) {
         FreeLists& lists = free_lists;
-        if (void* block = lists.head[c]) {
+        if (void* block = lists.open ? lists.head[c] : nullptr) {
             std::memcpy(&lists.head[c], block, sizeof(void*));
             --lists.count[c];
             return block;
@@ -84,7 +95,7 @@ void release(void* block) {
         // A block may be released on another thread than the one that allocated it: it joins
         // this thread's list (the classes are the same everywhere).
         FreeLists& lists = free_lists;
-        if (lists.count[c] < kKept) {
+        if (lists.open && lists.count[c] < max_kept(c)) {
             std::memcpy(block, &lists.head[c], sizeof(void*));
             lists.head[c] = block;
             ++lists.count[c];

@@ -15,8 +15,9 @@ void* allocate(std::size_t size);
 void release(void* block);
 void* reallocate(void* block, std::size_t size);
 
-// Blocks kept per size class and thread, at most: a burst's blocks serve the next burst, and a
-// thread holds at most about kMaxKept x 4 KiB x classes.
+// Blocks kept per size class and thread, at most: a burst's blocks serve the next burst. At most
+// kMaxKeptBytes of payload a class, so a thread keeps at most about 2.3 MiB (9 classes).
 inline constexpr std::size_t kMaxKept = 1024;
+inline constexpr std::size_t kMaxKeptBytes = std::size_t{256} * 1024;
 
 }  // namespace soawatch::ares_memory
