@@ -207,8 +207,8 @@ void SoaProber::recycle(std::unique_ptr<Attempt> attempt) {
 DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transport,
                                    std::chrono::milliseconds timeout, bool edns, unsigned lane,
                                    std::string* error) {
-    ChannelKey key{target.address,  target.port, transport == Transport::tcp,
-                   timeout.count(), edns,        lane};
+    const ChannelKeyView key{target.address,  target.port, transport == Transport::tcp,
+                             timeout.count(), edns,        lane};
     auto it = channels_.find(key);
     if (it != channels_.end()) return it->second.get();
     ChannelOptions options;
@@ -221,7 +221,9 @@ DnsChannel* SoaProber::channel_for(const ProbeTarget& target, Transport transpor
     options.queued_total = &queued_;
     auto channel = DnsChannel::create(loop_, options, error);
     if (!channel) return nullptr;
-    return channels_.emplace(key, std::move(channel)).first->second.get();
+    ChannelKey stored{target.address,  target.port, transport == Transport::tcp,
+                      timeout.count(), edns,        lane};
+    return channels_.emplace(std::move(stored), std::move(channel)).first->second.get();
 }
 
 void SoaProber::close_idle_channels(std::chrono::seconds idle) {

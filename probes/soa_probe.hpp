@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -98,7 +99,23 @@ class SoaProber {
     std::size_t queued_ = 0;  // kept by the channels (ChannelOptions::queued_total)
     // address, port, tcp, timeout in ms, queries with EDNS, lane
     using ChannelKey = std::tuple<std::string, uint16_t, bool, int64_t, bool, unsigned>;
-    std::map<ChannelKey, std::unique_ptr<DnsChannel>> channels_;
+    // Looked up by a key that views the target's address (std::less<>): a probe of an IPv6
+    // address, past the 15-octet inline string, would otherwise allocate a copy to find its
+    // channel.
+    using ChannelKeyView = std::tuple<std::string_view, uint16_t, bool, int64_t, bool, unsigned>;
+    struct ChannelKeyLess {
+        using is_transparent = void;
+        static ChannelKeyView view(const ChannelKeyView& k) { return k; }
+        static ChannelKeyView view(const ChannelKey& k) {
+            return {std::get<0>(k), std::get<1>(k), std::get<2>(k),
+                    std::get<3>(k), std::get<4>(k), std::get<5>(k)};
+        }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return view(a) < view(b);
+        }
+    };
+    std::map<ChannelKey, std::unique_ptr<DnsChannel>, ChannelKeyLess> channels_;
     // Finished attempts, reused by the next probes (an allocation per probe saved).
     SparePool<Attempt> spare_attempts_;
     uint64_t queries_sent_ = 0;
