@@ -44,9 +44,9 @@ struct ChannelOptions {
     // flight a dead address shared by 100,000 zones would hold every zone's check for an hour.
     std::size_t max_inflight = 128;
     std::size_t max_inflight_silent = 16384;
-    // When set, kept equal to the queries waiting in this channel's queue plus whatever else
-    // adds to it: a prober's total over its channels (the scheduler holds back new checks while
-    // it is high, see Scheduler::run_due). Must outlive the channel.
+    // When set, the channel adds the queries waiting in its queue to this count, which the
+    // channels of one prober (or of discovery) share: the scheduler holds back new checks while
+    // it is high (Scheduler::run_due). Must outlive the channel.
     std::size_t* queued_total = nullptr;
 };
 
