@@ -173,9 +173,13 @@ void Scheduler::arm_wake() {
     if (!urgent_.empty() && (!when || urgent_.front().when < *when)) when = urgent_.front().when;
     if (!when) return;
     if (wake_timer_ && wake_at_ <= *when) return;
+    wake_at(*when);
+}
+
+void Scheduler::wake_at(Mono::time_point when) {
     if (wake_timer_) loop_.cancel_timer(wake_timer_);
-    wake_at_ = *when;
-    wake_timer_ = loop_.add_timer(*when, [this] {
+    wake_at_ = when;
+    wake_timer_ = loop_.add_timer(when, [this] {
         wake_timer_ = 0;
         run_due();
     });
@@ -191,18 +195,13 @@ void Scheduler::run_due() {
         while (!heap->empty() && heap->front().when <= now && !stopped_) {
             if (started == kMaxChecksPerPass) {
                 // The rest on the loop's next pass, after the answers that came in meanwhile.
-                if (wake_timer_) loop_.cancel_timer(wake_timer_);
-                wake_at_ = now;
-                wake_timer_ = loop_.add_timer(now, [this] {
-                    wake_timer_ = 0;
-                    run_due();
-                });
+                wake_at(now);
                 return;
             }
             const Due& front = heap->front();
             auto it = zones_.find(front.zone);
             const bool stale = it == zones_.end() || it->second->ticket != front.ticket;
-            if (regular && !stale && checker_.probes_queued() >= kMaxQueuedProbes &&
+            if (regular && !stale && checker_.queries_queued() >= kMaxQueuedProbes &&
                 now - front.when < kMaxQueueHold) {
                 held_back_ = true;  // back-pressure: wait for room in the probes' queues
                 break;
@@ -335,7 +334,7 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
         when = std::min(when, now + std::chrono::duration_cast<Mono::duration>(delay));
     }
     schedule(name, zone, when);
-    if (held_back_ && checker_.probes_queued() < kMaxQueuedProbes) {
+    if (held_back_ && checker_.queries_queued() < kMaxQueuedProbes) {
         // Room in the queues again: the held checks start at the end of this pass of the loop
         // (the timer's; not from inside the answer's callback).
         held_back_ = false;

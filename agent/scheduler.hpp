@@ -146,6 +146,8 @@ class Scheduler {
     // A check due at `when`. The zone's earlier pending check, if any, is dropped.
     void schedule(const std::string& name, Zone& zone, EventLoop::Clock::time_point when);
     void arm_wake();
+    // (Re)arms the one wake timer for `when`, whatever it was armed for.
+    void wake_at(EventLoop::Clock::time_point when);
     void run_due();
     void run_check(const std::string& name, Zone& zone);
     void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result);

@@ -98,7 +98,7 @@ class ZoneChecker {
     void recycle(ZoneCheckResult&& result);
     // SOA probes and discovery lookups waiting behind their channels' in-flight caps (the
     // scheduler's back-pressure).
-    std::size_t probes_queued() const { return prober_.queued() + discovery_.queued(); }
+    std::size_t queries_queued() const { return prober_.queued() + discovery_.queued(); }
 
   private:
     struct Round;
