@@ -4,6 +4,7 @@ on every local address of both families. No DNS server needed: the zone's namese
 loopback port where nothing listens."""
 
 import os
+import random
 import socket
 import struct
 import tempfile
@@ -50,6 +51,28 @@ def udp_port(host):
         return s.getsockname()[1]
 
 
+def wildcard_port():
+    """A port free for UDP and TCP on every address, below the kernel's ephemeral range: a port
+    the kernel handed out (as udp_port's) can be any test's outgoing TCP connection's local port
+    a moment later, and a wildcard TCP bind then fails with EADDRINUSE (seen in CI)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    families = [socket.AF_INET] + ([socket.AF_INET6] if socket.has_ipv6 else [])
+    for _ in range(200):
+        port = random.randrange(20000, low)
+        try:
+            for family in families:
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(family, kind) as s:
+                        if family == socket.AF_INET6:
+                            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                        s.bind(("::" if family == socket.AF_INET6 else "", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no port free for UDP and TCP on every address")
+
+
 def test_reload_to_a_taken_address_keeps_the_old_listener():
     global work, agent, config_path
     work = tempfile.mkdtemp(prefix="soawatch-notify-")
@@ -70,7 +93,7 @@ def test_reload_to_a_taken_address_keeps_the_old_listener():
 
 
 def test_reload_to_every_address_on_the_same_port_answers_ipv4_and_ipv6():
-    port = int(open(config_path).read().split(f"{NET}.1:")[1].split('"')[0])
+    port = wildcard_port()
     write_config(f":{port}")
     status, _, body = agent.reload()
     assert status == 200, (status, body)
