@@ -40,17 +40,26 @@ bool same_targets(const std::shared_ptr<const std::vector<ProbeTarget>>& a,
     return a == b || (a && b && *a == *b);
 }
 
+std::size_t name_hash(std::string_view zone) {
+    return std::hash<std::string_view>{}(zone);
+}
+
+// next_slot_delay for the zone whose name_hash is `hash` (kept per zone: not hashed per check).
+std::chrono::milliseconds slot_delay(std::size_t hash, std::chrono::milliseconds interval,
+                                     int64_t unix_ms) {
+    const int64_t period = interval.count();
+    if (period <= 0) return interval;
+    const int64_t earliest = unix_ms + period / 2;
+    const auto slot = static_cast<int64_t>(hash % static_cast<uint64_t>(period));
+    const int64_t wait = ((slot - earliest % period) % period + period) % period;
+    return std::chrono::milliseconds(period / 2 + wait);
+}
+
 }  // namespace
 
 std::chrono::milliseconds next_slot_delay(std::string_view zone, std::chrono::milliseconds interval,
                                           int64_t unix_ms) {
-    const int64_t period = interval.count();
-    if (period <= 0) return interval;
-    const int64_t earliest = unix_ms + period / 2;
-    const auto slot =
-        static_cast<int64_t>(std::hash<std::string_view>{}(zone) % static_cast<uint64_t>(period));
-    const int64_t wait = ((slot - earliest % period) % period + period) % period;
-    return std::chrono::milliseconds(period / 2 + wait);
+    return slot_delay(name_hash(zone), interval, unix_ms);
 }
 
 Scheduler::Scheduler(EventLoop& loop, ZoneChecker& checker, StatusStore& store,
@@ -59,6 +68,29 @@ Scheduler::Scheduler(EventLoop& loop, ZoneChecker& checker, StatusStore& store,
 
 Scheduler::~Scheduler() {
     stop();
+}
+
+Scheduler::Zone* Scheduler::zone_at(ZoneRef ref) const {
+    const auto slot = static_cast<uint32_t>(ref);
+    if (slot >= slots_.size()) return nullptr;
+    Zone* zone = slots_[slot];
+    return zone && zone->generation == static_cast<uint32_t>(ref >> 32) ? zone : nullptr;
+}
+
+void Scheduler::take_slot(Zone& zone) {
+    if (free_slots_.empty()) {
+        zone.slot = static_cast<uint32_t>(slots_.size());
+        slots_.push_back(&zone);
+        return;
+    }
+    zone.slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[zone.slot] = &zone;
+}
+
+void Scheduler::free_slot(const Zone& zone) {
+    slots_[zone.slot] = nullptr;
+    free_slots_.push_back(zone.slot);
 }
 
 void Scheduler::stop() {
@@ -117,10 +149,10 @@ void Scheduler::apply(const Config& config) {
                     zone->recheck_after_run = true;
                 } else {
                     const auto window = std::min<Mono::duration>(interval, first_round_window_);
-                    schedule(zc.name, *zone, now + spread_offset(zc.name, window));
+                    schedule(*zone, now + spread_offset(zc.name, window));
                 }
             } else if (interval_changed && !zone->running) {
-                schedule(zc.name, *zone, std::min(zone->next_due, now + interval));
+                schedule(*zone, std::min(zone->next_due, now + interval));
             }
             next.emplace(zc.name, std::move(zone));
             continue;
@@ -128,7 +160,10 @@ void Scheduler::apply(const Config& config) {
         auto zone = std::make_unique<Zone>();
         zone->spec = std::move(spec);
         zone->interval = interval;
+        zone->name = zc.name;
+        zone->name_hash = name_hash(zc.name);
         zone->generation = next_generation_++;
+        take_slot(*zone);
         // The first check comes soon (spread over at most 10 s so /readyz turns ready quickly);
         // later checks keep the zone's slot in its interval.
         auto first_window = std::min<Mono::duration>(interval, first_round_window_);
@@ -136,15 +171,19 @@ void Scheduler::apply(const Config& config) {
         next.emplace(zc.name, std::move(zone));
     }
     // What is left in zones_ was removed from the config (its pending check, if any, is skipped).
-    for (auto& [name, zone] : zones_) log::info("zone removed", {{"zone", name}});
+    for (auto& [name, zone] : zones_) {
+        log::info("zone removed", {{"zone", name}});
+        free_slot(*zone);
+    }
     zones_ = std::move(next);
     std::vector<std::string> names;
     names.reserve(zones_.size());
     for (auto& [name, zone] : zones_) {
         names.push_back(name);
-        if (!zone->ticket && !zone->running) schedule(name, *zone, zone->next_due);
+        if (!zone->ticket && !zone->running) schedule(*zone, zone->next_due);
     }
     store_.retain(names);
+    for (auto& [name, zone] : zones_) zone->store_slot = store_.slot(name);
     checked_this_round_ = 0;
     ++round_;
     round_started_ = now;
@@ -152,14 +191,14 @@ void Scheduler::apply(const Config& config) {
     publish_stats();
 }
 
-void Scheduler::schedule(const std::string& name, Zone& zone, Mono::time_point when) {
+void Scheduler::schedule(Zone& zone, Mono::time_point when) {
     if (stopped_) return;
     zone.ticket = next_ticket_++;
     zone.scheduled_for = when;
     // A zone re-probed for a changing serial (NOTIFY, fast re-probe) is timed against the
     // servers' transfers: it never waits behind the regular checks' back-pressure (run_due).
     auto& heap = zone.notify_at || zone.fast_until ? urgent_ : due_;
-    heap.push_back({when, zone.ticket, name});
+    heap.push_back({when, zone.ticket, zone.slot});
     std::push_heap(heap.begin(), heap.end(), std::greater<>{});
     arm_wake();
 }
@@ -199,17 +238,17 @@ void Scheduler::run_due() {
                 return;
             }
             const Due& front = heap->front();
-            auto it = zones_.find(front.zone);
-            const bool stale = it == zones_.end() || it->second->ticket != front.ticket;
+            Zone* zone = front.slot < slots_.size() ? slots_[front.slot] : nullptr;
+            const bool stale = !zone || zone->ticket != front.ticket;
             if (regular && !stale && checker_.queries_queued() >= kMaxQueuedProbes &&
                 now - front.when < kMaxQueueHold) {
                 held_back_ = true;  // back-pressure: wait for room in the probes' queues
                 break;
             }
             std::pop_heap(heap->begin(), heap->end(), std::greater<>{});
-            heap->pop_back();  // `front` is gone: only `it` is used below
+            heap->pop_back();  // `front` is gone: only `zone` is used below
             if (stale) continue;
-            run_check(it->first, *it->second);
+            run_check(*zone);
             ++started;
         }
     }
@@ -228,12 +267,12 @@ bool Scheduler::notify(const std::string& zone_name, Instant when) {
     if (zone.running) {
         zone.recheck_after_run = true;
     } else {
-        schedule(zone_name, zone, Mono::now());
+        schedule(zone, Mono::now());
     }
     return true;
 }
 
-void Scheduler::run_check(const std::string& name, Zone& zone) {
+void Scheduler::run_check(Zone& zone) {
     zone.ticket = 0;
     if (zone.running) return;
     zone.running = true;
@@ -241,19 +280,17 @@ void Scheduler::run_check(const std::string& name, Zone& zone) {
     const auto started = Mono::now();
     const double delay = std::chrono::duration<double>(started - zone.scheduled_for).count();
     round_max_delay_ = std::max(round_max_delay_, delay);
-    const uint64_t generation = zone.generation;
     checker_.check(
         zone.spec,
-        [this, name, generation](ZoneCheckResult result) {
-            on_checked(name, generation, std::move(result));
-        },
+        [this, ref = ref_of(zone)](ZoneCheckResult result) { on_checked(ref, std::move(result)); },
         zone.status ? instance_sampling(*zone.status) : std::vector<InstanceSampling>{});
 }
 
-void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result) {
-    auto it = zones_.find(name);
-    if (stopped_ || it == zones_.end() || it->second->generation != generation) return;
-    Zone& zone = *it->second;
+void Scheduler::on_checked(ZoneRef ref, ZoneCheckResult result) {
+    Zone* found = zone_at(ref);
+    if (stopped_ || !found) return;
+    Zone& zone = *found;
+    const std::string& name = zone.name;
     zone.running = false;
     result.change_signal = zone.running_notify;
     zone.running_notify.reset();
@@ -289,9 +326,9 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     if (observer_) observer_(result, *status);
     checker_.recycle(std::move(result));  // evaluated and observed: its buffers serve the next
     zone.status = status;
-    store_.publish(status);
-    maybe_audit(name, zone);
-    maybe_check_delegation(name, zone);
+    store_.publish(zone.store_slot, status);
+    maybe_audit(zone);
+    maybe_check_delegation(zone);
     ++stats_.checks_total;
 
     // Round bookkeeping: a regular check advances the zone's slot.
@@ -303,9 +340,9 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
                 .count();
         zone.next_due =
-            now + next_slot_delay(
-                      name, std::chrono::duration_cast<std::chrono::milliseconds>(zone.interval),
-                      unix_ms);
+            now + slot_delay(zone.name_hash,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(zone.interval),
+                             unix_ms);
         const bool first_this_round = zone.round != round_;
         zone.round = round_;
         if (first_this_round && ++checked_this_round_ >= zones_.size()) {
@@ -333,7 +370,7 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
             zone.fast_step++, global_.fast_reprobe_initial_interval, global_.fast_reprobe_interval);
         when = std::min(when, now + std::chrono::duration_cast<Mono::duration>(delay));
     }
-    schedule(name, zone, when);
+    schedule(zone, when);
     if (held_back_ && checker_.queries_queued() < kMaxQueuedProbes) {
         // Room in the queues again: the held checks start at the end of this pass of the loop
         // (the timer's; not from inside the answer's callback).
@@ -343,7 +380,7 @@ void Scheduler::on_checked(const std::string& name, uint64_t generation, ZoneChe
     publish_stats();
 }
 
-void Scheduler::maybe_audit(const std::string& name, Zone& zone) {
+void Scheduler::maybe_audit(Zone& zone) {
     if (!auditor_ || !zone.spec.transfer_check || zone.auditing || !zone.status) return;
     const auto now = Mono::now();
     if (zone.audit_due && now < *zone.audit_due) return;
@@ -354,19 +391,17 @@ void Scheduler::maybe_audit(const std::string& name, Zone& zone) {
     // One TCP request per address, given what one SOA probe of the zone may take in all.
     const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         zone.spec.probe.timeout * (1 + zone.spec.probe.retries));
-    const uint64_t generation = zone.generation;
     auditor_->audit(*zone.status, *zone.spec.transfer_check, timeout,
-                    [this, name, generation](std::shared_ptr<const TransferAudit> audit) {
-                        on_audited(name, generation, std::move(audit));
+                    [this, ref = ref_of(zone)](std::shared_ptr<const TransferAudit> audit) {
+                        on_audited(ref, std::move(audit));
                     });
 }
 
-void Scheduler::on_audited(const std::string& name, uint64_t generation,
-                           std::shared_ptr<const TransferAudit> audit) {
+void Scheduler::on_audited(ZoneRef ref, std::shared_ptr<const TransferAudit> audit) {
     --audits_running_;
-    auto it = zones_.find(name);
-    if (it == zones_.end() || it->second->generation != generation) return;
-    Zone& zone = *it->second;
+    Zone* found = zone_at(ref);
+    if (!found) return;
+    Zone& zone = *found;
     zone.auditing = false;
     if (stopped_ || !zone.spec.transfer_check) return;
     zone.audit = std::move(audit);
@@ -380,7 +415,7 @@ void Scheduler::republish_with_audits(Zone& zone, const AuditObserver& observer)
     status->new_propagations.clear();  // counted when that check was published
     apply_audits(zone, *status);
     zone.status = status;
-    store_.publish(status);
+    store_.publish(zone.store_slot, status);
     if (observer) observer(*status);
 }
 
@@ -392,7 +427,7 @@ void Scheduler::apply_audits(const Zone& zone, ZoneStatus& status) {
     apply_delegation_findings(status);
 }
 
-void Scheduler::maybe_check_delegation(const std::string& name, Zone& zone) {
+void Scheduler::maybe_check_delegation(Zone& zone) {
     if (!delegation_checker_ || !zone.spec.delegation_check || zone.checking_delegation ||
         !zone.status || stopped_)
         return;
@@ -406,12 +441,12 @@ void Scheduler::maybe_check_delegation(const std::string& name, Zone& zone) {
     const auto unix_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
             .count();
-    auto delay = next_slot_delay(name, interval, unix_ms);
+    auto delay = slot_delay(zone.name_hash, interval, unix_ms);
     if (delay < interval) delay += interval;
     zone.delegation_due = now + std::chrono::duration_cast<Mono::duration>(delay);
     zone.checking_delegation = true;
     ++audits_running_;
-    delegation_queue_.emplace_back(name, zone.generation);
+    delegation_queue_.push_back(ref_of(zone));
     start_delegation_checks();
 }
 
@@ -419,16 +454,14 @@ void Scheduler::start_delegation_checks() {
     if (starting_delegation_checks_) return;  // the outer call picks up what is left
     starting_delegation_checks_ = true;
     while (delegation_checks_running_ < kMaxDelegationChecks && !delegation_queue_.empty()) {
-        // Not a structured binding: the callback below captures both (Clang 14 refuses).
-        std::string name = std::move(delegation_queue_.front().first);
-        const uint64_t generation = delegation_queue_.front().second;
+        const ZoneRef ref = delegation_queue_.front();
         delegation_queue_.pop_front();
-        auto it = zones_.find(name);
-        if (it == zones_.end() || it->second->generation != generation) {
+        Zone* found = zone_at(ref);
+        if (!found) {
             --audits_running_;  // removed while it waited
             continue;
         }
-        Zone& zone = *it->second;
+        Zone& zone = *found;
         if (stopped_ || !zone.spec.delegation_check || !zone.status) {
             zone.checking_delegation = false;
             --audits_running_;
@@ -436,28 +469,25 @@ void Scheduler::start_delegation_checks() {
         }
         ++delegation_checks_running_;
         // The zone's latest check: the addresses it has now, not when it was queued.
-        delegation_checker_->check(
-            *zone.status, zone.spec,
-            [this, name, generation](std::shared_ptr<const DelegationAudit> audit) {
-                on_delegation_checked(name, generation, std::move(audit));
-            });
+        delegation_checker_->check(*zone.status, zone.spec,
+                                   [this, ref](std::shared_ptr<const DelegationAudit> audit) {
+                                       on_delegation_checked(ref, std::move(audit));
+                                   });
     }
     starting_delegation_checks_ = false;
 }
 
-void Scheduler::on_delegation_checked(const std::string& name, uint64_t generation,
-                                      std::shared_ptr<const DelegationAudit> audit) {
+void Scheduler::on_delegation_checked(ZoneRef ref, std::shared_ptr<const DelegationAudit> audit) {
     --audits_running_;
     --delegation_checks_running_;
-    publish_delegation(name, generation, std::move(audit));
+    publish_delegation(ref, std::move(audit));
     start_delegation_checks();
 }
 
-void Scheduler::publish_delegation(const std::string& name, uint64_t generation,
-                                   std::shared_ptr<const DelegationAudit> audit) {
-    auto it = zones_.find(name);
-    if (it == zones_.end() || it->second->generation != generation) return;
-    Zone& zone = *it->second;
+void Scheduler::publish_delegation(ZoneRef ref, std::shared_ptr<const DelegationAudit> audit) {
+    Zone* found = zone_at(ref);
+    if (!found) return;
+    Zone& zone = *found;
     zone.checking_delegation = false;
     if (stopped_ || !zone.spec.delegation_check) return;
     zone.delegation = std::move(audit);

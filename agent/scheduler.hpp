@@ -128,7 +128,13 @@ class Scheduler {
         std::size_t fast_step = 0;  // fast re-probes since the reference last moved (backoff)
         EventLoop::Clock::time_point scheduled_for{};  // when the pending check was due
         ZoneStatusPtr status;
-        uint64_t generation = 0;  // bumped on removal so late callbacks are ignored
+        std::string name;
+        StatusStore::Slot store_slot;  // its entry in the store (set by apply)
+        std::size_t name_hash = 0;     // std::hash of the name: its slot in every interval
+        // Its place in slots_, and the generation that tells it from the zones that had that
+        // place before (a new one per zone added; kept by a zone that stays at a reload).
+        uint32_t slot = 0;
+        uint32_t generation = 0;
         // Transfer audit: the latest result, when the next is due, whether one runs (below).
         std::shared_ptr<const TransferAudit> audit;
         OptionalMonoTime audit_due;
@@ -143,24 +149,36 @@ class Scheduler {
         bool checking_delegation = false;
     };
 
+    // A zone as the callbacks of its checks and audits know it: its slot and generation in one
+    // word, so that such a callback (`this` and the reference) fits std::function's inline
+    // buffer (no allocation per check), and finds its zone without a lookup by name. A slot is
+    // reused by later zones, the generation tells them apart; it comes back to the same value
+    // only after 2^32 zones were added, while a stale callback lives for a check's seconds.
+    using ZoneRef = uint64_t;
+    static ZoneRef ref_of(const Zone& zone) {
+        return (uint64_t{zone.generation} << 32) | zone.slot;
+    }
+    // The zone `ref` was taken from, or nullptr when it was removed since.
+    Zone* zone_at(ZoneRef ref) const;
+    // Gives `zone` a place in slots_ (a free one first), and takes it back at its removal.
+    void take_slot(Zone& zone);
+    void free_slot(const Zone& zone);
+
     // A check due at `when`. The zone's earlier pending check, if any, is dropped.
-    void schedule(const std::string& name, Zone& zone, EventLoop::Clock::time_point when);
+    void schedule(Zone& zone, EventLoop::Clock::time_point when);
     void arm_wake();
     // (Re)arms the one wake timer for `when`, whatever it was armed for.
     void wake_at(EventLoop::Clock::time_point when);
     void run_due();
-    void run_check(const std::string& name, Zone& zone);
-    void on_checked(const std::string& name, uint64_t generation, ZoneCheckResult result);
-    void maybe_audit(const std::string& name, Zone& zone);
-    void on_audited(const std::string& name, uint64_t generation,
-                    std::shared_ptr<const TransferAudit> audit);
-    void maybe_check_delegation(const std::string& name, Zone& zone);
+    void run_check(Zone& zone);
+    void on_checked(ZoneRef ref, ZoneCheckResult result);
+    void maybe_audit(Zone& zone);
+    void on_audited(ZoneRef ref, std::shared_ptr<const TransferAudit> audit);
+    void maybe_check_delegation(Zone& zone);
     // Starts queued delegation checks while fewer than kMaxDelegationChecks run.
     void start_delegation_checks();
-    void on_delegation_checked(const std::string& name, uint64_t generation,
-                               std::shared_ptr<const DelegationAudit> audit);
-    void publish_delegation(const std::string& name, uint64_t generation,
-                            std::shared_ptr<const DelegationAudit> audit);
+    void on_delegation_checked(ZoneRef ref, std::shared_ptr<const DelegationAudit> audit);
+    void publish_delegation(ZoneRef ref, std::shared_ptr<const DelegationAudit> audit);
     // The zone's latest status again, with its audits' current findings (after an audit or a
     // delegation check finished), and `observer` told.
     void republish_with_audits(Zone& zone, const AuditObserver& observer);
@@ -173,15 +191,19 @@ class Scheduler {
     CheckObserver observer_;
     GlobalConfig global_;
     std::map<std::string, std::unique_ptr<Zone>> zones_;
+    // Every zone by its slot (nullptr: free, and in free_slots_): what checks, audits and queue
+    // entries find their zone by.
+    std::vector<Zone*> slots_;
+    std::vector<uint32_t> free_slots_;
 
     // Pending checks, a min-heap by due time, with one loop timer for the earliest: 100,000
     // zones cost a small entry each instead of a loop timer (a std::function and a hash map
     // node) each. Entries whose ticket is no longer their zone's are skipped (rescheduled or
-    // removed zones).
+    // removed zones: tickets are never reused, so neither is a later zone in the same slot).
     struct Due {
         EventLoop::Clock::time_point when;
         uint64_t ticket;
-        std::string zone;
+        uint32_t slot;
         bool operator>(const Due& other) const {
             return when != other.when ? when > other.when : ticket > other.ticket;
         }
@@ -192,7 +214,7 @@ class Scheduler {
     uint64_t next_ticket_ = 1;
     EventLoop::TimerId wake_timer_ = 0;
     EventLoop::Clock::time_point wake_at_{};
-    uint64_t next_generation_ = 1;
+    uint32_t next_generation_ = 1;
     bool stopped_ = false;
 
     // Round bookkeeping for the cycle metrics and /readyz. A round ends when every zone had its
@@ -212,8 +234,8 @@ class Scheduler {
     DelegationChecker* delegation_checker_ = nullptr;
     AuditObserver delegation_observer_;
     std::size_t audits_running_ = 0;
-    // Zones due for their delegation check, oldest first (name, generation when queued).
-    std::deque<std::pair<std::string, uint64_t>> delegation_queue_;
+    // Zones due for their delegation check, oldest first.
+    std::deque<ZoneRef> delegation_queue_;
     std::size_t delegation_checks_running_ = 0;
     bool starting_delegation_checks_ = false;  // a check's callback may run before check() returns
 };

@@ -11,6 +11,16 @@ void StatusStore::publish(ZoneStatusPtr status) {
     zones_[status->zone] = std::move(status);
 }
 
+StatusStore::Slot StatusStore::slot(const std::string& zone) {
+    MutexLock lock(mutex_);
+    return Slot(&zones_[zone]);
+}
+
+void StatusStore::publish(Slot slot, ZoneStatusPtr status) {
+    MutexLock lock(mutex_);
+    *slot.entry_ = std::move(status);
+}
+
 void StatusStore::remove(const std::string& zone) {
     MutexLock lock(mutex_);
     zones_.erase(zone);
@@ -37,7 +47,8 @@ SnapshotPtr StatusStore::snapshot() const {
     {
         MutexLock lock(mutex_);
         snap->zones.reserve(zones_.size());
-        for (const auto& [name, status] : zones_) snap->zones.push_back(status);
+        for (const auto& [name, status] : zones_)
+            if (status) snap->zones.push_back(status);  // a slot with nothing published yet
         snap->stats = stats_;
         snap->vantage = vantage_;
     }

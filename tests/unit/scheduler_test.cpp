@@ -348,6 +348,33 @@ TEST_CASE("scheduler: a reload adds, removes and changes zones while checks are 
     CHECK(rig.scheduler.zone_count() == 3);
 }
 
+TEST_CASE("scheduler: a zone added in a removed zone's place gets none of its late answers",
+          "[scheduler]") {
+    // Checks find their zone by its place in the scheduler and a generation: a zone added after
+    // another was removed takes the free place, and the removed zone's check still in flight
+    // must not be taken for the new zone's.
+    SerialServer a, c;
+    a.hold = true;
+    a.serial = 1;
+    c.serial = 5;
+    SchedulerRig rig;
+    const std::string global = "global: { interval: 1h, timeout: 5s, retries: 0 }\nzones:\n";
+    rig.scheduler.apply(parse_config(global + zone_yaml("old.test", {&a}), "test.yml"));
+    REQUIRE(rig.run_until([&] { return a.seen >= 1; }));
+    rig.scheduler.apply(parse_config(global + zone_yaml("other.test", {&c}), "test.yml"));
+    rig.scheduler.apply(parse_config(
+        global + zone_yaml("other.test", {&c}) + zone_yaml("new.test", {&c}), "test.yml"));
+    REQUIRE(rig.run_until([&] { return rig.checks_of("new.test.") >= 1; }));
+    a.hold = false;  // the removed zone's answer (serial 1) comes in now
+    rig.run_for(300ms);
+    CHECK(a.server.udp_queries() == 1);
+    CHECK(rig.checks_of("old.test.") == 0);
+    CHECK(rig.checks_of("new.test.") == 1);
+    REQUIRE(rig.store.zone("new.test."));
+    CHECK(rig.store.zone("new.test.")->reference_serial == 5u);
+    CHECK(rig.store.zone("old.test.") == nullptr);
+    CHECK(rig.store.snapshot()->zones.size() == 2);
+}
 TEST_CASE("scheduler: slots spread zones evenly over the interval", "[scheduler]") {
     // 6,000 zone names, one interval of 60 s in 10 buckets: each holds 600 +- 25 %.
     const std::chrono::milliseconds interval = 60s;
