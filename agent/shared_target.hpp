@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -58,10 +59,18 @@ class SharedTarget {
 class SharedTargetPool {
   public:
     SharedTarget intern(const ProbeTarget& target) {
-        auto [slot, inserted] =
-            targets_.try_emplace(Key{target.address, target.port, target.nameserver});
-        if (!inserted)
+        // Looked up by a view of the target: a key is only built (its strings copied) for a
+        // target the pool does not have yet (two copies per row were most of a first round's
+        // interning, callgrind).
+        auto slot = targets_.find(KeyView{target.address, target.port, target.nameserver});
+        if (slot != targets_.end()) {
             if (auto shared = slot->second.lock()) return SharedTarget(std::move(shared));
+        } else {
+            slot = targets_
+                       .emplace(Key{target.address, target.port, target.nameserver},
+                                std::weak_ptr<const ProbeTarget>{})
+                       .first;
+        }
         std::shared_ptr<const ProbeTarget> shared = std::make_shared<ProbeTarget>(target);
         slot->second = shared;
         if (targets_.size() >= sweep_at_) {
@@ -82,7 +91,20 @@ class SharedTargetPool {
   private:
     static constexpr std::size_t kMinSweep = 64;
     using Key = std::tuple<std::string, uint16_t, std::string>;  // address, port, name
-    std::map<Key, std::weak_ptr<const ProbeTarget>> targets_;
+    using KeyView = std::tuple<std::string_view, uint16_t, std::string_view>;
+    // Orders keys and views of keys alike (address, port, name), so a view finds its key.
+    struct KeyLess {
+        using is_transparent = void;
+        static KeyView view(const Key& k) {
+            return {std::get<0>(k), std::get<1>(k), std::get<2>(k)};
+        }
+        static const KeyView& view(const KeyView& k) { return k; }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return view(a) < view(b);
+        }
+    };
+    std::map<Key, std::weak_ptr<const ProbeTarget>, KeyLess> targets_;
     std::size_t sweep_at_ = kMinSweep;
 };
 
