@@ -63,8 +63,6 @@ ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone
             parents.push_back({"", endpoint.address, endpoint.port});
         spec.parent_nameservers = std::make_shared<const std::vector<ProbeTarget>>(parents);
     }
-    spec.query = std::make_shared<const SoaQuery>(
-        build_soa_query(spec.zone, spec.probe.edns_udp_size, spec.probe.dnssec != DnssecMode::off));
     return spec;
 }
 
@@ -75,8 +73,8 @@ struct ZoneChecker::Round {
     // callbacks outlive the caller's spec; the whole spec is not copied for so little).
     unsigned max_addresses = 64;
     std::vector<InstanceSampling> sampling;
-    unsigned anycast_samples = 0;           // the spec's
-    std::shared_ptr<const SoaQuery> query;  // the zone's SOA query (its probes share it)
+    unsigned anycast_samples = 0;  // the spec's
+    SoaQuery query;  // the zone's SOA query, built once per check (probes share it: query_ref)
     SoaProbeOptions options;
     // Probes out, plus one until probe_all has started them all (so probes that finish early,
     // the primary's during discovery or an address's before the loop ends, cannot complete
@@ -84,9 +82,9 @@ struct ZoneChecker::Round {
     std::size_t pending = 1;
     Callback done;
 
-    // The query for a probe: the spec's, shared by every probe of every check of the zone.
+    // The query for a probe: shares the round's ownership (no allocation of its own).
     static std::shared_ptr<const SoaQuery> query_ref(const std::shared_ptr<Round>& round) {
-        return round->query;
+        return {round, &round->query};
     }
 
     // Called once per finished probe and once by probe_all itself.
@@ -136,11 +134,8 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
     round->options.timeout = spec.probe.timeout;
     round->options.retries = spec.probe.retries;
     round->options.edns_udp_size = spec.probe.edns_udp_size;
-    round->query =
-        spec.query
-            ? spec.query
-            : std::make_shared<const SoaQuery>(build_soa_query(
-                  result.zone, round->options.edns_udp_size, spec.probe.dnssec != DnssecMode::off));
+    round->query = build_soa_query(result.zone, round->options.edns_udp_size,
+                                   spec.probe.dnssec != DnssecMode::off);
     // The hidden primary's address is configured: its probe needs no discovery, so it starts
     // now rather than after the NS lookups (it runs while they are on the wire).
     if (spec.primary) {

@@ -37,10 +37,6 @@ struct ZoneCheckSpec {
     DelegationCheckPtr delegation_check;  // null: no delegation check for this zone
     // zones[].parent_nameservers as targets; null: the parent's servers are discovered.
     std::shared_ptr<const std::vector<ProbeTarget>> parent_nameservers;
-    // The zone's SOA query, built with the spec: the same for every check (each query's ID is
-    // set by the channel that sends it), so not built again per check. Null (a spec made by
-    // hand): built at each check.
-    std::shared_ptr<const SoaQuery> query;
     bool discovers() const { return !nameserver_addresses && nameserver_names.empty(); }
 };
 
