@@ -16,12 +16,12 @@ namespace {
 
 using Mono = EventLoop::Clock;
 
-// An offset inside `window` for each zone (a hash of its name): spreads the first round evenly.
-Mono::duration spread_offset(const std::string& zone, Mono::duration window) {
+// An offset inside `window` for each zone (its name_hash): spreads the first round evenly.
+Mono::duration spread_offset(std::size_t name_hash, Mono::duration window) {
     const auto ticks = std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
     if (ticks <= 0) return Mono::duration::zero();
-    const auto h = std::hash<std::string>{}(zone);
-    return std::chrono::milliseconds(static_cast<int64_t>(h % static_cast<uint64_t>(ticks)));
+    return std::chrono::milliseconds(
+        static_cast<int64_t>(name_hash % static_cast<uint64_t>(ticks)));
 }
 
 // Whether two specs of a zone probe the same servers the same way.
@@ -106,7 +106,7 @@ void Scheduler::stop() {
 void Scheduler::apply(const Config& config) {
     global_ = config.global;
     const auto now = Mono::now();
-    std::map<std::string, std::unique_ptr<Zone>> next;
+    ZoneMap next;
     NameserverLists nameserver_lists;
     const auto global_rules = std::make_shared<const AlertRuleSet>(config.alerting.rules);
     for (const auto& zc : config.zones) {
@@ -149,12 +149,12 @@ void Scheduler::apply(const Config& config) {
                     zone->recheck_after_run = true;
                 } else {
                     const auto window = std::min<Mono::duration>(interval, first_round_window_);
-                    schedule(*zone, now + spread_offset(zc.name, window));
+                    schedule(*zone, now + spread_offset(zone->name_hash, window));
                 }
             } else if (interval_changed && !zone->running) {
                 schedule(*zone, std::min(zone->next_due, now + interval));
             }
-            next.emplace(zc.name, std::move(zone));
+            next.emplace(zone->name, std::move(zone));
             continue;
         }
         auto zone = std::make_unique<Zone>();
@@ -167,23 +167,23 @@ void Scheduler::apply(const Config& config) {
         // The first check comes soon (spread over at most 10 s so /readyz turns ready quickly);
         // later checks keep the zone's slot in its interval.
         auto first_window = std::min<Mono::duration>(interval, first_round_window_);
-        zone->next_due = now + spread_offset(zc.name, first_window);
-        next.emplace(zc.name, std::move(zone));
+        zone->next_due = now + spread_offset(zone->name_hash, first_window);
+        next.emplace(zone->name, std::move(zone));
     }
     // What is left in zones_ was removed from the config (its pending check, if any, is skipped).
     for (auto& [name, zone] : zones_) {
-        log::info("zone removed", {{"zone", name}});
+        log::info("zone removed", {{"zone", std::string(name)}});
         free_slot(*zone);
     }
     zones_ = std::move(next);
     std::vector<std::string> names;
     names.reserve(zones_.size());
     for (auto& [name, zone] : zones_) {
-        names.push_back(name);
+        names.emplace_back(name);
         if (!zone->ticket && !zone->running) schedule(*zone, zone->next_due);
     }
     store_.retain(names);
-    for (auto& [name, zone] : zones_) zone->store_slot = store_.slot(name);
+    for (auto& [name, zone] : zones_) zone->store_slot = store_.slot(zone->name);
     checked_this_round_ = 0;
     ++round_;
     round_started_ = now;

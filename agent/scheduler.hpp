@@ -190,7 +190,10 @@ class Scheduler {
     StatusStore& store_;
     CheckObserver observer_;
     GlobalConfig global_;
-    std::map<std::string, std::unique_ptr<Zone>> zones_;
+    // Keyed by a view of each zone's own name (the Zone stays where it is: its name outlives the
+    // key), so the name is kept once.
+    using ZoneMap = std::map<std::string_view, std::unique_ptr<Zone>, std::less<>>;
+    ZoneMap zones_;
     // Every zone by its slot (nullptr: free, and in free_slots_): what checks, audits and queue
     // entries find their zone by.
     std::vector<Zone*> slots_;
