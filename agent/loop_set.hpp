@@ -59,6 +59,12 @@ struct LoopShard {
 // and the first round is done when every loop's is.
 void add_loop_stats(AgentStats& total, const AgentStats& loop);
 
+// A loop's share of what one loop may have in flight to one address (SOA probes 128, resolver
+// lookups 64): every loop has channels of its own to the addresses (and the resolver) that zones
+// of several loops share, so N loops at full width would put N times the measured limit on a
+// server's receive buffer. Never below 16 (8 loops of 16 are the SOA probes' 128).
+std::size_t share_of_inflight(std::size_t one_loop, unsigned loops);
+
 class LoopSet {
   public:
     // The observers of loop `index` (called on that loop's thread).

@@ -55,6 +55,19 @@ TEST_CASE("loops: the default is one loop, the agent as before loops", "[loops]"
     CHECK(Config{}.global.loops == 1);
 }
 
+TEST_CASE("loops: each loop's channels take a share of the in-flight limit per address",
+          "[loops]") {
+    // Together no more than one loop's, up to 8 loops (past them the floor of 16 would add up
+    // to more).
+    for (unsigned loops = 1; loops <= 8; ++loops) {
+        INFO("loops " << loops);
+        CHECK(share_of_inflight(128, loops) * loops <= 128);
+        CHECK(share_of_inflight(128, loops) >= 16);
+    }
+    CHECK(share_of_inflight(64, 2) == 32);  // the resolver channel's 64
+    CHECK(share_of_inflight(64, 1) == 64);
+}
+
 TEST_CASE("loops: a zone's loop is stable, in range and the zones are balanced", "[loops]") {
     // Pinned: the assignment must not change between versions (a reload after an upgrade keeps
     // zones where they are only within one process, but tests and docs quote these).
