@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "agent/common/usable_cpus.hpp"
 #include "agent/config/shard.hpp"
 
 namespace soawatch {
@@ -13,6 +14,16 @@ namespace {
 constexpr uint64_t kLoopSalt = 0x6c6f6f7073000000ULL;  // "loops"
 
 }  // namespace
+
+unsigned loops_to_run(unsigned configured, unsigned usable_cpus) {
+    if (configured != kLoopsAuto) return configured;
+    return std::clamp(usable_cpus, 1U, kMaxAutoLoops);
+}
+
+unsigned loops_to_run(unsigned configured) {
+    // The CPUs are only looked up when they are asked for.
+    return configured != kLoopsAuto ? configured : loops_to_run(configured, usable_cpus());
+}
 
 unsigned loop_of_zone(std::string_view canonical_name, unsigned loops) {
     return bucket_of_name(canonical_name, loops, kLoopSalt);

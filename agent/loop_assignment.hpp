@@ -11,6 +11,17 @@
 
 namespace soawatch {
 
+// `auto` runs at most this many loops. Each loop's channels take 1/N of the 128 queries in flight
+// per address, but never fewer than 16 (agent/loop_set.cpp): past 8 loops an address would see
+// more than the 128 at once that Knot was measured to take without losing answers.
+inline constexpr unsigned kMaxAutoLoops = 8;
+
+// The loops to run for global.loops (or --loops): the number itself, or for kLoopsAuto one per
+// CPU this process may use (affinity and cgroup quota, agent/common/usable_cpus.hpp) up to
+// kMaxAutoLoops. `usable_cpus` is the count to use, a parameter so tests can give any.
+unsigned loops_to_run(unsigned configured, unsigned usable_cpus);
+unsigned loops_to_run(unsigned configured);
+
 // The loop, in [0, loops), of a zone given by its canonical name. FNV-1a 64 of the name, salted
 // so that it does not follow --shard's choice (shard_of_zone: with --shard=1/2 and 2 loops the
 // unsalted hash would put every zone of the shard on one loop), the SplitMix64 finalizer, then

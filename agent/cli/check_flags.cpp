@@ -56,9 +56,9 @@ Options (the probe settings take what the configuration file's keys take):
                              --config.file, off for every zone whatever the file says
   --json                     print the result as one JSON document
   --summary                  print the first line and the zones that are not OK, no table
-  --loops N                  event loops (threads) the zones are sharded across, 1..64
-                             (default: global.loops of --config.file, else 1; never more
-                             than the zones)
+  --loops N|auto             event loops (threads) the zones are sharded across, 1..64, or
+                             auto: one per usable CPU, at most 8 (default: global.loops of
+                             --config.file, else auto; never more than the zones)
   --stats                    print one line about the round on stderr: zones, probes, seconds,
                              probes per second, CPU seconds, peak memory
   -h, --help                 show this help
@@ -163,7 +163,7 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
         {"stats", 0, false, on(o.stats)},
         {"loops", 0, true,
          [&o](const std::string& v) {
-             const IntegerSetting loops = parse_integer_setting(v, kLoopsRange);
+             const IntegerSetting loops = parse_loops_setting(v);
              o.loops = static_cast<unsigned>(loops.value);
              return loops.error;
          }},

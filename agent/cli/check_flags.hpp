@@ -26,8 +26,8 @@ struct CheckOptions {
     // --no-delegation-check: no delegation check for any zone (with --config.file too, the
     // file's settings overridden: the benchmark times the SOA round alone).
     bool no_delegation_check = false;
-    // --loops: event loops (threads) the zones are sharded across; none: global.loops of the
-    // file, else 1, never more than zones.
+    // --loops: event loops (threads) the zones are sharded across, or kLoopsAuto; none:
+    // global.loops of the file, else auto; never more than the zones.
     std::optional<unsigned> loops;
     bool help = false;  // -h/--help: print kCheckUsage, exit 0 (the caller does)
 };

@@ -93,12 +93,13 @@ class Agent {
               loop_, catalog_client_, [this] { apply_zones(); },
               [this](const CatalogStatus& c) { observe_catalog(c); }),
           dispatcher_(config_.alerting, DispatcherOptions{"soawatch/" SOAWATCH_VERSION}),
-          loops_(loop_, config_.global.loops, discovery_options(config_), [this](unsigned) {
-              // The observers run on the thread of the loop that checked the zone.
-              return LoopSet::Observers{
-                  [this](const ZoneCheckResult& r, const ZoneStatus& z) { on_checked(r, z); },
-                  [this](const ZoneStatus& z) { observe_alerts(z); }};
-          }) {
+          loops_(loop_, loops_to_run(config_.global.loops), discovery_options(config_),
+                 [this](unsigned) {
+                     // The observers run on the thread of the loop that checked the zone.
+                     return LoopSet::Observers{[this](const ZoneCheckResult& r,
+                                                      const ZoneStatus& z) { on_checked(r, z); },
+                                               [this](const ZoneStatus& z) { observe_alerts(z); }};
+                 }) {
         index_alert_rules(config_);
         loops_.set_vantage(vantage_);
         {

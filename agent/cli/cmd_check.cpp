@@ -182,8 +182,8 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
     config.global.interval = std::chrono::hours(24);
     for (auto& zone : config.zones) zone.interval.reset();
     // As the agent: zones sharded across loops (global.loops), never more loops than zones.
-    const unsigned loops =
-        std::clamp<unsigned>(config.global.loops, 1, std::max<std::size_t>(config.zones.size(), 1));
+    const unsigned loops = std::clamp<unsigned>(loops_to_run(config.global.loops), 1,
+                                                std::max<std::size_t>(config.zones.size(), 1));
     EventLoop loop;
     DiscoveryOptions discovery_options;
     for (const auto& r : config.global.resolvers)

@@ -16,6 +16,7 @@
 #include "agent/config/alert_config.hpp"
 #include "agent/config/dnssec_mode.hpp"
 #include "agent/config/endpoint.hpp"
+#include "agent/config/setting_ranges.hpp"
 #include "probes/tsig.hpp"
 
 namespace soawatch {
@@ -93,9 +94,9 @@ struct GlobalConfig {
     std::string vantage;
     // null: no delegation check (delegation_check: { enabled: false }); on by default.
     DelegationCheckPtr delegation_check = std::make_shared<const DelegationCheckConfig>();
-    // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp); 1: one loop
-    // (the default); N spreads the zones over N cores (1..64).
-    unsigned loops = 1;
+    // Event loops (threads) the zones are sharded across (agent/loop_assignment.hpp): N (1..64),
+    // or kLoopsAuto (the default): one per usable CPU, at most kMaxAutoLoops.
+    unsigned loops = kLoopsAuto;
 
     // A recursive resolver that meets a dead server of the zone waits out its own timeouts on
     // it before it answers (Unbound 1.17 on the lab: 0.8-3 s), so its lookups get at least

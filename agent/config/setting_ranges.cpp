@@ -35,6 +35,18 @@ IntegerSetting parse_integer_setting(std::string_view text, const IntegerRange& 
     return out;
 }
 
+IntegerSetting parse_loops_setting(std::string_view text) {
+    if (text == "auto") return {kLoopsAuto, {}};
+    IntegerSetting out = parse_integer_setting(text, kLoopsRange);
+    const std::string allowed =
+        "auto, or " + std::to_string(kLoopsRange.min) + ".." + std::to_string(kLoopsRange.max);
+    if (out.error.starts_with("expected"))
+        out.error = "expected " + allowed + ", got " + quoted(text);
+    else if (!out.error.empty())
+        out.error = "out of range: " + std::string(text) + " (allowed " + allowed + ")";
+    return out;
+}
+
 DurationSetting parse_duration_setting(std::string_view text, const DurationRange& range) {
     DurationSetting out;
     const auto value = parse_duration(std::string(text));

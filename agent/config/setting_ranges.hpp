@@ -30,7 +30,9 @@ inline constexpr IntegerRange kPortRange{1, 65535};
 // over UDP (and c-ares reads at most 4096).
 inline constexpr IntegerRange kEdnsUdpSizeRange{512, 4096, true};
 // Event loops (threads) the zones are sharded across: more than the CPUs only adds switching.
+// `auto` (kLoopsAuto, the default) is one per usable CPU (agent/loop_assignment.hpp).
 inline constexpr IntegerRange kLoopsRange{1, 64};
+inline constexpr unsigned kLoopsAuto = 0;
 inline constexpr DurationRange kTimeoutRange{Duration{1}, Duration{60000}};  // per try
 // Extra probes of an address that answers an NSID, each from its own source port, in the same
 // round (anycast instances, agent/anycast.hpp); 8 is the most instances kept per address.
@@ -53,6 +55,8 @@ struct DurationSetting {
     Duration value{0};
     std::string error;  // "not a duration: \"5x\" (use e.g. 500ms, 2s, 1m)", "out of range: ..."
 };
+// global.loops and --loops: "auto" (value kLoopsAuto) or an integer in kLoopsRange.
+IntegerSetting parse_loops_setting(std::string_view text);
 DurationSetting parse_duration_setting(std::string_view text, const DurationRange& range);
 
 }  // namespace soawatch

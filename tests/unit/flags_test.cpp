@@ -50,8 +50,9 @@ TEST_CASE("flags: bad probe settings get the config's message, word for word", "
         {"retries", "retries", "11", "out of range: 11 (allowed 0..10)"},
         {"retries", "retries", "-1", "out of range: -1 (allowed 0..10)"},
         {"retries", "retries", "x", "expected an integer, got \"x\""},
-        {"loops", "loops", "0", "out of range: 0 (allowed 1..64)"},
-        {"loops", "loops", "65", "out of range: 65 (allowed 1..64)"},
+        {"loops", "loops", "0", "out of range: 0 (allowed auto, or 1..64)"},
+        {"loops", "loops", "65", "out of range: 65 (allowed auto, or 1..64)"},
+        {"loops", "loops", "many", "expected auto, or 1..64, got \"many\""},
         {"port", "port", "0", "out of range: 0 (allowed 1..65535)"},
         {"port", "port", "65536", "out of range: 65536 (allowed 1..65535)"},
         {"port", "port", "99999999999999999999",
@@ -73,6 +74,10 @@ TEST_CASE("flags: bad probe settings get the config's message, word for word", "
     }
     CHECK(flag_message("timeout", "1m").empty());
     CHECK(flag_message("retries", "10").empty());
+    for (const char* value : {"auto", "1", "64"}) {
+        CHECK(config_message("loops", value).empty());
+        CHECK(flag_message("loops", value).empty());
+    }
 }
 
 TEST_CASE("flags: check takes values both ways and reports flags by name", "[flags]") {

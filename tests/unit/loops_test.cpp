@@ -50,16 +50,27 @@ std::vector<std::string> names_of(const Config& config) {
 
 }  // namespace
 
-TEST_CASE("loops: the default is one loop, the agent as before loops", "[loops]") {
-    CHECK(GlobalConfig{}.loops == 1);
-    CHECK(Config{}.global.loops == 1);
+TEST_CASE("loops: the default is auto, one loop per usable CPU up to 8", "[loops]") {
+    CHECK(GlobalConfig{}.loops == kLoopsAuto);
+    CHECK(Config{}.global.loops == kLoopsAuto);
+    CHECK(loops_to_run(kLoopsAuto, 1) == 1);
+    CHECK(loops_to_run(kLoopsAuto, 2) == 2);
+    CHECK(loops_to_run(kLoopsAuto, 8) == 8);
+    CHECK(loops_to_run(kLoopsAuto, 64) == kMaxAutoLoops);
+    CHECK(loops_to_run(kLoopsAuto, 0) == 1);
+    // A number is taken as it is, whatever the CPUs.
+    CHECK(loops_to_run(1, 16) == 1);
+    CHECK(loops_to_run(12, 2) == 12);
+    // On this host: at least one, at most the cap.
+    CHECK(loops_to_run(kLoopsAuto) >= 1);
+    CHECK(loops_to_run(kLoopsAuto) <= kMaxAutoLoops);
 }
 
 TEST_CASE("loops: each loop's channels take a share of the in-flight limit per address",
           "[loops]") {
-    // Together no more than one loop's, up to 8 loops (past them the floor of 16 would add up
+    // Together no more than one loop's, up to kMaxAutoLoops (past it the floor of 16 would add up
     // to more).
-    for (unsigned loops = 1; loops <= 8; ++loops) {
+    for (unsigned loops = 1; loops <= kMaxAutoLoops; ++loops) {
         INFO("loops " << loops);
         CHECK(share_of_inflight(128, loops) * loops <= 128);
         CHECK(share_of_inflight(128, loops) >= 16);
