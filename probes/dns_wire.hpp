@@ -214,6 +214,13 @@ NameInMessage compare_name(std::span<const uint8_t> wire, std::size_t pos, std::
 NameInMessage decode_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
                           bool in_rdata, std::string& out);
 
+// Checks the RDATA of a record, [start, end) of the message, the way parse_message does for the
+// types it decodes: SOA (two names, then 20 octets), NS, CNAME and PTR (one name, filling it),
+// A and AAAA of class IN (4 and 16 octets), RRSIG (18 octets, then the signer's name). Other
+// types are opaque to it, and so are they here (OPT's options included).
+bool rdata_ok(std::span<const uint8_t> wire, uint16_t type, uint16_t rclass, std::size_t start,
+              std::size_t end);
+
 // Builds a query for (qname, qtype, IN). recursion_desired sets RD. edns_udp_size > 0 adds an
 // OPT pseudo-record (RFC 6891) advertising that UDP payload size; 0 sends a plain RFC 1035
 // query. With edns_expire (and EDNS on) the OPT record carries an empty EDNS EXPIRE option

@@ -129,21 +129,8 @@ class Walk {
                 found_.soa_ttl = ttl;
                 break;
             }
-            case dns::rrtype::NS:  // RFC 1035 3.3.11, 3.3.1
-            case dns::rrtype::CNAME:
-            case dns::rrtype::PTR: {
-                const auto target = dns::skip_name(wire_, start, end, true);
-                if (!target.ok() || target.end != end) return false;
-                break;
-            }
-            case dns::rrtype::A:  // RFC 1035 3.4.1, RFC 3596 2.2 (class IN only)
-            case dns::rrtype::AAAA:
-                if (rclass == dns::class_IN && rdlength != (type == dns::rrtype::A ? 4u : 16u))
-                    return false;
-                break;
             case dns::rrtype::RRSIG: {  // RFC 4034 3.1: 18 octets of fields, the signer, ...
-                if (rdlength < 18) return false;
-                if (!dns::skip_name(wire_, start + 18, end, true).ok()) return false;
+                if (!dns::rdata_ok(wire_, type, rclass, start, end)) return false;
                 // RFC 4035 3.1.1: with DO set, a signed zone's server adds the RRSIG(SOA).
                 if (!of_zone || read_u16(wire_, start) != dns::rrtype::SOA) break;
                 const RrsigTimes sig{read_u32(wire_, start + 12), read_u32(wire_, start + 8),
@@ -160,7 +147,8 @@ class Walk {
                 if ((ttl >> 24) != 0) return false;
                 found_.edns = dns::read_edns_options(wire_.subspan(start, rdlength));
                 break;
-            default:
+            default:  // NS, CNAME, PTR, A, AAAA and the types parse_message does not decode
+                if (!dns::rdata_ok(wire_, type, rclass, start, end)) return false;
                 break;
         }
         pos_ = end;
