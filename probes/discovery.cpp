@@ -1,10 +1,11 @@
 #include "probes/discovery.hpp"
 
 #include <algorithm>
+#include <span>
 #include <stdexcept>
-#include <unordered_set>
 
 #include "probes/dns_wire.hpp"
+#include "probes/lookup_answer.hpp"
 
 namespace soawatch {
 
@@ -23,8 +24,6 @@ std::string_view address_error_name(AddressError e) {
 }
 
 namespace {
-
-constexpr std::size_t kMaxCnameHops = 16;
 
 // Every lookup asks with RD and EDNS (1232); the channel sets the ID.
 std::vector<uint8_t> lookup_query(const std::string& canonical, uint16_t type) {
@@ -146,8 +145,6 @@ void Discovery::send(const LookupKey& key, std::vector<uint8_t> query, bool tcp)
 }
 
 void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
-    const std::string& name = key.name;
-    const uint16_t type = key.type;
     std::vector<std::string> values;
     Answer answer;
     bool resolver_failed = false;
@@ -155,57 +152,19 @@ void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
     if (reply.status != ARES_SUCCESS) {
         resolver_failed = true;
         answer.error = std::string("resolver: ") + ares_strerror(reply.status);
-    } else if (auto parsed = dns::parse_message(reply.answer);
-               !parsed.ok() || parsed.message.header.tc) {
-        resolver_failed = true;
-        answer.error = parsed.ok() ? "resolver sent a truncated answer over TCP"
-                                   : "resolver sent a malformed answer (" +
-                                         std::string(dns::parse_error_name(parsed.error)) + ")";
     } else {
-        const auto& msg = parsed.message;
-        if (msg.header.rcode == dns::rcode::NXDOMAIN) {
-            answer.error = name + " does not exist (NXDOMAIN)";
-            answer.nxdomain = true;
-        } else if (msg.header.rcode != dns::rcode::NOERROR) {
-            resolver_failed = true;
-            answer.error =
-                "resolver answered " + dns::rcode_name(msg.header.rcode) + " for " + name;
-        } else {
-            // Follow a CNAME chain inside the answer, as far as a resolver would (each hop scans
-            // the answer: a longer chain is broken or hostile).
-            std::string owner = name;
-            uint32_t min_ttl = UINT32_MAX;
-            for (std::size_t hop = 0; hop < kMaxCnameHops; ++hop) {
-                bool followed = false;
-                for (const auto& rr : msg.answers) {
-                    if (rr.type == dns::rrtype::CNAME && type != dns::rrtype::CNAME &&
-                        dns::names_equal(rr.owner, owner)) {
-                        owner = dns::canonical_name(rr.target);
-                        min_ttl = std::min(min_ttl, rr.ttl);
-                        followed = true;
-                        break;
-                    }
-                }
-                if (!followed) break;
-            }
-            // A hostile answer may hold thousands of records: no quadratic work on it (a set
-            // only when there are enough to matter; the usual handful compares directly).
-            const bool few = msg.answers.size() <= 16;
-            std::unordered_set<std::string> seen;
-            for (const auto& rr : msg.answers) {
-                if (rr.type != type || !dns::names_equal(rr.owner, owner)) continue;
-                std::string value =
-                    type == dns::rrtype::NS ? dns::canonical_name(rr.target) : rr.address;
-                if (value.empty()) continue;
-                const bool repeated =
-                    few ? std::find(values.begin(), values.end(), value) != values.end()
-                        : !seen.insert(value).second;
-                if (!repeated) values.push_back(std::move(value));
-                min_ttl = std::min(min_ttl, rr.ttl);
-            }
-            if (!values.empty() && min_ttl != UINT32_MAX)
-                ttl = std::clamp(std::chrono::seconds(min_ttl), options_.min_ttl, options_.max_ttl);
-        }
+        LookupAnswer read =
+            read_lookup_answer(reply.answer, key.name, dns::encode_name(key.name), key.type);
+        resolver_failed = read.outcome == LookupAnswer::Outcome::failed;
+        answer.nxdomain = read.outcome == LookupAnswer::Outcome::nxdomain;
+        answer.error = std::move(read.error);
+        values = std::move(read.values);
+        if (!values.empty() && read.min_ttl != UINT32_MAX)
+            ttl =
+                std::clamp(std::chrono::seconds(read.min_ttl), options_.min_ttl, options_.max_ttl);
+        // A zone's NS set is used as a set, in one order (discover() takes the first
+        // max_nameservers of it): sorted once here, not by every check served from the cache.
+        if (key.type == dns::rrtype::NS) std::sort(values.begin(), values.end());
     }
     if (resolver_failed) ++lookup_errors_;
 
@@ -329,13 +288,12 @@ void Discovery::discover(const std::string& zone, unsigned max_nameservers, bool
                DiscoveryResult& result = join->result;
                result.from_cache = a.from_cache;
                if (!a.error.empty()) result.error = a.error;
-               std::vector<std::string> names = *a.values;
-               std::sort(names.begin(), names.end());
-               result.ns_total = static_cast<unsigned>(names.size());
-               if (names.size() > max_nameservers) {
-                   names.resize(max_nameservers);
-                   result.capped = true;
-               }
+               // Sorted by finish_lookup; the answer (and so its values) outlives this call.
+               const std::vector<std::string>& all = *a.values;
+               result.ns_total = static_cast<unsigned>(all.size());
+               result.capped = all.size() > max_nameservers;
+               const std::span<const std::string> names(
+                   all.data(), std::min<std::size_t>(all.size(), max_nameservers));
                if (names.empty()) {
                    if (result.error.empty()) result.error = "no NS records for " + result.zone;
                    join->done(std::move(result));
