@@ -174,7 +174,11 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
                                                       " NS names, " +
                                                       std::to_string(max_nameservers) +
                                                       " followed (global.max_nameservers)";
+                                std::size_t addresses = 0;
+                                for (const auto& ns : found.nameservers)
+                                    addresses += ns.addresses.size();
                                 std::vector<ProbeTarget> targets;
+                                targets.reserve(addresses);
                                 for (const auto& ns : found.nameservers) add_addresses(targets, ns);
                                 probe_all(round, targets);
                             });

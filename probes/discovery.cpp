@@ -89,34 +89,33 @@ std::size_t Discovery::ResolutionKeyHash::operator()(const ResolutionKey& k) con
 }
 
 void Discovery::lookup(const std::string& canonical, uint16_t type, AnswerCallback done) {
-    LookupKey key{type, canonical};
-    if (auto it = cache_.find(key);
-        it != cache_.end() && it->second.answer.expires > EventLoop::Clock::now()) {
-        const Answer answer = it->second.answer;  // the callback may start lookups of its own
+    CacheNode& node = *cache_.try_emplace(LookupKey{type, canonical}).first;
+    CacheEntry& entry = node.second;
+    if (entry.answer.expires > EventLoop::Clock::now()) {  // a new entry's is the epoch
+        const Answer answer = entry.answer;  // the callback may start lookups of its own
         done(answer);
         return;
     }
-    auto [waiting, first] = waiting_.try_emplace(key);
-    waiting->second.push_back(std::move(done));
-    if (!first) return;  // the same lookup is already on the wire
+    entry.waiting.push_back(std::move(done));
+    if (entry.waiting.size() > 1) return;  // the same lookup is already on the wire
     auto query = lookup_query(canonical, type);
     if (query.empty()) {
         DnsReply invalid;
         invalid.status = ARES_EBADNAME;
-        finish_lookup(key, invalid);
+        finish_lookup(node, invalid);
         return;
     }
-    send(key, std::move(query), false);
+    send(node, std::move(query), false);
 }
 
-void Discovery::send(const LookupKey& key, std::vector<uint8_t> query, bool tcp) {
+void Discovery::send(CacheNode& node, std::vector<uint8_t> query, bool tcp) {
     if (tcp && !tcp_channel_) {
         try {
             tcp_channel_ = make_channel(true);
         } catch (const std::exception&) {
             DnsReply failed;
             failed.status = ARES_ECONNREFUSED;
-            finish_lookup(key, failed);
+            finish_lookup(node, failed);
             return;
         }
     }
@@ -127,24 +126,37 @@ void Discovery::send(const LookupKey& key, std::vector<uint8_t> query, bool tcp)
     // zone's probes start as soon as its own NS answer is in, not after every zone's NS lookup
     // (at 10,000 zones started together, the round's NS phase and SOA phase ran one after the
     // other).
+    const LookupKey& key = node.first;
     const auto order = key.type == dns::rrtype::NS ? SendOrder::last : SendOrder::first;
+    // The callbacks hold two pointers, which std::function keeps without an allocation.
+    CacheNode* entry = &node;
+    if (tcp) {
+        channel.send(
+            query,
+            [this, entry](const DnsReply& reply) {
+                if (reply.status != ARES_EDESTRUCTION) finish_lookup(*entry, reply);
+            },
+            order);
+        return;
+    }
     channel.send(
         query,
-        [this, key, tcp](const DnsReply& reply) {
+        [this, entry](const DnsReply& reply) {
             if (reply.status == ARES_EDESTRUCTION) return;
-            // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than the
-            // UDP size) is incomplete; ask again over TCP instead of using part of it.
-            if (!tcp && reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
+            // RFC 7766 section 5: an answer with TC set (an NS set or address list larger than
+            // the UDP size) is incomplete; ask again over TCP instead of using part of it.
+            if (reply.status == ARES_SUCCESS && reply.answer.size() >= 3 &&
                 (reply.answer[2] & 0x02) != 0) {
-                send(key, lookup_query(key.name, key.type), true);  // the same query again
+                send(*entry, lookup_query(entry->first.name, entry->first.type), true);
                 return;
             }
-            finish_lookup(key, reply);
+            finish_lookup(*entry, reply);
         },
         order);
 }
 
-void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
+void Discovery::finish_lookup(CacheNode& node, const DnsReply& reply) {
+    const LookupKey& key = node.first;
     std::vector<std::string> values;
     Answer answer;
     bool resolver_failed = false;
@@ -168,7 +180,7 @@ void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
     }
     if (resolver_failed) ++lookup_errors_;
 
-    auto& entry = cache_[key];
+    CacheEntry& entry = node.second;
     const auto now = EventLoop::Clock::now();
     if (resolver_failed && entry.last_good) {
         // The resolver is down or broken: keep watching with the last good answer, and say so
@@ -183,9 +195,10 @@ void Discovery::finish_lookup(const LookupKey& key, const DnsReply& reply) {
     }
     entry.answer = answer;
 
-    auto node = waiting_.extract(key);
-    if (node.empty()) return;
-    for (auto& callback : node.mapped()) callback(answer);
+    // The callbacks may start lookups, this one's again included: taken out first.
+    const std::vector<AnswerCallback> waiting = std::move(entry.waiting);
+    entry.waiting.clear();
+    for (const auto& callback : waiting) callback(answer);
 }
 
 const DiscoveredNameserver* Discovery::fresh_resolution(const std::string& canonical, bool ipv4,

@@ -117,13 +117,19 @@ class Discovery {
         // lookup goes to the wire only once its entry has expired.
         EventLoop::Clock::time_point expires{};
     };
+    using AnswerCallback = std::function<void(const Answer&)>;
     struct CacheEntry {
         // What a lookup served from this entry gets. While the resolver fails, `answer.values`
         // are the last good answer and `answer.from_cache` says so to every lookup served from
         // the entry, not just the one that failed.
         Answer answer;
         Values last_good;  // kept past expiry for resolver outages; null until one succeeded
+        // Lookups waiting for the answer on the wire (none: nothing on the wire).
+        std::vector<AnswerCallback> waiting;
     };
+    // An entry of cache_, which keeps its address for its life (entries are never erased; a
+    // rehash moves no element): what a lookup on the wire finishes, without looking it up.
+    using CacheNode = std::pair<const LookupKey, CacheEntry>;
     // One name's addresses as resolve() last put them together, for the families asked.
     struct ResolutionKey {
         std::string name;
@@ -138,10 +144,9 @@ class Discovery {
         DiscoveredNameserver nameserver;
         EventLoop::Clock::time_point expires{};  // the earliest expiry of the answers used
     };
-    using AnswerCallback = std::function<void(const Answer&)>;
     void lookup(const std::string& canonical, uint16_t type, AnswerCallback done);
-    void send(const LookupKey& key, std::vector<uint8_t> query, bool tcp);
-    void finish_lookup(const LookupKey& key, const DnsReply& reply);
+    void send(CacheNode& node, std::vector<uint8_t> query, bool tcp);
+    void finish_lookup(CacheNode& node, const DnsReply& reply);
     // resolve() of a canonical name; a fresh resolution answers at once.
     void resolve_canonical(const std::string& canonical, bool ipv4, bool ipv6,
                            AddressCallback done);
@@ -157,9 +162,9 @@ class Discovery {
     std::unique_ptr<DnsChannel> channel_;
     std::unique_ptr<DnsChannel> tcp_channel_;  // for truncated answers; made when first needed
     std::vector<std::unique_ptr<DnsChannel>> retired_;  // old channels with lookups in flight
+    // Answers by lookup, and the lookups waiting for one on the wire (so concurrent zones sharing
+    // NS names ask once): one hash lookup per lookup, none for its answer.
     std::unordered_map<LookupKey, CacheEntry, LookupKeyHash> cache_;
-    // Lookups in flight, so concurrent zones sharing NS names ask once.
-    std::unordered_map<LookupKey, std::vector<AnswerCallback>, LookupKeyHash> waiting_;
     // What each NS name resolved to, as long as the lookups it used are cached.
     std::unordered_map<ResolutionKey, Resolution, ResolutionKeyHash> resolutions_;
     uint64_t lookups_sent_ = 0;
