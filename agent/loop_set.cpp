@@ -71,6 +71,7 @@ LoopSet::LoopSet(EventLoop& main_loop, unsigned loops, const DiscoveryOptions& d
         shards_.push_back(std::make_unique<LoopShard>(*loop, loops, discovery_options,
                                                       std::move(observers.on_checked),
                                                       std::move(observers.on_audited)));
+        shards_.back()->scheduler.set_loop(i, loops);
     }
     set_stats_augmenter({});
 }

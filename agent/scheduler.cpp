@@ -354,9 +354,16 @@ void Scheduler::on_checked(ZoneRef ref, ZoneCheckResult result) {
             round_started_ = now;
             if (!first_round_done_) {
                 first_round_done_ = true;
-                log::info("first round of checks done",
-                          {{"zones", std::to_string(zones_.size())},
-                           {"seconds", std::to_string(stats_.last_cycle_seconds)}});
+                const std::string zones = std::to_string(zones_.size());
+                const std::string seconds = std::to_string(stats_.last_cycle_seconds);
+                if (loops_ > 1)
+                    log::info("first round of checks done", {{"zones", zones},
+                                                             {"seconds", seconds},
+                                                             {"loop", std::to_string(loop_index_)},
+                                                             {"loops", std::to_string(loops_)}});
+                else
+                    log::info("first round of checks done",
+                              {{"zones", zones}, {"seconds", seconds}});
             }
         }
     }

@@ -57,6 +57,12 @@ class Scheduler {
 
     // Lets the owner add counters the scheduler does not keep (queries sent, NOTIFYs) each time
     // the stats are published to the store.
+    // This scheduler is loop `index` of `loops` (agent/loop_set.hpp): its log lines about all
+    // its zones say so, since they are about its share of the zones only.
+    void set_loop(unsigned index, unsigned loops) {
+        loop_index_ = index;
+        loops_ = loops;
+    }
     void set_stats_augmenter(std::function<void(AgentStats&)> augment) {
         augment_stats_ = std::move(augment);
     }
@@ -228,6 +234,8 @@ class Scheduler {
     std::size_t checked_this_round_ = 0;
     EventLoop::Clock::time_point round_started_{};
     bool first_round_done_ = false;
+    unsigned loop_index_ = 0;
+    unsigned loops_ = 1;
     double round_max_delay_ = 0;
     AgentStats stats_;
     std::function<void(AgentStats&)> augment_stats_;

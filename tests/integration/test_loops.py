@@ -3,6 +3,7 @@ every zone is watched, a NOTIFY reaches the loop that owns the zone (propagation
 reload adds and removes zones on both loops and the zones that stay keep their state."""
 
 import os
+import re
 import tempfile
 import time
 
@@ -70,6 +71,15 @@ def test_every_zone_is_watched_on_two_loops():
     agent = Agent(os.path.join(work, "soawatch.yml"), work)
     eventually(lambda: agent.get("/readyz")[0] == 200, timeout=30, what="/readyz")
     assert "loops=2" in agent.process.output()
+    # Each loop says its first round is done for its own share of the zones, and which loop it is.
+    def first_rounds():
+        found = re.findall(r'msg="first round of checks done" zones=(\d+) \S+ loop=(\d) loops=2',
+                           agent.process.output())
+        return found if len(found) == 2 else None
+
+    firsts = eventually(first_rounds, timeout=30, what="both loops' first rounds")
+    assert sorted(loop for _, loop in firsts) == ["0", "1"], firsts
+    assert sum(int(zones) for zones, _ in firsts) == len(FIRST), firsts
     for zone in FIRST:
         assert agent.metric("soawatch_zone_consistent", zone=canonical_zone(zone)) == 1, zone
     # The loops' counters add up in /metrics: one check per zone at least, queries of both.
