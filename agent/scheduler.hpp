@@ -55,14 +55,14 @@ class Scheduler {
     // Loop thread. Stops scheduling; checks in flight finish but publish nothing.
     void stop();
 
-    // Lets the owner add counters the scheduler does not keep (queries sent, NOTIFYs) each time
-    // the stats are published to the store.
     // This scheduler is loop `index` of `loops` (agent/loop_set.hpp): its log lines about all
     // its zones say so, since they are about its share of the zones only.
     void set_loop(unsigned index, unsigned loops) {
         loop_index_ = index;
         loops_ = loops;
     }
+    // Lets the owner add counters the scheduler does not keep (queries sent, NOTIFYs) each time
+    // the stats are published to the store.
     void set_stats_augmenter(std::function<void(AgentStats&)> augment) {
         augment_stats_ = std::move(augment);
     }

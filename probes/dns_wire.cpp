@@ -19,15 +19,6 @@ constexpr std::size_t max_pointer_hops = 128;  // a name of 255 octets has at mo
 constexpr std::size_t min_question_size = 5;   // root name + type + class
 constexpr std::size_t min_rr_size = 11;        // root name + type, class, TTL, RDLENGTH
 
-uint16_t read_u16(std::span<const uint8_t> w, std::size_t pos) {
-    return static_cast<uint16_t>((w[pos] << 8) | w[pos + 1]);
-}
-
-uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
-    return (uint32_t{w[pos]} << 24) | (uint32_t{w[pos + 1]} << 16) | (uint32_t{w[pos + 2]} << 8) |
-           uint32_t{w[pos + 3]};
-}
-
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
     out.push_back(static_cast<uint8_t>(v >> 8));
     out.push_back(static_cast<uint8_t>(v & 0xff));
@@ -543,6 +534,14 @@ NameInMessage compare_name(std::span<const uint8_t> wire, std::size_t pos, std::
         });
     equal = equal && at < expected.size() && expected[at] == 0;
     return {r.error, r.error_offset, r.end, root, equal};
+}
+
+NameInMessage compare_owner(std::span<const uint8_t> wire, std::size_t pos,
+                            std::span<const uint8_t> expected, bool question_is_expected) {
+    if (question_is_expected && wire.size() - pos >= 2 && wire[pos] == 0xc0 &&
+        wire[pos + 1] == header_size)
+        return {ParseError::none, 0, pos + 2, expected.size() == 1, true};
+    return compare_name(wire, pos, wire.size(), false, expected);
 }
 
 bool rdata_ok(std::span<const uint8_t> wire, uint16_t type, uint16_t rclass, std::size_t start,

@@ -96,6 +96,15 @@ struct SoaRdata {
     bool operator==(const SoaRdata&) const = default;
 };
 
+// Big-endian 16- and 32-bit fields at `pos` of a message (the caller has checked they are there).
+inline uint16_t read_u16(std::span<const uint8_t> w, std::size_t pos) {
+    return static_cast<uint16_t>((w[pos] << 8) | w[pos + 1]);
+}
+inline uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
+    return (uint32_t{w[pos]} << 24) | (uint32_t{w[pos + 1]} << 16) | (uint32_t{w[pos + 2]} << 8) |
+           uint32_t{w[pos + 3]};
+}
+
 // The SOA's five 32-bit fields (RFC 1035 3.3.13), from the 20 octets at `pos` (the caller has
 // checked they are there): serial, refresh, retry, expire, minimum.
 void read_soa_timers(std::span<const uint8_t> wire, std::size_t pos, SoaRdata& soa);
@@ -176,7 +185,9 @@ struct ParseResult {
 // (as resolvers do). At most max_records entries in all four sections together (questions
 // included) are accepted; the header counts are checked before anything is read. On error,
 // `message` holds what was parsed before the error. Never throws (except std::bad_alloc).
-ParseResult parse_message(std::span<const uint8_t> wire, std::size_t max_records = 4096);
+inline constexpr std::size_t kMaxMessageRecords = 4096;
+ParseResult parse_message(std::span<const uint8_t> wire,
+                          std::size_t max_records = kMaxMessageRecords);
 
 // ---- reading in place, for readers that walk a message once and decode only what they need
 // (probes/soa_answer_reader.hpp). Each checks exactly what parse_message checks of the same
@@ -210,6 +221,12 @@ NameInMessage skip_name(std::span<const uint8_t> wire, std::size_t pos, std::siz
 // ASCII case-insensitively (RFC 4343), without decoding it: names_equal on the decoded name.
 NameInMessage compare_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
                            bool in_rdata, std::span<const uint8_t> expected);
+// compare_name for an answer's owner, which is most often a pointer to the question's name
+// (RFC 1035 4.1.4): when the caller has found that name equal to `expected`
+// (`question_is_expected`), such a pointer backwards to a name already checked is valid and
+// equal without a second walk.
+NameInMessage compare_owner(std::span<const uint8_t> wire, std::size_t pos,
+                            std::span<const uint8_t> expected, bool question_is_expected);
 // Decodes the name into `out` (presentation format, as parse_message writes names).
 NameInMessage decode_name(std::span<const uint8_t> wire, std::size_t pos, std::size_t bound,
                           bool in_rdata, std::string& out);

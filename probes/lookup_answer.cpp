@@ -14,16 +14,8 @@ namespace {
 
 constexpr std::size_t kHeaderSize = 12;
 constexpr std::size_t kMaxCnameHops = 16;
-constexpr std::size_t kMaxRecords = 4096;  // parse_message's default cap
-
-uint16_t read_u16(std::span<const uint8_t> w, std::size_t pos) {
-    return static_cast<uint16_t>((w[pos] << 8) | w[pos + 1]);
-}
-
-uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
-    return (uint32_t{w[pos]} << 24) | (uint32_t{w[pos + 1]} << 16) | (uint32_t{w[pos + 2]} << 8) |
-           uint32_t{w[pos + 3]};
-}
+using dns::read_u16;
+using dns::read_u32;
 
 // The values of an answer, each once. A hostile answer may hold thousands of records: no
 // quadratic work on it (a set only when there are enough to matter; the usual handful compares
@@ -56,7 +48,7 @@ std::string canonical_target(std::string decoded) {
 
 LookupAnswer full_reading(std::span<const uint8_t> wire, const std::string& name, uint16_t type) {
     LookupAnswer answer;
-    const auto parsed = dns::parse_message(wire, kMaxRecords);
+    const auto parsed = dns::parse_message(wire);
     if (!parsed.ok() || parsed.message.header.tc) {
         answer.error = parsed.ok() ? "resolver sent a truncated answer over TCP"
                                    : "resolver sent a malformed answer (" +
@@ -115,7 +107,8 @@ class QuickReading {
         const std::size_t answers = read_u16(wire_, 6);
         const std::size_t authority = read_u16(wire_, 8);
         const std::size_t additional = read_u16(wire_, 10);
-        if (questions + answers + authority + additional > kMaxRecords) return std::nullopt;
+        if (questions + answers + authority + additional > dns::kMaxMessageRecords)
+            return std::nullopt;
         pos_ = kHeaderSize;
         for (std::size_t i = 0; i < questions; ++i)
             if (!question(i == 0)) return std::nullopt;
@@ -156,14 +149,10 @@ class QuickReading {
 
     // The record at pos_, checked as parse_message checks it (its RDATA by the caller: the
     // values are checked as they are decoded); pos_ moves past it.
-    std::optional<Fields> record(bool compare_owner) {
+    std::optional<Fields> record(bool in_answer) {
         Fields f;
-        if (compare_owner && question_is_name_ && wire_.size() - pos_ >= 2 && wire_[pos_] == 0xc0 &&
-            wire_[pos_ + 1] == kHeaderSize)
-            f.owner = {dns::ParseError::none, 0, pos_ + 2, name_.size() == 1, true};
-        else
-            f.owner = compare_owner ? dns::compare_name(wire_, pos_, wire_.size(), false, name_)
-                                    : dns::skip_name(wire_, pos_, wire_.size(), false);
+        f.owner = in_answer ? dns::compare_owner(wire_, pos_, name_, question_is_name_)
+                            : dns::skip_name(wire_, pos_, wire_.size(), false);
         if (!f.owner.ok() || wire_.size() - f.owner.end < 10) return std::nullopt;
         const std::size_t at = f.owner.end;
         f.type = read_u16(wire_, at);

@@ -12,14 +12,8 @@ namespace {
 
 constexpr std::size_t kHeaderSize = 12;
 
-uint16_t read_u16(std::span<const uint8_t> w, std::size_t pos) {
-    return static_cast<uint16_t>((w[pos] << 8) | w[pos + 1]);
-}
-
-uint32_t read_u32(std::span<const uint8_t> w, std::size_t pos) {
-    return (uint32_t{w[pos]} << 24) | (uint32_t{w[pos + 1]} << 16) | (uint32_t{w[pos + 2]} << 8) |
-           uint32_t{w[pos + 3]};
-}
+using dns::read_u16;
+using dns::read_u32;
 
 enum class Section { answer, authority, additional };
 
@@ -80,20 +74,11 @@ class Walk {
     Findings& findings() { return found_; }
 
   private:
-    // An answer's owner, compared with the zone. Most are a pointer to the question's name
-    // (RFC 1035 4.1.4), which header_and_question found to be the zone: a pointer backwards to
-    // a name already checked, so it is valid and equal without a second walk.
-    dns::NameInMessage answer_owner() const {
-        if (wire_.size() - pos_ >= 2 && wire_[pos_] == 0xc0 && wire_[pos_ + 1] == kHeaderSize)
-            return {dns::ParseError::none, 0, pos_ + 2, zone_.size() == 1, true};
-        return dns::compare_name(wire_, pos_, wire_.size(), false, zone_);
-    }
-
     bool record(Section section) {
         // Only the answer section's owners are compared with the zone: elsewhere no owner
         // changes the observation, but every name is still checked as parse_message does.
         const auto owner = section == Section::answer
-                               ? answer_owner()
+                               ? dns::compare_owner(wire_, pos_, zone_, true)
                                : dns::skip_name(wire_, pos_, wire_.size(), false);
         if (!owner.ok() || wire_.size() - owner.end < 10) return false;
         const std::size_t at = owner.end;

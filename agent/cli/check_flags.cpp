@@ -163,7 +163,7 @@ ParsedCheckOptions parse_check_options(const std::vector<std::string>& args) {
         {"stats", 0, false, on(o.stats)},
         {"loops", 0, true,
          [&o](const std::string& v) {
-             const IntegerSetting loops = parse_loops_setting(v);
+             const IntegerSetting loops = parse_integer_setting(v, kLoopsRange);
              o.loops = static_cast<unsigned>(loops.value);
              return loops.error;
          }},

@@ -325,10 +325,7 @@ class Loader {
             g.max_nameservers = static_cast<unsigned>(reader.integer(*f, 1, kMaxMaxNameservers));
         }
         if (const Field* f = find_field(entries, "loops")) {
-            const IntegerSetting loops =
-                parse_loops_setting(reader.string(*f, "auto or an integer"));
-            if (!loops.error.empty()) reader.fail(*f, loops.error);
-            g.loops = static_cast<unsigned>(loops.value);
+            g.loops = static_cast<unsigned>(reader.integer(*f, kLoopsRange));
         }
         if (const Field* f = find_field(entries, "anycast_samples"))
             g.anycast_samples = static_cast<unsigned>(reader.integer(*f, kAnycastSamplesRange));

@@ -7,9 +7,23 @@
 
 namespace soawatch {
 
+namespace {
+
+// "0..10", "0, or 512..4096", "auto, or 1..64".
+std::string values_of(const IntegerRange& range) {
+    return (range.word.empty() ? std::string() : std::string(range.word) + ", or ") +
+           (range.zero_too ? "0, or " : "") + std::to_string(range.min) + ".." +
+           std::to_string(range.max);
+}
+
+}  // namespace
+
 std::string allowed_values(const IntegerRange& range) {
-    return std::string("allowed ") + (range.zero_too ? "0, or " : "") + std::to_string(range.min) +
-           ".." + std::to_string(range.max);
+    return "allowed " + values_of(range);
+}
+
+std::string expected_integer(const IntegerRange& range) {
+    return range.word.empty() ? "an integer" : values_of(range);
 }
 
 std::string allowed_values(const DurationRange& range) {
@@ -19,11 +33,12 @@ std::string allowed_values(const DurationRange& range) {
 
 IntegerSetting parse_integer_setting(std::string_view text, const IntegerRange& range) {
     IntegerSetting out;
+    if (!range.word.empty() && text == range.word) return {0, {}};
     const bool digits =
         !text.empty() && text != "-" &&
         text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0) == std::string_view::npos;
     if (!digits) {
-        out.error = "expected an integer, got " + quoted(text);
+        out.error = "expected " + expected_integer(range) + ", got " + quoted(text);
         return out;
     }
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out.value);
@@ -32,18 +47,6 @@ IntegerSetting parse_integer_setting(std::string_view text, const IntegerRange& 
         ((out.value >= range.min && out.value <= range.max) || (range.zero_too && out.value == 0));
     if (!in_range)
         out.error = "out of range: " + std::string(text) + " (" + allowed_values(range) + ")";
-    return out;
-}
-
-IntegerSetting parse_loops_setting(std::string_view text) {
-    if (text == "auto") return {kLoopsAuto, {}};
-    IntegerSetting out = parse_integer_setting(text, kLoopsRange);
-    const std::string allowed =
-        "auto, or " + std::to_string(kLoopsRange.min) + ".." + std::to_string(kLoopsRange.max);
-    if (out.error.starts_with("expected"))
-        out.error = "expected " + allowed + ", got " + quoted(text);
-    else if (!out.error.empty())
-        out.error = "out of range: " + std::string(text) + " (allowed " + allowed + ")";
     return out;
 }
 

@@ -16,7 +16,8 @@ namespace soawatch {
 struct IntegerRange {
     int64_t min = 0;
     int64_t max = 0;
-    bool zero_too = false;  // 0 is allowed besides min..max (edns_udp_size 0: no EDNS)
+    bool zero_too = false;       // 0 is allowed besides min..max (edns_udp_size 0: no EDNS)
+    std::string_view word = {};  // a word allowed besides them, read as 0 (loops: auto)
 };
 
 struct DurationRange {
@@ -31,16 +32,18 @@ inline constexpr IntegerRange kPortRange{1, 65535};
 inline constexpr IntegerRange kEdnsUdpSizeRange{512, 4096, true};
 // Event loops (threads) the zones are sharded across: more than the CPUs only adds switching.
 // `auto` (kLoopsAuto, the default) is one per usable CPU (agent/loop_assignment.hpp).
-inline constexpr IntegerRange kLoopsRange{1, 64};
-inline constexpr unsigned kLoopsAuto = 0;
+inline constexpr IntegerRange kLoopsRange{1, 64, false, "auto"};
+inline constexpr unsigned kLoopsAuto = 0;  // what kLoopsRange's word reads as
 inline constexpr DurationRange kTimeoutRange{Duration{1}, Duration{60000}};  // per try
 // Extra probes of an address that answers an NSID, each from its own source port, in the same
 // round (anycast instances, agent/anycast.hpp); 8 is the most instances kept per address.
 inline constexpr IntegerRange kAnycastSamplesRange{0, 8};
 
 // What a message says is allowed: "allowed 0..10", "allowed 0, or 512..4096",
-// "allowed 1ms..1m", "at least 1s".
+// "allowed auto, or 1..64", "allowed 1ms..1m", "at least 1s".
 std::string allowed_values(const IntegerRange& range);
+// What an integer setting expects: "an integer", or with a word "auto, or 1..64".
+std::string expected_integer(const IntegerRange& range);
 std::string allowed_values(const DurationRange& range);
 
 // Errors as values: the parsed setting, or why `text` is not one.
@@ -55,8 +58,6 @@ struct DurationSetting {
     Duration value{0};
     std::string error;  // "not a duration: \"5x\" (use e.g. 500ms, 2s, 1m)", "out of range: ..."
 };
-// global.loops and --loops: "auto" (value kLoopsAuto) or an integer in kLoopsRange.
-IntegerSetting parse_loops_setting(std::string_view text);
 DurationSetting parse_duration_setting(std::string_view text, const DurationRange& range);
 
 }  // namespace soawatch

@@ -260,7 +260,7 @@ int64_t Reader::integer(const Field& field, int64_t min, int64_t max) const {
 
 int64_t Reader::integer(const Field& field, const IntegerRange& range) const {
     if (!is_plain_scalar(field.node))
-        fail(field, "expected an integer, got " + describe(field.node));
+        fail(field, "expected " + expected_integer(range) + ", got " + describe(field.node));
     const IntegerSetting parsed = parse_integer_setting(field.node.Scalar(), range);
     if (!parsed.error.empty()) fail(field, parsed.error);
     return parsed.value;
