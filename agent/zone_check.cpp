@@ -32,24 +32,61 @@ std::shared_ptr<const std::vector<ProbeTarget>> NameserverLists::intern(
     return shared;
 }
 
+namespace {
+
+// Entries that parse as an address (config/endpoint.hpp) are probed as such; the others are
+// host names, resolved at each check.
+NameserverLists::Split split_entries(const std::vector<std::string>& entries,
+                                     uint16_t default_port) {
+    NameserverLists::Split split;
+    std::vector<ProbeTarget> addresses;
+    for (const auto& entry : entries) {
+        std::string ignored;
+        if (auto endpoint = parse_endpoint(entry, default_port, &ignored))
+            addresses.push_back({"", endpoint->address, endpoint->port});
+        else
+            split.names.push_back(entry);
+    }
+    if (!addresses.empty())
+        split.addresses = std::make_shared<const std::vector<ProbeTarget>>(std::move(addresses));
+    return split;
+}
+
+}  // namespace
+
+const NameserverLists::Split& NameserverLists::split(const std::vector<std::string>& entries,
+                                                     uint16_t default_port) {
+    // Zones listed one after another mostly have the same entries: no key to build then.
+    if (last_ && last_port_ == default_port && last_entries_ == entries) return *last_;
+    std::string key = std::to_string(default_port);
+    for (const auto& entry : entries) key.append(1, '\n').append(entry);
+    const auto [it, added] = splits_.try_emplace(std::move(key));
+    if (added) {
+        it->second = split_entries(entries, default_port);
+        if (it->second.addresses) it->second.addresses = intern(*it->second.addresses);
+    }
+    last_ = &it->second;  // unordered_map keeps its elements where they are
+    last_port_ = default_port;
+    last_entries_ = entries;
+    return it->second;
+}
+
 ZoneCheckSpec make_check_spec(const GlobalConfig& global, const ZoneConfig& zone,
                               NameserverLists* lists) {
     ZoneCheckSpec spec;
     spec.zone = dns::canonical_name(zone.name);
     spec.primary = zone.primary;
     spec.probe = effective_probe_settings(global, zone);
-    std::vector<ProbeTarget> addresses;
-    for (const auto& entry : zone.nameservers) {
-        std::string ignored;
-        if (auto endpoint = parse_endpoint(entry, spec.probe.port, &ignored))
-            addresses.push_back({"", endpoint->address, endpoint->port});
-        else
-            spec.nameserver_names.push_back(entry);
-    }
-    if (!addresses.empty()) {
-        spec.nameserver_addresses =
-            lists ? lists->intern(std::move(addresses))
-                  : std::make_shared<const std::vector<ProbeTarget>>(std::move(addresses));
+    if (!zone.nameservers.empty()) {
+        if (lists) {
+            const auto& split = lists->split(zone.nameservers.items(), spec.probe.port);
+            spec.nameserver_addresses = split.addresses;
+            spec.nameserver_names = split.names;
+        } else {
+            auto split = split_entries(zone.nameservers.items(), spec.probe.port);
+            spec.nameserver_addresses = std::move(split.addresses);
+            spec.nameserver_names = std::move(split.names);
+        }
     }
     spec.max_nameservers = global.max_nameservers;
     spec.max_addresses = global.max_addresses;

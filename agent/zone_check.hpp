@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/config/config.hpp"
@@ -42,13 +43,26 @@ struct ZoneCheckSpec {
 
 // Zones of one operator are mostly served by the same nameservers: specs made with one of these
 // share each distinct list of configured addresses (100,000 zones on three addresses keep one
-// list, not 100,000 copies).
+// list, not 100,000 copies), and each distinct `nameservers:` list is read once (parsing and
+// normalising every address of every zone again was half the instructions of applying a
+// configuration, and with it of the first round: docs/PERFORMANCE.md).
 class NameserverLists {
   public:
-    std::shared_ptr<const std::vector<ProbeTarget>> intern(std::vector<ProbeTarget> list);
+    // A zone's `nameservers:` entries, read: its addresses (null when none) and its names.
+    struct Split {
+        std::shared_ptr<const std::vector<ProbeTarget>> addresses;
+        std::vector<std::string> names;
+    };
+    const Split& split(const std::vector<std::string>& entries, uint16_t default_port);
 
   private:
+    std::shared_ptr<const std::vector<ProbeTarget>> intern(std::vector<ProbeTarget> list);
+
     std::map<std::string, std::shared_ptr<const std::vector<ProbeTarget>>> lists_;
+    std::unordered_map<std::string, Split> splits_;  // by the entries and the default port
+    const Split* last_ = nullptr;                    // the last one asked for
+    std::vector<std::string> last_entries_;
+    uint16_t last_port_ = 0;
 };
 
 // Builds the spec of a configured zone (sharing address lists through `lists` when given).

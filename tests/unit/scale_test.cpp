@@ -159,6 +159,25 @@ TEST_CASE("zone check: zones with the same nameservers share one list", "[scale]
     CHECK(sb.nameserver_names.empty());
     CHECK_FALSE(sb.discovers());
 
+    // Another zone with a's entries: read once, the same list and names.
+    ZoneConfig a2 = a;
+    a2.name = "a2.test.";
+    const auto sa2 = make_check_spec(global, a2, &lists);
+    CHECK(sa2.nameserver_addresses == sa.nameserver_addresses);
+    CHECK(sa2.nameserver_names == sa.nameserver_names);
+    // The same entries under another default port are other addresses.
+    GlobalConfig other_port = global;
+    other_port.probe.port = 53;
+    ZoneConfig d;
+    d.name = "d.test.";
+    d.nameservers = {"192.0.2.1", "192.0.2.2"};
+    const auto sd53 = make_check_spec(other_port, d, &lists);
+    const auto sd5300 = make_check_spec(global, d, &lists);
+    REQUIRE(sd53.nameserver_addresses);
+    REQUIRE(sd5300.nameserver_addresses);
+    CHECK((*sd53.nameserver_addresses)[0] == ProbeTarget{"", "192.0.2.1", 53});
+    CHECK(sd5300.nameserver_addresses == sb.nameserver_addresses);  // 192.0.2.1-2:5300 again
+
     ZoneConfig discovered;
     discovered.name = "D.Test";
     const auto sd = make_check_spec(global, discovered, &lists);
