@@ -124,10 +124,11 @@ struct ZoneChecker::Round {
         return {round, &round->query};
     }
 
-    // Called once per finished probe and once by probe_all itself.
-    void finish_one() {
+    // Called once per finished probe (`at`: its observation's moment) and once by probe_all
+    // itself (now): the check finished with the last of them.
+    void finish_one(const Instant& at) {
         if (--pending > 0) return;
-        result.finished = Instant::now();
+        result.finished = at;
         done(std::move(result));
     }
 };
@@ -149,7 +150,7 @@ void ZoneChecker::sample_on_first_sight(const std::shared_ptr<Round>& round, std
             Round::query_ref(round), target, round->options,
             [round, slot](SoaObservation sample) {
                 round->result.instance_samples[slot] = std::move(sample);
-                round->finish_one();
+                round->finish_one(round->result.instance_samples[slot].at);
             },
             lane);
     }
@@ -181,7 +182,7 @@ void ZoneChecker::check(const ZoneCheckSpec& spec, Callback done,
         prober_.probe(Round::query_ref(round), primary, round->options,
                       [round](SoaObservation obs) {
                           round->result.primary = std::move(obs);
-                          round->finish_one();
+                          round->finish_one(round->result.primary->at);
                       });
     }
 
@@ -302,8 +303,9 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
         prober_.probe(Round::query_ref(round), *unique[i], round->options,
                       [this, round, i](SoaObservation obs) {
                           round->result.observations[i] = std::move(obs);
+                          const Instant at = round->result.observations[i].at;
                           if (round->anycast_samples > 0) sample_on_first_sight(round, i);
-                          round->finish_one();
+                          round->finish_one(at);
                       });
     }
     // Anycast addresses: each sample on its own lane (channel, so source port) at once; an
@@ -326,12 +328,12 @@ void ZoneChecker::probe_all(const std::shared_ptr<Round>& round,
                 Round::query_ref(round), s.target, round->options,
                 [round, next](SoaObservation obs) {
                     round->result.instance_samples[next] = std::move(obs);
-                    round->finish_one();
+                    round->finish_one(round->result.instance_samples[next].at);
                 },
                 lane);
         }
     }
-    round->finish_one();
+    round->finish_one(Instant::now());
 }
 
 }  // namespace soawatch

@@ -222,6 +222,7 @@ void DnsChannel::finish(Pending* pending, int status, const unsigned char* abuf,
     reply.socket_errno = last_errno_;
     const auto now = EventLoop::Clock::now();
     reply.rtt = now - pending->sent_at;
+    reply.finished_at = now;
     if (status == ARES_SUCCESS) last_errno_ = 0;
     if (status == ARES_ETIMEOUT)
         ++timeouts_since_answer_;

@@ -56,6 +56,9 @@ struct DnsReply {
     std::span<const uint8_t> answer;  // raw response when status == ARES_SUCCESS
     int socket_errno = 0;             // last socket error c-ares hit on this channel, if any
     std::chrono::duration<double> rtt{0};
+    // When the channel finished the query (its answer read, or its last try timed out): the
+    // clock read that timed `rtt`, for the caller's timestamp.
+    std::chrono::steady_clock::time_point finished_at{};
 };
 
 // Where a query that must wait for an in-flight slot joins the channel's queue.

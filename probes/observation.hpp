@@ -24,9 +24,21 @@ using MonoClock = std::chrono::steady_clock;
 struct Instant {
     Clock::time_point wall{};
     MonoClock::time_point mono{};
-    static Instant now() { return {Clock::now(), MonoClock::now()}; }
+    static Instant now() { return at(MonoClock::now()); }
+    // The moment `mono`, with its wall clock time from the clocks' offset (wall_at).
+    static Instant at(MonoClock::time_point mono);
     bool operator==(const Instant&) const = default;
 };
+
+// The wall clock time of the monotonic moment `mono`: from the offset between the two clocks,
+// which each thread reads again once its last reading is 100 ms away (a step of the wall clock
+// shows within 100 ms; slewing moves it microseconds in that time). A timestamp then costs one
+// clock read, not two: clock reads were 4% of a round's CPU on a VM where each costs tens of
+// nanoseconds (docs/PERFORMANCE.md, "Clock reads").
+Clock::time_point wall_at(MonoClock::time_point mono);
+inline Instant Instant::at(MonoClock::time_point mono) {
+    return {wall_at(mono), mono};
+}
 
 // Seconds from `from` to `to` on the monotonic clock; 0 when `to` is not later.
 inline double seconds_between(const Instant& from, const Instant& to) {

@@ -147,7 +147,7 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
 
                 return;
             }
-            complete(std::move(attempt));
+            complete(std::move(attempt), reply.finished_at);
             return;
         }
         case ARES_ETIMEOUT:
@@ -157,7 +157,7 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
             }
             obs.error = ProbeError::timeout;
             obs.detail = "no answer after " + std::to_string(obs.tries) + " tries";
-            complete(std::move(attempt));
+            complete(std::move(attempt), reply.finished_at);
             return;
         case ARES_EDESTRUCTION:
         case ARES_ECANCELLED:
@@ -177,15 +177,15 @@ void SoaProber::on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply
                 obs.error = ProbeError::network_error;
                 obs.detail = err ? std::string(std::strerror(err)) : ares_strerror(reply.status);
             }
-            complete(std::move(attempt));
+            complete(std::move(attempt), reply.finished_at);
             return;
         }
     }
 }
 
-void SoaProber::complete(std::unique_ptr<Attempt> attempt) {
+void SoaProber::complete(std::unique_ptr<Attempt> attempt, MonoClock::time_point finished_at) {
     --inflight_;
-    attempt->obs.at = Instant::now();
+    attempt->obs.at = Instant::at(finished_at);
     if (attempt->obs.error != ProbeError::none) {
         attempt->obs.soa.reset();
         attempt->obs.expire_remaining.reset();

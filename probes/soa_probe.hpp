@@ -89,7 +89,9 @@ class SoaProber {
     struct Attempt;
     void send_try(std::unique_ptr<Attempt> attempt, Transport transport);
     void on_reply(std::unique_ptr<Attempt> attempt, const DnsReply& reply);
-    void complete(std::unique_ptr<Attempt> attempt);
+    // `finished_at`: the reply's (DnsReply::finished_at) when there was one.
+    void complete(std::unique_ptr<Attempt> attempt,
+                  MonoClock::time_point finished_at = MonoClock::now());
     void recycle(std::unique_ptr<Attempt> attempt);
     DnsChannel* channel_for(const ProbeTarget& target, Transport transport,
                             std::chrono::milliseconds timeout, bool edns, unsigned lane,

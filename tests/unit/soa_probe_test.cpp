@@ -56,6 +56,25 @@ TEST_CASE("probe: authoritative SOA over UDP", "[probe]") {
     CHECK(obs.tries == 1);
     CHECK(obs.zone == "example.test.");
     CHECK(obs.rtt.count() > 0);
+    // Stamped when the answer was read: after the query left, both clocks agreeing.
+    const auto after = Instant::now();
+    CHECK(obs.at.mono <= after.mono);
+    CHECK(after.mono - obs.at.mono < 1s);
+    CHECK(std::chrono::abs(obs.at.wall - Clock::now()) < 2s);
+}
+
+TEST_CASE("instant: the wall clock from the monotonic one", "[probe]") {
+    const auto mono = MonoClock::now();
+    const auto wall = Clock::now();
+    const Instant now = Instant::at(mono);
+    CHECK(std::chrono::abs(now.wall - wall) < 50ms);
+    // Another moment keeps its distance on both clocks, earlier or later, near or far (a far
+    // one reads the offset again).
+    for (const std::chrono::milliseconds shift : {-5000ms, -150ms, 1ms, 150ms, 3600000ms}) {
+        const Instant other = Instant::at(mono + shift);
+        CHECK(std::chrono::abs((other.wall - now.wall) - shift) < 50ms);
+    }
+    CHECK(Instant::at(mono).mono == mono);
 }
 
 TEST_CASE("probe: truncated UDP answer is retried over TCP (RFC 7766)", "[probe]") {
