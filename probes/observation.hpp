@@ -34,7 +34,7 @@ struct Instant {
 // which each thread reads again once its last reading is 100 ms away (a step of the wall clock
 // shows within 100 ms; slewing moves it microseconds in that time). A timestamp then costs one
 // clock read, not two: clock reads were 4% of a round's CPU on a VM where each costs tens of
-// nanoseconds (docs/PERFORMANCE.md, "Clock reads").
+// nanoseconds (docs/PERFORMANCE.md, "Where a round's time goes now").
 Clock::time_point wall_at(MonoClock::time_point mono);
 inline Instant Instant::at(MonoClock::time_point mono) {
     return {wall_at(mono), mono};
