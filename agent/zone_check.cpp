@@ -18,9 +18,9 @@ constexpr std::size_t kMaxRecycledObservations = 16;
 }  // namespace
 
 std::shared_ptr<const std::vector<ProbeTarget>> NameserverLists::intern(
-    std::vector<ProbeTarget> list) {
+    std::shared_ptr<const std::vector<ProbeTarget>> list) {
     std::string key;
-    for (const auto& t : list)
+    for (const auto& t : *list)
         key.append(t.nameserver)
             .append(1, '\0')
             .append(t.address)
@@ -28,7 +28,7 @@ std::shared_ptr<const std::vector<ProbeTarget>> NameserverLists::intern(
             .append(std::to_string(t.port))
             .append(1, '\n');
     auto& shared = lists_[key];
-    if (!shared) shared = std::make_shared<const std::vector<ProbeTarget>>(std::move(list));
+    if (!shared) shared = std::move(list);
     return shared;
 }
 
@@ -63,7 +63,7 @@ const NameserverLists::Split& NameserverLists::split(const std::vector<std::stri
     const auto [it, added] = splits_.try_emplace(std::move(key));
     if (added) {
         it->second = split_entries(entries, default_port);
-        if (it->second.addresses) it->second.addresses = intern(*it->second.addresses);
+        if (it->second.addresses) it->second.addresses = intern(std::move(it->second.addresses));
     }
     last_ = &it->second;  // unordered_map keeps its elements where they are
     last_port_ = default_port;

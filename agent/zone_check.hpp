@@ -56,7 +56,9 @@ class NameserverLists {
     const Split& split(const std::vector<std::string>& entries, uint16_t default_port);
 
   private:
-    std::shared_ptr<const std::vector<ProbeTarget>> intern(std::vector<ProbeTarget> list);
+    // The list equal to `list` made before, or `list` itself.
+    std::shared_ptr<const std::vector<ProbeTarget>> intern(
+        std::shared_ptr<const std::vector<ProbeTarget>> list);
 
     std::map<std::string, std::shared_ptr<const std::vector<ProbeTarget>>> lists_;
     std::unordered_map<std::string, Split> splits_;  // by the entries and the default port

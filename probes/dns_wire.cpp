@@ -12,7 +12,6 @@ namespace soawatch::dns {
 
 namespace {
 
-constexpr std::size_t header_size = 12;
 constexpr std::size_t max_name_octets = 255;  // RFC 1035 2.3.4, wire form incl. the root label
 constexpr std::size_t max_label_octets = 63;
 constexpr std::size_t max_pointer_hops = 128;  // a name of 255 octets has at most 127 labels
@@ -335,7 +334,7 @@ class Parser {
     }
 
     bool header() {
-        if (wire_.size() < header_size) return fail(ParseError::too_short, 0);
+        if (wire_.size() < kHeaderSize) return fail(ParseError::too_short, 0);
         Header& h = result_.message.header;
         h.id = read_u16(wire_, 0);
         const uint8_t b2 = wire_[2];
@@ -353,7 +352,7 @@ class Parser {
         h.ancount = read_u16(wire_, 6);
         h.nscount = read_u16(wire_, 8);
         h.arcount = read_u16(wire_, 10);
-        pos_ = header_size;
+        pos_ = kHeaderSize;
         return true;
     }
 
@@ -539,7 +538,7 @@ NameInMessage compare_name(std::span<const uint8_t> wire, std::size_t pos, std::
 NameInMessage compare_owner(std::span<const uint8_t> wire, std::size_t pos,
                             std::span<const uint8_t> expected, bool question_is_expected) {
     if (question_is_expected && wire.size() - pos >= 2 && wire[pos] == 0xc0 &&
-        wire[pos + 1] == header_size)
+        wire[pos + 1] == kHeaderSize)
         return {ParseError::none, 0, pos + 2, expected.size() == 1, true};
     return compare_name(wire, pos, wire.size(), false, expected);
 }
@@ -641,7 +640,7 @@ std::vector<uint8_t> build_query(uint16_t id, std::string_view qname, uint16_t q
     const uint16_t rdlength = (expire_option ? 4 : 0) + (nsid_option ? 4 : 0);
     // The fixed parts are written into arrays and appended whole (a push_back per octet was a
     // third of building an SOA probe's query).
-    std::array<uint8_t, header_size> header{};  // ANCOUNT and NSCOUNT 0
+    std::array<uint8_t, kHeaderSize> header{};  // ANCOUNT and NSCOUNT 0
     header[0] = static_cast<uint8_t>(id >> 8);
     header[1] = static_cast<uint8_t>(id & 0xff);
     header[2] = recursion_desired ? 0x01 : 0x00;  // QR=0, opcode QUERY, RD
@@ -683,7 +682,7 @@ std::vector<uint8_t> build_notify_response(const Message& request, uint8_t rc) {
     if (request.questions.size() != 1 || rc > 0x0f) return {};
     const Question& q = request.questions[0];
     std::vector<uint8_t> out;
-    out.reserve(header_size + q.name.size() + 2 + 4);
+    out.reserve(kHeaderSize + q.name.size() + 2 + 4);
     put_u16(out, request.header.id);
     out.push_back(static_cast<uint8_t>(0x80 | (opcode::NOTIFY << 3) | 0x04));  // QR, NOTIFY, AA
     out.push_back(rc);
@@ -697,12 +696,31 @@ std::vector<uint8_t> build_notify_response(const Message& request, uint8_t rc) {
     return out;
 }
 
+namespace {
+
+// Most names need no escape (every name the parser writes without one, every usual name in
+// config): lower case and one trailing dot is all their canonical form needs.
+bool needs_no_escape(std::string_view name) {
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return c == '.' || escape_table[static_cast<uint8_t>(c)] == Escape::none;
+    });
+}
+
+}  // namespace
+
+void make_canonical(std::string& name) {
+    const bool one_trailing_dot =
+        !name.empty() && name.back() == '.' && (name.size() == 1 || name[name.size() - 2] != '.');
+    if (one_trailing_dot && needs_no_escape(name)) {
+        for (char& c : name) c = ascii_lower(c);
+        return;
+    }
+    name = canonical_name(name);
+}
+
 std::string canonical_name(std::string_view name) {
-    // Most names need no escape (every name the parser writes without one, every usual name in
-    // config): lower case and one trailing dot is all, without re-rendering byte by byte.
-    if (std::all_of(name.begin(), name.end(), [](char c) {
-            return c == '.' || escape_table[static_cast<uint8_t>(c)] == Escape::none;
-        })) {
+    // Without re-rendering byte by byte where no escape is needed.
+    if (needs_no_escape(name)) {
         std::size_t end = name.size();
         while (end > 0 && name[end - 1] == '.') --end;
         std::string out(name.substr(0, end));

@@ -34,6 +34,9 @@ inline constexpr uint16_t NSID = 3;    // RFC 5001
 inline constexpr uint16_t EXPIRE = 9;  // RFC 7314
 }  // namespace ednsopt
 
+// The fixed header of every message (RFC 1035 4.1.1): ID, flags, four section counts.
+inline constexpr std::size_t kHeaderSize = 12;
+
 // An answered NSID longer than this keeps only its first octets: an identity is a host or
 // instance name (RFC 5001 2.3 leaves its length open, up to the option's 65535 octets), and every
 // octet kept is carried per address through statuses, the API and a metric label.
@@ -265,6 +268,9 @@ std::vector<uint8_t> build_notify_response(const Message& request, uint8_t rcode
 // ("\065" becomes "a"), one trailing dot; "." for root and for "". It never fails: an invalid
 // name comes back normalised as far as it goes (validate_name tells whether it is valid).
 std::string canonical_name(std::string_view name);
+// canonical_name in place: a name with one trailing dot and nothing to escape (as decode_name
+// writes nearly every name) only changes case, without a copy.
+void make_canonical(std::string& name);
 bool names_equal(std::string_view a, std::string_view b);
 // Checks a name typed by a user or read from config: labels 1..63 octets, total <= 255 octets in
 // wire form, no empty labels. Returns an empty string when valid, else the reason.

@@ -12,7 +12,7 @@ namespace soawatch {
 
 namespace {
 
-constexpr std::size_t kHeaderSize = 12;
+using dns::kHeaderSize;
 constexpr std::size_t kMaxCnameHops = 16;
 using dns::read_u16;
 using dns::read_u32;
@@ -36,15 +36,6 @@ class DistinctValues {
     bool few_;
     std::unordered_set<std::string> seen_;
 };
-
-// An NS target as discovery keeps it: canonical_name of the decoded name, which for a name
-// without escapes (nearly all) is its lower case.
-std::string canonical_target(std::string decoded) {
-    if (decoded.find('\\') != std::string::npos) return dns::canonical_name(decoded);
-    for (char& c : decoded)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return decoded;
-}
 
 LookupAnswer full_reading(std::span<const uint8_t> wire, const std::string& name, uint16_t type) {
     LookupAnswer answer;
@@ -183,7 +174,7 @@ class QuickReading {
             // The target decoded is checked as rdata_ok would: one name, filling the RDATA.
             const auto target = dns::decode_name(wire_, f->start, f->end, true, value);
             if (!target.ok() || target.end != f->end) return false;
-            value = canonical_target(std::move(value));
+            dns::make_canonical(value);  // an NS target as discovery keeps it
         } else if (!rdata_ok(*f)) {
             return false;
         } else if (f->rclass == dns::class_IN) {  // A, AAAA: rdata_ok checked the length

@@ -10,7 +10,7 @@ namespace soawatch {
 
 namespace {
 
-constexpr std::size_t kHeaderSize = 12;
+using dns::kHeaderSize;
 
 using dns::read_u16;
 using dns::read_u32;

@@ -14,9 +14,7 @@ namespace soawatch::tsig {
 
 namespace {
 
-constexpr std::size_t kHeaderSize = 12;
 constexpr std::size_t kArcountOffset = 10;
-constexpr std::size_t kMaxRecords = 4096;
 
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
     out.push_back(static_cast<uint8_t>(v >> 8));
@@ -27,9 +25,7 @@ void put_u48(std::vector<uint8_t>& out, uint64_t v) {
     for (int shift = 40; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
 }
 
-uint16_t read_u16(std::span<const uint8_t> w, std::size_t pos) {
-    return static_cast<uint16_t>((w[pos] << 8) | w[pos + 1]);
-}
+using dns::read_u16;
 
 const EVP_MD* digest_of(Algorithm algorithm) {
     return algorithm == Algorithm::hmac_sha512 ? EVP_sha512() : EVP_sha256();
@@ -79,11 +75,11 @@ std::size_t skip_name(std::span<const uint8_t> wire, std::size_t pos) {
 // Where the last resource record of a message starts (0: not found). The message parsed
 // already; this only walks the same bytes again to find the offset the parser does not keep.
 std::size_t last_record_offset(std::span<const uint8_t> wire) {
-    if (wire.size() < kHeaderSize) return 0;
+    if (wire.size() < dns::kHeaderSize) return 0;
     const std::size_t qd = read_u16(wire, 4);
     const std::size_t rrs = std::size_t{read_u16(wire, 6)} + read_u16(wire, 8) + read_u16(wire, 10);
     if (rrs == 0) return 0;
-    std::size_t pos = kHeaderSize;
+    std::size_t pos = dns::kHeaderSize;
     for (std::size_t i = 0; i < qd; ++i) {
         pos = skip_name(wire, pos);
         if (pos == 0 || pos + 4 > wire.size()) return 0;
@@ -218,7 +214,7 @@ std::optional<std::vector<uint8_t>> decode_base64(std::string_view text) {
 SignedMessage sign_request(std::span<const uint8_t> message, const Key& key, uint64_t time_signed,
                            uint16_t fudge) {
     const auto key_name = dns::encode_name(dns::canonical_name(key.name));
-    if (message.size() < kHeaderSize || key_name.empty()) return {};
+    if (message.size() < dns::kHeaderSize || key_name.empty()) return {};
     // RFC 8945 4.3.3: MAC over the message as sent (without the TSIG) and the variables.
     std::vector<uint8_t> digest(message.begin(), message.end());
     append_variables(digest, key, time_signed, fudge, error::NOERROR, {});
@@ -259,7 +255,7 @@ namespace {
 // MAC covers just the timers (later messages) or every TSIG variable (the first).
 AnswerCheck verify_message(std::span<const uint8_t> answer, const Key& key,
                            std::span<const uint8_t> digest_prefix, bool timers_only, uint64_t now) {
-    auto parsed = dns::parse_message(answer, kMaxRecords);
+    auto parsed = dns::parse_message(answer);
     if (!parsed.ok())
         return result(AnswerTsig::malformed,
                       "unparsable answer: " + std::string(dns::parse_error_name(parsed.error)));
@@ -287,7 +283,7 @@ AnswerCheck verify_message(std::span<const uint8_t> answer, const Key& key,
                       "the server answers TSIG " + error_name(rdata->error), &*rdata);
 
     const std::size_t tsig_at = last_record_offset(answer);
-    if (tsig_at < kHeaderSize) return result(AnswerTsig::malformed, "TSIG record not found");
+    if (tsig_at < dns::kHeaderSize) return result(AnswerTsig::malformed, "TSIG record not found");
     const std::size_t full = EVP_MD_get_size(digest_of(key.algorithm));
     if (rdata->mac.size() != full) {
         // RFC 8945 5.2.2.1 allows truncated MACs by local policy; ours accepts none.

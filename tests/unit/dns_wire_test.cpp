@@ -901,6 +901,14 @@ TEST_CASE("canonical_name and names_equal", "[dns_wire]") {
         CHECK(dns::canonical_name("a..b") == "a..b.");
         CHECK(dns::canonical_name(".a") == ".a.");
     }
+    SECTION("make_canonical gives canonical_name's result, in place") {
+        for (const char* name : {"NS1.Example.COM.", ".", "", "Example.COM", "example.com..",
+                                 "\\065bc.Test.", "A\\.B.", "<x>.test.", "\\196\\200.test."}) {
+            std::string in_place = name;
+            dns::make_canonical(in_place);
+            CHECK(in_place == dns::canonical_name(name));
+        }
+    }
     SECTION("names_equal") {
         CHECK(dns::names_equal("example.com", "EXAMPLE.COM."));
         CHECK(dns::names_equal("Example.Com.", "example.com"));

@@ -8,25 +8,20 @@
 
 #include "probes/dns_wire.hpp"
 #include "probes/lookup_answer.hpp"
+#include "tests/support/wire_bytes.hpp"
 
 using soawatch::LookupAnswer;
 using soawatch::read_lookup_answer;
+namespace test = soawatch::test;
 namespace dns = soawatch::dns;
 namespace rrtype = soawatch::dns::rrtype;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void put16(Bytes& out, unsigned v) {
-    out.push_back(static_cast<uint8_t>(v >> 8));
-    out.push_back(static_cast<uint8_t>(v));
-}
-
-void put32(Bytes& out, uint32_t v) {
-    put16(out, v >> 16);
-    put16(out, v & 0xffff);
-}
+using test::append;
+using test::Bytes;
+using test::u16;
+using test::u32;
 
 const Bytes kToQuestion = {0xc0, 0x0c};  // a pointer to the question's name
 
@@ -34,24 +29,23 @@ const Bytes kToQuestion = {0xc0, 0x0c};  // a pointer to the question's name
 class Response {
   public:
     Response(const std::string& qname, uint16_t qtype, unsigned flags = 0x8180) {
-        put16(wire_, 0x1234);
-        put16(wire_, flags);  // QR, RD, RA; rcode in the low bits
-        put16(wire_, 1);
-        for (int i = 0; i < 3; ++i) put16(wire_, 0);
-        const Bytes name = dns::encode_name(qname);
-        wire_.insert(wire_.end(), name.begin(), name.end());
-        put16(wire_, qtype);
-        put16(wire_, dns::class_IN);
+        u16(wire_, 0x1234);
+        u16(wire_, static_cast<uint16_t>(flags));  // QR, RD, RA; rcode in the low bits
+        u16(wire_, 1);
+        for (int i = 0; i < 3; ++i) u16(wire_, 0);
+        append(wire_, dns::encode_name(qname));
+        u16(wire_, qtype);
+        u16(wire_, dns::class_IN);
     }
     // section: 0 answer, 1 authority, 2 additional
     Response& rr(int section, const Bytes& owner, uint16_t type, const Bytes& rdata,
                  uint32_t ttl = 300, uint16_t rclass = dns::class_IN) {
-        wire_.insert(wire_.end(), owner.begin(), owner.end());
-        put16(wire_, type);
-        put16(wire_, rclass);
-        put32(wire_, ttl);
-        put16(wire_, static_cast<unsigned>(rdata.size()));
-        wire_.insert(wire_.end(), rdata.begin(), rdata.end());
+        append(wire_, owner);
+        u16(wire_, type);
+        u16(wire_, rclass);
+        u32(wire_, ttl);
+        u16(wire_, static_cast<uint16_t>(rdata.size()));
+        append(wire_, rdata);
         const std::size_t at = 6 + 2 * static_cast<std::size_t>(section);
         const unsigned count = (wire_[at] << 8 | wire_[at + 1]) + 1u;
         wire_[at] = static_cast<uint8_t>(count >> 8);
@@ -134,8 +128,8 @@ TEST_CASE("lookup answer: NODATA, NXDOMAIN, error rcodes, TC and broken answers"
         r.rr(1, kToQuestion, rrtype::SOA, [] {
             Bytes soa = name("ns1.example.com.");
             const Bytes rname = name("hostmaster.example.com.");
-            soa.insert(soa.end(), rname.begin(), rname.end());
-            for (int i = 0; i < 5; ++i) put32(soa, 1);
+            append(soa, rname);
+            for (int i = 0; i < 5; ++i) u32(soa, 1);
             return soa;
         }());
         const LookupAnswer a = read_both(r.wire(), q, rrtype::NS);
