@@ -286,8 +286,9 @@ void DnsChannel::on_sock_state(void* data, ares_socket_t fd, int readable, int w
     });
 }
 
-// Thin wrappers over the system calls that remember the last error, so a failed query can say
-// whether the port was closed (ECONNREFUSED from ICMP) or the network failed (ENETUNREACH...).
+// Thin wrappers over the system calls (a UDP socket's go through the loop's DatagramBatch) that
+// remember the last error, so a failed query can say whether the port was closed (ECONNREFUSED
+// from ICMP) or the network failed (ENETUNREACH...).
 ares_socket_t DnsChannel::sock_open(int domain, int type, int protocol, void* user) {
     // c-ares 1.18 leaves user-managed sockets as they are (configure_socket skips them): they
     // must be non-blocking here, or its read loop blocks the event loop waiting for a second
@@ -297,12 +298,15 @@ ares_socket_t DnsChannel::sock_open(int domain, int type, int protocol, void* us
         static_cast<DnsChannel*>(user)->last_errno_ = errno;
         return fd;
     }
-    if (type == SOCK_DGRAM)
+    if (type == SOCK_DGRAM) {
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kUdpReceiveBuffer, sizeof kUdpReceiveBuffer);
+        static_cast<DnsChannel*>(user)->loop_.datagrams().adopt(fd);
+    }
     return fd;
 }
 
-int DnsChannel::sock_close(ares_socket_t fd, void*) {
+int DnsChannel::sock_close(ares_socket_t fd, void* user) {
+    static_cast<DnsChannel*>(user)->loop_.datagrams().forget(fd);
     return ::close(fd);
 }
 
@@ -320,8 +324,11 @@ int DnsChannel::sock_connect(ares_socket_t fd, const struct sockaddr* addr, ares
 ares_ssize_t DnsChannel::sock_recvfrom(ares_socket_t fd, void* buf, size_t len, int flags,
                                        struct sockaddr* from, ares_socklen_t* from_len,
                                        void* user) {
-    ssize_t n =
-        from ? ::recvfrom(fd, buf, len, flags, from, from_len) : ::recv(fd, buf, len, flags);
+    // c-ares reads UDP with a source address (recvfrom), TCP without (recv).
+    DatagramBatch& datagrams = static_cast<DnsChannel*>(user)->loop_.datagrams();
+    ssize_t n = !from                   ? ::recv(fd, buf, len, flags)
+                : datagrams.adopted(fd) ? datagrams.receive(fd, buf, len, from, from_len)
+                                        : ::recvfrom(fd, buf, len, flags, from, from_len);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         int saved = errno;
         static_cast<DnsChannel*>(user)->last_errno_ = saved;
@@ -335,6 +342,8 @@ ares_ssize_t DnsChannel::sock_recvfrom(ares_socket_t fd, void* buf, size_t len, 
 
 ares_ssize_t DnsChannel::sock_sendv(ares_socket_t fd, const struct iovec* vec, int count,
                                     void* user) {
+    DatagramBatch& datagrams = static_cast<DnsChannel*>(user)->loop_.datagrams();
+    if (datagrams.adopted(fd)) return datagrams.send(fd, vec, count);  // a send error: at a read
     ssize_t n = ::writev(fd, vec, count);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         int saved = errno;

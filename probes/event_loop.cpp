@@ -91,8 +91,25 @@ void EventLoop::run_until(const std::function<bool()>& done) {
             auto ms = std::chrono::ceil<std::chrono::milliseconds>(delta).count();
             wait_ms = ms <= 0 ? 0 : (ms < 1000 ? static_cast<int>(ms) : 1000);
         }
+        if (settle_datagrams()) wait_ms = 0;
         run_once(wait_ms);
     }
+    // Nothing stays queued while the loop is not running.
+    datagrams_.flush();
+}
+
+bool EventLoop::settle_datagrams() {
+    datagrams_.flush();
+    if (!datagrams_.has_unread()) return false;
+    for (const int fd : datagrams_.unread()) {
+        const auto it = fd_handlers_.find(fd);
+        if (it == fd_handlers_.end()) continue;
+        FdHandler handler = it->second;  // a copy: the handler may unwatch itself
+        handler(true, false);
+    }
+    datagrams_.settle_unread();
+    datagrams_.flush();
+    return datagrams_.has_unread();
 }
 
 void EventLoop::run_once(int max_wait_ms) {

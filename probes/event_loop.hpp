@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/common/thread_annotations.hpp"
+#include "probes/datagram_batch.hpp"
 #include "probes/unique_fd.hpp"
 
 namespace soawatch {
@@ -46,6 +47,10 @@ class EventLoop {
 
     std::size_t pending_timers() const { return timers_.size(); }
 
+    // Loop thread only. The UDP datagrams of the loop's c-ares sockets, sent and read many to a
+    // system call; queued datagrams leave before the loop waits.
+    DatagramBatch& datagrams() { return datagrams_; }
+
   private:
     struct TimerEntry {
         Clock::time_point when;
@@ -57,6 +62,9 @@ class EventLoop {
     void run_once(int max_wait_ms);
     void run_due_timers();
     void run_posted();
+    // Sends the queued datagrams and has the sockets with something left to read read; true
+    // when more is due at once (a send error found by the last flush).
+    bool settle_datagrams();
 
     UniqueFd epoll_fd_;
     UniqueFd wake_fd_;  // eventfd: post() and stop() from other threads wake the loop
@@ -65,6 +73,7 @@ class EventLoop {
     std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timer_heap_;
     std::unordered_map<TimerId, std::function<void()>> timers_;
     std::unordered_map<int, FdHandler> fd_handlers_;
+    DatagramBatch datagrams_;
     // What other threads hand the loop (post, stop).
     Mutex posted_mutex_;
     std::vector<std::function<void()>> posted_ GUARDED_BY(posted_mutex_);

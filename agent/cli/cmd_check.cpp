@@ -151,6 +151,10 @@ struct RoundStats {
     double cpu_system_seconds = 0;  // the kernel's share of it (system calls, the UDP path)
     long max_rss_bytes = 0;         // of the process so far
     unsigned loops = 1;             // event loops the zones were sharded across
+    // sendmmsg and recvmmsg calls of the UDP queries and answers (DatagramBatch), and datagrams
+    // the kernel had no room for.
+    uint64_t udp_calls = 0;
+    uint64_t datagrams_dropped = 0;
 };
 
 struct CpuTimes {
@@ -230,6 +234,10 @@ SnapshotPtr check_once(Config config, RoundStats& stats) {
         stats.timeouts += per_loop[i].timeouts;
         stats.queries += shard.prober.queries_sent() + shard.discovery.lookups_sent() +
                          shard.delegation_prober.queries_sent();
+        // The loops have ended (join): their batches are read from here safely.
+        const DatagramBatch::Stats& udp = shard.loop.datagrams().stats();
+        stats.udp_calls += udp.send_calls + udp.receive_calls;
+        stats.datagrams_dropped += udp.datagrams_dropped;
     }
     stats.loops = loops;
     stats.max_rss_bytes = max_rss_bytes();
@@ -241,12 +249,14 @@ void print_stats(const RoundStats& s) {
     std::snprintf(line, sizeof line,
                   "soawatch check: stats zones=%zu probes=%llu queries=%llu timeouts=%llu "
                   "seconds=%.3f probes_per_second=%.0f cpu_seconds=%.3f cpu_system_seconds=%.3f "
-                  "max_rss_bytes=%ld loops=%u\n",
+                  "max_rss_bytes=%ld loops=%u udp_calls=%llu datagrams_dropped=%llu\n",
                   s.zones, static_cast<unsigned long long>(s.probes),
                   static_cast<unsigned long long>(s.queries),
                   static_cast<unsigned long long>(s.timeouts), s.seconds,
                   s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.cpu_seconds,
-                  s.cpu_system_seconds, s.max_rss_bytes, s.loops);
+                  s.cpu_system_seconds, s.max_rss_bytes, s.loops,
+                  static_cast<unsigned long long>(s.udp_calls),
+                  static_cast<unsigned long long>(s.datagrams_dropped));
     std::cerr << line;
 }
 
