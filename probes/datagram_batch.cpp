@@ -18,12 +18,17 @@ DatagramBatch::Socket& DatagramBatch::socket(int fd) {
 
 void DatagramBatch::adopt(int fd) {
     if (fd < 0) return;
+    drop(fd);  // nothing of an earlier socket with this number, had forget() been missed
     socket(fd) = Socket{.adopted = true};
 }
 
 void DatagramBatch::forget(int fd) {
     if (!adopted(fd)) return;
     sockets_[static_cast<std::size_t>(fd)] = Socket{};
+    drop(fd);
+}
+
+void DatagramBatch::drop(int fd) {
     // Its bytes stay in outbox_bytes_ until the flush, unsent.
     std::erase_if(outbox_, [fd](const Queued& q) { return q.fd == fd; });
     if (read_ahead_ && read_ahead_->fd == fd) {
@@ -90,14 +95,15 @@ void DatagramBatch::flush() {
                     i = end;
                     break;
                 }
-                // This datagram is not sent; c-ares learns why from the socket's next read
-                // and fails the server's queries, as when its own send failed.
+                // Not sent, nor the socket's datagrams after it: c-ares learns why from the
+                // socket's next read, then closes the socket and retries or fails every query
+                // of the server, as when it reads a pending ICMP error itself.
                 Socket& s = socket(fd);
                 s.error = error;
                 s.offered = false;
                 failed_.push_back(fd);
-                ++stats_.datagrams_dropped;
-                ++i;
+                stats_.datagrams_dropped += end - i;
+                i = end;
             }
         }
     }

@@ -7,12 +7,14 @@
 // kernel time (docs/PERFORMANCE.md, "Batched system calls").
 //
 // What c-ares sees stays what the socket would have told it: a datagram read ahead is handed out
-// in order with its source address, a socket's data is dropped when c-ares closes it (as the
-// kernel drops it), and a send that fails at the flush (a pending ECONNREFUSED from an ICMP port
-// unreachable, ENETUNREACH) is reported by the socket's next read, which the loop makes happen
-// (unread()), so the server's queries fail at once as they did when the send itself failed. A
-// datagram the kernel has no room for (EAGAIN, ENOBUFS) is lost, and its query times out and is
-// retried, as for one lost on the wire.
+// in order with its source address, and a socket's data is dropped when c-ares closes it (as the
+// kernel drops it). What differs: a send that fails at the flush (a pending ECONNREFUSED from an
+// ICMP port unreachable, ENETUNREACH) is reported by the socket's next read, which the loop makes
+// happen (unread()), so c-ares fails or retries every query in flight to that server at once, as
+// when it reads the ICMP error itself (its own failed send failed that one query); a datagram the
+// kernel has no room for (EAGAIN, ENOBUFS: not seen with 64 small datagrams a call) is lost, and
+// its query times out, as for one lost on the wire. A query's RTT and c-ares' timeout start when
+// it is queued: it leaves at the latest when 64 are queued or the loop is about to wait.
 #pragma once
 
 #include <sys/socket.h>
@@ -32,7 +34,7 @@ namespace soawatch {
 class DatagramBatch {
   public:
     // Datagrams per system call. The receive buffers are kBatch x kDatagramSize (256 KiB a loop,
-    // taken at the first read); a burst of answers is at most a channel's in-flight cap (128).
+    // taken at the first read, touched only as far as datagrams fill them).
     static constexpr std::size_t kBatch = 64;
     // c-ares 1.18 reads a UDP answer into MAXENDSSZ + 1 bytes.
     static constexpr std::size_t kDatagramSize = 4097;
@@ -57,6 +59,8 @@ class DatagramBatch {
     bool adopted(int fd) const {
         return fd >= 0 && static_cast<std::size_t>(fd) < sockets_.size() && sockets_[fd].adopted;
     }
+    // In unread() and neither read nor closed since: still due for a read.
+    bool offered(int fd) const { return adopted(fd) && sockets_[fd].offered; }
 
     // Queues one datagram (the iovecs' bytes, copied) for an adopted socket; flushes when kBatch
     // are queued. Returns its length, as writev would.
@@ -115,6 +119,7 @@ class DatagramBatch {
     };
 
     Socket& socket(int fd);
+    void drop(int fd);  // the socket's queued datagrams, read-ahead and parked datagrams
     void park_read_ahead();
     static ssize_t hand_out(const uint8_t* data, std::size_t size, const sockaddr_storage& source,
                             socklen_t source_len, void* buf, std::size_t len, struct sockaddr* from,

@@ -82,6 +82,9 @@ void EventLoop::run() {
 void EventLoop::run_until(const std::function<bool()>& done) {
     stopping_ = false;
     while (!stopping_ && !done()) {
+        // First: what the handlers it runs schedule (timers due now, a finished round) is
+        // seen below, and by done() after a wait of 0.
+        const bool busy = settle_datagrams();
         int wait_ms = 1000;
         // Drop cancelled timers at the top so they do not shorten the wait.
         while (!timer_heap_.empty() && !timers_.contains(timer_heap_.top().id)) timer_heap_.pop();
@@ -91,7 +94,7 @@ void EventLoop::run_until(const std::function<bool()>& done) {
             auto ms = std::chrono::ceil<std::chrono::milliseconds>(delta).count();
             wait_ms = ms <= 0 ? 0 : (ms < 1000 ? static_cast<int>(ms) : 1000);
         }
-        if (settle_datagrams()) wait_ms = 0;
+        if (busy) wait_ms = 0;
         run_once(wait_ms);
     }
     // Nothing stays queued while the loop is not running.
@@ -102,14 +105,15 @@ bool EventLoop::settle_datagrams() {
     datagrams_.flush();
     if (!datagrams_.has_unread()) return false;
     for (const int fd : datagrams_.unread()) {
+        // An earlier handler may have closed it, and its number gone to another socket since.
+        if (!datagrams_.offered(fd)) continue;
         const auto it = fd_handlers_.find(fd);
         if (it == fd_handlers_.end()) continue;
         FdHandler handler = it->second;  // a copy: the handler may unwatch itself
         handler(true, false);
     }
     datagrams_.settle_unread();
-    datagrams_.flush();
-    return datagrams_.has_unread();
+    return true;
 }
 
 void EventLoop::run_once(int max_wait_ms) {

@@ -62,8 +62,8 @@ class EventLoop {
     void run_once(int max_wait_ms);
     void run_due_timers();
     void run_posted();
-    // Sends the queued datagrams and has the sockets with something left to read read; true
-    // when more is due at once (a send error found by the last flush).
+    // Sends the queued datagrams and has the sockets with something left to read (a send error,
+    // datagrams read ahead) read; true when it ran handlers, whose work may be due at once.
     bool settle_datagrams();
 
     UniqueFd epoll_fd_;
