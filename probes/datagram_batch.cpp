@@ -32,8 +32,7 @@ void DatagramBatch::drop(int fd) {
     // Its bytes stay in outbox_bytes_ until the flush, unsent.
     std::erase_if(outbox_, [fd](const Queued& q) { return q.fd == fd; });
     if (read_ahead_ && read_ahead_->fd == fd) {
-        read_ahead_->fd = -1;
-        read_ahead_->next = read_ahead_->count = 0;
+        read_ahead_->clear();
     }
     parked_.erase(fd);
 }
@@ -54,57 +53,53 @@ ssize_t DatagramBatch::send(int fd, const struct iovec* vec, int count) {
 void DatagramBatch::flush() {
     if (outbox_.empty()) return;
     // Grouped by socket for one sendmmsg each, in the queue's order within each (a zone's check
-    // queues one query to each of its addresses, so sockets interleave). At most kBatch entries:
-    // an index sort on the stack, where std::stable_sort would allocate.
-    const std::size_t n = outbox_.size();
+    // queues one query to each of its addresses, so sockets interleave). send() flushes at
+    // kBatch, so there are at most kBatch: an index sort on the stack, where std::stable_sort
+    // would allocate.
+    const std::size_t count = outbox_.size();
     std::array<uint32_t, kBatch> order;
     std::array<mmsghdr, kBatch> messages;
     std::array<iovec, kBatch> vectors;
-    for (std::size_t begin = 0; begin < n; begin += kBatch) {
-        const std::size_t count = std::min(kBatch, n - begin);
-        for (std::size_t i = 0; i < count; ++i) order[i] = static_cast<uint32_t>(begin + i);
-        std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count),
-                  [this](uint32_t a, uint32_t b) {
-                      return outbox_[a].fd != outbox_[b].fd ? outbox_[a].fd < outbox_[b].fd : a < b;
-                  });
-        for (std::size_t i = 0; i < count; ++i) {
-            const Queued& q = outbox_[order[i]];
-            vectors[i] = iovec{outbox_bytes_.data() + q.offset, q.size};
-            messages[i] = mmsghdr{};
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
-        }
-        std::size_t i = 0;
-        while (i < count) {
-            const int fd = outbox_[order[i]].fd;
-            std::size_t end = i;
-            while (end < count && outbox_[order[end]].fd == fd) ++end;
-            while (i < end) {
-                ++stats_.send_calls;
-                const int sent = ::sendmmsg(fd, &messages[i], static_cast<unsigned>(end - i), 0);
-                if (sent > 0) {
-                    i += static_cast<std::size_t>(sent);
-                    stats_.datagrams_sent += static_cast<uint64_t>(sent);
-                    continue;
-                }
-                if (sent < 0 && errno == EINTR) continue;
-                const int error = sent < 0 ? errno : EAGAIN;
-                if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
-                    // No room in the socket's send buffer: the rest are lost, as on the wire.
-                    stats_.datagrams_dropped += end - i;
-                    i = end;
-                    break;
-                }
-                // Not sent, nor the socket's datagrams after it: c-ares learns why from the
-                // socket's next read, then closes the socket and retries or fails every query
-                // of the server, as when it reads a pending ICMP error itself.
+    for (std::size_t i = 0; i < count; ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(count),
+              [this](uint32_t a, uint32_t b) {
+                  return outbox_[a].fd != outbox_[b].fd ? outbox_[a].fd < outbox_[b].fd : a < b;
+              });
+    for (std::size_t i = 0; i < count; ++i) {
+        const Queued& q = outbox_[order[i]];
+        vectors[i] = iovec{outbox_bytes_.data() + q.offset, q.size};
+        messages[i] = mmsghdr{};
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    std::size_t i = 0;
+    while (i < count) {
+        const int fd = outbox_[order[i]].fd;
+        std::size_t end = i;
+        while (end < count && outbox_[order[end]].fd == fd) ++end;
+        while (i < end) {
+            ++stats_.send_calls;
+            const int sent = ::sendmmsg(fd, &messages[i], static_cast<unsigned>(end - i), 0);
+            if (sent > 0) {
+                i += static_cast<std::size_t>(sent);
+                stats_.datagrams_sent += static_cast<uint64_t>(sent);
+                continue;
+            }
+            if (sent < 0 && errno == EINTR) continue;
+            const int error = sent < 0 ? errno : EAGAIN;
+            if (error != EAGAIN && error != EWOULDBLOCK && error != ENOBUFS) {
+                // c-ares learns why from the socket's next read, then closes the socket and
+                // retries or fails every query of the server, as when it reads a pending ICMP
+                // error itself.
                 Socket& s = socket(fd);
                 s.error = error;
                 s.offered = false;
                 failed_.push_back(fd);
-                stats_.datagrams_dropped += end - i;
-                i = end;
             }
+            // Neither this datagram nor the socket's after it are sent (no room in the send
+            // buffer: lost, as on the wire).
+            stats_.datagrams_dropped += end - i;
+            i = end;
         }
     }
     outbox_.clear();
@@ -134,8 +129,7 @@ void DatagramBatch::park_read_ahead() {
         p.from_len = ra.messages[ra.next].msg_hdr.msg_namelen;
         parked.push_back(std::move(p));
     }
-    ra.fd = -1;
-    ra.next = ra.count = 0;
+    ra.clear();
 }
 
 ssize_t DatagramBatch::receive(int fd, void* buf, std::size_t len, struct sockaddr* from,
@@ -156,8 +150,7 @@ ssize_t DatagramBatch::receive(int fd, void* buf, std::size_t len, struct sockad
     if (!read_ahead_) {
         // For overwrite: the 256 KiB of buffers are only touched as datagrams fill them.
         read_ahead_ = std::make_unique_for_overwrite<ReadAhead>();
-        read_ahead_->fd = -1;
-        read_ahead_->next = read_ahead_->count = 0;
+        read_ahead_->clear();
         for (std::size_t i = 0; i < kBatch; ++i) {
             read_ahead_->vectors[i] =
                 iovec{read_ahead_->bytes.data() + i * kDatagramSize, kDatagramSize};
@@ -174,8 +167,8 @@ ssize_t DatagramBatch::receive(int fd, void* buf, std::size_t len, struct sockad
             return hand_out(ra.bytes.data() + i * kDatagramSize, ra.messages[i].msg_len, ra.from[i],
                             ra.messages[i].msg_hdr.msg_namelen, buf, len, from, from_len);
         }
-        if (s.drained) {
-            s.drained = false;
+        if (ra.drained) {
+            ra.drained = false;
             errno = EAGAIN;
             return -1;
         }
@@ -186,8 +179,7 @@ ssize_t DatagramBatch::receive(int fd, void* buf, std::size_t len, struct sockad
     ++stats_.receive_calls;
     const int received = ::recvmmsg(fd, ra.messages.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (received <= 0) {
-        ra.fd = -1;
-        ra.next = ra.count = 0;
+        ra.clear();
         if (received == 0) errno = EAGAIN;
         return -1;
     }
@@ -195,7 +187,7 @@ ssize_t DatagramBatch::receive(int fd, void* buf, std::size_t len, struct sockad
     ra.fd = fd;
     ra.count = static_cast<std::size_t>(received);
     ra.next = 1;
-    s.drained = ra.count < kBatch;
+    ra.drained = ra.count < kBatch;
     return hand_out(ra.bytes.data(), ra.messages[0].msg_len, ra.from[0],
                     ra.messages[0].msg_hdr.msg_namelen, buf, len, from, from_len);
 }
@@ -225,8 +217,7 @@ void DatagramBatch::settle_unread() {
         s.error = 0;
         parked_.erase(fd);
         if (read_ahead_ && read_ahead_->fd == fd) {
-            read_ahead_->fd = -1;
-            read_ahead_->next = read_ahead_->count = 0;
+            read_ahead_->clear();
         }
     }
     unread_.clear();

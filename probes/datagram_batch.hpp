@@ -91,11 +91,7 @@ class DatagramBatch {
     struct Socket {
         bool adopted = false;
         bool offered = false;  // in unread(), not read since
-        // The last recvmmsg found fewer than kBatch: the socket was empty then. The read after
-        // the read-ahead runs out says EAGAIN without a system call; the loop's epoll is
-        // level-triggered, so a datagram that came in the meantime wakes it again.
-        bool drained = false;
-        int error = 0;  // a flush's send error, for the next read
+        int error = 0;         // a flush's send error, for the next read
     };
     struct Queued {
         int fd;
@@ -116,6 +112,14 @@ class DatagramBatch {
         int fd = -1;
         std::size_t next = 0;
         std::size_t count = 0;
+        // The last recvmmsg found fewer than kBatch: the socket was empty then. The read after
+        // the read-ahead runs out says EAGAIN without a system call; the loop's epoll is
+        // level-triggered, so a datagram that came in the meantime wakes it again.
+        bool drained = false;
+        void clear() {
+            fd = -1;
+            next = count = 0;
+        }
     };
 
     Socket& socket(int fd);
