@@ -29,8 +29,9 @@ unsigned loops_to_run(unsigned configured);
 // about 1/(N+1) of the zones.
 unsigned loop_of_zone(std::string_view canonical_name, unsigned loops);
 
-// The config split by loop: element i holds the zones of loop i (order preserved) and the rest
-// of the config (global, alerting) unchanged. One element when loops <= 1.
-std::vector<Config> split_zones_by_loop(const Config& config, unsigned loops);
+// The zones of each loop: element i points at the zones of `config` that loop i watches, in the
+// config's order; one element (every zone) when loops <= 1. Pointers into config.zones, valid
+// while it is: copies of the zones cost 150 ms before any loop could start at 100,000 zones.
+std::vector<std::vector<const ZoneConfig*>> zones_by_loop(const Config& config, unsigned loops);
 
 }  // namespace soawatch

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <memory>
 #include <utility>
 
 #include "agent/loop_assignment.hpp"
@@ -102,23 +103,29 @@ void LoopSet::apply(const Config& config) {
         shards_.front()->scheduler.apply(config);
         return;
     }
-    zones_.clear();
-    for (const auto& zone : config.zones) zones_.insert(zone.name);
-    auto parts = split_zones_by_loop(config, size());
+    // Running loops are waited for below, so they read the caller's config; a loop that does not
+    // run yet applies its part when it starts, from a copy they share.
+    std::shared_ptr<const Config> copy;
+    if (threads_.empty()) copy = std::make_shared<const Config>(config);
+    const Config& source = copy ? *copy : config;
+    const Config* from = &source;
+    auto parts = zones_by_loop(source, size());
     std::vector<std::future<void>> applied;
     for (std::size_t i = 1; i < shards_.size(); ++i) {
         LoopShard* s = shards_[i].get();
-        auto part = std::make_shared<const Config>(std::move(parts[i]));
         auto done = std::make_shared<std::promise<void>>();
         applied.push_back(done->get_future());
-        s->loop.post([s, part, done] {
-            s->scheduler.apply(*part);
+        s->loop.post([s, copy, from, part = std::move(parts[i]), done] {
+            s->scheduler.apply(*from, part);
             done->set_value();
         });
     }
-    shards_.front()->scheduler.apply(parts.front());
-    // The other loops never wait for this one, so waiting for them cannot deadlock; a loop
-    // that does not run yet applies its part when it starts.
+    shards_.front()->scheduler.apply(source, parts.front());
+    // While the others apply theirs: the names NOTIFYs are routed by.
+    zones_.clear();
+    zones_.reserve(source.zones.size());
+    for (const auto& zone : source.zones) zones_.insert(zone.name);
+    // The other loops never wait for this one, so waiting for them cannot deadlock.
     if (!threads_.empty())
         for (auto& future : applied) future.wait();
 }

@@ -104,12 +104,20 @@ void Scheduler::stop() {
 }
 
 void Scheduler::apply(const Config& config) {
+    std::vector<const ZoneConfig*> zones;
+    zones.reserve(config.zones.size());
+    for (const auto& zone : config.zones) zones.push_back(&zone);
+    apply(config, zones);
+}
+
+void Scheduler::apply(const Config& config, std::span<const ZoneConfig* const> zones) {
     global_ = config.global;
     const auto now = Mono::now();
     ZoneMap next;
     NameserverLists nameserver_lists;
     const auto global_rules = std::make_shared<const AlertRuleSet>(config.alerting.rules);
-    for (const auto& zc : config.zones) {
+    for (const ZoneConfig* zone_config : zones) {
+        const ZoneConfig& zc = *zone_config;
         auto spec = make_check_spec(config.global, zc, &nameserver_lists);
         spec.rules = zc.alert_rules ? zc.alert_rules : global_rules;
         auto interval =

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +48,8 @@ class Scheduler {
     // Loop thread. Starts watching the config's zones. Zones that stay keep their state and
     // schedule (a changed interval applies from the next check); removed zones are forgotten.
     void apply(const Config& config);
+    // The same for this loop's share of them: `zones` point into config.zones.
+    void apply(const Config& config, std::span<const ZoneConfig* const> zones);
 
     // Loop thread. A NOTIFY (RFC 1996) for `zone` arrived at `when`: check it now and keep
     // re-probing until its nameservers have the new serial. Returns false for unknown zones.
