@@ -87,6 +87,24 @@ def test_every_zone_is_watched_on_two_loops():
     assert agent.metric("soawatch_zone_checks_total") >= len(FIRST)
 
 
+def test_the_agent_asked_for_huge_pages_in_place():
+    # agent/cli/huge_pages.hpp: the agent executed itself once more with glibc's THP tunable,
+    # keeping its PID (the one this test started, and serving) and its arguments.
+    with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+        thp = f.read()
+    with open(f"/proc/{agent.process.proc.pid}/environ", "rb") as f:
+        environ = f.read().split(b"\0")
+    with open(f"/proc/{agent.process.proc.pid}/cmdline", "rb") as f:
+        cmdline = f.read().split(b"\0")
+    assert any(a.startswith(b"--config.file=") for a in cmdline), cmdline
+    tunables = [e for e in environ if e.startswith(b"GLIBC_TUNABLES=")]
+    if "[madvise]" in thp or "[always]" in thp:
+        assert tunables and b"glibc.malloc.hugetlb=1" in tunables[0], tunables
+    else:
+        assert not tunables, tunables
+    assert agent.get("/healthz")[0] == 200
+
+
 def test_notify_reaches_the_owning_loop():
     # One zone of each loop: the primary's NOTIFY arrives on the main loop and is handed to the
     # zone's loop, which re-probes at once (the interval is 60 s) and times the propagation.
