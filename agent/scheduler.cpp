@@ -162,7 +162,7 @@ void Scheduler::apply(const Config& config, std::span<const ZoneConfig* const> z
             } else if (interval_changed && !zone->running) {
                 schedule(*zone, std::min(zone->next_due, now + interval));
             }
-            next.emplace(zone->name, std::move(zone));
+            next.emplace_hint(next.end(), zone->name, std::move(zone));
             continue;
         }
         auto zone = std::make_unique<Zone>();
@@ -176,7 +176,8 @@ void Scheduler::apply(const Config& config, std::span<const ZoneConfig* const> z
         // later checks keep the zone's slot in its interval.
         auto first_window = std::min<Mono::duration>(interval, first_round_window_);
         zone->next_due = now + spread_offset(zone->name_hash, first_window);
-        next.emplace(zone->name, std::move(zone));
+        // Configs list zones mostly in order: the end is the place to try first.
+        next.emplace_hint(next.end(), zone->name, std::move(zone));
     }
     // What is left in zones_ was removed from the config (its pending check, if any, is skipped).
     for (auto& [name, zone] : zones_) {
@@ -184,14 +185,15 @@ void Scheduler::apply(const Config& config, std::span<const ZoneConfig* const> z
         free_slot(*zone);
     }
     zones_ = std::move(next);
-    std::vector<std::string> names;
+    std::vector<std::string_view> names;  // in order: zones_ is sorted by name
     names.reserve(zones_.size());
     for (auto& [name, zone] : zones_) {
-        names.emplace_back(name);
+        names.push_back(name);
         if (!zone->ticket && !zone->running) schedule(*zone, zone->next_due);
     }
-    store_.retain(names);
-    for (auto& [name, zone] : zones_) zone->store_slot = store_.slot(zone->name);
+    const auto slots = store_.keep_only(names);
+    std::size_t index = 0;
+    for (auto& [name, zone] : zones_) zone->store_slot = slots[index++];
     checked_this_round_ = 0;
     ++round_;
     round_started_ = now;

@@ -1,7 +1,5 @@
 #include "agent/status_store.hpp"
 
-#include <algorithm>
-#include <set>
 #include <utility>
 
 namespace soawatch {
@@ -26,10 +24,25 @@ void StatusStore::remove(const std::string& zone) {
     zones_.erase(zone);
 }
 
-void StatusStore::retain(const std::vector<std::string>& zones) {
-    std::set<std::string> keep(zones.begin(), zones.end());
+std::vector<StatusStore::Slot> StatusStore::keep_only(
+    std::span<const std::string_view> sorted_zones) {
+    std::vector<Slot> slots;
+    slots.reserve(sorted_zones.size());
     MutexLock lock(mutex_);
-    std::erase_if(zones_, [&](const auto& entry) { return !keep.contains(entry.first); });
+    // Both in name order: one walk, and a new zone goes in just before `it` (a hint that holds).
+    auto it = zones_.begin();
+    for (const std::string_view zone : sorted_zones) {
+        while (it != zones_.end() && std::string_view(it->first) < zone) it = zones_.erase(it);
+        if (it != zones_.end() && std::string_view(it->first) == zone) {
+            slots.push_back(Slot(&it->second));
+            ++it;
+        } else {
+            const auto added = zones_.emplace_hint(it, std::string(zone), nullptr);
+            slots.push_back(Slot(&added->second));
+        }
+    }
+    zones_.erase(it, zones_.end());
+    return slots;
 }
 
 void StatusStore::set_stats(const AgentStats& stats) {

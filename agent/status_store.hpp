@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/common/thread_annotations.hpp"
@@ -63,8 +65,11 @@ class StatusStore {
     // Forgets a zone (removed from config): its series disappear from /metrics; its slot is no
     // longer valid. Thread-safe.
     void remove(const std::string& zone);
-    // Keeps only the zones named (after a reload). Thread-safe.
-    void retain(const std::vector<std::string>& zones);
+    // Keeps exactly the zones named, in ascending order without repeats (a loop's whole list,
+    // at every apply): the others are forgotten, new ones added without a status. Their slots,
+    // in the same order. One pass under one lock (a slot a zone, each found from the top and
+    // the names copied into a set cost 2,000 instructions a zone at every start). Thread-safe.
+    std::vector<Slot> keep_only(std::span<const std::string_view> sorted_zones);
     void set_stats(const AgentStats& stats);
     // The vantage every snapshot names (the API and the page show it). Thread-safe.
     void set_vantage(std::string vantage);

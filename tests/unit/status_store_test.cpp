@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/status_store.hpp"
 
@@ -41,9 +43,43 @@ TEST_CASE("status store: a slot publishes its zone; nothing shows before the fir
     CHECK(store.zone("b.test.")->reference_serial == 2u);
 
     // A slot taken again for a zone that stays (a reload) is the same entry.
-    store.retain({"a.test."});
-    store.publish(store.slot("a.test."), status_of("a.test.", 8));
+    const std::vector<std::string_view> kept{"a.test."};
+    const auto slots = store.keep_only(kept);
+    REQUIRE(slots.size() == 1);
+    store.publish(slots[0], status_of("a.test.", 8));
     REQUIRE(store.snapshot()->zones.size() == 1);
     CHECK(store.zone("a.test.")->reference_serial == 8u);
     CHECK(store.zone("b.test.") == nullptr);
+}
+
+TEST_CASE("status store: keep_only keeps exactly the zones given, their slots in order",
+          "[store]") {
+    StatusStore store;
+    for (const char* zone : {"b.test.", "d.test.", "f.test.", "h.test."})
+        store.publish(status_of(zone, 1));
+    // Removed before, between and after the zones that stay; added at the front, between and at
+    // the end.
+    const std::vector<std::string_view> zones{"a.test.", "d.test.", "e.test.", "h.test.",
+                                              "z.test."};
+    const auto slots = store.keep_only(zones);
+    REQUIRE(slots.size() == zones.size());
+    for (const auto& slot : slots) CHECK(slot);
+    // Zones that stay keep their status; new ones have none until published.
+    CHECK(store.zone("d.test.")->reference_serial == 1u);
+    CHECK(store.zone("h.test.")->reference_serial == 1u);
+    CHECK(store.zone("a.test.") == nullptr);
+    for (const char* gone : {"b.test.", "f.test."}) CHECK(store.zone(gone) == nullptr);
+    REQUIRE(store.snapshot()->zones.size() == 2);
+    // Each slot is its own zone's entry.
+    for (std::size_t i = 0; i < zones.size(); ++i)
+        store.publish(slots[i], status_of(std::string(zones[i]), static_cast<uint32_t>(10 + i)));
+    const auto snap = store.snapshot();
+    REQUIRE(snap->zones.size() == zones.size());
+    for (std::size_t i = 0; i < zones.size(); ++i) {
+        CHECK(snap->zones[i]->zone == zones[i]);
+        CHECK(snap->zones[i]->reference_serial == 10 + i);
+    }
+    // Nothing: every zone goes.
+    CHECK(store.keep_only({}).empty());
+    CHECK(store.snapshot()->zones.empty());
 }
