@@ -367,10 +367,11 @@ TEST_CASE("page: 10,000 zones in headless chromium: problems first, filter, page
     HttpHooks hooks;
     hooks.snapshot = [snapshot] { return snapshot; };
     HttpServer server(HttpServerOptions{Endpoint{"127.0.0.1", 0}, 2}, hooks);
-    // The screenshot stays in the build tree (tests/page_at_scale.png) for a person to look at.
+    // The screenshot stays in the build tree (tests/page_at_scale.png) for a person to look at,
+    // wherever the tests are run from.
     const std::string command = "python3 " + script +
-                                " http://127.0.0.1:" + std::to_string(server.port()) +
-                                "/ page_at_scale.png";
+                                " http://127.0.0.1:" + std::to_string(server.port()) + "/ " +
+                                SOAWATCH_TEST_OUTPUT_DIR + "/page_at_scale.png";
     const int status = std::system(command.c_str());
     REQUIRE(WIFEXITED(status));
     if (WEXITSTATUS(status) == 77) {
