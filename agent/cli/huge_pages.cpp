@@ -1,7 +1,9 @@
 #include "agent/cli/huge_pages.hpp"
 
+#include <sys/auxv.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -33,6 +35,13 @@ std::optional<std::string> tunables_with_huge_pages(const char* tunables, const 
 
 void ask_for_huge_pages(char** argv) {
 #ifdef __GLIBC__
+    // A set-user-ID or file-capabilities start (AT_SECURE, port 53 without root, say): glibc may
+    // drop tunables there, and a program that cannot see its tunable would start again and again.
+    if (getauxval(AT_SECURE) != 0) return;
+    // The file as it was executed, so that the process keeps its name (/proc/self/exe would
+    // name it "exe" in ps and top, and pkill soawatch would miss it).
+    const auto* executed = std::bit_cast<const char*>(getauxval(AT_EXECFN));
+    if (executed == nullptr) return;
     std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
     const std::string thp_enabled((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
@@ -43,8 +52,8 @@ void ask_for_huge_pages(char** argv) {
     const std::optional<std::string> kept =
         before ? std::optional<std::string>(before) : std::nullopt;
     if (setenv("GLIBC_TUNABLES", tunables->c_str(), 1) != 0) return;
-    execv("/proc/self/exe", argv);
-    // Not executed (no /proc, say): on as it is, with the environment as it was.
+    execv(executed, argv);
+    // Not executed (the file replaced since, say): on as it is, with the environment as it was.
     if (kept)
         setenv("GLIBC_TUNABLES", kept->c_str(), 1);
     else

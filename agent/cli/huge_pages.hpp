@@ -24,8 +24,10 @@ inline constexpr const char* kHugePagesOptOut = "SOAWATCH_MALLOC_HUGE_PAGES";
 std::optional<std::string> tunables_with_huge_pages(const char* tunables, const char* opt_out,
                                                     std::string_view thp_enabled);
 
-// First thing in main: executes /proc/self/exe with the tunable when tunables_with_huge_pages
-// says so. Returns when it does not or cannot (the program then runs as it is).
+// First thing in main: executes the program's file again (the path it was started by, so that
+// its name stays) with the tunable when tunables_with_huge_pages says so; never for a
+// set-user-ID or file-capabilities start. Returns when it does not or cannot (the program
+// then runs as it is).
 void ask_for_huge_pages(char** argv);
 
 }  // namespace soawatch

@@ -97,6 +97,9 @@ def test_the_agent_asked_for_huge_pages_in_place():
     with open(f"/proc/{agent.process.proc.pid}/cmdline", "rb") as f:
         cmdline = f.read().split(b"\0")
     assert any(a.startswith(b"--config.file=") for a in cmdline), cmdline
+    # Its name stays (ps, top, pkill soawatch), not /proc/self/exe's "exe".
+    with open(f"/proc/{agent.process.proc.pid}/comm") as f:
+        assert f.read().strip() == os.path.basename(cmdline[0].decode())[:15]
     tunables = [e for e in environ if e.startswith(b"GLIBC_TUNABLES=")]
     if "[madvise]" in thp or "[always]" in thp:
         assert tunables and b"glibc.malloc.hugetlb=1" in tunables[0], tunables
