@@ -17,8 +17,10 @@ constexpr std::string_view kTunable = "glibc.malloc.hugetlb";
 }  // namespace
 
 std::optional<std::string> tunables_with_huge_pages(const char* tunables, const char* opt_out,
+                                                    const char* ld_preload,
                                                     std::string_view thp_enabled) {
     if (opt_out != nullptr && std::string_view(opt_out) == "0") return std::nullopt;
+    if (ld_preload != nullptr && *ld_preload != '\0') return std::nullopt;
     const std::string_view given = tunables != nullptr ? tunables : "";
     if (given.find(kTunable) != std::string_view::npos) return std::nullopt;
     // "always" too: glibc then grows its heaps 2 MiB at a time, so that the kernel's huge pages
@@ -46,8 +48,8 @@ void ask_for_huge_pages(char** argv) {
     const std::string thp_enabled((std::istreambuf_iterator<char>(in)),
                                   std::istreambuf_iterator<char>());
     const char* before = std::getenv("GLIBC_TUNABLES");
-    const auto tunables =
-        tunables_with_huge_pages(before, std::getenv(kHugePagesOptOut), thp_enabled);
+    const auto tunables = tunables_with_huge_pages(before, std::getenv(kHugePagesOptOut),
+                                                   std::getenv("LD_PRELOAD"), thp_enabled);
     if (!tunables) return;
     const std::optional<std::string> kept =
         before ? std::optional<std::string>(before) : std::nullopt;

@@ -19,9 +19,11 @@ inline constexpr const char* kHugePagesOptOut = "SOAWATCH_MALLOC_HUGE_PAGES";
 
 // The GLIBC_TUNABLES to execute with, or none when the environment is to stay as it is:
 // opted out, the tunable given already (an operator's choice, and what ends the second
-// start), or a kernel whose THP mode (/sys/kernel/mm/transparent_hugepage/enabled) is "never"
-// or unknown.
+// start), a preloaded library (LD_PRELOAD: valgrind, heaptrack, jemalloc or tcmalloc put
+// their own malloc there, and a tool that does not follow an exec would lose its program), or a
+// kernel whose THP mode (/sys/kernel/mm/transparent_hugepage/enabled) is "never" or unknown.
 std::optional<std::string> tunables_with_huge_pages(const char* tunables, const char* opt_out,
+                                                    const char* ld_preload,
                                                     std::string_view thp_enabled);
 
 // First thing in main: executes the program's file again (the path it was started by, so that
