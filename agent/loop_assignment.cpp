@@ -36,7 +36,7 @@ std::vector<std::vector<const ZoneConfig*>> zones_by_loop(const Config& config, 
     const std::size_t share = config.zones.size() / loops;
     for (auto& part : parts) part.reserve(share + share / 8 + 16);
     for (const auto& zone : config.zones)
-        parts[loops == 1 ? 0 : loop_of_zone(zone.name, loops)].push_back(&zone);
+        parts[loops == 1 ? 0 : loop_of_zone(zone.name, loops)].push_back(&zone);  // 1: no hash
     return parts;
 }
 

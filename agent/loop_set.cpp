@@ -103,31 +103,37 @@ void LoopSet::apply(const Config& config) {
         shards_.front()->scheduler.apply(config);
         return;
     }
-    // Running loops are waited for below, so they read the caller's config; a loop that does not
-    // run yet applies its part when it starts, from a copy they share.
-    std::shared_ptr<const Config> copy;
-    if (threads_.empty()) copy = std::make_shared<const Config>(config);
-    const Config& source = copy ? *copy : config;
-    const Config* from = &source;
-    auto parts = zones_by_loop(source, size());
-    std::vector<std::future<void>> applied;
+    // Running loops read the caller's config (a pointer that owns nothing) and are waited for
+    // however this returns; a loop that does not run yet applies its part when it starts, from
+    // a copy they share.
+    const bool running = !threads_.empty();
+    const auto source =
+        running ? std::shared_ptr<const Config>(std::shared_ptr<const Config>(), &config)
+                : std::make_shared<const Config>(config);
+    // The other loops never wait for this one, so waiting for them cannot deadlock.
+    struct WaitForLoops {
+        bool running;
+        std::vector<std::future<void>> applied;
+        ~WaitForLoops() {
+            if (running)
+                for (auto& future : applied) future.wait();
+        }
+    } loops{running, {}};
+    auto parts = zones_by_loop(*source, size());
     for (std::size_t i = 1; i < shards_.size(); ++i) {
         LoopShard* s = shards_[i].get();
         auto done = std::make_shared<std::promise<void>>();
-        applied.push_back(done->get_future());
-        s->loop.post([s, copy, from, part = std::move(parts[i]), done] {
-            s->scheduler.apply(*from, part);
+        loops.applied.push_back(done->get_future());
+        s->loop.post([s, source, part = std::move(parts[i]), done] {
+            s->scheduler.apply(*source, part);
             done->set_value();
         });
     }
-    shards_.front()->scheduler.apply(source, parts.front());
+    shards_.front()->scheduler.apply(*source, parts.front());
     // While the others apply theirs: the names NOTIFYs are routed by.
     zones_.clear();
-    zones_.reserve(source.zones.size());
-    for (const auto& zone : source.zones) zones_.insert(zone.name);
-    // The other loops never wait for this one, so waiting for them cannot deadlock.
-    if (!threads_.empty())
-        for (auto& future : applied) future.wait();
+    zones_.reserve(source->zones.size());
+    for (const auto& zone : source->zones) zones_.insert(zone.name);
 }
 
 bool LoopSet::notify(const std::string& zone, Instant when) {

@@ -1,31 +1,22 @@
 #include "agent/status_store.hpp"
 
+#include <algorithm>
+#include <cassert>
+#include <functional>
 #include <utility>
 
 namespace soawatch {
-
-void StatusStore::publish(ZoneStatusPtr status) {
-    MutexLock lock(mutex_);
-    zones_[status->zone] = std::move(status);
-}
-
-StatusStore::Slot StatusStore::slot(const std::string& zone) {
-    MutexLock lock(mutex_);
-    return Slot(&zones_[zone]);
-}
 
 void StatusStore::publish(Slot slot, ZoneStatusPtr status) {
     MutexLock lock(mutex_);
     *slot.entry_ = std::move(status);
 }
 
-void StatusStore::remove(const std::string& zone) {
-    MutexLock lock(mutex_);
-    zones_.erase(zone);
-}
-
 std::vector<StatusStore::Slot> StatusStore::keep_only(
     std::span<const std::string_view> sorted_zones) {
+    // A name out of order or repeated would erase zones that stay.
+    assert(std::adjacent_find(sorted_zones.begin(), sorted_zones.end(), std::greater_equal<>()) ==
+           sorted_zones.end());
     std::vector<Slot> slots;
     slots.reserve(sorted_zones.size());
     MutexLock lock(mutex_);

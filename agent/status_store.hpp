@@ -43,7 +43,7 @@ class StatusStore {
   public:
     // A zone's entry, for the one that publishes it (its loop's scheduler): publishing through
     // it finds no name in the map (at 100,000 zones a lookup by name was a few percent of a
-    // round's CPU). Valid until the zone is removed (remove, retain).
+    // round's CPU). Valid until keep_only leaves the zone out.
     class Slot {
       public:
         Slot() = default;
@@ -55,21 +55,15 @@ class StatusStore {
         ZoneStatusPtr* entry_ = nullptr;
     };
 
-    // Replaces the zone's status (adds the zone if new). Thread-safe.
-    void publish(ZoneStatusPtr status);
-    // The zone's entry, added without a status if new (left out of snapshots until published).
-    // Thread-safe.
-    Slot slot(const std::string& zone);
+    // Keeps exactly the zones named, in ascending order without repeats (a loop's whole list,
+    // at every apply): the others are forgotten (their series leave /metrics, their slots are
+    // no longer valid), new ones added without a status (left out of snapshots until
+    // published). Their slots, in the same order. One pass under one lock (a slot a zone, each
+    // found from the top, and the names copied into a set cost 2,000 instructions a zone at
+    // every start). Thread-safe.
+    std::vector<Slot> keep_only(std::span<const std::string_view> sorted_zones);
     // Replaces the status of the zone `slot` holds (status->zone must name it). Thread-safe.
     void publish(Slot slot, ZoneStatusPtr status);
-    // Forgets a zone (removed from config): its series disappear from /metrics; its slot is no
-    // longer valid. Thread-safe.
-    void remove(const std::string& zone);
-    // Keeps exactly the zones named, in ascending order without repeats (a loop's whole list,
-    // at every apply): the others are forgotten, new ones added without a status. Their slots,
-    // in the same order. One pass under one lock (a slot a zone, each found from the top and
-    // the names copied into a set cost 2,000 instructions a zone at every start). Thread-safe.
-    std::vector<Slot> keep_only(std::span<const std::string_view> sorted_zones);
     void set_stats(const AgentStats& stats);
     // The vantage every snapshot names (the API and the page show it). Thread-safe.
     void set_vantage(std::string vantage);

@@ -1,6 +1,7 @@
 #include "agent/cli/huge_pages.hpp"
 
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
@@ -13,6 +14,22 @@ namespace soawatch {
 namespace {
 
 constexpr std::string_view kTunable = "glibc.malloc.hugetlb";
+
+// Read and closed before the exec: an open stream would be a descriptor the new program keeps.
+std::string thp_mode() {
+    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The path names the file this process runs: not so when started through the dynamic loader
+// (`ld.so ./soawatch`, whose options the exec would lose), by a descriptor (`/dev/fd/N`), or
+// when the file was replaced since.
+bool runs_file(const char* path) {
+    struct stat named {};
+    struct stat running {};
+    return stat(path, &named) == 0 && stat("/proc/self/exe", &running) == 0 &&
+           named.st_dev == running.st_dev && named.st_ino == running.st_ino;
+}
 
 }  // namespace
 
@@ -40,22 +57,19 @@ void ask_for_huge_pages(char** argv) {
     // A set-user-ID or file-capabilities start (AT_SECURE, port 53 without root, say): glibc may
     // drop tunables there, and a program that cannot see its tunable would start again and again.
     if (getauxval(AT_SECURE) != 0) return;
+    const char* before = std::getenv("GLIBC_TUNABLES");
+    const auto tunables = tunables_with_huge_pages(before, std::getenv(kHugePagesOptOut),
+                                                   std::getenv("LD_PRELOAD"), thp_mode());
+    if (!tunables) return;
     // The file as it was executed, so that the process keeps its name (/proc/self/exe would
     // name it "exe" in ps and top, and pkill soawatch would miss it).
     const auto* executed = std::bit_cast<const char*>(getauxval(AT_EXECFN));
-    if (executed == nullptr) return;
-    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
-    const std::string thp_enabled((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-    const char* before = std::getenv("GLIBC_TUNABLES");
-    const auto tunables = tunables_with_huge_pages(before, std::getenv(kHugePagesOptOut),
-                                                   std::getenv("LD_PRELOAD"), thp_enabled);
-    if (!tunables) return;
+    if (executed == nullptr || !runs_file(executed)) return;
     const std::optional<std::string> kept =
         before ? std::optional<std::string>(before) : std::nullopt;
     if (setenv("GLIBC_TUNABLES", tunables->c_str(), 1) != 0) return;
     execv(executed, argv);
-    // Not executed (the file replaced since, say): on as it is, with the environment as it was.
+    // Not executed: on as it is, with the environment as it was.
     if (kept)
         setenv("GLIBC_TUNABLES", kept->c_str(), 1);
     else

@@ -1,11 +1,12 @@
 // Transparent huge pages for malloc's heaps, asked for at start-up. A cold round (`soawatch
-// check`, the agent's first round, a reload) touches its memory for the first time: at 100,000
-// zones 47,000 page faults, each a trap into the kernel, where glibc's `glibc.malloc.hugetlb=1`
+// check`, the agent's first round) touches its memory for the first time: at 100,000 zones
+// 47,000 page faults, each a trap into the kernel, where glibc's `glibc.malloc.hugetlb=1`
 // tunable (madvise(MADV_HUGEPAGE) on the heaps) takes one fault per 2 MiB. Measured, 100,000
-// zones against the bench lab: the round's CPU 15% lower, its time 7% (docs/PERFORMANCE.md,
-// "Huge pages for the heap"). glibc reads tunables only from the environment at exec, so the
-// program executes itself once more with the tunable added; the PID, arguments, descriptors
-// and the rest of the environment stay.
+// zones against the bench lab: the round's CPU 15% lower, its time about 10%
+// (docs/PERFORMANCE.md, "Huge pages for the heap"). glibc reads tunables only from the
+// environment at exec, so the program executes itself once more with the tunable added; the
+// PID, arguments, descriptors and the rest of the environment stay. When it is skipped:
+// docs/CONFIG.md ("Huge pages"), and tunables_with_huge_pages and ask_for_huge_pages below.
 #pragma once
 
 #include <optional>
@@ -27,9 +28,10 @@ std::optional<std::string> tunables_with_huge_pages(const char* tunables, const 
                                                     std::string_view thp_enabled);
 
 // First thing in main: executes the program's file again (the path it was started by, so that
-// its name stays) with the tunable when tunables_with_huge_pages says so; never for a
-// set-user-ID or file-capabilities start. Returns when it does not or cannot (the program
-// then runs as it is).
+// its name stays) with the tunable when tunables_with_huge_pages says so; not for a
+// set-user-ID or file-capabilities start, nor when that path is not the file running (started
+// through ld.so or by a descriptor, or replaced since). Returns when it does not or cannot (the
+// program then runs as it is).
 void ask_for_huge_pages(char** argv);
 
 }  // namespace soawatch

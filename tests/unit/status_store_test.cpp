@@ -24,11 +24,14 @@ ZoneStatusPtr status_of(const std::string& zone, uint32_t serial) {
 TEST_CASE("status store: a slot publishes its zone; nothing shows before the first status",
           "[store]") {
     StatusStore store;
-    store.publish(status_of("b.test.", 1));
-    const auto a = store.slot("a.test.");
-    const auto b = store.slot("b.test.");  // a zone already published keeps its status
+    const std::vector<std::string_view> both{"a.test.", "b.test."};
+    const auto slots = store.keep_only(both);
+    REQUIRE(slots.size() == 2);
+    const auto a = slots[0];
+    const auto b = slots[1];
     REQUIRE(a);
     REQUIRE(b);
+    store.publish(b, status_of("b.test.", 1));
     CHECK(store.zone("a.test.") == nullptr);
     REQUIRE(store.snapshot()->zones.size() == 1);
     CHECK(store.snapshot()->zones[0]->zone == "b.test.");
@@ -42,21 +45,27 @@ TEST_CASE("status store: a slot publishes its zone; nothing shows before the fir
     CHECK(snap->zones[1]->reference_serial == 2u);
     CHECK(store.zone("b.test.")->reference_serial == 2u);
 
-    // A slot taken again for a zone that stays (a reload) is the same entry.
+    // A zone that stays (a reload) keeps its entry: the slot taken before still publishes it,
+    // and keep_only hands out that same entry.
     const std::vector<std::string_view> kept{"a.test."};
-    const auto slots = store.keep_only(kept);
-    REQUIRE(slots.size() == 1);
-    store.publish(slots[0], status_of("a.test.", 8));
+    const auto again = store.keep_only(kept);
+    REQUIRE(again.size() == 1);
+    CHECK(store.zone("a.test.")->reference_serial == 7u);
+    store.publish(a, status_of("a.test.", 8));
     REQUIRE(store.snapshot()->zones.size() == 1);
     CHECK(store.zone("a.test.")->reference_serial == 8u);
+    store.publish(again[0], status_of("a.test.", 9));
+    CHECK(store.zone("a.test.")->reference_serial == 9u);
     CHECK(store.zone("b.test.") == nullptr);
 }
 
 TEST_CASE("status store: keep_only keeps exactly the zones given, their slots in order",
           "[store]") {
     StatusStore store;
-    for (const char* zone : {"b.test.", "d.test.", "f.test.", "h.test."})
-        store.publish(status_of(zone, 1));
+    const std::vector<std::string_view> before{"b.test.", "d.test.", "f.test.", "h.test."};
+    const auto first = store.keep_only(before);
+    for (std::size_t i = 0; i < before.size(); ++i)
+        store.publish(first[i], status_of(std::string(before[i]), 1));
     // Removed before, between and after the zones that stay; added at the front, between and at
     // the end.
     const std::vector<std::string_view> zones{"a.test.", "d.test.", "e.test.", "h.test.",
