@@ -31,9 +31,7 @@ void DatagramBatch::forget(int fd) {
 void DatagramBatch::drop(int fd) {
     // Its bytes stay in outbox_bytes_ until the flush, unsent.
     std::erase_if(outbox_, [fd](const Queued& q) { return q.fd == fd; });
-    if (read_ahead_ && read_ahead_->fd == fd) {
-        read_ahead_->clear();
-    }
+    if (read_ahead_ && read_ahead_->fd == fd) read_ahead_->clear();
     parked_.erase(fd);
 }
 
@@ -216,9 +214,7 @@ void DatagramBatch::settle_unread() {
         s.offered = false;
         s.error = 0;
         parked_.erase(fd);
-        if (read_ahead_ && read_ahead_->fd == fd) {
-            read_ahead_->clear();
-        }
+        if (read_ahead_ && read_ahead_->fd == fd) read_ahead_->clear();
     }
     unread_.clear();
 }

@@ -6,20 +6,14 @@
 
 #include <bit>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+
+#include "agent/common/text_util.hpp"
 
 namespace soawatch {
 
 namespace {
 
 constexpr std::string_view kTunable = "glibc.malloc.hugetlb";
-
-// Read and closed before the exec: an open stream would be a descriptor the new program keeps.
-std::string thp_mode() {
-    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // The path names the file this process runs: not so when started through the dynamic loader
 // (`ld.so ./soawatch`, whose options the exec would lose), by a descriptor (`/dev/fd/N`), or
@@ -58,8 +52,10 @@ void ask_for_huge_pages(char** argv) {
     // drop tunables there, and a program that cannot see its tunable would start again and again.
     if (getauxval(AT_SECURE) != 0) return;
     const char* before = std::getenv("GLIBC_TUNABLES");
-    const auto tunables = tunables_with_huge_pages(before, std::getenv(kHugePagesOptOut),
-                                                   std::getenv("LD_PRELOAD"), thp_mode());
+    const auto tunables = tunables_with_huge_pages(
+        before, std::getenv(kHugePagesOptOut), std::getenv("LD_PRELOAD"),
+        // Read and closed before the exec (an open stream would be a descriptor kept for life).
+        file_text("/sys/kernel/mm/transparent_hugepage/enabled").value_or(""));
     if (!tunables) return;
     // The file as it was executed, so that the process keeps its name (/proc/self/exe would
     // name it "exe" in ps and top, and pkill soawatch would miss it).

@@ -1,8 +1,18 @@
 #include "agent/common/text_util.hpp"
 
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 namespace soawatch {
+
+std::optional<std::string> file_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
     const std::time_t secs = std::chrono::system_clock::to_time_t(

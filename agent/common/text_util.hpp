@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,10 @@ namespace soawatch {
 
 // "2024-05-01T12:00:00Z": RFC 3339, UTC, whole seconds.
 std::string rfc3339(std::chrono::system_clock::time_point t);
+
+// A small file's whole text (/proc, /sys, cgroup files), or none when it cannot be read. Never
+// throws: for start-up probes of the system, where the config's read_file does not fit.
+std::optional<std::string> file_text(const std::string& path);
 
 // Appends text with & < > replaced by character references, and " ' too when `quotes`: the
 // one escaper of the project. HTML text and quoted attribute values take all five

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "agent/common/text_util.hpp"
 
 namespace soawatch {
 namespace {
@@ -30,15 +30,6 @@ std::optional<unsigned> cpus_of(uint64_t quota, uint64_t period) {
     if (quota == 0 || period == 0) return std::nullopt;
     const uint64_t cpus = (quota + period - 1) / period;  // 1.5 CPUs of time keep 2 busy
     return static_cast<unsigned>(std::min<uint64_t>(cpus, 1U << 20));
-}
-
-// The file's text, or none when it cannot be read (no such controller, no permission).
-std::optional<std::string> file_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 void lower(std::optional<unsigned>& limit, std::optional<unsigned> found) {
